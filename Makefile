@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# jitgate build. Quiet by default; `make V=1` prints full commands.
+
+OUTPUT    := .output
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= cc
+ARCH      := x86
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+PKG_LIBS  := libbpf jansson
+CFLAGS    ?= -g -O2
+CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 -D_GNU_SOURCE
+INCLUDES  := -I$(OUTPUT) -Iinclude -Iuser
+LDLIBS    := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null) -lelf -lz
+TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+
+BIN_DIR   := $(OUTPUT)/bin
+BPF_OBJ   := $(OUTPUT)/gate.bpf.o
+SKEL      := $(OUTPUT)/gate.skel.h
+# Every user/*.c except the two mains is the shared internal library.
+LIB_SRCS  := $(filter-out user/jitgated.c user/jitgate.c,$(wildcard user/*.c))
+LIB_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+LIB       := $(OUTPUT)/libjitgate.a
+BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+VM_TESTS  := $(sort $(wildcard tests/vm/test_*.sh))
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps clean test unit vmtest demo bench
+
+all: $(BINS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(BIN_DIR):
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BPF_OBJ): bpf/gate.bpf.c $(wildcard bpf/*.bpf.h) include/jitgate.h $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		$(INCLUDES) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name gate_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/jitgate.h $(SKEL) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BIN_DIR)/%: $(OUTPUT)/user/%.o $(LIB) | $(BIN_DIR)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BIN_DIR)/jg-probe: tests/jg-probe.c | $(BIN_DIR)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -o $@
+
+$(BIN_DIR)/jg-bench: tests/jg-bench.c | $(BIN_DIR)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
+
+# Unit tests on the host.
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 1; done
+
+# Kernel tests: one VM boot per test file.
+vmtest: all
+	$(Q)scripts/run-vm-tests.sh $(VM_TESTS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory vmtest
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/vm.sh -- sh /opt/jitgate/scripts/demo-in-vm.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/bench.sh
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT)

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The few errno values the gate returns; vmlinux.h carries no macros. */
+#ifndef JG_ERRNO_BPF_H
+#define JG_ERRNO_BPF_H
+#define EPERM  1
+#define EACCES 13
+#endif

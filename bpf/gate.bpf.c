@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* jitgate kernel gate: BPF LSM programs that answer two questions on every open, exec and
+ * connect: is this object protected, and does the subject hold a live grant for it?
+ * No policy logic lives here beyond those lookups; userspace fills the maps. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "jitgate.h"
+#include "errno.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define FMODE_READ  0x1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC  0x20
+
+/* Set by the loader before load. */
+const volatile __u32 ringbuf_events_allow = 1;	/* 0: only denials and audits are streamed */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct jg_config);
+} gate_config SEC(".maps");
+
+/* Devices that hold at least one protected object: the cheap first test on every open. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct jg_dev_key);
+	__type(value, __u32);
+} protected_devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_OBJECTS);
+	__type(key, struct jg_object_key);
+	__type(value, struct jg_object);
+} objects SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, JG_MAX_NET_PREFIXES);
+	__type(key, struct jg_net_key);
+	__type(value, struct jg_net_value);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} net_prefixes SEC(".maps");
+
+/* Never LRU: an entry disappears only when userspace removes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_GRANTS);
+	__type(key, struct jg_grant_key);
+	__type(value, struct jg_grant);
+} grants SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, JG_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, JG_RINGBUF_DEFAULT);
+} events SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 live_gen(void)
+{
+	__u32 zero = 0;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+
+	return c ? c->gen : 0;
+}
+
+static __always_inline __u32 subject_of(struct task_struct *task, __u32 *loginuid)
+{
+	__u32 luid = (__u32)-1;
+
+	if (bpf_core_field_exists(task->loginuid))
+		luid = BPF_CORE_READ(task, loginuid.val);
+	*loginuid = luid;
+	if (luid != (__u32)-1)
+		return luid;
+	return (__u32)bpf_get_current_uid_gid();
+}
+
+static __always_inline int perm_slot(__u32 perm)
+{
+	switch (perm) {
+	case JG_PERM_READ:    return 0;
+	case JG_PERM_WRITE:   return 1;
+	case JG_PERM_EXEC:    return 2;
+	case JG_PERM_CONNECT: return 3;
+	default:              return 4;
+	}
+}
+
+/* Live grant id for (subject, resource, perm), or 0. */
+static __always_inline __u64 grant_for(__u32 subject, __u16 resource, __u32 perm, __u64 now)
+{
+	struct jg_grant_key key = { .subject = subject, .resource = resource };
+	struct jg_grant *g;
+	int slot = perm_slot(perm);
+
+	if (resource == JG_CANARY_RESOURCE)
+		return 0;
+	g = bpf_map_lookup_elem(&grants, &key);
+	if (!g || slot < 0 || slot >= JG_NPERMS)
+		return 0;
+	if (g->expires_ns[slot] <= now)
+		return 0;
+	return g->grant_id[slot] ? g->grant_id[slot] : 1;
+}
+
+/* Outcome of checking every protected object a request touches. */
+struct verdict {
+	__u16 resource;		/* deciding resource */
+	__u16 perm;
+	__u8  type;		/* 0 = nothing protected, else enum jg_event_type */
+	__u8  too_deep;
+	__u64 grant_id;
+	__u64 prot_ino;
+};
+
+/* Fold one (resource, mode) requirement into the verdict. Returns true when denied. */
+static __always_inline bool require(struct verdict *v, __u32 subject, __u16 res, __u8 mode,
+				    __u32 perm, __u64 now, __u64 prot_ino)
+{
+	__u64 gid = grant_for(subject, res, perm, now);
+
+	if (gid) {
+		if (!v->type) {
+			v->type = JG_EV_ALLOW;
+			v->resource = res;
+			v->perm = perm;
+			v->grant_id = gid;
+			v->prot_ino = prot_ino;
+		}
+		return false;
+	}
+	if (mode == JG_MODE_AUDIT) {
+		if (v->type != JG_EV_DENY) {
+			v->type = JG_EV_AUDIT;
+			v->resource = res;
+			v->perm = perm;
+			v->grant_id = 0;
+			v->prot_ino = prot_ino;
+		}
+		return false;
+	}
+	v->type = JG_EV_DENY;
+	v->resource = res;
+	v->perm = perm;
+	v->grant_id = 0;
+	v->prot_ino = prot_ino;
+	return true;
+}
+
+/* Walk from the dentry up through its ancestors on the same filesystem; every protected
+ * object of `kind` on the way must be satisfied for every bit of `perms`. */
+static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u32 gen, __u32 dev,
+				       __u8 kind, __u32 perms, __u32 subject, __u64 now)
+{
+	struct jg_object_key key = { .gen = gen, .dev = dev };
+	struct jg_object *obj;
+	struct dentry *parent;
+	int i;
+
+	for (i = 0; i < JG_MAX_DEPTH; i++) {
+		if (!d)
+			return;
+		key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		obj = bpf_map_lookup_elem(&objects, &key);
+		if (obj && obj->kind == kind) {
+			if ((perms & JG_PERM_READ) &&
+			    require(v, subject, obj->resource, obj->mode, JG_PERM_READ, now, key.ino))
+				return;
+			if ((perms & JG_PERM_WRITE) &&
+			    require(v, subject, obj->resource, obj->mode, JG_PERM_WRITE, now, key.ino))
+				return;
+			if ((perms & JG_PERM_EXEC) &&
+			    require(v, subject, obj->resource, obj->mode, JG_PERM_EXEC, now, key.ino))
+				return;
+		}
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d)
+			return;
+		d = parent;
+	}
+	/* Deeper than we walk: we cannot prove the path is outside every protected tree. */
+	v->type = JG_EV_DENY;
+	v->too_deep = 1;
+	v->resource = 0;
+	v->perm = perms & JG_PERM_READ ? JG_PERM_READ : perms & JG_PERM_WRITE ? JG_PERM_WRITE : perms;
+	stat_inc(JG_STAT_TOO_DEEP);
+}
+
+static __always_inline struct jg_event *event_start(const struct verdict *v, __u32 hook,
+						    __u32 subject, __u32 loginuid, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct jg_event *e;
+	__u64 pid_tgid;
+
+	if (v->type == JG_EV_ALLOW && !ringbuf_events_allow)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(JG_STAT_EVENTS_LOST);
+		return NULL;
+	}
+	pid_tgid = bpf_get_current_pid_tgid();
+	e->boot_ns = bpf_ktime_get_boot_ns();
+	e->grant_id = v->grant_id;
+	e->type = v->type;
+	e->hook = hook;
+	e->subject = subject;
+	e->loginuid = loginuid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->euid = BPF_CORE_READ(task, cred, euid.val);
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->resource = v->resource;
+	e->perm = v->perm;
+	e->ret = ret;
+	e->flags = v->too_deep ? JG_EVF_TOO_DEEP : 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->path[0] = 0;
+	return e;
+}
+
+static __always_inline void count(const struct verdict *v)
+{
+	stat_inc(v->type == JG_EV_DENY ? JG_STAT_DENY :
+		 v->type == JG_EV_AUDIT ? JG_STAT_AUDIT : JG_STAT_ALLOW);
+}
+
+/* Decide on a dentry of device `dev`; returns 0 when nothing protected is involved. */
+static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry, __u32 dev,
+				       __u8 kind, __u32 perms, __u32 *gen, __u32 *subject,
+				       __u32 *loginuid)
+{
+	struct jg_dev_key dkey;
+
+	dkey.gen = live_gen();
+	dkey.dev = dev;
+	if (!bpf_map_lookup_elem(&protected_devs, &dkey))
+		return 0;
+	*gen = dkey.gen;
+	*subject = subject_of(bpf_get_current_task_btf(), loginuid);
+	check_tree(v, dentry, dkey.gen, dev, kind, perms, *subject, bpf_ktime_get_boot_ns());
+	if (!v->type)
+		return 0;
+	count(v);
+	return v->type == JG_EV_DENY ? -EACCES : 0;
+}
+
+/* Shared by file_open and bprm_check_security: both decide on a struct file. */
+static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, __u32 hook)
+{
+	__u32 dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	__u32 gen, subject, loginuid;
+	struct verdict v = {};
+	struct jg_event *e;
+	int ret;
+
+	ret = gate_dentry(&v, BPF_CORE_READ(file, f_path.dentry), dev, kind, perms, &gen,
+			  &subject, &loginuid);
+	if (!v.type || (v.resource == JG_CANARY_RESOURCE && !v.too_deep))
+		return ret;	/* the canary is the daemon's self-test: enforced, never streamed */
+	e = event_start(&v, hook, subject, loginuid, ret);
+	if (e) {
+		e->file.dev = dev;
+		e->file.ino = BPF_CORE_READ(file, f_inode, i_ino);
+		e->file.prot_ino = v.prot_ino;
+		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
+			e->flags |= JG_EVF_PATH_OK;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(jg_file_open, struct file *file, int ret)
+{
+	__u32 fmode, perms = 0;
+
+	if (ret)
+		return ret;
+	fmode = BPF_CORE_READ(file, f_mode);
+	if (fmode & FMODE_READ)
+		perms |= JG_PERM_READ;
+	if (fmode & FMODE_WRITE)
+		perms |= JG_PERM_WRITE;
+	if (!perms)
+		return 0;
+	return gate_file(file, JG_KIND_FILES, perms, JG_HOOK_FILE_OPEN);
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(jg_exec, struct linux_binprm *bprm, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_file(bprm->file, JG_KIND_EXEC, JG_PERM_EXEC, JG_HOOK_EXEC);
+}
+
+/* A new name for a protected inode needs write; the inode then stays protected by its own
+ * identity, so the new name (which may sit outside the tree) is no way around the gate. */
+SEC("lsm/inode_link")
+int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
+	     struct dentry *new_dentry, int ret)
+{
+	__u32 dev, gen = 0, subject = 0, loginuid = 0;
+	struct verdict v = {};
+	struct jg_event *e;
+
+	if (ret)
+		return ret;
+	dev = BPF_CORE_READ(old_dentry, d_sb, s_dev);
+	ret = gate_dentry(&v, old_dentry, dev, JG_KIND_FILES, JG_PERM_WRITE, &gen, &subject,
+			  &loginuid);
+	if (!v.type)
+		return ret;
+	if (!ret && !v.too_deep) {
+		struct jg_object_key key = { .gen = gen, .dev = dev };
+		struct jg_object obj = { .resource = v.resource, .kind = JG_KIND_FILES };
+
+		key.ino = BPF_CORE_READ(old_dentry, d_inode, i_ino);
+		obj.mode = v.type == JG_EV_AUDIT ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
+		bpf_map_update_elem(&objects, &key, &obj, BPF_NOEXIST);
+	}
+	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
+		return ret;
+	e = event_start(&v, JG_HOOK_LINK, subject, loginuid, ret);
+	if (e) {
+		e->file.dev = dev;
+		e->file.ino = BPF_CORE_READ(old_dentry, d_inode, i_ino);
+		e->file.prot_ino = v.prot_ino;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(jg_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	struct jg_net_key key = {};
+	struct jg_net_value *val;
+	struct task_struct *task;
+	struct verdict v = {};
+	struct jg_event *e;
+	__u32 subject, loginuid;
+	__u16 family, port;
+	__u64 now;
+	int i;
+
+	if (ret)
+		return ret;
+	family = BPF_CORE_READ(address, sa_family);
+	if (family == JG_AF_INET) {
+		struct sockaddr_in sin;
+
+		if (addrlen < (int)sizeof(sin) ||
+		    bpf_probe_read_kernel(&sin, sizeof(sin), address))
+			return 0;
+		port = bpf_ntohs(sin.sin_port);
+		key.addr[10] = 0xff;
+		key.addr[11] = 0xff;
+		__builtin_memcpy(&key.addr[12], &sin.sin_addr.s_addr, 4);
+	} else if (family == JG_AF_INET6) {
+		struct sockaddr_in6 sin6;
+
+		if (addrlen < (int)sizeof(sin6) ||
+		    bpf_probe_read_kernel(&sin6, sizeof(sin6), address))
+			return 0;
+		port = bpf_ntohs(sin6.sin6_port);
+		__builtin_memcpy(key.addr, &sin6.sin6_addr, 16);
+	} else {
+		return 0;
+	}
+	key.gen = (__u8)live_gen();
+	key.prefixlen = 8 + 128;
+	val = bpf_map_lookup_elem(&net_prefixes, &key);
+	if (!val)
+		return 0;
+
+	task = bpf_get_current_task_btf();
+	subject = subject_of(task, &loginuid);
+	now = bpf_ktime_get_boot_ns();
+	for (i = 0; i < JG_MAX_PORT_RANGES; i++) {
+		struct jg_port_range *r;
+
+		if (i >= val->count)
+			break;
+		r = &val->ranges[i];
+		if (port < r->lo || port > r->hi)
+			continue;
+		if (require(&v, subject, r->resource, r->mode, JG_PERM_CONNECT, now, 0))
+			break;
+	}
+	if (!v.type)
+		return 0;
+	count(&v);
+	ret = v.type == JG_EV_DENY ? -EACCES : 0;
+	e = event_start(&v, JG_HOOK_CONNECT, subject, loginuid, ret);
+	if (e) {
+		e->net.family = family;
+		e->net.port = port;
+		__builtin_memcpy(e->net.addr, key.addr, 16);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}

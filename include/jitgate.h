@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Types shared by the BPF programs (bpf/gate.bpf.c) and userspace (user/).
+ * Fixed-width types only: the same bytes are read on both sides. */
+#ifndef JITGATE_H
+#define JITGATE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
+
+/* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
+#define JG_LAYOUT_VERSION 1
+
+#define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
+#define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
+#define JG_MAX_GRANTS      16384   /* (subject, resource) entries */
+#define JG_MAX_NET_PREFIXES 4096   /* CIDR entries, both generations together */
+#define JG_MAX_PORT_RANGES 16      /* port ranges on one CIDR (covering prefixes included) */
+#define JG_MAX_DEPTH       64      /* d_parent levels walked; deeper paths on a device with
+                                    * protected objects are denied (fail closed) */
+#define JG_PATH_LEN        256
+#define JG_COMM_LEN        16
+#define JG_RINGBUF_DEFAULT (4u << 20)
+
+#define JG_CANARY_RESOURCE 0
+
+/* Permission bits; the index of a bit is its slot in struct jg_grant. */
+enum jg_perm {
+	JG_PERM_READ    = 1u << 0,
+	JG_PERM_WRITE   = 1u << 1,
+	JG_PERM_EXEC    = 1u << 2,
+	JG_PERM_CONNECT = 1u << 3,
+	JG_PERM_ELEVATE = 1u << 4,
+};
+#define JG_NPERMS 5
+
+/* What kind of check a protected object takes part in. */
+enum jg_kind {
+	JG_KIND_FILES = 1,	/* file_open: read/write */
+	JG_KIND_EXEC  = 2,	/* bprm_check_security: exec */
+};
+
+enum jg_mode {
+	JG_MODE_ENFORCE = 0,
+	JG_MODE_AUDIT   = 1,	/* log the would-deny, block nothing */
+};
+
+/* Every key carries the policy generation: a reload writes the next generation beside the
+ * running one and flips `gen` in the config map, so the kernel sees one policy or the other. */
+struct jg_dev_key {
+	__u32 gen;
+	__u32 dev;		/* kernel dev_t (MKDEV: major << 20 | minor) */
+};
+
+struct jg_object_key {
+	__u32 gen;
+	__u32 dev;
+	__u64 ino;
+};
+
+struct jg_object {
+	__u16 resource;
+	__u8  kind;		/* enum jg_kind */
+	__u8  mode;		/* enum jg_mode */
+};
+
+/* LPM key: 8 bits of generation, then the address in IPv6 form (IPv4 as ::ffff:a.b.c.d). */
+struct jg_net_key {
+	__u32 prefixlen;	/* 8 + address prefix length */
+	__u8  gen;
+	__u8  addr[16];
+} __attribute__((packed));
+
+struct jg_port_range {
+	__u16 lo;
+	__u16 hi;
+	__u16 resource;
+	__u8  mode;
+	__u8  pad;
+};
+
+/* One CIDR's port ranges, including those of every shorter prefix that covers it, so the
+ * longest-prefix match alone answers the question. */
+struct jg_net_value {
+	__u32 count;
+	__u32 pad;
+	struct jg_port_range ranges[JG_MAX_PORT_RANGES];
+};
+
+struct jg_grant_key {
+	__u32 subject;		/* loginuid, else uid */
+	__u32 resource;
+};
+
+/* Per permission: until when (CLOCK_BOOTTIME ns, 0 = not granted) and by which grant. */
+struct jg_grant {
+	__u64 expires_ns[JG_NPERMS];
+	__u64 grant_id[JG_NPERMS];
+};
+
+struct jg_config {
+	__u32 gen;		/* live policy generation */
+	__u32 layout;		/* JG_LAYOUT_VERSION */
+};
+
+enum jg_stat {
+	JG_STAT_EVENTS_LOST = 0,	/* ring buffer reserve failed */
+	JG_STAT_DENY,
+	JG_STAT_ALLOW,
+	JG_STAT_AUDIT,
+	JG_STAT_TOO_DEEP,
+	JG_STAT_MAX,
+};
+
+enum jg_event_type {
+	JG_EV_DENY  = 1,
+	JG_EV_ALLOW = 2,	/* allowed by a grant */
+	JG_EV_AUDIT = 3,	/* would have been denied; resource is in audit mode */
+};
+
+enum jg_hook {
+	JG_HOOK_FILE_OPEN = 1,
+	JG_HOOK_EXEC      = 2,
+	JG_HOOK_CONNECT   = 3,
+	JG_HOOK_LINK      = 4,
+};
+
+#define JG_AF_INET  2
+#define JG_AF_INET6 10
+
+struct jg_event {
+	__u64 boot_ns;
+	__u64 grant_id;
+	__u32 type;		/* enum jg_event_type */
+	__u32 hook;		/* enum jg_hook */
+	__u32 subject;
+	__u32 loginuid;
+	__u32 uid;
+	__u32 euid;
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 ppid;
+	__u16 resource;
+	__u16 perm;		/* the one enum jg_perm bit that decided */
+	__s32 ret;		/* what the hook returned */
+	__u32 flags;		/* JG_EVF_* */
+	char  comm[JG_COMM_LEN];
+	union {
+		struct {
+			__u64 ino;	/* the opened file */
+			__u32 dev;
+			__u32 pad;
+			__u64 prot_ino;	/* the protected object that matched (itself or ancestor) */
+		} file;
+		struct {
+			__u16 family;
+			__u16 port;
+			__u32 pad;
+			__u8  addr[16];
+		} net;
+	};
+	char  path[JG_PATH_LEN];
+};
+
+#define JG_EVF_TOO_DEEP  (1u << 0)	/* denied because the ancestor walk hit JG_MAX_DEPTH */
+#define JG_EVF_PATH_OK   (1u << 1)	/* path holds a resolved name */
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct jg_event) == 104 + JG_PATH_LEN, "jg_event layout changed");
+_Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");
+_Static_assert(sizeof(struct jg_grant) == 80, "jg_grant layout changed");
+#endif
+
+#endif /* JITGATE_H */

@@ -1,0 +1,275 @@
+#!/bin/sh
+# jitgate micro-benchmark, run inside the test VM (scripts/bench.sh boots it):
+#
+#   sh /opt/jitgate/scripts/bench-in-vm.sh [--quick] [--no-stats]
+#
+# In one boot: the baseline with no gate loaded; then jitgated with policies/bench.json,
+# a grant for the bench subject (root: its loginuid is unset, so its subject is uid 0) and
+# the same loops again; then the two granted cases with "stream_allow_events": false; then
+# the baseline once more with the gate unloaded, to show how much the machine drifted.
+# Prints a table of baseline/gated ratios against the targets and what each jg_* program
+# cost per run (kernel.bpf_stats_enabled=1). Speed is reported, never asserted: the exit
+# status is non-zero only when a measurement or the setup failed.
+#
+#   --quick     a tenth of the iterations (smoke test of the script, numbers meaningless)
+#   --no-stats  leave kernel.bpf_stats_enabled at 0 (no per-program numbers; shows what
+#               the statistics themselves cost the gated loops)
+#
+# See docs/bench.md for what each case measures and the results.
+# shellcheck disable=SC3043 # busybox sh has local
+
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
+POLICY=/opt/jitgate/policies/bench.json
+OUT=/tmp/jg-bench
+RES=$OUT/results		# "PHASE CASE NS_PER_OP"
+AUDIT=/var/log/jitgate/audit.jsonl
+SCALE=10
+STATS=1
+for a in "$@"; do
+	case $a in
+	--quick) SCALE=1 ;;
+	--no-stats) STATS=0 ;;
+	*) echo "bench-in-vm: unknown option $a" >&2; exit 2 ;;
+	esac
+done
+
+# Iterations per timed run (5 runs + a tenth for warm-up). Under TCG an open/close takes
+# ~20 us, a refused loopback connect ~150 us, fork+exec of busybox ~10 ms.
+N_OPEN=$((2000 * SCALE))
+N_PROT=$((600 * SCALE))		# every one is an audit event while events are on
+N_EXEC=$((6 * SCALE))
+N_CONN=$((300 * SCALE))		# likewise for the granted connect
+
+FAILED=0
+DAEMON_PID=
+
+say() { echo "bench: $*"; }
+fail() {
+	echo "bench: FAIL: $*"
+	FAILED=1
+}
+die() {
+	echo "bench: FAIL: $*"
+	stop_daemon
+	exit 1
+}
+
+mkdir -p "$OUT"
+: >"$RES"
+
+# ------------------------------------------------------------------ cases
+# case name | jg-bench arguments. connect goes to closed ports: every connect is refused
+# (ECONNREFUSED) with and without the gate; 7001 shares 127.0.0.1/32 with the protected
+# port 7000, so the gate finds the prefix and scans its port ranges before allowing.
+CASES_ALL="open_samefs open_otherfs open_prot_grant exec connect_unprot connect_prot_grant"
+CASES_GRANT="open_prot_grant connect_prot_grant"
+
+case_args() {
+	case $1 in
+	open_samefs) echo "open /srv/bench/plain/file $N_OPEN" ;;
+	open_otherfs) echo "open /dev/null $N_OPEN" ;;
+	open_prot_grant) echo "open /srv/bench/prot/secret $N_PROT" ;;
+	exec) echo "exec /bin/true $N_EXEC" ;;
+	connect_unprot) echo "connect 127.0.0.1 7001 $N_CONN" ;;
+	connect_prot_grant) echo "connect 127.0.0.1 7000 $N_CONN" ;;
+	esac
+}
+
+# run_phase PHASE CASE...: one jg-bench loop per case; results to $RES, per-program
+# deltas (gated phases) to $OUT/PHASE.CASE.
+run_phase() {
+	local phase=$1 c out ns
+	shift
+	for c in "$@"; do
+		out=$OUT/$phase.$c
+		# shellcheck disable=SC2046 # word splitting of the arguments is wanted
+		if JG_BENCH_PROGSTATS=$PROGDELTA jg-bench $(case_args "$c") >"$out" 2>"$out.err"; then
+			ns=$(awk '$2 ~ /^ns_per_op=/ { sub(/^ns_per_op=/, "", $2); print $2 }' "$out")
+			echo "$phase $c $ns" >>"$RES"
+			printf 'bench: %-6s %-19s %s\n' "$phase" "$c" "$(grep ns_per_op "$out")"
+		else
+			fail "$phase $c: jg-bench $(case_args "$c"): $(cat "$out.err")"
+			echo "$phase $c -" >>"$RES"
+		fi
+	done
+}
+
+start_daemon() { # [jitgated options]
+	local i=0
+	jitgated --policy "$POLICY" "$@" >"$OUT/jitgated.out" 2>"$OUT/jitgated.err" &
+	DAEMON_PID=$!
+	while ! grep -q ready "$OUT/jitgated.err" 2>/dev/null; do
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			DAEMON_PID=
+			sed 's/^/bench:   jitgated: /' "$OUT/jitgated.err"
+			return 1
+		fi
+		i=$((i + 1))
+		if [ "$i" -gt 600 ]; then
+			sed 's/^/bench:   jitgated: /' "$OUT/jitgated.err"
+			return 1
+		fi
+		sleep 0.2
+	done
+	say "jitgated ready after ~$((i / 5))s: $(grep ready "$OUT/jitgated.err" | tail -n1)"
+}
+
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	jitgate unload >"$OUT/unload.out" 2>&1 || {
+		say "jitgate unload failed: $(cat "$OUT/unload.out")"
+		kill "$DAEMON_PID" 2>/dev/null
+	}
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+grant_bench() {
+	local id
+	id=$(jitgate grant --user root --allow bench-files:read --allow bench-db:connect \
+		--for 1h --reason "jitgate micro-benchmark" 2>"$OUT/grant.err") ||
+		die "jitgate grant failed: $(cat "$OUT/grant.err")"
+	say "granted root bench-files:read and bench-db:connect for 1h: $id"
+}
+
+# Proof that the gate really stands in the measured paths, so the gated numbers are not
+# the numbers of a gate that allows everything. alice holds no grant.
+check_enforcing() {
+	local alice="/usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups --"
+	if $alice cat /srv/bench/prot/secret >/dev/null 2>&1; then
+		fail "alice could read /srv/bench/prot/secret without a grant"
+	fi
+	if $alice jg-bench connect 127.0.0.1 7000 1 >/dev/null 2>&1; then
+		fail "alice could connect to 127.0.0.1:7000 without a grant"
+	fi
+	if /srv/bench/bin/tool true 2>/dev/null; then
+		fail "root could exec /srv/bench/bin/tool without a grant"
+	fi
+	if $alice cat /srv/bench/plain/file >/dev/null 2>&1 && cat /srv/bench/prot/secret >/dev/null 2>&1; then
+		say "gate check: alice denied the protected file, port and tool; root (granted) reads the file"
+	else
+		fail "the unprotected file or the granted protected file cannot be read"
+	fi
+}
+
+# ------------------------------------------------------------------ setup
+# Everything under /srv/bench is on the VM's root filesystem (the initramfs), so the
+# unprotected file shares its device with the protected directory and the programs walk
+# its ancestors; /dev/null is on devtmpfs, which holds nothing protected.
+mkdir -p /srv/bench/prot /srv/bench/plain /srv/bench/bin
+echo "protected bench data" >/srv/bench/prot/secret
+echo "plain bench data" >/srv/bench/plain/file
+cp /bin/busybox /srv/bench/bin/tool	# a copy, not a link: busybox itself stays unprotected
+
+DEV_PLAIN=$(stat -c %d /srv/bench/plain/file)
+DEV_PROT=$(stat -c %d /srv/bench/prot)
+DEV_NULL=$(stat -c %d /dev/null)
+[ "$DEV_PLAIN" = "$DEV_PROT" ] || die "/srv/bench/plain and /srv/bench/prot are on different devices"
+[ "$DEV_NULL" != "$DEV_PROT" ] || die "/dev/null is on the protected device"
+
+if [ "$STATS" = 1 ]; then
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled || die "cannot enable kernel.bpf_stats_enabled"
+fi
+say "kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) vCPUs," \
+	"$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), bpf_stats_enabled=$(cat /proc/sys/kernel/bpf_stats_enabled)"
+say "iterations per timed run: open $N_OPEN, protected open $N_PROT, exec $N_EXEC, connect $N_CONN (x5 runs + 10% warm-up, median run reported)"
+
+if pidof jitgated >/dev/null 2>&1; then die "a jitgated is already running; the baseline needs none"; fi
+if [ -n "$(jg-bench progstats 2>/dev/null)" ]; then die "jg_* BPF programs are loaded already; the baseline needs none"; fi
+
+# ------------------------------------------------------------------ 1. baseline
+T0=$(date +%s)
+PROGDELTA=0
+say "--- phase base: no gate loaded"
+run_phase base $CASES_ALL
+
+# ------------------------------------------------------------------ 2. gated, events on
+say "--- phase gated: jitgated --policy $POLICY (default config: stream_allow_events on)"
+start_daemon || die "jitgated did not become ready"
+grant_bench
+check_enforcing
+PROGDELTA=$STATS
+run_phase gated $CASES_ALL
+PROGDELTA=0
+jg-bench progstats >"$OUT/progstats.gated" 2>&1
+STATUS_EVENTS=$(jitgate status 2>&1 | grep -i 'events' | head -n1)
+AUDIT_ALLOWS=$(grep -c '"access.allow"' "$AUDIT" 2>/dev/null)
+AUDIT_LOST=$(grep -c '"audit.lost"' "$AUDIT" 2>/dev/null)
+stop_daemon
+if [ -n "$(jg-bench progstats 2>/dev/null)" ]; then fail "jg_* programs still loaded after jitgate unload"; fi
+
+# ------------------------------------------------------------------ 3. gated, events off
+say "--- phase noev: jitgated --config {\"stream_allow_events\": false}"
+echo '{ "stream_allow_events": false }' >"$OUT/noevents.json"
+if start_daemon --config "$OUT/noevents.json"; then
+	grant_bench
+	PROGDELTA=$STATS
+	run_phase noev $CASES_GRANT
+	PROGDELTA=0
+	stop_daemon
+else
+	fail "jitgated --config $OUT/noevents.json did not become ready"
+fi
+if [ -n "$(jg-bench progstats 2>/dev/null)" ]; then fail "jg_* programs still loaded after jitgate unload"; fi
+
+# ------------------------------------------------------------------ 4. baseline again
+say "--- phase base2: gate unloaded again (drift check)"
+run_phase base2 $CASES_ALL
+say "measured in $(($(date +%s) - T0))s"
+
+# ------------------------------------------------------------------ report
+echo
+echo "jitgate micro-benchmark (ns per operation, median of 5 runs; ratio = gated / base)"
+awk -v stats="$STATS" '
+	$3 != "-" { v[$1, $2] = $3 }
+	END {
+		n = split("open_samefs open_otherfs open_prot_grant exec connect_unprot connect_prot_grant", cs, " ")
+		tgt["open_samefs"] = 1.05; tgt["open_otherfs"] = 1.05; tgt["open_prot_grant"] = 1.20
+		tgt["exec"] = 1.03; tgt["connect_unprot"] = 1.05; tgt["connect_prot_grant"] = 1.05
+		printf "%-19s %10s %10s %7s %7s %-6s %8s %10s %7s\n", "case", "base", "gated", "ratio", \
+			"target", "", "drift", "ev-off", "ratio"
+		for (i = 1; i <= n; i++) {
+			c = cs[i]
+			b = v["base", c]; g = v["gated", c]; b2 = v["base2", c]; ne = v["noev", c]
+			r = (b > 0 && g > 0) ? g / b : 0
+			verdict = r == 0 ? "n/a" : r <= tgt[c] ? "ok" : "MISS"
+			drift = (b > 0 && b2 > 0) ? sprintf("%+.1f%%", (b2 / b - 1) * 100) : "-"
+			printf "%-19s %10s %10s %7s %7.2f %-6s %8s %10s %7s\n", c, b ? b : "-", g ? g : "-", \
+				r ? sprintf("%.3f", r) : "-", tgt[c], verdict, drift, ne ? ne : "", \
+				(ne && b) ? sprintf("%.3f", ne / b) : ""
+		}
+	}' "$RES"
+echo "drift: base2 (measured last, gate unloaded) against base; a ratio closer to 1 than the"
+echo "drift is within this run's noise. ev-off: the granted cases with stream_allow_events false."
+echo
+
+if [ "$STATS" = 1 ]; then
+	echo "BPF programs per case (gated phase; kernel.bpf_stats_enabled=1; timed runs only)"
+	printf '%-19s %-14s %11s %11s\n' "case" "program" "runs/op" "ns/run"
+	for c in $CASES_ALL noev:open_prot_grant noev:connect_prot_grant; do
+		case $c in
+		noev:*) f=$OUT/noev.${c#noev:} ;;
+		*) f=$OUT/gated.$c ;;
+		esac
+		[ -f "$f" ] || continue
+		awk -v c="$c" '$1 == "progdelta" {
+			for (i = 3; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] }
+			if (a["runs_per_op"] + 0 >= 0.005)
+				printf "%-19s %-14s %11s %11s\n", c, $2, a["runs_per_op"], a["ns_per_run"]
+		}' "$f"
+	done
+	echo
+	echo "BPF programs over the whole gated phase (jg-bench progstats)"
+	cat "$OUT/progstats.gated"
+	echo
+fi
+say "events during the gated phase: ${STATUS_EVENTS:-jitgate status printed no events line}"
+say "audit log: ${AUDIT_ALLOWS:-0} access.allow lines, ${AUDIT_LOST:-0} audit.lost lines"
+
+if [ "$FAILED" != 0 ]; then
+	say "some measurements FAILED (see above)"
+	exit 1
+fi
+exit 0

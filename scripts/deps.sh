@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install the Debian packages jitgate needs to build and test.
+# Idempotent: silent when everything is present, installs only what is missing.
+set -euo pipefail
+
+PKGS=(
+	# build
+	make gcc clang llvm pkg-config bpftool
+	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libsqlite3-dev libssl-dev
+	# tests: unit tests on the host, kernel tests in a VM (scripts/vm.sh)
+	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	# "install ok installed" is the only state that means the package is usable.
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $st == "install ok installed" ]] || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+SUDO=()
+((EUID == 0)) || SUDO=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+
+echo "deps: installing ${missing[*]}" >&2
+# apt/dpkg chatter goes to a log that is shown only if something fails.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# Refresh the package lists only now that we know we need them (slow, needs network).
+if ! { "${SUDO[@]}" apt-get update -qq &&
+	"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "deps: installing ${missing[*]} failed" >&2
+	exit 1
+fi

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include "compile.h"
+
+static struct jg_policy *load(const char *text)
+{
+	struct jg_policy *p = NULL;
+	char err[512];
+
+	cr_assert_eq(policy__load_string(text, "t.json", &p, err, sizeof(err)), 0, "%s", err);
+	return p;
+}
+
+static const struct jg_cnet *net(const struct jg_compiled *c, int prefixlen)
+{
+	for (size_t i = 0; i < c->nnets; i++)
+		if (c->nets[i].prefixlen == prefixlen)
+			return &c->nets[i];
+	return NULL;
+}
+
+Test(compile, covering_prefixes_push_their_ranges_down)
+{
+	struct jg_policy *p = load("{\"version\":1,\"resources\":{"
+		"\"wide\":{\"connect\":[\"10.0.0.0/8:22\"]},"
+		"\"db\":{\"connect\":[\"10.20.0.0/16:5432\", \"[2001:db8::]/32:443\"]}}}");
+	uint16_t ids[] = { 1, 2 };
+	struct jg_compiled *c;
+	const struct jg_cnet *n16, *n8;
+	char err[256];
+
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c->nnets, 3);
+	n8 = net(c, 96 + 8);
+	n16 = net(c, 96 + 16);
+	cr_assert(n8 && n16);
+	cr_assert_eq(n8->val.count, 1);
+	cr_assert_eq(n16->val.count, 2);	/* its own 5432 and the /8's 22 */
+	cr_assert_eq(n16->val.ranges[0].resource + n16->val.ranges[1].resource, 3);
+	cr_assert(net(c, 32));
+	compile__free(c);
+	policy__free(p);
+}
+
+Test(compile, files_resolve_to_inodes_and_missing_paths_are_errors)
+{
+	char dir[] = "/tmp/jg-compile-XXXXXX", path[128], link2[160], text[512];
+	struct jg_policy *p;
+	struct jg_compiled *c;
+	uint16_t ids[] = { 1 };
+	char err[512];
+	struct stat st;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	close(creat(path, 0600));
+	snprintf(link2, sizeof(link2), "%s.outside", dir);
+	cr_assert_eq(link(path, link2), 0);	/* a second name outside the tree */
+	snprintf(text, sizeof(text), "{\"version\":1,\"resources\":{\"s\":{\"files\":[\"%s\"]}}}",
+		 dir);
+	p = load(text);
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c->nobjs, 2);		/* the directory and the multiply-linked file */
+	cr_assert_eq(c->nhardlinks, 1);
+	stat(path, &st);
+	cr_assert_eq(c->objs[1].ino, st.st_ino);
+	cr_assert_eq(c->objs[1].val.kind, JG_KIND_FILES);
+	cr_assert_eq(c->ndevs, 1);
+	compile__free(c);
+	policy__free(p);
+
+	snprintf(text, sizeof(text), "{\"version\":1,\"resources\":{\"s\":{\"files\":[\"%s/nope\"]}}}",
+		 dir);
+	p = load(text);
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "t.json:1:"), "%s", err);
+	cr_assert(strstr(err, "No such file"), "%s", err);
+	policy__free(p);
+	unlink(link2);
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(compile, kdev_matches_the_kernel_encoding)
+{
+	/* userspace makedev(8, 1) is the kernel's MKDEV(8, 1) = 8 << 20 | 1 */
+	cr_assert_eq(compile__kdev(makedev(8, 1)), (8u << 20) | 1);
+	cr_assert_eq(compile__kdev(makedev(259, 300)), (259u << 20) | 300);
+}

@@ -1,0 +1,78 @@
+#!/bin/sh
+# The daemon's contract: admin-only changes, clear refusals, atomic policy reload (a bad
+# policy changes nothing), one daemon at a time, restart adopts the pinned state, unload.
+. "${0%/*}/lib.sh"
+. "${0%/*}/fixture.sh"
+
+SECRET=/srv/prod/secrets/db.pw
+make_tree
+cp "$TESTDIR/policy-gate.json" /tmp/policy.json
+start_daemon /tmp/policy.json || finish
+
+# --- status
+ok "status exits 0 while enforcing" jitgate status
+ok "status --json says enforcing" sh -c 'jitgate status --json | grep -q "\"enforcing\": *true"'
+ok "anyone may ask for status" as_user dave jitgate status
+
+# --- who may do what
+fails "alice (not an admin) cannot grant" as_user alice jitgate grant --user alice \
+	--allow prod-secrets:read --for 5m --reason "self-service?"
+as_user alice jitgate grant --user alice --allow prod-secrets:read --for 5m --reason x 2>/tmp/err
+expect_contains "non-admin refusal is one sentence naming the rule" /tmp/err "only an admin may grant access"
+expect_eq "and alice is still denied" "$(probe alice open $SECRET r)" EACCES
+fails "grant of an unknown resource" jitgate grant --user alice --allow nope:read --for 5m --reason x
+fails "grant of a permission the resource lacks" jitgate grant --user alice --allow prod-db:read --for 5m --reason x
+fails "grant with a bad duration" jitgate grant --user alice --allow prod-secrets:read --for 5x --reason x
+fails "grant without a reason" jitgate grant --user alice --allow prod-secrets:read --for 5m
+fails "grant for an unknown user" jitgate grant --user nosuch --allow prod-secrets:read --for 5m --reason x
+expect_eq "nothing was granted by the refusals" "$(jitgate list --json | grep -c '"id"')" 0
+
+# --- one daemon at a time
+jitgated --policy /tmp/policy.json >/tmp/second 2>&1
+expect_eq "a second jitgated exits 1" "$?" 1
+expect_contains "and says another one runs" /tmp/second "another jitgated is running"
+
+# --- policy reload: a bad policy changes nothing
+gid=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "keep me")
+printf '{\n  "version": 1,\n  "resources": {\n    "prod-secrets": { "files": ["relative/path"] }\n  }\n}\n' >/tmp/policy.json
+jitgate policy reload 2>/tmp/err
+expect_eq "reload of a bad policy fails" "$?" 1
+expect_contains "error names FILE:LINE:COLUMN" /tmp/err "/tmp/policy.json:4:"
+expect_eq "old policy still enforced: bob denied" "$(probe bob open $SECRET r)" EACCES
+expect_eq "old grants still valid: alice reads" "$(probe alice open $SECRET r)" ok
+fails "policy check on the bad file fails" jitgate policy check /tmp/policy.json
+ok "policy check on the good file passes" jitgate policy check "$TESTDIR/policy-gate.json"
+
+# --- a good reload swaps the policy: /srv/public becomes protected, grants survive
+sed 's|"/srv/staging"|"/srv/public"|' "$TESTDIR/policy-gate.json" >/tmp/policy.json
+expect_eq "before reload: public readable" "$(probe alice open /srv/public/readme r)" ok
+ok "reload of a good policy" jitgate policy reload
+expect_eq "after reload: public is protected (audit mode resource moved: audit only)" \
+	"$(probe bob open /srv/public/readme r)" ok
+sed 's|"/srv/staging"\], "mode": "audit"|"/srv/public"]|' "$TESTDIR/policy-gate.json" >/tmp/policy.json
+kill -HUP "$DAEMON_PID"
+sleep 1
+expect_eq "after SIGHUP reload: public denied" "$(probe bob open /srv/public/readme r)" EACCES
+expect_eq "grant survived both reloads" "$(probe alice open $SECRET r)" ok
+
+# --- restart adopts the pinned state and the live grant
+stop_daemon
+ok "stopped daemon: gate still pinned" test -e /sys/fs/bpf/jitgate/link_file_open
+expect_eq "stopped daemon: grant still honoured" "$(probe alice open $SECRET r)" ok
+expect_eq "stopped daemon: bob still denied" "$(probe bob open $SECRET r)" EACCES
+start_daemon /tmp/policy.json
+ok "restart adopted the pinned gate" grep -q "adopted the pinned gate" "$DAEMON_LOG"
+ok "the grant is listed after restart" sh -c "jitgate list | grep -q $gid"
+ok "and can be revoked" jitgate revoke "$gid"
+expect_eq "revoked after restart: alice denied" "$(probe alice open $SECRET r)" EACCES
+
+# --- unload: the gate goes away only when asked
+fails "alice cannot unload" as_user alice jitgate unload
+ok "root unloads" jitgate unload
+sleep 1
+ok "pins removed" sh -c '! test -e /sys/fs/bpf/jitgate'
+expect_eq "after unload: the secret is readable again" "$(probe bob open $SECRET r)" ok
+fails "status is not 0 after unload" jitgate status
+audit_has "audit: policy.reject" '"type":"policy.reject"' '/tmp/policy.json:4:'
+audit_has "audit: gate.unload" '"type":"gate.unload"'
+finish

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "audit.h"
+#include "grants.h"
+#include "policy.h"
+#include "util.h"
+
+uint64_t audit__last_seq(const char *path)
+{
+	char buf[65536 + 1];
+	uint64_t seq = 0;
+	off_t size, start;
+	ssize_t n;
+	char *line, *end;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size = lseek(fd, 0, SEEK_END);
+	start = size > 65536 ? size - 65536 : 0;
+	n = pread(fd, buf, sizeof(buf) - 1, start);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* the last complete line: a crash may have left a partial one after it */
+	end = strrchr(buf, '\n');
+	while (end) {
+		json_t *j;
+
+		*end = 0;
+		line = strrchr(buf, '\n');
+		line = line ? line + 1 : buf;
+		j = json_loads(line, 0, NULL);
+		if (j) {
+			json_t *s = json_object_get(j, "seq");
+
+			if (json_is_integer(s))
+				seq = (uint64_t)json_integer_value(s);
+			json_decref(j);
+			if (seq)
+				break;
+		}
+		end = line > buf ? line - 1 : NULL;
+	}
+	return seq;
+}
+
+int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char *host,
+		char *err, size_t errlen)
+{
+	char dir[256], *slash;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	a->to_stdout = to_stdout;
+	snprintf(a->host, sizeof(a->host), "%s", host);
+	if (!path || !*path)
+		return 0;
+	snprintf(a->path, sizeof(a->path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		ret = util__mkdir_p(dir, 0750);
+		if (ret) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-ret));
+			return ret;
+		}
+	}
+	a->seq = audit__last_seq(path);
+	a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (a->fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the audit log %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+void audit__close(struct jg_audit *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+}
+
+json_t *audit__new(const char *type)
+{
+	return json_pack("{s:s}", "type", type);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
+{
+	char when[48], *line;
+	json_t *rec;
+	int ret = 0;
+	size_t len;
+
+	if (!ev)
+		return -ENOMEM;
+	rec = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)(a->seq + 1), "time",
+			util__rfc3339(wall_ns ? wall_ns : util__realtime_ns(), when, sizeof(when)),
+			"host", a->host);
+	json_object_update(rec, ev);
+	json_decref(ev);
+	line = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(rec);
+	if (!line) {
+		a->write_errors++;
+		return -ENOMEM;
+	}
+	a->seq++;
+	len = strlen(line);
+	line[len++] = '\n';	/* json_dumps leaves room: we overwrite the NUL */
+	if (a->fd >= 0 && (ret = write_all(a->fd, line, len)))
+		a->write_errors++;
+	if (a->to_stdout && write_all(STDOUT_FILENO, line, len))
+		a->write_errors++;
+	free(line);
+	return ret;
+}
+
+json_t *audit__subject(uint32_t subject, uint32_t loginuid)
+{
+	char name[JG_NAME_LEN];
+
+	return json_pack("{s:I, s:o, s:s}", "uid", (json_int_t)subject, "loginuid",
+			 loginuid == (uint32_t)-1 ? json_null() : json_integer(loginuid),
+			 "user", util__user_name(subject, name, sizeof(name)));
+}
+
+static json_t *exe_of(uint32_t pid)
+{
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return json_null();	/* the process is gone already */
+	buf[n] = 0;
+	return json_string(buf);
+}
+
+static const char *event_type(uint32_t t)
+{
+	switch (t) {
+	case JG_EV_DENY:  return "access.deny";
+	case JG_EV_ALLOW: return "access.allow";
+	case JG_EV_AUDIT: return "access.audit";
+	default:          return "access.unknown";
+	}
+}
+
+static const char *hook_name(uint32_t h)
+{
+	switch (h) {
+	case JG_HOOK_FILE_OPEN: return "file_open";
+	case JG_HOOK_EXEC:      return "exec";
+	case JG_HOOK_CONNECT:   return "connect";
+	case JG_HOOK_LINK:      return "link";
+	default:                return "unknown";
+	}
+}
+
+static json_t *object_of(const struct jg_event *e)
+{
+	if (e->hook == JG_HOOK_CONNECT) {
+		char addr[INET6_ADDRSTRLEN];
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		bool v4 = !memcmp(e->net.addr, mapped, 12);
+
+		if (v4)
+			inet_ntop(AF_INET, &e->net.addr[12], addr, sizeof(addr));
+		else
+			inet_ntop(AF_INET6, e->net.addr, addr, sizeof(addr));
+		return json_pack("{s:s, s:s, s:i}", "family", v4 ? "inet" : "inet6", "addr", addr,
+				 "port", (int)e->net.port);
+	}
+	{
+		char dev[32];
+		char path[JG_PATH_LEN + 1];
+
+		snprintf(dev, sizeof(dev), "%u:%u", e->file.dev >> 20, e->file.dev & 0xfffff);
+		memcpy(path, e->path, JG_PATH_LEN);
+		path[JG_PATH_LEN] = 0;
+		return json_pack("{s:o, s:s, s:I, s:I}", "path",
+				 e->flags & JG_EVF_PATH_OK ? json_string(path) : json_null(),
+				 "dev", dev, "ino", (json_int_t)e->file.ino,
+				 "protected_ino", (json_int_t)e->file.prot_ino);
+	}
+}
+
+json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
+{
+	char comm[JG_COMM_LEN + 1], gid[32];
+	json_t *ev = audit__new(event_type(e->type));
+
+	memcpy(comm, e->comm, JG_COMM_LEN);
+	comm[JG_COMM_LEN] = 0;
+	json_object_set_new(ev, "hook", json_string(hook_name(e->hook)));
+	json_object_set_new(ev, "subject", audit__subject(e->subject, e->loginuid));
+	json_object_set_new(ev, "process",
+			    json_pack("{s:I, s:I, s:I, s:s, s:o, s:I, s:I}",
+				      "pid", (json_int_t)e->pid, "tid", (json_int_t)e->tid,
+				      "ppid", (json_int_t)e->ppid, "comm", comm, "exe",
+				      exe_of(e->pid), "uid", (json_int_t)e->uid,
+				      "euid", (json_int_t)e->euid));
+	json_object_set_new(ev, "resource", resource ? json_string(resource) : json_null());
+	json_object_set_new(ev, "perm", json_string(perm__name(e->perm) ? perm__name(e->perm)
+								     : "unknown"));
+	json_object_set_new(ev, "object", object_of(e));
+	json_object_set_new(ev, "grant_id", e->grant_id ?
+			    json_string(grants__format_id(e->grant_id, gid, sizeof(gid))) :
+			    json_null());
+	if (e->ret)
+		json_object_set_new(ev, "errno", json_integer(-e->ret));
+	if (e->flags & JG_EVF_TOO_DEEP)
+		json_object_set_new(ev, "reason", json_string("path deeper than the ancestor walk"));
+	return ev;
+}

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include "compile.h"
+
+/* Half of each map: a reload writes the next generation beside the live one. */
+#define MAX_OBJS_PER_GEN (JG_MAX_OBJECTS / 2)
+#define MAX_NETS_PER_GEN (JG_MAX_NET_PREFIXES / 2)
+
+uint32_t compile__kdev(uint64_t st_dev)
+{
+	return (uint32_t)((major(st_dev) << 20) | (minor(st_dev) & 0xfffff));
+}
+
+static int grow(void **arr, size_t n, size_t elem)
+{
+	void *p;
+
+	/* capacity is 16, then doubles whenever n reaches a power of two */
+	if (n && (n < 16 || (n & (n - 1))))
+		return 0;
+	p = realloc(*arr, (n ? n * 2 : 16) * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+static struct jg_cobject *find_obj(struct jg_compiled *c, uint32_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < c->nobjs; i++)
+		if (c->objs[i].dev == dev && c->objs[i].ino == ino)
+			return &c->objs[i];
+	return NULL;
+}
+
+static int add_dev(struct jg_compiled *c, uint32_t dev)
+{
+	for (size_t i = 0; i < c->ndevs; i++)
+		if (c->devs[i] == dev)
+			return 0;
+	if (grow((void **)&c->devs, c->ndevs, sizeof(*c->devs)))
+		return -ENOMEM;
+	c->devs[c->ndevs++] = dev;
+	return 0;
+}
+
+static int add_obj(struct jg_compiled *c, uint32_t dev, uint64_t ino, uint16_t res, uint8_t kind,
+		   uint8_t mode)
+{
+	struct jg_cobject *o;
+
+	if (c->nobjs >= MAX_OBJS_PER_GEN)
+		return -E2BIG;
+	if (grow((void **)&c->objs, c->nobjs, sizeof(*c->objs)))
+		return -ENOMEM;
+	o = &c->objs[c->nobjs++];
+	o->dev = dev;
+	o->ino = ino;
+	o->val = (struct jg_object){ .resource = res, .kind = kind, .mode = mode };
+	return add_dev(c, dev);
+}
+
+/* nftw has no user pointer: the walk below is single-threaded, so a static context is safe. */
+static struct {
+	struct jg_compiled *c;
+	uint32_t dev;
+	uint16_t res;
+	uint8_t kind, mode;
+	int err;
+} walk;
+
+/* A file with more than one link can be reached by a name outside the tree, where the
+ * d_parent walk would not see the protected ancestor: protect that inode by itself. */
+static int walk_hardlinks(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type != FTW_F || st->st_nlink < 2 || S_ISDIR(st->st_mode))
+		return 0;
+	if (compile__kdev(st->st_dev) != walk.dev)
+		return 0;
+	if (find_obj(walk.c, walk.dev, st->st_ino))
+		return 0;
+	walk.err = add_obj(walk.c, walk.dev, st->st_ino, walk.res, walk.kind, walk.mode);
+	if (!walk.err)
+		walk.c->nhardlinks++;
+	return walk.err ? 1 : 0;
+}
+
+static int add_path(struct jg_compiled *c, const struct jg_policy *p,
+		    const struct jg_resource *r, const struct jg_path *jp, uint16_t res,
+		    uint8_t kind, char *err, size_t errlen)
+{
+	uint8_t mode = r->audit_mode ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
+	struct jg_cobject *o;
+	struct stat st;
+	uint32_t dev;
+	int ret;
+
+	if (stat(jp->path, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": cannot protect \"%s\": %s",
+			 p->file, jp->pos.line, jp->pos.col, r->name, jp->path, strerror(-ret));
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": \"%s\" is neither a regular file "
+			 "nor a directory", p->file, jp->pos.line, jp->pos.col, r->name, jp->path);
+		return -EINVAL;
+	}
+	dev = compile__kdev(st.st_dev);
+	o = find_obj(c, dev, st.st_ino);
+	if (o) {
+		if (o->val.resource == res && o->val.kind == kind)
+			return 0;
+		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": \"%s\" is already protected by "
+			 "another resource (one object, one resource)", p->file, jp->pos.line,
+			 jp->pos.col, r->name, jp->path);
+		return -EEXIST;
+	}
+	ret = add_obj(c, dev, st.st_ino, res, kind, mode);
+	if (ret == 0 && S_ISDIR(st.st_mode)) {
+		walk.c = c;
+		walk.dev = dev;
+		walk.res = res;
+		walk.kind = kind;
+		walk.mode = mode;
+		walk.err = 0;
+		if (nftw(jp->path, walk_hardlinks, 32, FTW_PHYS | FTW_MOUNT) < 0 && !walk.err)
+			walk.err = -errno;
+		ret = walk.err;
+	}
+	if (ret == -E2BIG)
+		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": the policy protects more than %d "
+			 "objects", p->file, jp->pos.line, jp->pos.col, r->name, MAX_OBJS_PER_GEN);
+	else if (ret)
+		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": cannot walk \"%s\": %s", p->file,
+			 jp->pos.line, jp->pos.col, r->name, jp->path, strerror(-ret));
+	return ret;
+}
+
+static bool prefix_covers(const uint8_t *outer, int olen, const uint8_t *inner, int ilen)
+{
+	int full = olen / 8, rest = olen % 8;
+
+	if (olen > ilen)
+		return false;
+	if (memcmp(outer, inner, full))
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+
+		if ((outer[full] & mask) != (inner[full] & mask))
+			return false;
+	}
+	return true;
+}
+
+static int add_endpoints(struct jg_compiled *c, const struct jg_policy *p, const uint16_t *ids,
+			 char *err, size_t errlen)
+{
+	/* Unique prefixes first, then every endpoint whose prefix covers one pushes its range
+	 * into it: the longest-prefix match then carries all ranges that apply. */
+	for (size_t i = 0; i < p->nresources; i++) {
+		const struct jg_resource *r = &p->resources[i];
+
+		for (size_t j = 0; j < r->nconnect; j++) {
+			const struct jg_endpoint *ep = &r->connect[j];
+			bool seen = false;
+
+			for (size_t k = 0; k < c->nnets && !seen; k++)
+				seen = c->nets[k].prefixlen == ep->prefixlen &&
+				       !memcmp(c->nets[k].addr, ep->addr, 16);
+			if (seen)
+				continue;
+			if (c->nnets >= MAX_NETS_PER_GEN) {
+				snprintf(err, errlen, "%s:%d:%d: the policy names more than %d network "
+					 "prefixes", p->file, ep->pos.line, ep->pos.col,
+					 MAX_NETS_PER_GEN);
+				return -E2BIG;
+			}
+			if (grow((void **)&c->nets, c->nnets, sizeof(*c->nets)))
+				return -ENOMEM;
+			memset(&c->nets[c->nnets], 0, sizeof(c->nets[0]));
+			memcpy(c->nets[c->nnets].addr, ep->addr, 16);
+			c->nets[c->nnets].prefixlen = ep->prefixlen;
+			c->nnets++;
+		}
+	}
+	for (size_t k = 0; k < c->nnets; k++) {
+		struct jg_cnet *n = &c->nets[k];
+
+		for (size_t i = 0; i < p->nresources; i++) {
+			const struct jg_resource *r = &p->resources[i];
+
+			for (size_t j = 0; j < r->nconnect; j++) {
+				const struct jg_endpoint *ep = &r->connect[j];
+				struct jg_port_range *pr;
+
+				if (!prefix_covers(ep->addr, ep->prefixlen, n->addr, n->prefixlen))
+					continue;
+				if (n->val.count >= JG_MAX_PORT_RANGES) {
+					snprintf(err, errlen, "%s:%d:%d: resource \"%s\": more than %d "
+						 "port ranges apply to one network prefix", p->file,
+						 ep->pos.line, ep->pos.col, r->name,
+						 JG_MAX_PORT_RANGES);
+					return -E2BIG;
+				}
+				pr = &n->val.ranges[n->val.count++];
+				pr->lo = ep->port_lo;
+				pr->hi = ep->port_hi;
+				pr->resource = ids[i];
+				pr->mode = r->audit_mode ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
+			}
+		}
+	}
+	return 0;
+}
+
+int compile__policy(const struct jg_policy *p, const uint16_t *ids, struct jg_compiled **out,
+		    char *err, size_t errlen)
+{
+	struct jg_compiled *c = calloc(1, sizeof(*c));
+	int ret = 0;
+
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nresources && !ret; i++) {
+		const struct jg_resource *r = &p->resources[i];
+
+		for (size_t j = 0; j < r->nfiles && !ret; j++)
+			ret = add_path(c, p, r, &r->files[j], ids[i], JG_KIND_FILES, err, errlen);
+		for (size_t j = 0; j < r->nexec && !ret; j++)
+			ret = add_path(c, p, r, &r->exec[j], ids[i], JG_KIND_EXEC, err, errlen);
+	}
+	if (!ret)
+		ret = add_endpoints(c, p, ids, err, errlen);
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "%s: out of memory while compiling the policy", p->file);
+		compile__free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+int compile__add_canary(struct jg_compiled *c, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	if (stat(path, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot stat the canary %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = add_obj(c, compile__kdev(st.st_dev), st.st_ino, JG_CANARY_RESOURCE, JG_KIND_FILES,
+		      JG_MODE_ENFORCE);
+	if (ret)
+		snprintf(err, errlen, "cannot add the canary: %s", strerror(-ret));
+	return ret;
+}
+
+void compile__free(struct jg_compiled *c)
+{
+	if (!c)
+		return;
+	free(c->objs);
+	free(c->nets);
+	free(c->devs);
+	free(c);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Policy -> kernel map entries: paths resolved to (dev, ino), endpoints to LPM prefixes with
+ * the ranges of every covering prefix pushed down. Touches the host only through stat(). */
+#ifndef JG_COMPILE_H
+#define JG_COMPILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "jitgate.h"
+#include "policy.h"
+
+struct jg_cobject {
+	uint32_t dev;			/* kernel dev_t */
+	uint64_t ino;
+	struct jg_object val;
+};
+
+struct jg_cnet {
+	uint8_t addr[16];
+	uint8_t prefixlen;		/* 0..128 */
+	struct jg_net_value val;
+};
+
+struct jg_compiled {
+	struct jg_cobject *objs; size_t nobjs;
+	struct jg_cnet *nets;    size_t nnets;
+	uint32_t *devs;          size_t ndevs;
+	size_t nhardlinks;		/* objects added for multiply-linked files inside trees */
+};
+
+/* ids[i] is the kernel resource id of p->resources[i] (1..JG_MAX_RESOURCES-1).
+ * Returns 0, or -errno with "FILE:LINE:COLUMN: message" in err. */
+int compile__policy(const struct jg_policy *p, const uint16_t *ids, struct jg_compiled **out,
+		    char *err, size_t errlen);
+void compile__free(struct jg_compiled *c);
+
+/* Userspace st_dev -> the kernel's internal dev_t as seen in super_block->s_dev. */
+uint32_t compile__kdev(uint64_t st_dev);
+
+/* Add the canary object (resource JG_CANARY_RESOURCE). */
+int compile__add_canary(struct jg_compiled *c, const char *path, char *err, size_t errlen);
+
+#endif

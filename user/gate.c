@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "gate.skel.h"
+#include "gate.h"
+#include "log.h"
+
+#define LSM_FILE "/sys/kernel/security/lsm"
+#define BPF_FS_MAGIC 0xcafe4a11
+
+/* Pinned link names, one per program; their presence means "the gate is loaded". */
+static const struct {
+	const char *link;
+	const char *hook;
+} link_names[] = {
+	{ "link_file_open", "file_open" },
+	{ "link_exec", "bprm_check_security" },
+	{ "link_connect", "socket_connect" },
+	{ "link_inode_link", "inode_link" },
+};
+#define NLINKS (sizeof(link_names) / sizeof(link_names[0]))
+
+int gate__preflight(char *err, size_t errlen)
+{
+	char buf[512] = "";
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(LSM_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* securityfs may simply not be mounted yet (early boot, containers) */
+		mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL);
+		fd = open(LSM_FILE, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot tell which LSMs are active: %s: %s; BPF LSM cannot be "
+			 "confirmed, refusing to start", LSM_FILE, strerror(-ret));
+		return ret;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	{
+		char padded[sizeof(buf) + 2];
+
+		snprintf(padded, sizeof(padded), ",%s,", buf);
+		if (strstr(padded, ",bpf,"))
+			return 0;
+	}
+	snprintf(err, errlen, "BPF LSM is not active: %s lists \"%s\" without \"bpf\"; add "
+		 "\"lsm=%s%sbpf\" to the kernel command line and reboot", LSM_FILE, buf, buf,
+		 buf[0] ? "," : "");
+	return -EOPNOTSUPP;
+}
+
+static int ensure_bpffs(const char *pin_dir, char *err, size_t errlen)
+{
+	struct statfs sfs;
+	char parent[256];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", pin_dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = 0;
+	if (statfs(parent, &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC)
+		goto mkdir;
+	if (mount("bpf", parent, "bpf", 0, NULL) && errno != EBUSY) {
+		snprintf(err, errlen, "%s is not a BPF filesystem and mounting one failed: %s",
+			 parent, strerror(errno));
+		return -errno;
+	}
+mkdir:
+	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create the pin directory %s: %s", pin_dir,
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+bool gate__is_pinned(const char *pin_dir)
+{
+	char path[512];
+
+	pin_path(path, sizeof(path), pin_dir, link_names[0].link);
+	return access(path, F_OK) == 0;
+}
+
+static struct bpf_program *prog_by_index(struct gate_bpf *skel, size_t i)
+{
+	struct bpf_program *progs[] = { skel->progs.jg_file_open, skel->progs.jg_exec,
+					skel->progs.jg_connect, skel->progs.jg_inode_link };
+	return progs[i];
+}
+
+/* Maps that carry state across daemon restarts (everything but .rodata). */
+static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
+{
+	static struct bpf_map *maps[7];
+
+	maps[0] = skel->maps.gate_config;
+	maps[1] = skel->maps.protected_devs;
+	maps[2] = skel->maps.objects;
+	maps[3] = skel->maps.net_prefixes;
+	maps[4] = skel->maps.grants;
+	maps[5] = skel->maps.stats;
+	maps[6] = skel->maps.events;
+	*n = 7;
+	return maps;
+}
+
+static int adopt(struct jg_gate *g, char *err, size_t errlen)
+{
+	struct jg_config cfg;
+	struct bpf_map **maps;
+	char path[512];
+	size_t n, missing = 0;
+	__u32 zero = 0;
+	int fd, ret;
+
+	for (size_t i = 0; i < NLINKS; i++) {
+		pin_path(path, sizeof(path), g->pin_dir, link_names[i].link);
+		if (access(path, F_OK))
+			missing++;
+	}
+	maps = state_maps(g->skel, &n);
+	for (size_t i = 0; i < n; i++) {
+		pin_path(path, sizeof(path), g->pin_dir, bpf_map__name(maps[i]));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			missing++;
+			continue;
+		}
+		ret = bpf_map__reuse_fd(maps[i], fd);
+		close(fd);
+		if (ret) {
+			snprintf(err, errlen, "the pinned map %s does not match this version of "
+				 "jitgated (%s); run 'jitgate unload' first", path, strerror(-ret));
+			return ret;
+		}
+	}
+	if (missing) {
+		snprintf(err, errlen, "%s holds an incomplete gate (%zu pins missing); run "
+			 "'jitgate unload' to clear it", g->pin_dir, missing);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < NLINKS; i++)
+		bpf_program__set_autoload(prog_by_index(g->skel, i), false);
+	ret = gate_bpf__load(g->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot adopt the pinned maps: %s", strerror(-ret));
+		return ret;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, &cfg) ||
+	    cfg.layout != JG_LAYOUT_VERSION) {
+		snprintf(err, errlen, "the pinned gate has layout version %u, this jitgated needs "
+			 "%u; run 'jitgate unload' first", cfg.layout, JG_LAYOUT_VERSION);
+		return -EPROTO;
+	}
+	g->gen = cfg.gen;
+	g->ringbuf_bytes = bpf_map__max_entries(g->skel->maps.events);
+	g->adopted = true;
+	return 0;
+}
+
+static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t errlen)
+{
+	struct jg_config cfg = { .gen = 0, .layout = JG_LAYOUT_VERSION };
+	struct bpf_map **maps;
+	char path[512];
+	__u32 zero = 0;
+	size_t n;
+	int ret;
+
+	ret = bpf_map__set_max_entries(g->skel->maps.events, g->ringbuf_bytes);
+	if (ret) {
+		snprintf(err, errlen, "ring buffer size %u is invalid: %s", g->ringbuf_bytes,
+			 strerror(-ret));
+		return ret;
+	}
+	g->skel->rodata->ringbuf_events_allow = stream_allow;
+	ret = gate_bpf__load(g->skel);
+	if (ret) {
+		snprintf(err, errlen, "the kernel refused to load the BPF programs: %s (run with -v "
+			 "for the verifier log)", strerror(-ret));
+		return ret;
+	}
+	ret = bpf_map_update_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, &cfg, BPF_ANY);
+	if (ret) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot initialise the config map: %s", strerror(-ret));
+		return ret;
+	}
+	/* Pin maps before links: a link pinned alone would be a gate nobody can feed. */
+	maps = state_maps(g->skel, &n);
+	for (size_t i = 0; i < n; i++) {
+		pin_path(path, sizeof(path), g->pin_dir, bpf_map__name(maps[i]));
+		ret = bpf_map__pin(maps[i], path);
+		if (ret) {
+			snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
+			return ret;
+		}
+	}
+	for (size_t i = 0; i < NLINKS; i++) {
+		struct bpf_link *link = bpf_program__attach_lsm(prog_by_index(g->skel, i));
+
+		if (!link) {
+			ret = -errno;
+			snprintf(err, errlen, "the kernel refused to attach the BPF LSM program for "
+				 "%s: %s; BPF LSM cannot enforce on this host", link_names[i].hook,
+				 strerror(-ret));
+			return ret;
+		}
+		pin_path(path, sizeof(path), g->pin_dir, link_names[i].link);
+		ret = bpf_link__pin(link, path);
+		/* The pin holds the link now; our reference can go. */
+		bpf_link__destroy(link);
+		if (ret) {
+			snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes,
+	       bool stream_allow_events, char *err, size_t errlen)
+{
+	struct jg_gate *g = calloc(1, sizeof(*g));
+	bool fresh;
+	int ret;
+
+	if (!g)
+		return -ENOMEM;
+	snprintf(g->pin_dir, sizeof(g->pin_dir), "%s", pin_dir);
+	g->ringbuf_bytes = ringbuf_bytes;
+	ret = ensure_bpffs(pin_dir, err, errlen);
+	if (ret)
+		goto fail;
+	g->skel = gate_bpf__open();
+	if (!g->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the embedded BPF object: %s", strerror(-ret));
+		goto fail;
+	}
+	fresh = !gate__is_pinned(pin_dir);
+	ret = fresh ? load_fresh(g, stream_allow_events, err, errlen) : adopt(g, err, errlen);
+	if (ret && fresh)
+		gate__unpin(pin_dir, NULL, 0);	/* leave nothing half-made behind */
+	if (ret)
+		goto fail;
+	*out = g;
+	return 0;
+fail:
+	gate__close(g);
+	return ret;
+}
+
+void gate__close(struct jg_gate *g)
+{
+	if (!g)
+		return;
+	gate_bpf__destroy(g->skel);
+	free(g);
+}
+
+int gate__unpin(const char *pin_dir, char *err, size_t errlen)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	/* Links first: once they are gone nothing enforces, then the maps can follow. */
+	for (size_t i = 0; i < NLINKS; i++) {
+		pin_path(path, sizeof(path), pin_dir, link_names[i].link);
+		if (unlink(path) && errno != ENOENT && !ret)
+			ret = -errno;
+	}
+	d = opendir(pin_dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return ret;
+		ret = -errno;
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		pin_path(path, sizeof(path), pin_dir, de->d_name);
+		if (unlink(path) && !ret)
+			ret = -errno;
+	}
+	closedir(d);
+	if (rmdir(pin_dir) && !ret)
+		ret = -errno;
+out:
+	if (ret && err)
+		snprintf(err, errlen, "cannot remove the pins under %s: %s", pin_dir, strerror(-ret));
+	return ret;
+}
+
+/* Delete every key of a map whose generation is `gen`. */
+static int drop_gen(int fd, size_t key_size, uint32_t gen, bool net)
+{
+	unsigned char key[32], next[32];
+	unsigned char (*doomed)[32] = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+	int ret = 0;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		uint32_t kgen = net ? ((struct jg_net_key *)next)->gen : *(uint32_t *)next;
+
+		memcpy(key, next, key_size);
+		prev = key;
+		if (kgen != gen)
+			continue;
+		if (n == cap) {
+			void *p = realloc(doomed, (cap = cap ? cap * 2 : 64) * sizeof(*doomed));
+
+			if (!p) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			doomed = p;
+		}
+		memcpy(doomed[n++], next, key_size);
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, doomed[i]);
+out:
+	free(doomed);
+	return ret;
+}
+
+static int drop_generation(struct jg_gate *g, uint32_t gen)
+{
+	int ret;
+
+	ret = drop_gen(bpf_map__fd(g->skel->maps.objects), sizeof(struct jg_object_key), gen, false);
+	if (!ret)
+		ret = drop_gen(bpf_map__fd(g->skel->maps.protected_devs), sizeof(struct jg_dev_key),
+			       gen, false);
+	if (!ret)
+		ret = drop_gen(bpf_map__fd(g->skel->maps.net_prefixes), sizeof(struct jg_net_key),
+			       gen, true);
+	return ret;
+}
+
+int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_t errlen)
+{
+	struct jg_config cfg = { .layout = JG_LAYOUT_VERSION };
+	uint32_t next = g->gen ^ 1, one = 1, zero = 0;
+	int ret;
+
+	ret = drop_generation(g, next);	/* leftovers of an interrupted apply */
+	for (size_t i = 0; i < c->ndevs && !ret; i++) {
+		struct jg_dev_key k = { .gen = next, .dev = c->devs[i] };
+
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.protected_devs), &k, &one, BPF_ANY))
+			ret = -errno;
+	}
+	for (size_t i = 0; i < c->nobjs && !ret; i++) {
+		struct jg_object_key k = { .gen = next, .dev = c->objs[i].dev, .ino = c->objs[i].ino };
+
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.objects), &k, &c->objs[i].val,
+					BPF_ANY))
+			ret = -errno;
+	}
+	for (size_t i = 0; i < c->nnets && !ret; i++) {
+		struct jg_net_key k = { .prefixlen = 8 + c->nets[i].prefixlen, .gen = (uint8_t)next };
+
+		memcpy(k.addr, c->nets[i].addr, 16);
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.net_prefixes), &k,
+					&c->nets[i].val, BPF_ANY))
+			ret = -errno;
+	}
+	if (ret) {
+		drop_generation(g, next);
+		snprintf(err, errlen, "cannot write the policy into the kernel maps: %s; the running "
+			 "policy stays", strerror(-ret));
+		return ret;
+	}
+	cfg.gen = next;
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, &cfg, BPF_ANY)) {
+		ret = -errno;
+		drop_generation(g, next);
+		snprintf(err, errlen, "cannot switch the policy generation: %s", strerror(-ret));
+		return ret;
+	}
+	g->gen = next;
+	drop_generation(g, next ^ 1);
+	return 0;
+}
+
+int gate__set_grant(struct jg_gate *g, uint32_t subject, uint16_t resource,
+		    const struct jg_grant *val)
+{
+	struct jg_grant_key k = { .subject = subject, .resource = resource };
+
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.grants), &k, val, BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	return 0;
+}
+
+int gate__del_grant(struct jg_gate *g, uint32_t subject, uint16_t resource)
+{
+	struct jg_grant_key k = { .subject = subject, .resource = resource };
+
+	if (bpf_map_delete_elem(bpf_map__fd(g->skel->maps.grants), &k) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int gate__for_each_grant(struct jg_gate *g,
+			 int (*fn)(const struct jg_grant_key *k, const struct jg_grant *v, void *ctx),
+			 void *ctx)
+{
+	int fd = bpf_map__fd(g->skel->maps.grants);
+	struct jg_grant_key key, next;
+	struct jg_grant val;
+	void *prev = NULL;
+	int ret;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;	/* deleted meanwhile */
+		ret = fn(&key, &val, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int gate__canary(const char *canary_path, char *err, size_t errlen)
+{
+	int fd = open(canary_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		snprintf(err, errlen, "the canary %s opened although the gate protects it: BPF LSM is "
+			 "not enforcing", canary_path);
+		return -EPERM;
+	}
+	if (errno != EACCES) {
+		snprintf(err, errlen, "the canary %s failed with %s instead of being denied: cannot "
+			 "prove enforcement", canary_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int gate__stats(struct jg_gate *g, uint64_t out[JG_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(g->skel->maps.stats);
+	uint64_t *vals;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < JG_STAT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int gate__events_fd(struct jg_gate *g)
+{
+	return bpf_map__fd(g->skel->maps.events);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The kernel side as userspace sees it: load or adopt the pinned programs and maps, swap
+ * policy generations, write grants, prove enforcement. */
+#ifndef JG_GATE_H
+#define JG_GATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "jitgate.h"
+#include "compile.h"
+
+struct gate_bpf;
+
+struct jg_gate {
+	struct gate_bpf *skel;
+	char pin_dir[256];
+	bool adopted;			/* the programs were already attached and pinned */
+	uint32_t gen;			/* live policy generation (0 or 1) */
+	uint32_t ringbuf_bytes;
+};
+
+/* "BPF LSM can enforce here" or -errno with one sentence. */
+int gate__preflight(char *err, size_t errlen);
+
+/* Load and attach the programs and pin everything, or adopt what is pinned already. */
+int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes,
+	       bool stream_allow_events, char *err, size_t errlen);
+/* Close our descriptors; the pins keep the gate enforcing. NULL is fine. */
+void gate__close(struct jg_gate *g);
+/* Remove every pin under pin_dir (the gate stops once no descriptor holds the links). */
+int gate__unpin(const char *pin_dir, char *err, size_t errlen);
+bool gate__is_pinned(const char *pin_dir);
+
+/* Write c as the next generation, flip to it, remove the old one. On error the live
+ * generation is untouched. */
+int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_t errlen);
+
+/* Grants: -ENOSPC when the map is full (never evicts). */
+int gate__set_grant(struct jg_gate *g, uint32_t subject, uint16_t resource,
+		    const struct jg_grant *val);
+int gate__del_grant(struct jg_gate *g, uint32_t subject, uint16_t resource);
+/* Call fn for every kernel grant entry; stops when fn returns non-zero. */
+int gate__for_each_grant(struct jg_gate *g,
+			 int (*fn)(const struct jg_grant_key *k, const struct jg_grant *v, void *ctx),
+			 void *ctx);
+
+/* Open the canary as ourselves: 0 when the gate refuses it with EACCES. */
+int gate__canary(const char *canary_path, char *err, size_t errlen);
+
+int gate__stats(struct jg_gate *g, uint64_t out[JG_STAT_MAX]);
+int gate__events_fd(struct jg_gate *g);
+
+#endif

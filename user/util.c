@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "util.h"
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t util__realtime_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+uint64_t util__boottime_ns(void)
+{
+	return (uint64_t)clock_ns(CLOCK_BOOTTIME);
+}
+
+int64_t util__boot_to_wall(uint64_t boot_ns)
+{
+	return util__realtime_ns() - ((int64_t)util__boottime_ns() - (int64_t)boot_ns);
+}
+
+char *util__rfc3339(int64_t wall_ns, char *buf, size_t len)
+{
+	time_t secs = (time_t)(wall_ns / 1000000000LL);
+	long nsec = (long)(wall_ns % 1000000000LL);
+	struct tm tm;
+	char base[32];
+
+	if (nsec < 0) {
+		nsec += 1000000000L;
+		secs--;
+	}
+	gmtime_r(&secs, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09ldZ", base, nsec);
+	return buf;
+}
+
+char *util__user_name(uint32_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char scratch[1024];
+
+	if (getpwuid_r(uid, &pw, scratch, sizeof(scratch), &res) == 0 && res)
+		snprintf(buf, len, "%s", pw.pw_name);
+	else
+		snprintf(buf, len, "%u", uid);
+	return buf;
+}
+
+int util__resolve_user(const char *text, uint32_t *uid, char *name, size_t namelen,
+		       char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	char scratch[1024], *end;
+	unsigned long n;
+
+	if (!text || !*text) {
+		snprintf(err, errlen, "the user is empty");
+		return -EINVAL;
+	}
+	errno = 0;
+	n = strtoul(text, &end, 10);
+	if (!*end && !errno && n < UINT32_MAX) {
+		*uid = (uint32_t)n;
+		util__user_name(*uid, name, namelen);
+		return 0;
+	}
+	if (getpwnam_r(text, &pw, scratch, sizeof(scratch), &res) || !res) {
+		snprintf(err, errlen, "no user \"%s\" on this host", text);
+		return -ENOENT;
+	}
+	*uid = pw.pw_uid;
+	snprintf(name, namelen, "%s", pw.pw_name);
+	return 0;
+}
+
+bool util__user_in_group(uint32_t uid, const char *group)
+{
+	struct passwd pw, *pres = NULL;
+	struct group gr, *gres = NULL;
+	char pbuf[1024], gbuf[4096];
+	gid_t groups[256];
+	int n = 256;
+
+	if (getgrnam_r(group, &gr, gbuf, sizeof(gbuf), &gres) || !gres)
+		return false;
+	if (getpwuid_r(uid, &pw, pbuf, sizeof(pbuf), &pres) || !pres)
+		return false;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gr.gr_gid)
+			return true;
+	return false;
+}
+
+uint32_t util__loginuid(pid_t pid)
+{
+	char path[64], buf[32] = "";
+	unsigned long v;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/loginuid", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return (uint32_t)-1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (uint32_t)-1;
+	buf[n] = 0;
+	v = strtoul(buf, NULL, 10);
+	return (uint32_t)v;
+}
+
+int util__mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int util__write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+	char tmp[512];
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+	close(fd);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+void util__boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}

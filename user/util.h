@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef JG_UTIL_H
+#define JG_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int64_t util__realtime_ns(void);
+uint64_t util__boottime_ns(void);
+/* Wall-clock time of a CLOCK_BOOTTIME instant of this boot. */
+int64_t util__boot_to_wall(uint64_t boot_ns);
+/* RFC 3339 UTC with nanoseconds: 2026-11-22T19:30:00.123456789Z */
+char *util__rfc3339(int64_t wall_ns, char *buf, size_t len);
+
+/* Name of a uid, or its number when the user database has none. */
+char *util__user_name(uint32_t uid, char *buf, size_t len);
+/* "alice" or "1000" -> uid (and canonical name). -ENOENT with a sentence in err. */
+int util__resolve_user(const char *text, uint32_t *uid, char *name, size_t namelen,
+		       char *err, size_t errlen);
+bool util__user_in_group(uint32_t uid, const char *group);
+/* /proc/PID/loginuid, (uint32_t)-1 when unset or unreadable. */
+uint32_t util__loginuid(pid_t pid);
+
+int util__mkdir_p(const char *path, mode_t mode);
+/* Write to PATH.tmp, fsync, rename over PATH. */
+int util__write_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* /proc/sys/kernel/random/boot_id, "" when unavailable. */
+void util__boot_id(char *buf, size_t len);
+
+#endif
