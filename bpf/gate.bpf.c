@@ -57,6 +57,15 @@ struct {
 	__type(value, struct jg_grant);
 } grants SEC(".maps");
 
+/* jitgated itself, while it walks protected trees to find hardlinked files. Task storage
+ * dies with the task, so a reused pid inherits nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} exempt_tasks SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, JG_STAT_MAX);
@@ -282,6 +291,9 @@ static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, 
 			  &subject, &loginuid);
 	if (!v.type || (v.resource == JG_CANARY_RESOURCE && !v.too_deep))
 		return ret;	/* the canary is the daemon's self-test: enforced, never streamed */
+	if (ret && hook == JG_HOOK_FILE_OPEN &&
+	    bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
+		return 0;	/* jitgated reading a protected directory to compile the policy */
 	e = event_start(&v, hook, subject, loginuid, ret);
 	if (e) {
 		e->file.dev = dev;

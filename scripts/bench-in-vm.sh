@@ -16,14 +16,14 @@
 #               the statistics themselves cost the gated loops)
 #
 # See docs/bench.md for what each case measures and the results.
-# shellcheck disable=SC3043 # busybox sh has local
+# shellcheck disable=SC3043,SC2086 # busybox sh has local; case lists are split on purpose
 
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
 POLICY=/opt/jitgate/policies/bench.json
 OUT=/tmp/jg-bench
-RES=$OUT/results		# "PHASE CASE NS_PER_OP"
+RES=$OUT/results		# "PHASE CASE MEDIAN_NS_PER_OP MIN_NS_PER_OP"
 AUDIT=/var/log/jitgate/audit.jsonl
 SCALE=10
 STATS=1
@@ -80,18 +80,19 @@ case_args() {
 # run_phase PHASE CASE...: one jg-bench loop per case; results to $RES, per-program
 # deltas (gated phases) to $OUT/PHASE.CASE.
 run_phase() {
-	local phase=$1 c out ns
+	local phase="$1" c out ns
 	shift
 	for c in "$@"; do
 		out=$OUT/$phase.$c
 		# shellcheck disable=SC2046 # word splitting of the arguments is wanted
 		if JG_BENCH_PROGSTATS=$PROGDELTA jg-bench $(case_args "$c") >"$out" 2>"$out.err"; then
-			ns=$(awk '$2 ~ /^ns_per_op=/ { sub(/^ns_per_op=/, "", $2); print $2 }' "$out")
+			ns=$(awk '$2 ~ /^ns_per_op=/ { sub(/^ns_per_op=/, "", $2); sub(/^min=/, "", $3)
+				print $2, $3 }' "$out")
 			echo "$phase $c $ns" >>"$RES"
-			printf 'bench: %-6s %-19s %s\n' "$phase" "$c" "$(grep ns_per_op "$out")"
+			printf 'bench: %-6s %-19s %s\n' "$phase" "$c" "$(grep '^[a-z]* ns_per_op=' "$out")"
 		else
 			fail "$phase $c: jg-bench $(case_args "$c"): $(cat "$out.err")"
-			echo "$phase $c -" >>"$RES"
+			echo "$phase $c - -" >>"$RES"
 		fi
 	done
 }
@@ -221,43 +222,46 @@ say "measured in $(($(date +%s) - T0))s"
 
 # ------------------------------------------------------------------ report
 echo
-echo "jitgate micro-benchmark (ns per operation, median of 5 runs; ratio = gated / base)"
-awk -v stats="$STATS" '
-	$3 != "-" { v[$1, $2] = $3 }
+echo "jitgate micro-benchmark: ns per operation, median of 5 timed runs; ratio = gated / base"
+awk '
+	$3 != "-" { v[$1, $2] = $3; m[$1, $2] = $4 }
+	function r(a, b) { return (a > 0 && b > 0) ? sprintf("%.3f", a / b) : "-" }
 	END {
 		n = split("open_samefs open_otherfs open_prot_grant exec connect_unprot connect_prot_grant", cs, " ")
 		tgt["open_samefs"] = 1.05; tgt["open_otherfs"] = 1.05; tgt["open_prot_grant"] = 1.20
 		tgt["exec"] = 1.03; tgt["connect_unprot"] = 1.05; tgt["connect_prot_grant"] = 1.05
-		printf "%-19s %10s %10s %7s %7s %-6s %8s %10s %7s\n", "case", "base", "gated", "ratio", \
-			"target", "", "drift", "ev-off", "ratio"
+		printf "%-19s %9s %9s %6s %6s %-4s %9s %6s %9s %6s\n", "case", "base", "gated", "ratio", \
+			"target", "", "min-ratio", "drift", "ev-off", "ratio"
 		for (i = 1; i <= n; i++) {
 			c = cs[i]
 			b = v["base", c]; g = v["gated", c]; b2 = v["base2", c]; ne = v["noev", c]
-			r = (b > 0 && g > 0) ? g / b : 0
-			verdict = r == 0 ? "n/a" : r <= tgt[c] ? "ok" : "MISS"
-			drift = (b > 0 && b2 > 0) ? sprintf("%+.1f%%", (b2 / b - 1) * 100) : "-"
-			printf "%-19s %10s %10s %7s %7.2f %-6s %8s %10s %7s\n", c, b ? b : "-", g ? g : "-", \
-				r ? sprintf("%.3f", r) : "-", tgt[c], verdict, drift, ne ? ne : "", \
-				(ne && b) ? sprintf("%.3f", ne / b) : ""
+			ratio = r(g, b)
+			verdict = ratio == "-" ? "n/a" : ratio + 0 <= tgt[c] ? "ok" : "MISS"
+			drift = (b > 0 && b2 > 0) ? sprintf("%+.0f%%", (b2 / b - 1) * 100) : "-"
+			printf "%-19s %9s %9s %6s %6.2f %-4s %9s %6s %9s %6s\n", c, b ? b : "-", g ? g : "-", \
+				ratio, tgt[c], verdict, r(m["gated", c], m["base", c]), drift, \
+				ne ? ne : "", ne ? r(ne, b) : ""
 		}
 	}' "$RES"
-echo "drift: base2 (measured last, gate unloaded) against base; a ratio closer to 1 than the"
-echo "drift is within this run's noise. ev-off: the granted cases with stream_allow_events false."
+echo "min-ratio: fastest gated run / fastest base run (less sensitive to interference)."
+echo "drift: base2 (measured last, gate unloaded) against base: how far the machine itself moved;"
+echo "  a ratio nearer to 1 than the drift is within this run's noise."
+echo "ev-off: the granted cases again under jitgated with \"stream_allow_events\": false."
 echo
 
 if [ "$STATS" = 1 ]; then
 	echo "BPF programs per case (gated phase; kernel.bpf_stats_enabled=1; timed runs only)"
-	printf '%-19s %-14s %11s %11s\n' "case" "program" "runs/op" "ns/run"
-	for c in $CASES_ALL noev:open_prot_grant noev:connect_prot_grant; do
+	printf '%-24s %-14s %8s %8s\n' "case" "program" "runs/op" "ns/run"
+	for c in $CASES_ALL open_prot_grant/ev-off connect_prot_grant/ev-off; do
 		case $c in
-		noev:*) f=$OUT/noev.${c#noev:} ;;
+		*/ev-off) f=$OUT/noev.${c%/ev-off} ;;
 		*) f=$OUT/gated.$c ;;
 		esac
 		[ -f "$f" ] || continue
 		awk -v c="$c" '$1 == "progdelta" {
 			for (i = 3; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] }
 			if (a["runs_per_op"] + 0 >= 0.005)
-				printf "%-19s %-14s %11s %11s\n", c, $2, a["runs_per_op"], a["ns_per_run"]
+				printf "%-24s %-14s %8s %8s\n", c, $2, a["runs_per_op"], a["ns_per_run"]
 		}' "$f"
 	done
 	echo

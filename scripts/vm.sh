@@ -201,17 +201,6 @@ if [[ -d /usr/share/zoneinfo ]]; then
 	ln -s /usr/share/zoneinfo/Etc/UTC "$R/etc/localtime"
 fi
 
-for a in "${ADDS[@]}"; do
-	src=${a%:*} dst=${a##*:}
-	if [[ -d $src ]]; then
-		mkdir -p "$R$dst"
-		cp -R --preserve=mode,timestamps "$src/." "$R$dst/"
-	else
-		put "$src" "$dst"
-	fi
-	add_tree_libs "$R$dst"
-done
-
 # Accounts. Every user has a private group of the same id (Debian style). glibc >= 2.34
 # has the "files" NSS backend built in, so no libnss_files.so is needed.
 cat >"$R/etc/passwd" <<'EOF'
@@ -248,7 +237,22 @@ cat >"$R/etc/hosts" <<'EOF'
 ::1 localhost ip6-localhost ip6-loopback
 EOF
 echo jitgate-vm >"$R/etc/hostname"
-for f in /etc/protocols /etc/services; do [[ -f $f ]] && put "$f" "$f"; done
+for f in /etc/protocols /etc/services; do
+	if [[ -f $f ]]; then put "$f" "$f"; fi
+done
+
+# --add last, so that it may also replace any of the defaults above.
+for a in "${ADDS[@]}"; do
+	src=${a%:*} dst=${a##*:}
+	if [[ -d $src ]]; then
+		mkdir -p "$R$dst"
+		cp -R --preserve=mode,timestamps "$src/." "$R$dst/"
+	else
+		put "$src" "$dst"
+	fi
+	add_tree_libs "$R$dst"
+done
+
 
 # ---------------------------------------------------------------- /init
 # A random nonce makes the markers impossible to produce by accident.
@@ -300,7 +304,7 @@ cd /
 
 echo '$M_BEGIN'
 set --$qcmd
-"\$@" </dev/null
+("\$@") </dev/null # a subshell, so that even "exit" cannot end PID 1
 rc=\$?
 echo '$M_EXIT'\$rc'@@'
 echo '$M_DMESG'
@@ -382,7 +386,9 @@ fi
 # Kernel splats: in the dmesg dump, and in kernel lines ("[  1.23] ...") on the console
 # (a panic never reaches the dump). Test output is not scanned for these words, so a
 # test may print "WARNING:" itself; BPF verifier logs come from libbpf in test output.
-SPLAT='Oops|WARNING:|BUG:|Kernel panic|general protection fault|Call Trace|kernel BUG at|UBSAN:|KASAN:'
+# A WARN() prints "WARNING: CPU: n PID: n at ..."; a bare "WARNING:" is left alone
+# because CPU-mitigation notices (Spectre v2, RETBleed) use it without any fault.
+SPLAT='Oops|\[ cut here \]|WARNING: CPU:|BUG:|Kernel panic|general protection fault|Call Trace|kernel BUG at|UBSAN:|KASAN:'
 VERIFIER='BEGIN PROG LOAD LOG|BPF program load failed'
 seen=$( {
 	cat "$DMESG"

@@ -73,12 +73,19 @@ static struct {
 	uint16_t res;
 	uint8_t kind, mode;
 	int err;
+	char where[256];
 } walk;
 
 /* A file with more than one link can be reached by a name outside the tree, where the
  * d_parent walk would not see the protected ancestor: protect that inode by itself. */
 static int walk_hardlinks(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
+	if (type == FTW_DNR || type == FTW_NS) {
+		/* a directory we cannot read may hide a hardlinked file: refuse, never guess */
+		walk.err = -EACCES;
+		snprintf(walk.where, sizeof(walk.where), "%s", path);
+		return 1;
+	}
 	if (type != FTW_F || st->st_nlink < 2 || S_ISDIR(st->st_mode))
 		return 0;
 	if (compile__kdev(st->st_dev) != walk.dev)
@@ -93,7 +100,7 @@ static int walk_hardlinks(const char *path, const struct stat *st, int type, str
 
 static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 		    const struct jg_resource *r, const struct jg_path *jp, uint16_t res,
-		    uint8_t kind, char *err, size_t errlen)
+		    uint8_t kind, unsigned flags, char *err, size_t errlen)
 {
 	uint8_t mode = r->audit_mode ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
 	struct jg_cobject *o;
@@ -123,13 +130,14 @@ static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 		return -EEXIST;
 	}
 	ret = add_obj(c, dev, st.st_ino, res, kind, mode);
-	if (ret == 0 && S_ISDIR(st.st_mode)) {
+	if (ret == 0 && S_ISDIR(st.st_mode) && !(flags & JG_COMPILE_NO_HARDLINK_WALK)) {
 		walk.c = c;
 		walk.dev = dev;
 		walk.res = res;
 		walk.kind = kind;
 		walk.mode = mode;
 		walk.err = 0;
+		snprintf(walk.where, sizeof(walk.where), "%s", jp->path);
 		if (nftw(jp->path, walk_hardlinks, 32, FTW_PHYS | FTW_MOUNT) < 0 && !walk.err)
 			walk.err = -errno;
 		ret = walk.err;
@@ -138,8 +146,9 @@ static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": the policy protects more than %d "
 			 "objects", p->file, jp->pos.line, jp->pos.col, r->name, MAX_OBJS_PER_GEN);
 	else if (ret)
-		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": cannot walk \"%s\": %s", p->file,
-			 jp->pos.line, jp->pos.col, r->name, jp->path, strerror(-ret));
+		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": cannot walk \"%s\" (at %s): %s",
+			 p->file, jp->pos.line, jp->pos.col, r->name, jp->path, walk.where,
+			 strerror(-ret));
 	return ret;
 }
 
@@ -224,6 +233,12 @@ static int add_endpoints(struct jg_compiled *c, const struct jg_policy *p, const
 int compile__policy(const struct jg_policy *p, const uint16_t *ids, struct jg_compiled **out,
 		    char *err, size_t errlen)
 {
+	return compile__policy_opts(p, ids, 0, out, err, errlen);
+}
+
+int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigned flags,
+			 struct jg_compiled **out, char *err, size_t errlen)
+{
 	struct jg_compiled *c = calloc(1, sizeof(*c));
 	int ret = 0;
 
@@ -233,9 +248,11 @@ int compile__policy(const struct jg_policy *p, const uint16_t *ids, struct jg_co
 		const struct jg_resource *r = &p->resources[i];
 
 		for (size_t j = 0; j < r->nfiles && !ret; j++)
-			ret = add_path(c, p, r, &r->files[j], ids[i], JG_KIND_FILES, err, errlen);
+			ret = add_path(c, p, r, &r->files[j], ids[i], JG_KIND_FILES, flags, err,
+				       errlen);
 		for (size_t j = 0; j < r->nexec && !ret; j++)
-			ret = add_path(c, p, r, &r->exec[j], ids[i], JG_KIND_EXEC, err, errlen);
+			ret = add_path(c, p, r, &r->exec[j], ids[i], JG_KIND_EXEC, flags, err,
+				       errlen);
 	}
 	if (!ret)
 		ret = add_endpoints(c, p, ids, err, errlen);

@@ -32,6 +32,10 @@ struct jg_compiled {
  * Returns 0, or -errno with "FILE:LINE:COLUMN: message" in err. */
 int compile__policy(const struct jg_policy *p, const uint16_t *ids, struct jg_compiled **out,
 		    char *err, size_t errlen);
+/* Flags for compile__policy_opts. */
+#define JG_COMPILE_NO_HARDLINK_WALK (1u << 0)	/* `policy check`: no readdir inside trees */
+int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigned flags,
+			 struct jg_compiled **out, char *err, size_t errlen);
 void compile__free(struct jg_compiled *c);
 
 /* Userspace st_dev -> the kernel's internal dev_t as seen in super_block->s_dev. */

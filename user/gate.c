@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "gate.skel.h"
@@ -116,7 +117,7 @@ static struct bpf_program *prog_by_index(struct gate_bpf *skel, size_t i)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[7];
+	static struct bpf_map *maps[8];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.protected_devs;
@@ -125,7 +126,8 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[4] = skel->maps.grants;
 	maps[5] = skel->maps.stats;
 	maps[6] = skel->maps.events;
-	*n = 7;
+	maps[7] = skel->maps.exempt_tasks;
+	*n = 8;
 	return maps;
 }
 
@@ -493,6 +495,20 @@ int gate__stats(struct jg_gate *g, uint64_t out[JG_STAT_MAX])
 	}
 	free(vals);
 	return 0;
+}
+
+int gate__exempt_self(struct jg_gate *g)
+{
+	__u32 one = 1;
+	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	int ret = 0;
+
+	if (pidfd < 0)
+		return -errno;
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.exempt_tasks), &pidfd, &one, BPF_ANY))
+		ret = -errno;
+	close(pidfd);
+	return ret;
 }
 
 int gate__events_fd(struct jg_gate *g)

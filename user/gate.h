@@ -47,6 +47,10 @@ int gate__for_each_grant(struct jg_gate *g,
 /* Open the canary as ourselves: 0 when the gate refuses it with EACCES. */
 int gate__canary(const char *canary_path, char *err, size_t errlen);
 
+/* Let this process open protected files (never the canary): the daemon must read inside
+ * protected trees to find hardlinked files. Ends with the process. */
+int gate__exempt_self(struct jg_gate *g);
+
 int gate__stats(struct jg_gate *g, uint64_t out[JG_STAT_MAX]);
 int gate__events_fd(struct jg_gate *g);
 

@@ -19,16 +19,13 @@
 #include <jansson.h>
 #include "jitgate.h"
 #include "compile.h"
+#include "defaults.h"
 #include "duration.h"
 #include "log.h"
 #include "policy.h"
 #include "proto.h"
 
-#ifndef JG_VERSION
-#define JG_VERSION "0.1.0"
-#endif
-#define JG_POLICY_DEFAULT  "/etc/jitgate/policy.json"
-#define JG_CANARY_DEFAULT  "/run/jitgate/canary"
+#define JG_CANARY_DEFAULT  "/run/jitgate/" JG_CANARY_NAME
 #define JG_SOCKET_ENV      "JITGATE_SOCKET"
 #define JG_CANARY_ENV      "JITGATE_CANARY"	/* for tests and non-default daemon configs */
 
@@ -992,7 +989,7 @@ static int policy_check_one(const char *file, bool json)
 	}
 	for (size_t i = 0; i < p->nresources; i++)
 		ids[i] = (uint16_t)(i + 1);
-	ret = compile__policy(p, ids, &c, err, sizeof(err));
+	ret = compile__policy_opts(p, ids, JG_COMPILE_NO_HARDLINK_WALK, &c, err, sizeof(err));
 	if (ret) {
 		if (*err)
 			pr_warn("%s", err);

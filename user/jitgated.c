@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "audit.h"
 #include "compile.h"
+#include "defaults.h"
 #include "duration.h"
 #include "gate.h"
 #include "grants.h"
@@ -28,11 +29,6 @@
 #include "proto.h"
 #include "util.h"
 
-#define JG_VERSION "0.1.0"
-#define CONFIG_DEFAULT "/etc/jitgate/jitgated.json"
-#define POLICY_DEFAULT "/etc/jitgate/policy.json"
-#define AUDIT_DEFAULT "/var/log/jitgate/audit.jsonl"
-#define STATE_DIR_DEFAULT "/var/lib/jitgate"
 #define MAX_ADMIN_GROUPS 16
 #define CLIENT_TIMEOUT_MS 2000
 
@@ -855,7 +851,7 @@ static int take_lock(const char *socket_path, char *err, size_t errlen)
 	else
 		snprintf(dir, sizeof(dir), "/run/jitgate");
 	util__mkdir_p(dir, 0755);
-	snprintf(path, sizeof(path), "%s/jitgated.lock", dir);
+	snprintf(path, sizeof(path), "%s/" JG_LOCK_NAME, dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) {
 		snprintf(err, errlen, "another jitgated is running (lock %s is held)", path);
@@ -863,7 +859,7 @@ static int take_lock(const char *socket_path, char *err, size_t errlen)
 			close(fd);
 		return -EBUSY;
 	}
-	snprintf(d.canary, sizeof(d.canary), "%s/canary", dir);
+	snprintf(d.canary, sizeof(d.canary), "%s/" JG_CANARY_NAME, dir);
 	return fd;
 }
 
@@ -933,8 +929,8 @@ static void usage(FILE *f)
 		"EXAMPLES\n"
 		"  jitgated --policy /etc/jitgate/policy.json\n"
 		"  systemctl kill -s HUP jitgated    # reload the policy\n",
-		CONFIG_DEFAULT, POLICY_DEFAULT, JG_SOCKET_DEFAULT, JG_PIN_DIR_DEFAULT,
-		AUDIT_DEFAULT, STATE_DIR_DEFAULT);
+		JG_CONFIG_DEFAULT, JG_POLICY_DEFAULT, JG_SOCKET_DEFAULT, JG_PIN_DIR_DEFAULT,
+		JG_AUDIT_DEFAULT, JG_STATE_DIR_DEFAULT);
 }
 
 static int run(int argc, char **argv)
@@ -952,7 +948,7 @@ static int run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
-	const char *config_file = CONFIG_DEFAULT, *policy = NULL, *sock = NULL, *pins = NULL,
+	const char *config_file = JG_CONFIG_DEFAULT, *policy = NULL, *sock = NULL, *pins = NULL,
 		   *audit_log = NULL, *state_dir = NULL;
 	bool config_given = false, audit_stdout = false, other_boot;
 	char err[1024];
@@ -979,11 +975,11 @@ static int run(int argc, char **argv)
 		return 2;
 	}
 	/* defaults < config file < command line */
-	snprintf(d.cfg.policy, sizeof(d.cfg.policy), "%s", POLICY_DEFAULT);
+	snprintf(d.cfg.policy, sizeof(d.cfg.policy), "%s", JG_POLICY_DEFAULT);
 	snprintf(d.cfg.socket, sizeof(d.cfg.socket), "%s", JG_SOCKET_DEFAULT);
 	snprintf(d.cfg.pin_dir, sizeof(d.cfg.pin_dir), "%s", JG_PIN_DIR_DEFAULT);
-	snprintf(d.cfg.audit_log, sizeof(d.cfg.audit_log), "%s", AUDIT_DEFAULT);
-	snprintf(d.cfg.state_dir, sizeof(d.cfg.state_dir), "%s", STATE_DIR_DEFAULT);
+	snprintf(d.cfg.audit_log, sizeof(d.cfg.audit_log), "%s", JG_AUDIT_DEFAULT);
+	snprintf(d.cfg.state_dir, sizeof(d.cfg.state_dir), "%s", JG_STATE_DIR_DEFAULT);
 	gethostname(d.cfg.host, sizeof(d.cfg.host) - 1);
 	d.cfg.ringbuf_bytes = JG_RINGBUF_DEFAULT;
 	d.cfg.stream_allow_events = true;
@@ -1040,6 +1036,12 @@ static int run(int argc, char **argv)
 	}
 	if (!d.gate->adopted)
 		d.lost_reported = 0;	/* a new stats map counts from zero */
+	ret = gate__exempt_self(d.gate);
+	if (ret) {
+		pr_warn("refusing to start: cannot exempt jitgated from its own gate: %s",
+			strerror(-ret));
+		return 1;
+	}
 	d.started_ns = util__realtime_ns();
 	{
 		json_t *ev = audit__new("daemon.start");

@@ -33,8 +33,7 @@ start_daemon() {
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "# jitgated did not become ready:"
-	sed 's/^/#   /' "$DAEMON_LOG"
+	_vm_not_ok "jitgated becomes ready" "it did not" "$DAEMON_LOG"
 	return 1
 }
 

@@ -89,6 +89,8 @@ expect_eq "daemon dead: carol denied (first time carol tries)" "$(probe carol op
 start_daemon
 ok "restarted daemon adopted the pinned gate" grep -q "adopted the pinned gate" "$DAEMON_LOG"
 settle
+expect_eq "after restart: the hardlink made before the first load is still denied" \
+	"$(probe alice open /srv/hardlink-before-load r)" EACCES
 
 # --- the audit log holds the decisions
 audit_has "audit: daemon.start" '"type":"daemon.start"'

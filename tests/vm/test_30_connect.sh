@@ -3,6 +3,7 @@
 . "${0%/*}/lib.sh"
 . "${0%/*}/fixture.sh"
 
+make_tree
 # Listeners, so an allowed connect really connects.
 jg-probe listen 127.0.0.1 7005 >/dev/null 2>&1 &
 jg-probe listen ::1 7777 >/dev/null 2>&1 &
