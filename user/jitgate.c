@@ -1197,7 +1197,7 @@ static bool daemon_holds_lock(void)
 	bool held;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/jitgated.lock", env.run_dir);
+	snprintf(path, sizeof(path), "%s/" JG_LOCK_NAME, env.run_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return false;
@@ -1424,7 +1424,7 @@ int main(int argc, char **argv)
 	else
 		snprintf(env.run_dir, sizeof(env.run_dir), "/run/jitgate");
 	if (!env.canary) {
-		snprintf(env.canary_buf, sizeof(env.canary_buf), "%s/canary", env.run_dir);
+		snprintf(env.canary_buf, sizeof(env.canary_buf), "%s/" JG_CANARY_NAME, env.run_dir);
 		env.canary = env.canary_buf;
 	}
 	if (optind == argc) {
