@@ -329,7 +329,7 @@ static void audit_grant(const char *type, const struct jg_grant_rec *r, json_t *
 	char gid[32], when[48];
 
 	json_object_set_new(ev, "grant_id", json_string(grants__format_id(r->id, gid, sizeof(gid))));
-	json_object_set_new(ev, "subject", audit__subject(r->uid, r->uid));
+	json_object_set_new(ev, "subject", audit__subject(r->uid, (uint32_t)-1));
 	json_object_set_new(ev, "allow", allow_json(r));
 	json_object_set_new(ev, "reason", json_string(r->reason));
 	json_object_set_new(ev, "expires", json_string(util__rfc3339(r->expires_wall_ns, when,
@@ -607,7 +607,7 @@ static json_t *do_grant(const struct peer *p, json_t *args)
 
 		grants__remove(&d.grants, r.id, NULL);
 		sync_pairs(&r);
-		json_object_set_new(ev, "subject", audit__subject(r.uid, r.uid));
+		json_object_set_new(ev, "subject", audit__subject(r.uid, (uint32_t)-1));
 		json_object_set_new(ev, "allow", allow_json(&r));
 		json_object_set_new(ev, "by", peer_json(p));
 		json_object_set_new(ev, "error", json_string(strerror(-ret)));
@@ -1042,6 +1042,12 @@ static int run(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
+	d.rb = ring_buffer__new(gate__events_fd(d.gate), on_event, NULL, NULL);
+	if (!d.rb) {
+		pr_warn("cannot open the event ring buffer: %s", strerror(errno));
+		return 1;
+	}
+	ring_buffer__consume(d.rb);	/* what the kernel kept while no daemon ran comes first */
 	d.started_ns = util__realtime_ns();
 	{
 		json_t *ev = audit__new("daemon.start");
@@ -1069,12 +1075,6 @@ static int run(int argc, char **argv)
 	}
 	reconcile(other_boot);
 
-	d.rb = ring_buffer__new(gate__events_fd(d.gate), on_event, NULL, NULL);
-	if (!d.rb) {
-		pr_warn("cannot open the event ring buffer: %s", strerror(errno));
-		return 1;
-	}
-	ring_buffer__consume(d.rb);	/* what the kernel kept while no daemon ran */
 	check_lost();
 
 	d.listen_fd = listen_on(d.cfg.socket, err, sizeof(err));
