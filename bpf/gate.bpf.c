@@ -217,8 +217,11 @@ static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u3
 	stat_inc(JG_STAT_TOO_DEEP);
 }
 
+/* with_exe: resolve the executable's path; bpf_d_path is allowed in file_open and
+ * bprm_check_security only (the daemon falls back to /proc for the other hooks). */
 static __always_inline struct jg_event *event_start(const struct verdict *v, __u32 hook,
-						    __u32 subject, __u32 loginuid, int ret)
+						    __u32 subject, __u32 loginuid, int ret,
+						    bool with_exe)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct jg_event *e;
@@ -249,6 +252,11 @@ static __always_inline struct jg_event *event_start(const struct verdict *v, __u
 	e->flags = v->too_deep ? JG_EVF_TOO_DEEP : 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->path[0] = 0;
+	e->exe[0] = 0;
+	/* Resolved here, not from /proc later: a short-lived process is gone by then. */
+	if (with_exe &&
+	    bpf_d_path((struct path *)&task->mm->exe_file->f_path, e->exe, sizeof(e->exe)) > 0)
+		e->flags |= JG_EVF_EXE_OK;
 	return e;
 }
 
@@ -294,7 +302,7 @@ static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, 
 	if (ret && hook == JG_HOOK_FILE_OPEN &&
 	    bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated reading a protected directory to compile the policy */
-	e = event_start(&v, hook, subject, loginuid, ret);
+	e = event_start(&v, hook, subject, loginuid, ret, true);
 	if (e) {
 		e->file.dev = dev;
 		e->file.ino = BPF_CORE_READ(file, f_inode, i_ino);
@@ -358,7 +366,7 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 	}
 	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
 		return ret;
-	e = event_start(&v, JG_HOOK_LINK, subject, loginuid, ret);
+	e = event_start(&v, JG_HOOK_LINK, subject, loginuid, ret, false);
 	if (e) {
 		e->file.dev = dev;
 		e->file.ino = BPF_CORE_READ(old_dentry, d_inode, i_ino);
@@ -429,7 +437,7 @@ int BPF_PROG(jg_connect, struct socket *sock, struct sockaddr *address, int addr
 		return 0;
 	count(&v);
 	ret = v.type == JG_EV_DENY ? -EACCES : 0;
-	e = event_start(&v, JG_HOOK_CONNECT, subject, loginuid, ret);
+	e = event_start(&v, JG_HOOK_CONNECT, subject, loginuid, ret, false);
 	if (e) {
 		e->net.family = family;
 		e->net.port = port;

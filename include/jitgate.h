@@ -162,13 +162,15 @@ struct jg_event {
 		} net;
 	};
 	char  path[JG_PATH_LEN];
+	char  exe[JG_PATH_LEN];	/* the acting process's executable */
 };
 
 #define JG_EVF_TOO_DEEP  (1u << 0)	/* denied because the ancestor walk hit JG_MAX_DEPTH */
 #define JG_EVF_PATH_OK   (1u << 1)	/* path holds a resolved name */
+#define JG_EVF_EXE_OK    (1u << 2)	/* exe holds a resolved name */
 
 #ifndef __cplusplus
-_Static_assert(sizeof(struct jg_event) == 104 + JG_PATH_LEN, "jg_event layout changed");
+_Static_assert(sizeof(struct jg_event) == 104 + 2 * JG_PATH_LEN, "jg_event layout changed");
 _Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");
 _Static_assert(sizeof(struct jg_grant) == 80, "jg_grant layout changed");
 #endif

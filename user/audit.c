@@ -156,11 +156,18 @@ json_t *audit__subject(uint32_t subject, uint32_t loginuid)
 			 "user", util__user_name(subject, name, sizeof(name)));
 }
 
-static json_t *exe_of(uint32_t pid)
+static json_t *exe_of(const struct jg_event *e)
 {
+	char exe[JG_PATH_LEN + 1];
+	uint32_t pid = e->pid;
 	char path[64], buf[PATH_MAX];
 	ssize_t n;
 
+	if (e->flags & JG_EVF_EXE_OK) {
+		memcpy(exe, e->exe, JG_PATH_LEN);
+		exe[JG_PATH_LEN] = 0;
+		return json_string(exe);
+	}
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n <= 0)
@@ -231,7 +238,7 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 			    json_pack("{s:I, s:I, s:I, s:s, s:o, s:I, s:I}",
 				      "pid", (json_int_t)e->pid, "tid", (json_int_t)e->tid,
 				      "ppid", (json_int_t)e->ppid, "comm", comm, "exe",
-				      exe_of(e->pid), "uid", (json_int_t)e->uid,
+				      exe_of(e), "uid", (json_int_t)e->uid,
 				      "euid", (json_int_t)e->euid));
 	json_object_set_new(ev, "resource", resource ? json_string(resource) : json_null());
 	json_object_set_new(ev, "perm", json_string(perm__name(e->perm) ? perm__name(e->perm)

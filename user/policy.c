@@ -283,6 +283,10 @@ int endpoint__parse(const char *text, struct jg_endpoint *ep, char *err, size_t 
 		a_start = text;
 		a_len = strcspn(text, v6 ? "/" : "/:");
 		rest = text + a_len;
+		/* "::1:7777" is the address ::1:7777, not [::1]:7777: never guess */
+		if (v6 && *rest != '/')
+			return msg(err, errlen, "endpoint %s: write an IPv6 address in brackets, "
+				   "e.g. [::1]:7777, or [::1] for all ports", q);
 	}
 	if (a_len == 0)
 		return msg(err, errlen, "endpoint %s has no address", q);
@@ -302,9 +306,6 @@ int endpoint__parse(const char *text, struct jg_endpoint *ep, char *err, size_t 
 		rest = p + n;
 	}
 	if (*rest == ':') {
-		if (v6 && !bracket)
-			return msg(err, errlen, "endpoint %s is ambiguous; write an IPv6 address "
-				   "with a port in brackets, e.g. [2001:db8::1]:443", q);
 		if ((ret = parse_ports(text, rest + 1, &e, err, errlen)))
 			return ret;
 	} else if (*rest) {
@@ -1818,7 +1819,18 @@ static int load_buffer(const char *text, size_t len, const char *name, struct jg
 		struct jg_pos pos = jsonpos__offset_pos(text, len,
 							jsonpos__token_start(text, len, off));
 
-		return fail_pos(&c, pos, "invalid JSON: %s", jerr.text);
+		char text_[sizeof(jerr.text) * 4];
+		size_t n = 0;
+
+		/* jansson quotes the offending token, which may hold any byte */
+		for (const unsigned char *t = (const unsigned char *)jerr.text; *t; t++) {
+			if (*t < 0x20 || *t == 0x7f)
+				n += (size_t)snprintf(text_ + n, sizeof(text_) - n, "\\x%02x", *t);
+			else
+				text_[n++] = (char)*t;
+		}
+		text_[n] = '\0';
+		return fail_pos(&c, pos, "invalid JSON: %s", text_);
 	}
 	ret = jsonpos__scan(text, len, &jp);
 	if (ret == -ENOMEM) {

@@ -145,6 +145,8 @@ const char *perm__name(unsigned perm_bit);
 unsigned perm__valid_for_kinds(unsigned kinds);
 
 /* "1.2.3.0/24:80-90", "[2001:db8::]/32:443", "[::1]:7777", "10.0.0.1" (all ports).
+ * An IPv6 address goes in brackets, except with a prefix: "::ffff:10.0.0.0/104:5432".
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d, prefix >= 96) is stored as IPv4 (is_v4 = true).
  * Returns 0 or -EINVAL with a message (no position) in err. */
 int endpoint__parse(const char *text, struct jg_endpoint *ep, char *err, size_t errlen);
 

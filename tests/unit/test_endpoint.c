@@ -73,8 +73,10 @@ Test(endpoint, ipv6)
 	check("[2001:db8::]/32:443", "2001:db8::", 32, false, 443, 443);
 	check("[2001:db8::1]:8000-8080", "2001:db8::1", 128, false, 8000, 8080);
 	check("[fd00::]/8", "fd00::", 8, false, 1, 65535);
-	check("2001:db8::1", "2001:db8::1", 128, false, 1, 65535);	/* bare: all ports */
-	check("2001:db8::/48", "2001:db8::", 48, false, 1, 65535);
+	check("[2001:db8::1]", "2001:db8::1", 128, false, 1, 65535);
+	check("2001:db8::/48", "2001:db8::", 48, false, 1, 65535);	/* bare with a prefix */
+	check("2001:db8::/32:443", "2001:db8::", 32, false, 443, 443);
+	check("::1/128:7777", "::1", 128, false, 7777, 7777);
 	check("::/0", "::", 0, false, 1, 65535);
 	check("[::]/0:53", "::", 0, false, 53, 53);
 }
@@ -84,13 +86,14 @@ Test(endpoint, ipv4_mapped)
 	/* normalised into the IPv4 form: the kernel sees these connections as IPv4 ones */
 	check("::ffff:10.0.0.0/104", "::ffff:10.0.0.0", 104, true, 1, 65535);
 	check("[::ffff:10.0.0.0]/104:5432", "::ffff:10.0.0.0", 104, true, 5432, 5432);
-	check("::ffff:1.2.3.4", "::ffff:1.2.3.4", 128, true, 1, 65535);
+	check("::ffff:10.0.0.0/104:5432-5433", "::ffff:10.0.0.0", 104, true, 5432, 5433);
+	check("[::ffff:1.2.3.4]", "::ffff:1.2.3.4", 128, true, 1, 65535);
 	check("[::ffff:7f00:1]:7000", "::ffff:127.0.0.1", 128, true, 7000, 7000);
 	check("::ffff:0:0/96", "::ffff:0.0.0.0", 96, true, 1, 65535);
 	/* a wider prefix reaches beyond the mapped space: it is an IPv6 prefix */
 	check("::/80", "::", 80, false, 1, 65535);
 	/* IPv4-compatible (deprecated) is not mapped */
-	check("::10.0.0.1", "::10.0.0.1", 128, false, 1, 65535);
+	check("[::10.0.0.1]", "::10.0.0.1", 128, false, 1, 65535);
 
 	struct jg_endpoint a = ep_ok("10.1.0.0/16:80"), b = ep_ok("[::ffff:10.1.0.0]/112:80");
 
@@ -118,7 +121,12 @@ Test(endpoint, errors)
 	ep_bad("10.0.0.0/-8", "invalid prefix length");
 	ep_bad("[::]/129", "from 0 to 128");
 	ep_bad("10.0.0.1/8x", "invalid prefix length");
-	ep_bad("::1/128:80", "is ambiguous; write an IPv6 address with a port in brackets");
+	/* without brackets or a prefix, "::1:7777" would be the address ::1:7777, all ports */
+	ep_bad("::1:7777", "write an IPv6 address in brackets, e.g. [::1]:7777");
+	ep_bad("2001:db8::1", "in brackets");
+	ep_bad("::ffff:10.0.0.1", "in brackets");
+	ep_bad("fe80::1%eth0", "in brackets");
+	ep_bad("2001:db8::/32:", "empty port");
 	ep_bad("10.0.0.1:", "empty port");
 	ep_bad("10.0.0.1:http", "invalid port; ports go from 1 to 65535");
 	ep_bad("10.0.0.1:65536", "invalid port");

@@ -49,7 +49,8 @@ static void expect_err_prefix(const char *json, const char *want, const char *gi
 	cr_assert_eq(p, sentinel, "*out changed on error");
 	cr_assert(!strncmp(err, want, strlen(want)), "want prefix '%s', got '%s'", want, err);
 	cr_assert(strstr(err, gist), "want '%s' in '%s'", gist, err);
-	cr_assert(!strchr(err, '\n'), "message spans lines: '%s'", err);
+	for (const unsigned char *c = (const unsigned char *)err; *c; c++)
+		cr_assert(*c >= 0x20 && *c != 0x7f, "control byte %#x in '%s'", *c, err);
 }
 
 /* The error must point at the nth occurrence of needle and mention gist. */
@@ -329,6 +330,8 @@ Test(policy_err, syntax)
 	expect_err_prefix("", "t.json:1:1: ", "invalid JSON");
 	expect_err_prefix("{\"a\": \"x\ny\"}", "t.json:1:7: ", "unexpected newline");
 	expect_err_prefix("{\"version\": 12345678901234567890}", "t.json:1:13: ", "too big");
+	expect_err_prefix("{\"version\": \x01}", "t.json:1:13: ", "invalid JSON: ");
+	expect_err_prefix("\xef\xbb\xbf{}", "t.json:1:1: ", "invalid JSON: ");	/* BOM */
 }
 
 Test(policy_err, duplicate_key)
