@@ -122,13 +122,15 @@ struct jg_standing {
 struct jg_policy {
 	char *file;			/* the name used in messages */
 	int version;
-	struct jg_resource *resources; size_t nresources;
-	struct jg_role *roles; size_t nroles;
+	struct jg_resource *resources; size_t nresources;	/* in file order */
+	struct jg_role *roles; size_t nroles;			/* in file order */
 	struct jg_standing *standing; size_t nstanding;
 };
 
-/* Parse and validate. On error: returns -EINVAL (or -errno for I/O), *out untouched, and
- * err holds one sentence "FILE:LINE:COLUMN: message" (I/O errors: "FILE: message"). */
+/* Parse and validate. On error: returns -EINVAL (or -errno for I/O, -EFBIG over 4 MiB,
+ * -ENOMEM), *out untouched, and err holds one sentence "FILE:LINE:COLUMN: message" (I/O
+ * errors: "FILE: message"). policy__load_string names the text "policy" when name is NULL.
+ * The format and its defaults: policies/README.md. */
 int policy__load_file(const char *path, struct jg_policy **out, char *err, size_t errlen);
 int policy__load_string(const char *text, const char *name, struct jg_policy **out,
 			char *err, size_t errlen);

@@ -64,8 +64,20 @@ expect_eq "revoked: alice denied at once" "$(probe alice open $SECRET r)" EACCES
 fails "revoke of an unknown id fails" jitgate revoke g-999999
 
 # --- write grant; a hardlink made with it stays protected by inode identity
-gid_w=$(jitgate grant --user alice --allow prod-secrets:read,write --for 10m --reason "INC-2")
+gid_w=$(jitgate grant --user alice --allow prod-secrets:write --for 10m --reason "INC-2")
 expect_eq "write grant: alice writes" "$(probe alice open $SECRET w)" ok
+expect_eq "write grant: alice still cannot read (write only)" "$(probe alice open $SECRET r)" EACCES
+expect_eq "write grant: bob cannot write" "$(probe bob open $SECRET w)" EACCES
+expect_eq "write grant: root (loginuid unset) cannot write" "$(probe root open $SECRET w)" EACCES
+expect_eq "write grant: root with alice's loginuid writes" "$(with_loginuid 1000 jg-probe open $SECRET w)" ok
+expect_eq "write grant: via symlink" "$(probe alice open /tmp/symlink w)" ok
+expect_eq "write grant: via bind mount" "$(probe alice open /mnt/bind/secrets/db.pw w)" ok
+expect_eq "write grant: via hardlink" "$(probe alice open /srv/hardlink-before-load w)" ok
+ok "revoke the write grant" jitgate revoke "$gid_w"
+expect_eq "write revoked: alice cannot write at once" "$(probe alice open $SECRET w)" EACCES
+expect_eq "write revoked: nor via the hardlink" "$(probe alice open /srv/hardlink-before-load w)" EACCES
+gid_w=$(jitgate grant --user alice --allow prod-secrets:read,write --for 10m --reason "INC-3")
+expect_eq "read+write grant: O_RDWR" "$(probe alice open $SECRET rw)" ok
 ok "write grant: alice may hardlink the secret out of the tree" as_user alice ln "$SECRET" /srv/alice-link
 expect_eq "write grant: the new name works for alice" "$(probe alice open /srv/alice-link r)" ok
 expect_eq "the new name is denied to bob" "$(probe bob open /srv/alice-link r)" EACCES
@@ -76,15 +88,17 @@ expect_eq "after revoke: the new name is denied to alice" "$(probe alice open /s
 expect_eq "audit-mode resource: alice reads" "$(probe alice open /srv/staging/notes r)" ok
 
 # --- expiry with the daemon dead: the kernel alone ends access
-gid_x=$(jitgate grant --user alice --allow prod-secrets:read --for 6s --reason "short")
+gid_x=$(jitgate grant --user alice --allow prod-secrets:read,write --for 6s --reason "short")
 expect_eq "short grant: alice reads" "$(probe alice open $SECRET r)" ok
+expect_eq "short grant: alice writes" "$(probe alice open $SECRET w)" ok
 settle
 kill_daemon
 ok "daemon killed: the gate stays pinned" test -e /sys/fs/bpf/jitgate/link_file_open
 ok "daemon killed: status still says enforcing" jitgate status
 expect_eq "daemon dead, grant live: alice reads" "$(probe alice open $SECRET r)" ok
 sleep 7
-expect_eq "daemon dead, grant expired: alice denied by the kernel alone" "$(probe alice open $SECRET r)" EACCES
+expect_eq "daemon dead, grant expired: alice's read denied by the kernel alone" "$(probe alice open $SECRET r)" EACCES
+expect_eq "daemon dead, grant expired: alice's write denied by the kernel alone" "$(probe alice open $SECRET w)" EACCES
 expect_eq "daemon dead: carol denied (first time carol tries)" "$(probe carol open $SECRET r)" EACCES
 start_daemon
 ok "restarted daemon adopted the pinned gate" grep -q "adopted the pinned gate" "$DAEMON_LOG"
@@ -97,6 +111,8 @@ audit_has "audit: daemon.start" '"type":"daemon.start"'
 audit_has "audit: policy.load" '"type":"policy.load"'
 audit_has "audit: deny for alice read with path" '"type":"access.deny"' '"resource":"prod-secrets"' \
 	'"perm":"read"' '"user":"alice"' "\"path\":\"$SECRET\""
+audit_has "audit: deny for bob write" '"type":"access.deny"' '"perm":"write"' '"user":"bob"'
+audit_has "audit: allow for alice write with grant id" '"type":"access.allow"' '"perm":"write"' "\"grant_id\":\"$gid_w\""
 audit_has "audit: deny for root with loginuid null" '"type":"access.deny"' '"uid":0,"loginuid":null'
 audit_has "audit: deny via symlink names the real file" '"type":"access.deny"' '"comm":"jg-probe"' '"path":"/srv/prod/secrets/db.pw"'
 audit_has "audit: allow carries the grant id" '"type":"access.allow"' "\"grant_id\":\"$gid\"" '"user":"alice"'
@@ -107,5 +123,4 @@ audit_has "audit: grant.revoke" '"type":"grant.revoke"' "\"grant_id\":\"$gid\""
 audit_has "audit: grant.expire noticed after restart" '"type":"grant.expire"' "\"grant_id\":\"$gid_x\"" '"noticed_after_restart":true'
 audit_has "audit: a denial from while the daemon was dead was drained" '"type":"access.deny"' '"user":"carol"'
 ok "audit: seq is gap-free" sh -c "grep -o '\"seq\":[0-9]*' $AUDIT | cut -d: -f2 | awk 'NR!=\$1{exit 1}'"
-: "$gid_w"
 finish

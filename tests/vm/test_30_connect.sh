@@ -28,15 +28,19 @@ gid=$(jitgate grant --user alice --allow prod-db:connect --for 10m --reason "que
 expect_eq "grant: alice IPv4" "$(probe alice connect 127.0.0.1 7005)" ok
 expect_eq "grant: alice IPv6" "$(probe alice connect ::1 7777)" ok
 expect_eq "grant: alice IPv4-mapped" "$(probe alice connect ::ffff:127.0.0.1 7005)" ok
-expect_eq "grant: bob still denied" "$(probe bob connect 127.0.0.1 7005)" EACCES
-expect_eq "grant: root with alice's loginuid" "$(with_loginuid 1000 jg-probe connect ::1 7777)" ok
-expect_eq "grant: root without loginuid denied" "$(probe root connect ::1 7777)" EACCES
+expect_eq "grant: bob still denied (IPv4)" "$(probe bob connect 127.0.0.1 7005)" EACCES
+expect_eq "grant: bob still denied (IPv6)" "$(probe bob connect ::1 7777)" EACCES
+expect_eq "grant: root with alice's loginuid (IPv4)" "$(with_loginuid 1000 jg-probe connect 127.0.0.1 7005)" ok
+expect_eq "grant: root with alice's loginuid (IPv6)" "$(with_loginuid 1000 jg-probe connect ::1 7777)" ok
+expect_eq "grant: root without loginuid denied (IPv4)" "$(probe root connect 127.0.0.1 7005)" EACCES
+expect_eq "grant: root without loginuid denied (IPv6)" "$(probe root connect ::1 7777)" EACCES
 
 ok "revoke" jitgate revoke "$gid"
 expect_eq "revoked: IPv4 denied at once" "$(probe alice connect 127.0.0.1 7005)" EACCES
 expect_eq "revoked: IPv6 denied at once" "$(probe alice connect ::1 7777)" EACCES
 
 gid_x=$(jitgate grant --user alice --allow prod-db:connect --for 6s --reason "short")
+expect_eq "short grant: IPv4 ok" "$(probe alice connect 127.0.0.1 7005)" ok
 expect_eq "short grant: IPv6 ok" "$(probe alice connect ::1 7777)" ok
 settle
 kill_daemon
