@@ -55,6 +55,22 @@ uint64_t audit__last_seq(const char *path)
 	return seq;
 }
 
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char *host,
 		char *err, size_t errlen)
 {
@@ -79,11 +95,20 @@ int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char
 		}
 	}
 	a->seq = audit__last_seq(path);
-	a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (a->fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot open the audit log %s: %s", path, strerror(-ret));
 		return ret;
+	}
+	{
+		/* a crash mid-line left a partial record: end it so ours starts on a line */
+		off_t size = lseek(a->fd, 0, SEEK_END);
+		char last = '\n';
+
+		if (size > 0 && pread(a->fd, &last, 1, size - 1) == 1 && last != '\n' &&
+		    write_all(a->fd, "\n", 1))
+			a->write_errors++;
 	}
 	return 0;
 }
@@ -98,22 +123,6 @@ void audit__close(struct jg_audit *a)
 json_t *audit__new(const char *type)
 {
 	return json_pack("{s:s}", "type", type);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
