@@ -181,6 +181,7 @@ static int adopt(struct jg_gate *g, char *err, size_t errlen)
 	}
 	g->gen = cfg.gen;
 	g->ringbuf_bytes = bpf_map__max_entries(g->skel->maps.events);
+	g->max_grants = bpf_map__max_entries(g->skel->maps.grants);
 	g->adopted = true;
 	return 0;
 }
@@ -197,6 +198,12 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 	ret = bpf_map__set_max_entries(g->skel->maps.events, g->ringbuf_bytes);
 	if (ret) {
 		snprintf(err, errlen, "ring buffer size %u is invalid: %s", g->ringbuf_bytes,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = bpf_map__set_max_entries(g->skel->maps.grants, g->max_grants);
+	if (ret) {
+		snprintf(err, errlen, "grant map size %u is invalid: %s", g->max_grants,
 			 strerror(-ret));
 		return ret;
 	}
@@ -246,7 +253,7 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 }
 
 int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes,
-	       bool stream_allow_events, char *err, size_t errlen)
+	       uint32_t max_grants, bool stream_allow_events, char *err, size_t errlen)
 {
 	struct jg_gate *g = calloc(1, sizeof(*g));
 	bool fresh;
@@ -256,6 +263,7 @@ int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes
 		return -ENOMEM;
 	snprintf(g->pin_dir, sizeof(g->pin_dir), "%s", pin_dir);
 	g->ringbuf_bytes = ringbuf_bytes;
+	g->max_grants = max_grants;
 	ret = ensure_bpffs(pin_dir, err, errlen);
 	if (ret)
 		goto fail;

@@ -17,6 +17,7 @@ struct jg_gate {
 	bool adopted;			/* the programs were already attached and pinned */
 	uint32_t gen;			/* live policy generation (0 or 1) */
 	uint32_t ringbuf_bytes;
+	uint32_t max_grants;		/* capacity of the grant map */
 };
 
 /* "BPF LSM can enforce here" or -errno with one sentence. */
@@ -24,7 +25,7 @@ int gate__preflight(char *err, size_t errlen);
 
 /* Load and attach the programs and pin everything, or adopt what is pinned already. */
 int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes,
-	       bool stream_allow_events, char *err, size_t errlen);
+	       uint32_t max_grants, bool stream_allow_events, char *err, size_t errlen);
 /* Close our descriptors; the pins keep the gate enforcing. NULL is fine. */
 void gate__close(struct jg_gate *g);
 /* Remove every pin under pin_dir (the gate stops once no descriptor holds the links). */

@@ -40,6 +40,7 @@ struct config {
 	char state_dir[256];
 	char host[256];
 	uint32_t ringbuf_bytes;
+	uint32_t max_grants;
 	bool audit_stdout;
 	bool stream_allow_events;
 	char admin_groups[MAX_ADMIN_GROUPS][JG_NAME_LEN];
@@ -137,6 +138,16 @@ static int config_load(struct config *c, const char *file, bool must_exist, char
 				ret = -EINVAL;
 			} else {
 				c->ringbuf_bytes = (uint32_t)n;
+			}
+		} else if (!strcmp(key, "max_grants")) {
+			json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+			if (n < 1 || n > 1 << 20) {
+				snprintf(err, errlen, "%s: \"max_grants\" must be between 1 and 1048576",
+					 file);
+				ret = -EINVAL;
+			} else {
+				c->max_grants = (uint32_t)n;
 			}
 		} else if (!strcmp(key, "admin_groups")) {
 			size_t i;
@@ -517,7 +528,7 @@ static json_t *reply_status(void)
 			 "gate", "pin_dir", d.cfg.pin_dir, "programs", "file_open",
 			 "bprm_check_security", "socket_connect", "inode_link", "canary",
 			 enforcing ? "denied" : err, "adopted", d.gate->adopted,
-			 "grants", "live", (int)d.grants.n, "capacity", JG_MAX_GRANTS,
+			 "grants", "live", (int)d.grants.n, "capacity", (int)d.gate->max_grants,
 			 "stats", "deny", (json_int_t)stats[JG_STAT_DENY],
 			 "allow", (json_int_t)stats[JG_STAT_ALLOW],
 			 "audit", (json_int_t)stats[JG_STAT_AUDIT],
@@ -613,8 +624,8 @@ static json_t *do_grant(const struct peer *p, json_t *args)
 		json_object_set_new(ev, "error", json_string(strerror(-ret)));
 		audit__emit(&d.audit, ev, 0);
 		if (ret == -ENOSPC)
-			return proto__error("ENOSPC", "the kernel grant map is full (%d entries); "
-					    "the grant was not created", JG_MAX_GRANTS);
+			return proto__error("ENOSPC", "the kernel grant map is full (%u entries); "
+					    "the grant was not created", d.gate->max_grants);
 		return proto__error("EIO", "cannot write the grant into the kernel: %s",
 				    strerror(-ret));
 	}
@@ -982,6 +993,7 @@ static int run(int argc, char **argv)
 	snprintf(d.cfg.state_dir, sizeof(d.cfg.state_dir), "%s", JG_STATE_DIR_DEFAULT);
 	gethostname(d.cfg.host, sizeof(d.cfg.host) - 1);
 	d.cfg.ringbuf_bytes = JG_RINGBUF_DEFAULT;
+	d.cfg.max_grants = JG_MAX_GRANTS;
 	d.cfg.stream_allow_events = true;
 	ret = config_load(&d.cfg, config_file, config_given, err, sizeof(err));
 	if (ret) {
@@ -1028,8 +1040,8 @@ static int run(int argc, char **argv)
 		pr_warn("%s", err);
 		return 1;
 	}
-	ret = gate__open(&d.gate, d.cfg.pin_dir, d.cfg.ringbuf_bytes, d.cfg.stream_allow_events,
-			 err, sizeof(err));
+	ret = gate__open(&d.gate, d.cfg.pin_dir, d.cfg.ringbuf_bytes, d.cfg.max_grants,
+			 d.cfg.stream_allow_events, err, sizeof(err));
 	if (ret) {
 		pr_warn("refusing to start: %s", err);
 		return 1;

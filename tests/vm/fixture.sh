@@ -24,6 +24,7 @@ make_tree() {
 start_daemon() {
 	_policy=${1:-$TESTDIR/policy-gate.json}
 	[ $# -gt 0 ] && shift
+	: >"$DAEMON_LOG"
 	jitgated --policy "$_policy" "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	_i=0

@@ -73,6 +73,20 @@ sleep 1
 ok "pins removed" sh -c '! test -e /sys/fs/bpf/jitgate'
 expect_eq "after unload: the secret is readable again" "$(probe bob open $SECRET r)" ok
 fails "status is not 0 after unload" jitgate status
+# --- a full grant map is an error, audited, and changes nothing (never LRU)
+printf '{"max_grants": 2}\n' >/tmp/small.json
+start_daemon /tmp/policy.json --config /tmp/small.json
+ok "grant 1 of 2" jitgate grant --user alice --allow prod-secrets:read --for 10m --reason one
+ok "grant 2 of 2" jitgate grant --user bob --allow prod-secrets:read --for 10m --reason two
+jitgate grant --user carol --allow prod-secrets:read --for 10m --reason three 2>/tmp/err
+expect_eq "grant 3 fails" "$?" 1
+expect_contains "it says the map is full" /tmp/err "the kernel grant map is full (2 entries); the grant was not created"
+expect_eq "carol is not listed" "$(jitgate list --json | grep -c '"user": *"carol"')" 0
+expect_eq "carol stays denied" "$(probe carol open $SECRET r)" EACCES
+expect_eq "alice keeps her grant (nothing evicted)" "$(probe alice open $SECRET r)" ok
+expect_eq "bob keeps his grant (nothing evicted)" "$(probe bob open $SECRET r)" ok
+settle
+audit_has "audit: grant.error for carol" '"type":"grant.error"' '"user":"carol"' 'No space left'
 audit_has "audit: policy.reject" '"type":"policy.reject"' '/tmp/policy.json:4:'
 audit_has "audit: gate.unload" '"type":"gate.unload"'
 finish
