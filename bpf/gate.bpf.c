@@ -26,20 +26,19 @@ struct {
 	__type(value, struct jg_config);
 } gate_config SEC(".maps");
 
-/* Devices that hold at least one protected object: the cheap first test on every open. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct jg_dev_key);
-	__type(value, __u32);
-} protected_devs SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, JG_MAX_OBJECTS);
 	__type(key, struct jg_object_key);
 	__type(value, struct jg_object);
 } objects SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);		/* one per generation */
+	__type(key, __u32);
+	__type(value, struct jg_filter);
+} filters SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -94,12 +93,33 @@ static __always_inline __u32 live_gen(void)
 	return c ? c->gen : 0;
 }
 
+/* Does the live policy protect anything on this device? Sets *gen. */
+static __always_inline bool dev_protected(__u32 dev, __u32 *gen)
+{
+	__u32 zero = 0, g, n;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+	int i;
+
+	if (!c)
+		return false;
+	g = c->gen & 1;
+	n = c->ndevs[g];
+	*gen = g;
+	for (i = 0; i < JG_MAX_DEVS; i++) {
+		if (i >= n)
+			return false;
+		if (c->devs[g][i] == dev)
+			return true;
+	}
+	return false;
+}
+
 static __always_inline __u32 subject_of(struct task_struct *task, __u32 *loginuid)
 {
 	__u32 luid = (__u32)-1;
 
 	if (bpf_core_field_exists(task->loginuid))
-		luid = BPF_CORE_READ(task, loginuid.val);
+		luid = task->loginuid.val;
 	*loginuid = luid;
 	if (luid != (__u32)-1)
 		return luid;
@@ -178,43 +198,103 @@ static __always_inline bool require(struct verdict *v, __u32 subject, __u16 res,
 	return true;
 }
 
+/* Direct loads below, not BPF_CORE_READ: BTF pointers of LSM programs are read with
+ * fault-safe loads (CO-RE relocated), without a bpf_probe_read_kernel call per field. */
+
+struct walk_hit {
+	__u64 ino;
+	__u16 resource;
+	__u8  mode;
+};
+
+struct walk_ctx {
+	struct dentry *d;
+	struct jg_filter *filter;
+	struct jg_object_key key;
+	__u8 kind;
+	__u8 done;		/* reached the filesystem root */
+	__u8 overflow;		/* more than JG_MAX_NESTED protected levels */
+	__u8 nhits;
+	struct walk_hit hits[JG_MAX_NESTED];
+};
+
+/* One level of the ancestor walk (a bpf_loop callback: the verifier checks it once, the
+ * kernel inlines the loop). */
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	struct dentry *d = w->d, *parent;
+	struct jg_object *obj;
+	__u32 bit;
+	__u8 n;
+
+	if (!d) {
+		w->done = 1;
+		return 1;
+	}
+	w->key.ino = d->d_inode->i_ino;
+	bit = jg_ino_bit(w->key.ino);
+	if (!(w->filter->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))))
+		obj = NULL;	/* certainly not protected: no hash lookup */
+	else
+		obj = bpf_map_lookup_elem(&objects, &w->key);
+	if (obj && obj->kind == w->kind) {
+		n = w->nhits;
+		if (n >= JG_MAX_NESTED) {
+			w->overflow = 1;
+			return 1;
+		}
+		w->hits[n].ino = w->key.ino;
+		w->hits[n].resource = obj->resource;
+		w->hits[n].mode = obj->mode;
+		w->nhits = n + 1;
+	}
+	parent = d->d_parent;
+	if (parent == d) {
+		w->done = 1;
+		return 1;
+	}
+	w->d = parent;
+	return 0;
+}
+
 /* Walk from the dentry up through its ancestors on the same filesystem; every protected
  * object of `kind` on the way must be satisfied for every bit of `perms`. */
 static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u32 gen, __u32 dev,
 				       __u8 kind, __u32 perms, __u32 subject, __u64 now)
 {
-	struct jg_object_key key = { .gen = gen, .dev = dev };
-	struct jg_object *obj;
-	struct dentry *parent;
+	struct walk_ctx w = { .d = d, .key = { .gen = gen, .dev = dev }, .kind = kind };
 	int i;
 
-	for (i = 0; i < JG_MAX_DEPTH; i++) {
-		if (!d)
-			return;
-		key.ino = BPF_CORE_READ(d, d_inode, i_ino);
-		obj = bpf_map_lookup_elem(&objects, &key);
-		if (obj && obj->kind == kind) {
-			if ((perms & JG_PERM_READ) &&
-			    require(v, subject, obj->resource, obj->mode, JG_PERM_READ, now, key.ino))
-				return;
-			if ((perms & JG_PERM_WRITE) &&
-			    require(v, subject, obj->resource, obj->mode, JG_PERM_WRITE, now, key.ino))
-				return;
-			if ((perms & JG_PERM_EXEC) &&
-			    require(v, subject, obj->resource, obj->mode, JG_PERM_EXEC, now, key.ino))
-				return;
-		}
-		parent = BPF_CORE_READ(d, d_parent);
-		if (parent == d)
-			return;
-		d = parent;
+	w.filter = bpf_map_lookup_elem(&filters, &gen);
+	if (!w.filter)
+		return;
+	bpf_loop(JG_MAX_DEPTH, walk_step, &w, 0);
+	if (!w.done || w.overflow) {
+		/* Deeper (or more nested) than we look: we cannot prove the path is outside
+		 * every protected tree, so it is denied. */
+		v->type = JG_EV_DENY;
+		v->too_deep = 1;
+		v->resource = 0;
+		v->perm = perms & JG_PERM_READ ? JG_PERM_READ :
+			  perms & JG_PERM_WRITE ? JG_PERM_WRITE : perms;
+		stat_inc(JG_STAT_TOO_DEEP);
+		return;
 	}
-	/* Deeper than we walk: we cannot prove the path is outside every protected tree. */
-	v->type = JG_EV_DENY;
-	v->too_deep = 1;
-	v->resource = 0;
-	v->perm = perms & JG_PERM_READ ? JG_PERM_READ : perms & JG_PERM_WRITE ? JG_PERM_WRITE : perms;
-	stat_inc(JG_STAT_TOO_DEEP);
+	for (i = 0; i < JG_MAX_NESTED; i++) {
+		struct walk_hit *h = &w.hits[i];
+
+		if (i >= w.nhits)
+			break;
+		if ((perms & JG_PERM_READ) &&
+		    require(v, subject, h->resource, h->mode, JG_PERM_READ, now, h->ino))
+			return;
+		if ((perms & JG_PERM_WRITE) &&
+		    require(v, subject, h->resource, h->mode, JG_PERM_WRITE, now, h->ino))
+			return;
+		if ((perms & JG_PERM_EXEC) &&
+		    require(v, subject, h->resource, h->mode, JG_PERM_EXEC, now, h->ino))
+			return;
+	}
 }
 
 /* with_exe: resolve the executable's path; bpf_d_path is allowed in file_open and
@@ -242,10 +322,10 @@ static __always_inline struct jg_event *event_start(const struct verdict *v, __u
 	e->subject = subject;
 	e->loginuid = loginuid;
 	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->euid = BPF_CORE_READ(task, cred, euid.val);
+	e->euid = task->cred->euid.val;
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->ppid = task->real_parent->tgid;
 	e->resource = v->resource;
 	e->perm = v->perm;
 	e->ret = ret;
@@ -271,15 +351,10 @@ static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry,
 				       __u8 kind, __u32 perms, __u32 *gen, __u32 *subject,
 				       __u32 *loginuid)
 {
-	struct jg_dev_key dkey;
-
-	dkey.gen = live_gen();
-	dkey.dev = dev;
-	if (!bpf_map_lookup_elem(&protected_devs, &dkey))
+	if (!dev_protected(dev, gen))
 		return 0;
-	*gen = dkey.gen;
 	*subject = subject_of(bpf_get_current_task_btf(), loginuid);
-	check_tree(v, dentry, dkey.gen, dev, kind, perms, *subject, bpf_ktime_get_boot_ns());
+	check_tree(v, dentry, *gen, dev, kind, perms, *subject, bpf_ktime_get_boot_ns());
 	if (!v->type)
 		return 0;
 	count(v);
@@ -289,13 +364,13 @@ static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry,
 /* Shared by file_open and bprm_check_security: both decide on a struct file. */
 static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, __u32 hook)
 {
-	__u32 dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	__u32 dev = file->f_inode->i_sb->s_dev;
 	__u32 gen, subject, loginuid;
 	struct verdict v = {};
 	struct jg_event *e;
 	int ret;
 
-	ret = gate_dentry(&v, BPF_CORE_READ(file, f_path.dentry), dev, kind, perms, &gen,
+	ret = gate_dentry(&v, file->f_path.dentry, dev, kind, perms, &gen,
 			  &subject, &loginuid);
 	if (!v.type || (v.resource == JG_CANARY_RESOURCE && !v.too_deep))
 		return ret;	/* the canary is the daemon's self-test: enforced, never streamed */
@@ -305,7 +380,7 @@ static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, 
 	e = event_start(&v, hook, subject, loginuid, ret, true);
 	if (e) {
 		e->file.dev = dev;
-		e->file.ino = BPF_CORE_READ(file, f_inode, i_ino);
+		e->file.ino = file->f_inode->i_ino;
 		e->file.prot_ino = v.prot_ino;
 		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
 			e->flags |= JG_EVF_PATH_OK;
@@ -321,7 +396,7 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
-	fmode = BPF_CORE_READ(file, f_mode);
+	fmode = file->f_mode;
 	if (fmode & FMODE_READ)
 		perms |= JG_PERM_READ;
 	if (fmode & FMODE_WRITE)
@@ -351,7 +426,7 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 
 	if (ret)
 		return ret;
-	dev = BPF_CORE_READ(old_dentry, d_sb, s_dev);
+	dev = old_dentry->d_sb->s_dev;
 	ret = gate_dentry(&v, old_dentry, dev, JG_KIND_FILES, JG_PERM_WRITE, &gen, &subject,
 			  &loginuid);
 	if (!v.type)
@@ -360,16 +435,24 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 		struct jg_object_key key = { .gen = gen, .dev = dev };
 		struct jg_object obj = { .resource = v.resource, .kind = JG_KIND_FILES };
 
-		key.ino = BPF_CORE_READ(old_dentry, d_inode, i_ino);
+		struct jg_filter *f = bpf_map_lookup_elem(&filters, &gen);
+		__u32 bit;
+
+		key.ino = old_dentry->d_inode->i_ino;
 		obj.mode = v.type == JG_EV_AUDIT ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
 		bpf_map_update_elem(&objects, &key, &obj, BPF_NOEXIST);
+		/* the walk looks at the filter first: the new entry must pass it */
+		bit = jg_ino_bit(key.ino);
+		if (f)
+			__sync_fetch_and_or(&f->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)],
+					    1ULL << (bit & 63));
 	}
 	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
 		return ret;
 	e = event_start(&v, JG_HOOK_LINK, subject, loginuid, ret, false);
 	if (e) {
 		e->file.dev = dev;
-		e->file.ino = BPF_CORE_READ(old_dentry, d_inode, i_ino);
+		e->file.ino = old_dentry->d_inode->i_ino;
 		e->file.prot_ino = v.prot_ino;
 		bpf_ringbuf_submit(e, 0);
 	}
@@ -380,7 +463,9 @@ SEC("lsm/socket_connect")
 int BPF_PROG(jg_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
 	struct jg_net_key key = {};
+	struct jg_filter *filter;
 	struct jg_net_value *val;
+	__u32 gen;
 	struct task_struct *task;
 	struct verdict v = {};
 	struct jg_event *e;
@@ -391,29 +476,31 @@ int BPF_PROG(jg_connect, struct socket *sock, struct sockaddr *address, int addr
 
 	if (ret)
 		return ret;
-	family = BPF_CORE_READ(address, sa_family);
+	family = address->sa_family;
+	if (family != JG_AF_INET && family != JG_AF_INET6)
+		return 0;
+	/* sin_port and sin6_port both sit at byte 2, sin_addr at byte 4: fixed by the socket
+	 * ABI, so plain offsets (sa_data's declaration differs between kernel versions) */
+	port = bpf_ntohs(*(__u16 *)((void *)address + 2));
+	gen = live_gen() & 1;
+	filter = bpf_map_lookup_elem(&filters, &gen);
+	if (!filter || !(filter->port[(port >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (port & 63))))
+		return 0;	/* no protected endpoint has this port: no LPM lookup */
 	if (family == JG_AF_INET) {
-		struct sockaddr_in sin;
-
-		if (addrlen < (int)sizeof(sin) ||
-		    bpf_probe_read_kernel(&sin, sizeof(sin), address))
+		if (addrlen < (int)sizeof(struct sockaddr_in))
 			return 0;
-		port = bpf_ntohs(sin.sin_port);
 		key.addr[10] = 0xff;
 		key.addr[11] = 0xff;
-		__builtin_memcpy(&key.addr[12], &sin.sin_addr.s_addr, 4);
-	} else if (family == JG_AF_INET6) {
+		*(__u32 *)&key.addr[12] = *(__u32 *)((void *)address + 4);
+	} else {
 		struct sockaddr_in6 sin6;
 
 		if (addrlen < (int)sizeof(sin6) ||
 		    bpf_probe_read_kernel(&sin6, sizeof(sin6), address))
 			return 0;
-		port = bpf_ntohs(sin6.sin6_port);
 		__builtin_memcpy(key.addr, &sin6.sin6_addr, 16);
-	} else {
-		return 0;
 	}
-	key.gen = (__u8)live_gen();
+	key.gen = (__u8)gen;
 	key.prefixlen = 8 + 128;
 	val = bpf_map_lookup_elem(&net_prefixes, &key);
 	if (!val)

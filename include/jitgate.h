@@ -18,8 +18,11 @@
 #define JG_MAX_GRANTS      16384   /* (subject, resource) entries */
 #define JG_MAX_NET_PREFIXES 4096   /* CIDR entries, both generations together */
 #define JG_MAX_PORT_RANGES 16      /* port ranges on one CIDR (covering prefixes included) */
-#define JG_MAX_DEPTH       64      /* d_parent levels walked; deeper paths on a device with
+#define JG_MAX_DEVS        16      /* filesystems holding protected objects, per policy */
+#define JG_MAX_DEPTH       256     /* d_parent levels walked; deeper paths on a device with
                                     * protected objects are denied (fail closed) */
+#define JG_MAX_NESTED      4       /* protected objects on one path (file, its dirs); more
+                                    * is denied (fail closed) */
 #define JG_PATH_LEN        256
 #define JG_COMM_LEN        16
 #define JG_RINGBUF_DEFAULT (4u << 20)
@@ -49,10 +52,6 @@ enum jg_mode {
 
 /* Every key carries the policy generation: a reload writes the next generation beside the
  * running one and flips `gen` in the config map, so the kernel sees one policy or the other. */
-struct jg_dev_key {
-	__u32 gen;
-	__u32 dev;		/* kernel dev_t (MKDEV: major << 20 | minor) */
-};
 
 struct jg_object_key {
 	__u32 gen;
@@ -89,6 +88,22 @@ struct jg_net_value {
 	struct jg_port_range ranges[JG_MAX_PORT_RANGES];
 };
 
+/* Per generation, a bitmap of hashed inode numbers and one of ports: a clear bit proves "not
+ * protected" with one memory load, so most opens and connects never reach a hash or LPM
+ * lookup. A set bit only means "look it up". */
+#define JG_FILTER_WORDS 1024		/* 65536 bits each */
+
+struct jg_filter {
+	__u64 ino[JG_FILTER_WORDS];
+	__u64 port[JG_FILTER_WORDS];
+};
+
+/* Fibonacci hashing to 16 bits: inode numbers are often dense, this spreads them. */
+static inline __u32 jg_ino_bit(__u64 ino)
+{
+	return (__u32)((ino * 0x9E3779B97F4A7C15ULL) >> 48);
+}
+
 struct jg_grant_key {
 	__u32 subject;		/* loginuid, else uid */
 	__u32 resource;
@@ -101,8 +116,12 @@ struct jg_grant {
 };
 
 struct jg_config {
-	__u32 gen;		/* live policy generation */
+	__u32 gen;		/* live policy generation (0 or 1) */
 	__u32 layout;		/* JG_LAYOUT_VERSION */
+	/* Per generation, the devices (kernel dev_t: major << 20 | minor) that hold protected
+	 * objects: the first test on every open, a scan of a few words, no hash lookup. */
+	__u32 ndevs[2];
+	__u32 devs[2][JG_MAX_DEVS];
 };
 
 enum jg_stat {

@@ -40,13 +40,14 @@ done
 # Iterations per timed run (5 runs + a tenth for warm-up). Under TCG an open/close takes
 # ~15-30 us, a refused loopback connect ~100-200 us, fork+exec of busybox ~10 ms.
 N_OPEN=$((2000 * SCALE))
-N_PROT=$((200 * SCALE))	# each one an audit event while events are on: the 5.1 x N of
-			# them must fit the 4 MiB ring buffer (~11000 events)
+N_PROT=$((100 * SCALE))	# each one an audit event while events are on: the 5.1 x N of
+			# them should fit the 4 MiB ring buffer (6700 events of 624 bytes)
 N_EXEC=$((8 * SCALE))
-N_CONN=$((200 * SCALE))	# the granted connect streams events too
+N_CONN=$((100 * SCALE))	# the granted connect streams events too
 
 FAILED=0
 DAEMON_PID=
+STARTS=0
 PROGDELTA=0
 
 say() { echo "bench: $*"; }
@@ -84,17 +85,18 @@ case_args() {
 # run_phase PHASE CASE...: one jg-bench loop per case; "PHASE CASE MEDIAN MIN" to $RES,
 # jg-bench's output (with progdelta lines in gated phases) to $OUT/PHASE.CASE.
 run_phase() {
-	local phase="$1" c out ns
+	local phase="$1" c out ns pre
 	shift
 	for c in "$@"; do
 		out=$OUT/$phase.$c
+		pre=$(audit_size)
 		# shellcheck disable=SC2046 # word splitting of the arguments is wanted
 		if JG_BENCH_PROGSTATS=$PROGDELTA jg-bench $(case_args "$c") >"$out" 2>"$out.err"; then
 			ns=$(awk '$2 ~ /^ns_per_op=/ { sub(/^ns_per_op=/, "", $2); sub(/^min=/, "", $3)
 				print $2, $3 }' "$out")
 			echo "$phase $c $ns" >>"$RES"
 			printf 'bench: %-6s %-19s %s\n' "$phase" "$c" "$(grep '^[a-z]* ns_per_op=' "$out")"
-			case $phase in gated*) wait_drain "$c" ;; esac
+			case $phase in gated* | noev) wait_drain "$c" "$pre" ;; esac
 		else
 			fail "$phase $c: jg-bench $(case_args "$c"): $(cat "$out.err")"
 			echo "$phase $c - -" >>"$RES"
@@ -102,38 +104,47 @@ run_phase() {
 	done
 }
 
-# Wait until the daemon has written what the last case made the kernel stream: the audit
-# log has stopped growing for a second (at most 60 s).
+audit_size() {
+	if [ -f "$AUDIT" ]; then wc -c <"$AUDIT"; else echo 0; fi
+}
+
+# wait_drain CASE OFFSET: wait until the daemon has written what the case made the kernel
+# stream (the audit log has stopped growing for a second; at most 60 s), then say what
+# it wrote from OFFSET on, by event type.
 wait_drain() {
-	local last=-1 size i=0 t0
+	local last=-1 size i=0 t0 what
 	t0=$(date +%s)
 	while [ "$i" -lt 60 ]; do
-		size=$(wc -c <"$AUDIT" 2>/dev/null || echo 0)
-		if [ "$size" = "$last" ]; then
-			[ "$(($(date +%s) - t0))" -le 1 ] ||
-				say "  ($1: the daemon took ~$(($(date +%s) - t0))s to write its backlog)"
-			return 0
-		fi
+		size=$(audit_size)
+		[ "$size" != "$last" ] || break
 		last=$size
 		i=$((i + 1))
 		sleep 1
 	done
-	say "  ($1: the audit log was still growing after 60 s)"
+	[ "$i" -lt 60 ] || say "  ($1: the audit log was still growing after 60 s)"
+	what=$(tail -c +$(($2 + 1)) "$AUDIT" 2>/dev/null |
+		sed -n 's/.*"type":"\([^"]*\)".*/\1/p' | sort | uniq -c |
+		awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')
+	[ -z "$what" ] ||
+		say "  ($1: audit log +$what; written $(($(date +%s) - t0))s after the loop at most)"
 }
 
 start_daemon() { # [jitgated options]
-	local i=0
-	jitgated --policy "$POLICY" "$@" >"$OUT/jitgated.out" 2>"$OUT/jitgated.err" &
+	local i=0 log
+	STARTS=$((STARTS + 1))
+	log=$OUT/jitgated.$STARTS.err
+	: >"$log"	# exists and is empty before the daemon starts: no stale "ready"
+	jitgated --policy "$POLICY" "$@" >"$OUT/jitgated.$STARTS.out" 2>>"$log" &
 	DAEMON_PID=$!
-	while ! grep -q ready "$OUT/jitgated.err" 2>/dev/null; do
+	while ! grep -q ready "$log"; do
 		if ! kill -0 "$DAEMON_PID" 2>/dev/null || [ "$i" -ge 600 ]; then
-			sed 's/^/bench:   jitgated: /' "$OUT/jitgated.err"
+			sed 's/^/bench:   jitgated: /' "$log"
 			return 1
 		fi
 		i=$((i + 1))
 		sleep 0.2
 	done
-	say "jitgated ready after ~$((i / 5))s: $(grep ready "$OUT/jitgated.err" | tail -n1)"
+	say "jitgated ready after ~$((i / 5))s: $(grep ready "$log" | tail -n1)"
 }
 
 stop_daemon() {
@@ -256,22 +267,26 @@ awk '
 		n = split("open_samefs open_otherfs open_prot_grant exec connect_unprot connect_prot_grant", cs, " ")
 		tgt["open_samefs"] = 1.05; tgt["open_otherfs"] = 1.05; tgt["open_prot_grant"] = 1.20
 		tgt["exec"] = 1.03; tgt["connect_unprot"] = 1.05; tgt["connect_prot_grant"] = 1.05
-		printf "%-19s %9s %9s %6s %6s %-4s %7s %7s %9s %6s\n", "case", "base", "gated", "ratio", \
+		printf "%-19s %9s %9s %6s %6s %-5s %7s %7s %9s %6s\n", "case", "base", "gated", "ratio", \
 			"target", "", "round1", "round2", "min-ratio", "ev-off"
 		for (i = 1; i <= n; i++) {
 			c = cs[i]
 			b = mean(v["base1", c], v["base2", c]); g = mean(v["gated1", c], v["gated2", c])
 			ratio = q(g, b)
 			verdict = ratio == "-" ? "n/a" : ratio + 0 <= tgt[c] ? "ok" : "MISS"
-			printf "%-19s %9s %9s %6s %6.2f %-4s %7s %7s %9s %6s\n", c, b ? int(b) : "-", \
+			r1 = q(v["gated1", c], v["base1", c]); r2 = q(v["gated2", c], v["base2", c])
+			if (r1 != "-" && r2 != "-" && (r1 - r2 > 0.05 || r2 - r1 > 0.05))
+				verdict = verdict "?"
+			printf "%-19s %9s %9s %6s %6.2f %-5s %7s %7s %9s %6s\n", c, b ? int(b) : "-", \
 				g ? int(g) : "-", ratio, tgt[c], verdict, \
-				q(v["gated1", c], v["base1", c]), q(v["gated2", c], v["base2", c]), \
+				r1, r2, \
 				q(lo(m["gated1", c], m["gated2", c]), lo(m["base1", c], m["base2", c])), \
 				v["noev", c] ? q(v["noev", c], b) : ""
 		}
 	}' "$RES"
 echo "base, gated: mean of the two rounds' medians; ratio = gated / base, judged against the"
-echo "  target. round1, round2: each round's own ratio; how far apart they are is this run's noise."
+echo "  target. round1, round2: each round's own ratio; how far apart they are is this run's noise"
+echo "  (\"?\" after the verdict: they differ by more than 0.05, too noisy to judge; rerun)."
 echo "min-ratio: fastest gated run / fastest base run over both rounds (noise only adds time)."
 echo "ev-off: the granted case under jitgated with \"stream_allow_events\": false, / base."
 echo
@@ -288,7 +303,7 @@ if [ "$STATS" = 1 ]; then
 				for (i = 3; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] }
 				if (!($2 in seen)) { seen[$2] = 1; order[++np] = $2 }
 				if (k == 1) rpo[$2] = a["runs_per_op"]
-				ns[$2, k] = a["ns_per_run"]
+				ns[$2, k] = a["run_cnt"] + 0 ? a["ns_per_run"] : "-"
 			}
 			$2 ~ /^ns_per_op=/ { k++ }	# a loop line comes before its progdelta lines
 			END {
@@ -312,8 +327,8 @@ fi
 for r in 1 2; do
 	say "gated$r $(cat "$OUT/events.gated$r" 2>/dev/null)"
 done
-say "audit log: $(grep -c '"access.allow"' "$AUDIT" 2>/dev/null) access.allow lines," \
-	"$(grep -c '"audit.lost"' "$AUDIT" 2>/dev/null) audit.lost lines in all"
+say "audit log, whole run: $(sed -n 's/.*"type":"\([^"]*\)".*/\1/p' "$AUDIT" 2>/dev/null |
+	sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"
 
 if [ "$FAILED" != 0 ]; then
 	say "some measurements FAILED (see above)"

@@ -99,7 +99,7 @@ static void progdelta_start(void);
 static void progdelta_stop(void);
 static void progdelta_print(uint64_t ops);
 
-/* One iteration of a benchmark; returns 0 or dies. */
+/* One iteration of a benchmark; dies on any unexpected result. */
 typedef void (*op_fn)(void *ctx);
 
 static int cmp_u64(const void *a, const void *b)

@@ -120,13 +120,13 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	static struct bpf_map *maps[8];
 
 	maps[0] = skel->maps.gate_config;
-	maps[1] = skel->maps.protected_devs;
-	maps[2] = skel->maps.objects;
-	maps[3] = skel->maps.net_prefixes;
-	maps[4] = skel->maps.grants;
-	maps[5] = skel->maps.stats;
-	maps[6] = skel->maps.events;
-	maps[7] = skel->maps.exempt_tasks;
+	maps[1] = skel->maps.objects;
+	maps[2] = skel->maps.net_prefixes;
+	maps[3] = skel->maps.grants;
+	maps[4] = skel->maps.stats;
+	maps[5] = skel->maps.events;
+	maps[6] = skel->maps.exempt_tasks;
+	maps[7] = skel->maps.filters;
 	*n = 8;
 	return maps;
 }
@@ -370,27 +370,54 @@ static int drop_generation(struct jg_gate *g, uint32_t gen)
 
 	ret = drop_gen(bpf_map__fd(g->skel->maps.objects), sizeof(struct jg_object_key), gen, false);
 	if (!ret)
-		ret = drop_gen(bpf_map__fd(g->skel->maps.protected_devs), sizeof(struct jg_dev_key),
-			       gen, false);
-	if (!ret)
 		ret = drop_gen(bpf_map__fd(g->skel->maps.net_prefixes), sizeof(struct jg_net_key),
 			       gen, true);
 	return ret;
 }
 
+static void set_bit64(__u64 *words, uint32_t bit)
+{
+	words[(bit >> 6) & (JG_FILTER_WORDS - 1)] |= 1ULL << (bit & 63);
+}
+
+static int write_filter(struct jg_gate *g, const struct jg_compiled *c, uint32_t gen)
+{
+	struct jg_filter *f = calloc(1, sizeof(*f));
+	int ret = 0;
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nobjs; i++)
+		set_bit64(f->ino, jg_ino_bit(c->objs[i].ino));
+	for (size_t i = 0; i < c->nnets; i++)
+		for (uint32_t r = 0; r < c->nets[i].val.count; r++)
+			for (uint32_t p = c->nets[i].val.ranges[r].lo;
+			     p <= c->nets[i].val.ranges[r].hi; p++)
+				set_bit64(f->port, p);
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.filters), &gen, f, BPF_ANY))
+		ret = -errno;
+	free(f);
+	return ret;
+}
+
 int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_t errlen)
 {
-	struct jg_config cfg = { .layout = JG_LAYOUT_VERSION };
-	uint32_t next = g->gen ^ 1, one = 1, zero = 0;
+	int cfg_fd = bpf_map__fd(g->skel->maps.gate_config);
+	uint32_t next = g->gen ^ 1, zero = 0;
+	struct jg_config cfg;
 	int ret;
 
-	ret = drop_generation(g, next);	/* leftovers of an interrupted apply */
-	for (size_t i = 0; i < c->ndevs && !ret; i++) {
-		struct jg_dev_key k = { .gen = next, .dev = c->devs[i] };
-
-		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.protected_devs), &k, &one, BPF_ANY))
-			ret = -errno;
+	if (c->ndevs > JG_MAX_DEVS) {
+		snprintf(err, errlen, "the policy protects objects on %zu filesystems; the limit is %d",
+			 c->ndevs, JG_MAX_DEVS);
+		return -E2BIG;
 	}
+	if (bpf_map_lookup_elem(cfg_fd, &zero, &cfg)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read the config map: %s", strerror(-ret));
+		return ret;
+	}
+	ret = drop_generation(g, next);	/* leftovers of an interrupted apply */
 	for (size_t i = 0; i < c->nobjs && !ret; i++) {
 		struct jg_object_key k = { .gen = next, .dev = c->objs[i].dev, .ino = c->objs[i].ino };
 
@@ -406,6 +433,17 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 					&c->nets[i].val, BPF_ANY))
 			ret = -errno;
 	}
+	if (!ret)
+		ret = write_filter(g, c, next);
+	/* First the next generation's devices (the live words are rewritten unchanged), then
+	 * the flip alone: a reader sees one consistent generation either way. */
+	if (!ret) {
+		cfg.ndevs[next] = (uint32_t)c->ndevs;
+		memset(cfg.devs[next], 0, sizeof(cfg.devs[next]));
+		memcpy(cfg.devs[next], c->devs, c->ndevs * sizeof(c->devs[0]));
+		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
+			ret = -errno;
+	}
 	if (ret) {
 		drop_generation(g, next);
 		snprintf(err, errlen, "cannot write the policy into the kernel maps: %s; the running "
@@ -413,7 +451,7 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 		return ret;
 	}
 	cfg.gen = next;
-	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, &cfg, BPF_ANY)) {
+	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
 		ret = -errno;
 		drop_generation(g, next);
 		snprintf(err, errlen, "cannot switch the policy generation: %s", strerror(-ret));
