@@ -55,6 +55,14 @@ expect_eq "grant: alice with loginuid 1001 is bob to the gate" \
 expect_eq "grant: via symlink" "$(probe alice open /tmp/symlink r)" ok
 expect_eq "grant: via bind mount" "$(probe alice open /mnt/bind/secrets/db.pw r)" ok
 expect_eq "grant: via hardlink" "$(probe alice open /srv/hardlink-before-load r)" ok
+# A grant adds nothing to what DAC allows: with the file mode closed, alice's grant is moot.
+chmod 0600 "$SECRET"
+settle
+allows_before=$(grep -c '"type":"access.allow"' "$AUDIT")
+expect_eq "grant: DAC denial stands (mode 0600, alice granted)" "$(probe alice open $SECRET r)" EACCES
+settle
+expect_eq "grant: no access.allow for an open DAC refused" "$(grep -c '"type":"access.allow"' "$AUDIT")" "$allows_before"
+chmod 0666 "$SECRET"
 ok "list shows the grant" sh -c "jitgate list | grep -q $gid"
 ok "list --json shows alice" sh -c "jitgate list --json | grep -q '\"user\": *\"alice\"'"
 
