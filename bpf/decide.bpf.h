@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The two questions every hook asks: is this object protected (device, inode bitmap, ancestor
+ * walk), and does the subject hold a live grant for it? Plus the event every decision that
+ * involved a protected object produces. */
+#ifndef JG_DECIDE_BPF_H
+#define JG_DECIDE_BPF_H
+
+#include "maps.bpf.h"
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 live_gen(void)
+{
+	__u32 zero = 0;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+
+	return c ? c->gen : 0;
+}
+
+/* Does the live policy protect anything on this device? Sets *gen. */
+static __always_inline bool dev_protected(__u32 dev, __u32 *gen)
+{
+	__u32 zero = 0, g, n;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+	int i;
+
+	if (!c)
+		return false;
+	g = c->gen & 1;
+	n = c->ndevs[g];
+	*gen = g;
+	for (i = 0; i < JG_MAX_DEVS; i++) {
+		if (i >= n)
+			return false;
+		if (c->devs[g][i] == dev)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline __u32 subject_of(struct task_struct *task, __u32 *loginuid)
+{
+	__u32 luid = (__u32)-1;
+
+	if (bpf_core_field_exists(task->loginuid))
+		luid = task->loginuid.val;
+	*loginuid = luid;
+	if (luid != (__u32)-1)
+		return luid;
+	return (__u32)bpf_get_current_uid_gid();
+}
+
+static __always_inline int perm_slot(__u32 perm)
+{
+	switch (perm) {
+	case JG_PERM_READ:    return 0;
+	case JG_PERM_WRITE:   return 1;
+	case JG_PERM_EXEC:    return 2;
+	case JG_PERM_CONNECT: return 3;
+	default:              return 4;
+	}
+}
+
+/* Live grant id for (subject, resource, perm), or 0. */
+static __always_inline __u64 grant_for(__u32 subject, __u16 resource, __u32 perm, __u64 now)
+{
+	struct jg_grant_key key = { .subject = subject, .resource = resource };
+	struct jg_grant *g;
+	int slot = perm_slot(perm);
+
+	if (resource == JG_CANARY_RESOURCE)
+		return 0;
+	g = bpf_map_lookup_elem(&grants, &key);
+	if (!g || slot < 0 || slot >= JG_NPERMS)
+		return 0;
+	if (g->expires_ns[slot] <= now)
+		return 0;
+	return g->grant_id[slot] ? g->grant_id[slot] : 1;
+}
+
+/* Outcome of checking every protected object a request touches. */
+struct verdict {
+	__u16 resource;		/* deciding resource */
+	__u16 perm;
+	__u8  type;		/* 0 = nothing protected, else enum jg_event_type */
+	__u8  too_deep;
+	__u64 grant_id;
+	__u64 prot_ino;
+};
+
+/* Fold one (resource, mode) requirement into the verdict. Returns true when denied. */
+static __always_inline bool require(struct verdict *v, __u32 subject, __u16 res, __u8 mode,
+				    __u32 perm, __u64 now, __u64 prot_ino)
+{
+	__u64 gid = grant_for(subject, res, perm, now);
+
+	if (gid) {
+		if (!v->type) {
+			v->type = JG_EV_ALLOW;
+			v->resource = res;
+			v->perm = perm;
+			v->grant_id = gid;
+			v->prot_ino = prot_ino;
+		}
+		return false;
+	}
+	if (mode == JG_MODE_AUDIT) {
+		if (v->type != JG_EV_DENY) {
+			v->type = JG_EV_AUDIT;
+			v->resource = res;
+			v->perm = perm;
+			v->grant_id = 0;
+			v->prot_ino = prot_ino;
+		}
+		return false;
+	}
+	v->type = JG_EV_DENY;
+	v->resource = res;
+	v->perm = perm;
+	v->grant_id = 0;
+	v->prot_ino = prot_ino;
+	return true;
+}
+
+/* Direct loads below, not BPF_CORE_READ: BTF pointers of LSM programs are read with
+ * fault-safe loads (CO-RE relocated), without a bpf_probe_read_kernel call per field. */
+
+struct walk_hit {
+	__u64 ino;
+	__u16 resource;
+	__u8  mode;
+};
+
+struct walk_ctx {
+	struct dentry *d;
+	struct jg_filter *filter;
+	struct jg_object_key key;
+	__u8 kind;
+	__u8 done;		/* reached the filesystem root */
+	__u8 overflow;		/* more than JG_MAX_NESTED protected levels */
+	__u8 nhits;
+	struct walk_hit hits[JG_MAX_NESTED];
+};
+
+/* One level of the ancestor walk (a bpf_loop callback: the verifier checks it once, the
+ * kernel inlines the loop). */
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	struct dentry *d = w->d, *parent;
+	struct jg_object *obj;
+	__u32 bit;
+	__u8 n;
+
+	if (!d) {
+		w->done = 1;
+		return 1;
+	}
+	w->key.ino = d->d_inode->i_ino;
+	bit = jg_ino_bit(w->key.ino);
+	if (!(w->filter->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))))
+		obj = NULL;	/* certainly not protected: no hash lookup */
+	else
+		obj = bpf_map_lookup_elem(&objects, &w->key);
+	if (obj && obj->kind == w->kind) {
+		n = w->nhits;
+		if (n >= JG_MAX_NESTED) {
+			w->overflow = 1;
+			return 1;
+		}
+		w->hits[n].ino = w->key.ino;
+		w->hits[n].resource = obj->resource;
+		w->hits[n].mode = obj->mode;
+		w->nhits = n + 1;
+	}
+	parent = d->d_parent;
+	if (parent == d) {
+		w->done = 1;
+		return 1;
+	}
+	w->d = parent;
+	return 0;
+}
+
+/* Walk from the dentry up through its ancestors on the same filesystem; every protected
+ * object of `kind` on the way must be satisfied for every bit of `perms`. */
+static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u32 gen, __u32 dev,
+				       __u8 kind, __u32 perms, __u32 subject, __u64 now)
+{
+	struct walk_ctx w = { .d = d, .key = { .gen = gen, .dev = dev }, .kind = kind };
+	int i;
+
+	w.filter = bpf_map_lookup_elem(&filters, &gen);
+	if (!w.filter)
+		return;
+	bpf_loop(JG_MAX_DEPTH, walk_step, &w, 0);
+	if (!w.done || w.overflow) {
+		/* Deeper (or more nested) than we look: we cannot prove the path is outside
+		 * every protected tree, so it is denied. */
+		v->type = JG_EV_DENY;
+		v->too_deep = 1;
+		v->resource = 0;
+		v->perm = perms & JG_PERM_READ ? JG_PERM_READ :
+			  perms & JG_PERM_WRITE ? JG_PERM_WRITE : perms;
+		stat_inc(JG_STAT_TOO_DEEP);
+		return;
+	}
+	for (i = 0; i < JG_MAX_NESTED; i++) {
+		struct walk_hit *h = &w.hits[i];
+
+		if (i >= w.nhits)
+			break;
+		if ((perms & JG_PERM_READ) &&
+		    require(v, subject, h->resource, h->mode, JG_PERM_READ, now, h->ino))
+			return;
+		if ((perms & JG_PERM_WRITE) &&
+		    require(v, subject, h->resource, h->mode, JG_PERM_WRITE, now, h->ino))
+			return;
+		if ((perms & JG_PERM_EXEC) &&
+		    require(v, subject, h->resource, h->mode, JG_PERM_EXEC, now, h->ino))
+			return;
+	}
+}
+
+/* with_exe: resolve the executable's path; bpf_d_path is allowed in file_open and
+ * bprm_check_security only (the daemon falls back to /proc for the other hooks). */
+static __always_inline struct jg_event *event_start(const struct verdict *v, __u32 hook,
+						    __u32 subject, __u32 loginuid, int ret,
+						    bool with_exe)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct jg_event *e;
+	__u64 pid_tgid;
+
+	if (v->type == JG_EV_ALLOW && !ringbuf_events_allow)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(JG_STAT_EVENTS_LOST);
+		return NULL;
+	}
+	pid_tgid = bpf_get_current_pid_tgid();
+	e->boot_ns = bpf_ktime_get_boot_ns();
+	e->grant_id = v->grant_id;
+	e->type = v->type;
+	e->hook = hook;
+	e->subject = subject;
+	e->loginuid = loginuid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->euid = task->cred->euid.val;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->ppid = task->real_parent->tgid;
+	e->resource = v->resource;
+	e->perm = v->perm;
+	e->ret = ret;
+	e->flags = v->too_deep ? JG_EVF_TOO_DEEP : 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->path[0] = 0;
+	e->exe[0] = 0;
+	/* Resolved here, not from /proc later: a short-lived process is gone by then. */
+	if (with_exe &&
+	    bpf_d_path((struct path *)&task->mm->exe_file->f_path, e->exe, sizeof(e->exe)) > 0)
+		e->flags |= JG_EVF_EXE_OK;
+	return e;
+}
+
+static __always_inline void count(const struct verdict *v)
+{
+	stat_inc(v->type == JG_EV_DENY ? JG_STAT_DENY :
+		 v->type == JG_EV_AUDIT ? JG_STAT_AUDIT : JG_STAT_ALLOW);
+}
+
+/* Decide on a dentry of device `dev`; returns 0 when nothing protected is involved. */
+static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry, __u32 dev,
+				       __u8 kind, __u32 perms, __u32 *gen, __u32 *subject,
+				       __u32 *loginuid)
+{
+	if (!dev_protected(dev, gen))
+		return 0;
+	*subject = subject_of(bpf_get_current_task_btf(), loginuid);
+	check_tree(v, dentry, *gen, dev, kind, perms, *subject, bpf_ktime_get_boot_ns());
+	if (!v->type)
+		return 0;
+	count(v);
+	return v->type == JG_EV_DENY ? -EACCES : 0;
+}
+
+/* Shared by file_open and bprm_check_security: both decide on a struct file. */
+static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, __u32 hook)
+{
+	__u32 dev = file->f_inode->i_sb->s_dev;
+	__u32 gen, subject, loginuid;
+	struct verdict v = {};
+	struct jg_event *e;
+	int ret;
+
+	ret = gate_dentry(&v, file->f_path.dentry, dev, kind, perms, &gen,
+			  &subject, &loginuid);
+	if (!v.type || (v.resource == JG_CANARY_RESOURCE && !v.too_deep))
+		return ret;	/* the canary is the daemon's self-test: enforced, never streamed */
+	if (ret && hook == JG_HOOK_FILE_OPEN &&
+	    bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
+		return 0;	/* jitgated reading a protected directory to compile the policy */
+	e = event_start(&v, hook, subject, loginuid, ret, true);
+	if (e) {
+		e->file.dev = dev;
+		e->file.ino = file->f_inode->i_ino;
+		e->file.prot_ino = v.prot_ino;
+		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
+			e->flags |= JG_EVF_PATH_OK;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+#endif
