@@ -19,17 +19,16 @@
 #define LSM_FILE "/sys/kernel/security/lsm"
 #define BPF_FS_MAGIC 0xcafe4a11
 
-/* Pinned link names, one per program; their presence means "the gate is loaded". */
-static const struct {
-	const char *link;
-	const char *hook;
-} link_names[] = {
-	{ "link_file_open", "file_open" },
-	{ "link_exec", "bprm_check_security" },
-	{ "link_connect", "socket_connect" },
-	{ "link_inode_link", "inode_link" },
-};
-#define NLINKS (sizeof(link_names) / sizeof(link_names[0]))
+/* Every program of the object is attached and its link pinned as "link_" + its name without
+ * the "jg_" prefix; the file_open link's presence means "the gate is loaded". */
+#define MARKER_LINK "link_file_open"
+
+static void link_name(const struct bpf_program *prog, char *buf, size_t len)
+{
+	const char *name = bpf_program__name(prog);
+
+	snprintf(buf, len, "link_%s", strncmp(name, "jg_", 3) ? name : name + 3);
+}
 
 int gate__preflight(char *err, size_t errlen)
 {
@@ -103,15 +102,8 @@ bool gate__is_pinned(const char *pin_dir)
 {
 	char path[512];
 
-	pin_path(path, sizeof(path), pin_dir, link_names[0].link);
+	pin_path(path, sizeof(path), pin_dir, MARKER_LINK);
 	return access(path, F_OK) == 0;
-}
-
-static struct bpf_program *prog_by_index(struct gate_bpf *skel, size_t i)
-{
-	struct bpf_program *progs[] = { skel->progs.jg_file_open, skel->progs.jg_exec,
-					skel->progs.jg_connect, skel->progs.jg_inode_link };
-	return progs[i];
 }
 
 /* Maps that carry state across daemon restarts (everything but .rodata). */
@@ -133,6 +125,7 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 
 static int adopt(struct jg_gate *g, char *err, size_t errlen)
 {
+	struct bpf_program *prog;
 	struct jg_config cfg;
 	struct bpf_map **maps;
 	char path[512];
@@ -140,8 +133,11 @@ static int adopt(struct jg_gate *g, char *err, size_t errlen)
 	__u32 zero = 0;
 	int fd, ret;
 
-	for (size_t i = 0; i < NLINKS; i++) {
-		pin_path(path, sizeof(path), g->pin_dir, link_names[i].link);
+	bpf_object__for_each_program(prog, g->skel->obj) {
+		char name[128];
+
+		link_name(prog, name, sizeof(name));
+		pin_path(path, sizeof(path), g->pin_dir, name);
 		if (access(path, F_OK))
 			missing++;
 	}
@@ -166,8 +162,8 @@ static int adopt(struct jg_gate *g, char *err, size_t errlen)
 			 "'jitgate unload' to clear it", g->pin_dir, missing);
 		return -ENOENT;
 	}
-	for (size_t i = 0; i < NLINKS; i++)
-		bpf_program__set_autoload(prog_by_index(g->skel, i), false);
+	bpf_object__for_each_program(prog, g->skel->obj)
+		bpf_program__set_autoload(prog, false);
 	ret = gate_bpf__load(g->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot adopt the pinned maps: %s", strerror(-ret));
@@ -188,6 +184,7 @@ static int adopt(struct jg_gate *g, char *err, size_t errlen)
 
 static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t errlen)
 {
+	struct bpf_program *prog;
 	struct jg_config cfg = { .gen = 0, .layout = JG_LAYOUT_VERSION };
 	struct bpf_map **maps;
 	char path[512];
@@ -230,17 +227,19 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 			return ret;
 		}
 	}
-	for (size_t i = 0; i < NLINKS; i++) {
-		struct bpf_link *link = bpf_program__attach_lsm(prog_by_index(g->skel, i));
+	bpf_object__for_each_program(prog, g->skel->obj) {
+		struct bpf_link *link = bpf_program__attach(prog);
+		char name[128];
 
 		if (!link) {
 			ret = -errno;
-			snprintf(err, errlen, "the kernel refused to attach the BPF LSM program for "
-				 "%s: %s; BPF LSM cannot enforce on this host", link_names[i].hook,
-				 strerror(-ret));
+			snprintf(err, errlen, "the kernel refused to attach the BPF program for %s: %s; "
+				 "BPF LSM cannot enforce on this host",
+				 bpf_program__section_name(prog), strerror(-ret));
 			return ret;
 		}
-		pin_path(path, sizeof(path), g->pin_dir, link_names[i].link);
+		link_name(prog, name, sizeof(name));
+		pin_path(path, sizeof(path), g->pin_dir, name);
 		ret = bpf_link__pin(link, path);
 		/* The pin holds the link now; our reference can go. */
 		bpf_link__destroy(link);
@@ -302,11 +301,16 @@ int gate__unpin(const char *pin_dir, char *err, size_t errlen)
 	int ret = 0;
 
 	/* Links first: once they are gone nothing enforces, then the maps can follow. */
-	for (size_t i = 0; i < NLINKS; i++) {
-		pin_path(path, sizeof(path), pin_dir, link_names[i].link);
+	d = opendir(pin_dir);
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "link_", 5))
+			continue;
+		pin_path(path, sizeof(path), pin_dir, de->d_name);
 		if (unlink(path) && errno != ENOENT && !ret)
 			ret = -errno;
 	}
+	if (d)
+		closedir(d);
 	d = opendir(pin_dir);
 	if (!d) {
 		if (errno == ENOENT)
@@ -555,6 +559,22 @@ int gate__exempt_self(struct jg_gate *g)
 		ret = -errno;
 	close(pidfd);
 	return ret;
+}
+
+size_t gate__hooks(struct jg_gate *g, const char **names, size_t max)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	bpf_object__for_each_program(prog, g->skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		const char *slash = strchr(sec, '/');
+
+		if (n < max)
+			names[n] = slash ? slash + 1 : sec;
+		n++;
+	}
+	return n < max ? n : max;
 }
 
 int gate__events_fd(struct jg_gate *g)

@@ -54,5 +54,7 @@ int gate__exempt_self(struct jg_gate *g);
 
 int gate__stats(struct jg_gate *g, uint64_t out[JG_STAT_MAX]);
 int gate__events_fd(struct jg_gate *g);
+/* The kernel hooks the gate's programs attach to ("file_open", ...); returns how many. */
+size_t gate__hooks(struct jg_gate *g, const char **names, size_t max);
 
 #endif

@@ -517,16 +517,20 @@ static json_t *reply_status(void)
 	uint64_t stats[JG_STAT_MAX] = { 0 };
 	char err[256], when[48];
 	bool enforcing = gate__canary(d.canary, err, sizeof(err)) == 0;
+	const char *hooks[32];
+	size_t nhooks = gate__hooks(d.gate, hooks, 32);
+	json_t *programs = json_array();
 
+	for (size_t i = 0; i < nhooks; i++)
+		json_array_append_new(programs, json_string(hooks[i]));
 	gate__stats(d.gate, stats);
-	return json_pack("{s:b, s:{s:i, s:s, s:s}, s:o, s:{s:s, s:[ssss], s:s, s:b}, "
+	return json_pack("{s:b, s:{s:i, s:s, s:s}, s:o, s:{s:s, s:o, s:s, s:b}, "
 			 "s:{s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "enforcing", enforcing,
 			 "daemon", "pid", (int)getpid(), "version", JG_VERSION, "started",
 			 util__rfc3339(d.started_ns, when, sizeof(when)),
 			 "policy", policy_summary(),
-			 "gate", "pin_dir", d.cfg.pin_dir, "programs", "file_open",
-			 "bprm_check_security", "socket_connect", "inode_link", "canary",
+			 "gate", "pin_dir", d.cfg.pin_dir, "programs", programs, "canary",
 			 enforcing ? "denied" : err, "adopted", d.gate->adopted,
 			 "grants", "live", (int)d.grants.n, "capacity", (int)d.gate->max_grants,
 			 "stats", "deny", (json_int_t)stats[JG_STAT_DENY],
