@@ -41,8 +41,9 @@ enum jg_perm {
 
 /* What kind of check a protected object takes part in. */
 enum jg_kind {
-	JG_KIND_FILES = 1,	/* file_open: read/write */
-	JG_KIND_EXEC  = 2,	/* bprm_check_security: exec */
+	JG_KIND_FILES = 1,		/* file_open: read/write */
+	JG_KIND_EXEC  = 2,		/* bprm_check_security: exec */
+	JG_KIND_ELEVATE_EXCEPT = 3,	/* a setuid/file-caps program exempt from the elevate gate */
 };
 
 enum jg_mode {
@@ -137,6 +138,7 @@ enum jg_event_type {
 	JG_EV_DENY  = 1,
 	JG_EV_ALLOW = 2,	/* allowed by a grant */
 	JG_EV_AUDIT = 3,	/* would have been denied; resource is in audit mode */
+	JG_EV_TRAIL = 4,	/* an exec by a subject holding an elevate grant (session trail) */
 };
 
 enum jg_hook {
@@ -144,6 +146,21 @@ enum jg_hook {
 	JG_HOOK_EXEC      = 2,
 	JG_HOOK_CONNECT   = 3,
 	JG_HOOK_LINK      = 4,
+	/* write-class operations on protected files */
+	JG_HOOK_UNLINK    = 5,
+	JG_HOOK_RMDIR     = 6,
+	JG_HOOK_RENAME    = 7,
+	JG_HOOK_CREATE    = 8,	/* create, mkdir, mknod, symlink inside a protected directory */
+	JG_HOOK_SETATTR   = 9,	/* chmod, chown, utimes, truncate */
+	JG_HOOK_XATTR     = 10,	/* setxattr, removexattr */
+	JG_HOOK_PERMISSION = 11,	/* read/write on an already open descriptor */
+	JG_HOOK_MMAP      = 12,
+	/* network */
+	JG_HOOK_SENDMSG   = 13,	/* unconnected UDP sendto/sendmsg, TCP Fast Open */
+	JG_HOOK_BIND      = 14,
+	/* elevation */
+	JG_HOOK_SETUID_EXEC = 15,	/* exec of a setuid/setgid-root or file-capability program */
+	JG_HOOK_SETUID    = 16,	/* setuid-family transition to uid 0 */
 };
 
 #define JG_AF_INET  2

@@ -191,6 +191,7 @@ static const char *event_type(uint32_t t)
 	case JG_EV_DENY:  return "access.deny";
 	case JG_EV_ALLOW: return "access.allow";
 	case JG_EV_AUDIT: return "access.audit";
+	case JG_EV_TRAIL: return "session.exec";
 	default:          return "access.unknown";
 	}
 }
@@ -202,13 +203,25 @@ static const char *hook_name(uint32_t h)
 	case JG_HOOK_EXEC:      return "exec";
 	case JG_HOOK_CONNECT:   return "connect";
 	case JG_HOOK_LINK:      return "link";
+	case JG_HOOK_UNLINK:    return "unlink";
+	case JG_HOOK_RMDIR:     return "rmdir";
+	case JG_HOOK_RENAME:    return "rename";
+	case JG_HOOK_CREATE:    return "create";
+	case JG_HOOK_SETATTR:   return "setattr";
+	case JG_HOOK_XATTR:     return "xattr";
+	case JG_HOOK_PERMISSION: return "file_permission";
+	case JG_HOOK_MMAP:      return "mmap";
+	case JG_HOOK_SENDMSG:   return "sendmsg";
+	case JG_HOOK_BIND:      return "bind";
+	case JG_HOOK_SETUID_EXEC: return "setuid_exec";
+	case JG_HOOK_SETUID:    return "setuid";
 	default:                return "unknown";
 	}
 }
 
 static json_t *object_of(const struct jg_event *e)
 {
-	if (e->hook == JG_HOOK_CONNECT) {
+	if (e->hook == JG_HOOK_CONNECT || e->hook == JG_HOOK_SENDMSG || e->hook == JG_HOOK_BIND) {
 		char addr[INET6_ADDRSTRLEN];
 		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 		bool v4 = !memcmp(e->net.addr, mapped, 12);
