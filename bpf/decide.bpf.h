@@ -190,15 +190,24 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 /* Walk from the dentry up through its ancestors on the same filesystem; every protected
  * object of `kind` on the way must be satisfied for every bit of `perms`. */
 static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u32 gen, __u32 dev,
-				       __u8 kind, __u32 perms, __u32 subject, __u64 now)
+				       __u8 kind, __u32 perms, __u32 *subject_out,
+				       __u32 *loginuid)
 {
 	struct walk_ctx w = { .d = d, .key = { .gen = gen, .dev = dev }, .kind = kind };
+	__u32 subject;
+	__u64 now;
 	int i;
 
 	w.filter = bpf_map_lookup_elem(&filters, &gen);
 	if (!w.filter)
 		return;
 	bpf_loop(JG_MAX_DEPTH, walk_step, &w, 0);
+	if (w.done && !w.overflow && !w.nhits)
+		return;		/* the common case: nothing protected on the way */
+	/* Only now the subject and the clock (an emulated clock read is not cheap). */
+	subject = subject_of(bpf_get_current_task_btf(), loginuid);
+	*subject_out = subject;
+	now = bpf_ktime_get_boot_ns();
 	if (!w.done || w.overflow) {
 		/* Deeper (or more nested) than we look: we cannot prove the path is outside
 		 * every protected tree, so it is denied. */
@@ -283,40 +292,47 @@ static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry,
 {
 	if (!dev_protected(dev, gen))
 		return 0;
-	*subject = subject_of(bpf_get_current_task_btf(), loginuid);
-	check_tree(v, dentry, *gen, dev, kind, perms, *subject, bpf_ktime_get_boot_ns());
+	check_tree(v, dentry, *gen, dev, kind, perms, subject, loginuid);
 	if (!v->type)
 		return 0;
 	count(v);
 	return v->type == JG_EV_DENY ? -EACCES : 0;
 }
 
-/* Shared by file_open and bprm_check_security: both decide on a struct file. */
-static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, __u32 hook)
+/* Shared by file_open and bprm_check_security: both decide on a struct file. The verdict is
+ * left in *v (v->type 0: nothing protected was involved). */
+static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u8 kind,
+				       __u32 perms, __u32 hook)
 {
 	__u32 dev = file->f_inode->i_sb->s_dev;
 	__u32 gen, subject, loginuid;
-	struct verdict v = {};
 	struct jg_event *e;
 	int ret;
 
-	ret = gate_dentry(&v, file->f_path.dentry, dev, kind, perms, &gen,
+	ret = gate_dentry(v, file->f_path.dentry, dev, kind, perms, &gen,
 			  &subject, &loginuid);
-	if (!v.type || (v.resource == JG_CANARY_RESOURCE && !v.too_deep))
+	if (!v->type || (v->resource == JG_CANARY_RESOURCE && !v->too_deep))
 		return ret;	/* the canary is the daemon's self-test: enforced, never streamed */
 	if (ret && hook == JG_HOOK_FILE_OPEN &&
 	    bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated reading a protected directory to compile the policy */
-	e = event_start(&v, hook, subject, loginuid, ret, true);
+	e = event_start(v, hook, subject, loginuid, ret, true);
 	if (e) {
 		e->file.dev = dev;
 		e->file.ino = file->f_inode->i_ino;
-		e->file.prot_ino = v.prot_ino;
+		e->file.prot_ino = v->prot_ino;
 		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
 			e->flags |= JG_EVF_PATH_OK;
 		bpf_ringbuf_submit(e, 0);
 	}
 	return ret;
+}
+
+static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, __u32 hook)
+{
+	struct verdict v = {};
+
+	return gate_file_v(&v, file, kind, perms, hook);
 }
 
 #endif

@@ -11,7 +11,7 @@
 #define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
 
 /* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
-#define JG_LAYOUT_VERSION 1
+#define JG_LAYOUT_VERSION 2
 
 #define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
@@ -36,8 +36,9 @@ enum jg_perm {
 	JG_PERM_EXEC    = 1u << 2,
 	JG_PERM_CONNECT = 1u << 3,
 	JG_PERM_ELEVATE = 1u << 4,
+	JG_PERM_BIND    = 1u << 5,
 };
-#define JG_NPERMS 5
+#define JG_NPERMS 6
 
 /* What kind of check a protected object takes part in. */
 enum jg_kind {
@@ -96,7 +97,8 @@ struct jg_net_value {
 
 struct jg_filter {
 	__u64 ino[JG_FILTER_WORDS];
-	__u64 port[JG_FILTER_WORDS];
+	__u64 port[JG_FILTER_WORDS];		/* connect endpoints (net_prefixes) */
+	__u64 bind_port[JG_FILTER_WORDS];	/* bind endpoints (bind_prefixes) */
 };
 
 /* Fibonacci hashing to 16 bits: inode numbers are often dense, this spreads them. */
@@ -208,7 +210,7 @@ struct jg_event {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct jg_event) == 104 + 2 * JG_PATH_LEN, "jg_event layout changed");
 _Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");
-_Static_assert(sizeof(struct jg_grant) == 80, "jg_grant layout changed");
+_Static_assert(sizeof(struct jg_grant) == 16 * JG_NPERMS, "jg_grant layout changed");
 #endif
 
 #endif /* JITGATE_H */

@@ -51,15 +51,35 @@ char *util__rfc3339(int64_t wall_ns, char *buf, size_t len)
 	return buf;
 }
 
+/* Every audit event names its subject: without a cache the daemon would read the user
+ * database once per event. Entries live a minute, so renames show up soon enough. */
+#define NAME_CACHE_SLOTS 64
+#define NAME_CACHE_TTL_NS (60LL * 1000000000LL)
+
+static struct {
+	uint32_t uid;
+	int64_t until;		/* CLOCK_BOOTTIME ns; 0 = empty */
+	char name[64];
+} name_cache[NAME_CACHE_SLOTS];
+
 char *util__user_name(uint32_t uid, char *buf, size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char scratch[1024];
+	int64_t now = (int64_t)util__boottime_ns();
+	unsigned slot = uid % NAME_CACHE_SLOTS;
 
+	if (name_cache[slot].until > now && name_cache[slot].uid == uid) {
+		snprintf(buf, len, "%s", name_cache[slot].name);
+		return buf;
+	}
 	if (getpwuid_r(uid, &pw, scratch, sizeof(scratch), &res) == 0 && res)
 		snprintf(buf, len, "%s", pw.pw_name);
 	else
 		snprintf(buf, len, "%u", uid);
+	name_cache[slot].uid = uid;
+	name_cache[slot].until = now + NAME_CACHE_TTL_NS;
+	snprintf(name_cache[slot].name, sizeof(name_cache[slot].name), "%s", buf);
 	return buf;
 }
 
