@@ -63,7 +63,9 @@ static __always_inline int perm_slot(__u32 perm)
 	case JG_PERM_WRITE:   return 1;
 	case JG_PERM_EXEC:    return 2;
 	case JG_PERM_CONNECT: return 3;
-	default:              return 4;
+	case JG_PERM_ELEVATE: return 4;
+	case JG_PERM_BIND:    return 5;
+	default:              return -1;
 	}
 }
 
@@ -236,24 +238,15 @@ static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u3
 	}
 }
 
-/* with_exe: resolve the executable's path; bpf_d_path is allowed in file_open and
- * bprm_check_security only (the daemon falls back to /proc for the other hooks). */
-static __always_inline struct jg_event *event_start(const struct verdict *v, __u32 hook,
-						    __u32 subject, __u32 loginuid, int ret,
-						    bool with_exe)
+/* with_exe: resolve the executable's path; bpf_d_path is allowed only in the hooks of the
+ * kernel's sleepable list (file_open, the bprm_* hooks; the daemon falls back to /proc for
+ * the others). */
+static __always_inline void event_fill(struct jg_event *e, const struct verdict *v, __u32 hook,
+				       __u32 subject, __u32 loginuid, int ret, bool with_exe)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct jg_event *e;
-	__u64 pid_tgid;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (v->type == JG_EV_ALLOW && !ringbuf_events_allow)
-		return NULL;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(JG_STAT_EVENTS_LOST);
-		return NULL;
-	}
-	pid_tgid = bpf_get_current_pid_tgid();
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	e->grant_id = v->grant_id;
 	e->type = v->type;
@@ -276,6 +269,22 @@ static __always_inline struct jg_event *event_start(const struct verdict *v, __u
 	if (with_exe &&
 	    bpf_d_path((struct path *)&task->mm->exe_file->f_path, e->exe, sizeof(e->exe)) > 0)
 		e->flags |= JG_EVF_EXE_OK;
+}
+
+static __always_inline struct jg_event *event_start(const struct verdict *v, __u32 hook,
+						    __u32 subject, __u32 loginuid, int ret,
+						    bool with_exe)
+{
+	struct jg_event *e;
+
+	if (v->type == JG_EV_ALLOW && !ringbuf_events_allow)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(JG_STAT_EVENTS_LOST);
+		return NULL;
+	}
+	event_fill(e, v, hook, subject, loginuid, ret, with_exe);
 	return e;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Files and executables: open for read/write, exec, new hardlinks. */
+/* Files and executables: open for read/write, exec, write-class operations on protected trees
+ * (names, attributes, xattrs, hardlinks), and the re-check of open descriptors and mmaps. */
 #ifndef JG_FILES_BPF_H
 #define JG_FILES_BPF_H
 
@@ -7,10 +8,31 @@
 
 #define FMODE_READ  0x1
 #define FMODE_WRITE 0x2
+#define MAY_WRITE   0x2
+#define MAY_READ    0x4
+#define MAY_APPEND  0x8
+#define PROT_READ   0x1
+#define PROT_WRITE  0x2
+#define MAP_SHARED  0x1
+
+/* Set by the loader from the running kernel's BTF: newer kernels pass an idmap before the
+ * dentry of inode_setattr (6.1 does not). */
+const volatile __u32 setattr_has_idmap = 0;
+
+/* Inodes that an allowed open found protected. file_permission and mmap_file re-check only
+ * marked inodes, so a read or mmap of anything else costs one inode-storage lookup (a NULL
+ * blob pointer for most inodes). Not pinned: it lives as long as the programs do. */
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} open_marks SEC(".maps");
 
 SEC("lsm/file_open")
 int BPF_PROG(jg_file_open, struct file *file, int ret)
 {
+	struct verdict v = {};
 	__u32 fmode, perms = 0;
 
 	if (ret)
@@ -22,7 +44,222 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 		perms |= JG_PERM_WRITE;
 	if (!perms)
 		return 0;
-	return gate_file(file, JG_KIND_FILES, perms, JG_HOOK_FILE_OPEN);
+	ret = gate_file_v(&v, file, JG_KIND_FILES, perms, JG_HOOK_FILE_OPEN);
+	/* Allowed (by a grant, or in audit mode), and protected: later reads, writes and mmaps
+	 * on it are checked again. Not jitgated's exempt reads (v.type is DENY there). */
+	if (!ret && (v.type == JG_EV_ALLOW || v.type == JG_EV_AUDIT))
+		bpf_inode_storage_get(&open_marks, file->f_inode, 0,
+				      BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return ret;
+}
+
+/* A write-class operation on `a` and, when not NULL, `b` (same filesystem): each needs write
+ * on every protected tree it is in. One event: the first denial, else the first grant used. */
+static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 hook,
+				      bool with_exe)
+{
+	__u32 dev = a->d_sb->s_dev, gen = 0, subject = 0, loginuid = 0;
+	struct verdict v = {};
+	struct jg_event *e;
+	int ret;
+
+	if (!dev_protected(dev, &gen))
+		return 0;
+	check_tree(&v, a, gen, dev, JG_KIND_FILES, JG_PERM_WRITE, &subject, &loginuid);
+	if (b && v.type != JG_EV_DENY)
+		check_tree(&v, b, gen, dev, JG_KIND_FILES, JG_PERM_WRITE, &subject, &loginuid);
+	if (!v.type)
+		return 0;
+	count(&v);
+	ret = v.type == JG_EV_DENY ? -EACCES : 0;
+	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
+		return ret;
+	e = event_start(&v, hook, subject, loginuid, ret, with_exe);
+	if (e) {
+		e->file.dev = dev;
+		e->file.ino = a->d_inode->i_ino;
+		e->file.prot_ino = v.prot_ino;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+/* What a name operation is about: the inode when the name exists, else (a name about to be
+ * created) the directory it is created in. */
+static __always_inline struct dentry *existing(struct dentry *d)
+{
+	return d->d_inode ? d : d->d_parent;
+}
+
+SEC("lsm/inode_unlink")
+int BPF_PROG(jg_inode_unlink, struct inode *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(dentry, NULL, JG_HOOK_UNLINK, true);
+}
+
+SEC("lsm/inode_rmdir")
+int BPF_PROG(jg_inode_rmdir, struct inode *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(dentry, NULL, JG_HOOK_RMDIR, true);
+}
+
+/* The source (itself and its trees: renaming a protected directory counts) and the
+ * destination (the replaced file, else the directory it lands in). */
+SEC("lsm/inode_rename")
+int BPF_PROG(jg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(old_dentry, existing(new_dentry), JG_HOOK_RENAME, true);
+}
+
+/* create, mkdir, mknod, symlink: the new dentry is negative; its directory decides. */
+SEC("lsm/inode_create")
+int BPF_PROG(jg_inode_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+}
+
+SEC("lsm/inode_mkdir")
+int BPF_PROG(jg_inode_mkdir, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, false);
+}
+
+SEC("lsm/inode_mknod")
+int BPF_PROG(jg_inode_mknod, struct inode *dir, struct dentry *dentry, umode_t mode,
+	     dev_t rdev, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+}
+
+SEC("lsm/inode_symlink")
+int BPF_PROG(jg_inode_symlink, struct inode *dir, struct dentry *dentry, const char *name,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+}
+
+/* chmod, chown, utimes, truncate (also ftruncate and O_TRUNC: all go through
+ * notify_change). The args are read by position: the dentry moved when an idmap was added
+ * in front. The loads are asm so that each keeps a constant offset from ctx (the verifier
+ * refuses a computed one) and the branch the knob rules out is dead code to the verifier. */
+SEC("lsm/inode_setattr")
+int jg_inode_setattr(unsigned long long *ctx)
+{
+	struct dentry *dentry;
+	long ret;
+
+	if (setattr_has_idmap) {
+		asm volatile("%0 = *(u64 *)(%1 + 24)" : "=r"(ret) : "r"(ctx));
+		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(dentry) : "r"(ctx));
+	} else {
+		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(ret) : "r"(ctx));
+		asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(dentry) : "r"(ctx));
+	}
+	ret = (int)ret;
+	if (ret)
+		return ret;
+	return gate_write(dentry, NULL, JG_HOOK_SETATTR, true);
+}
+
+/* The dentry is the second argument both with the user namespace (6.1) and with the idmap
+ * that replaced it. */
+SEC("lsm/inode_setxattr")
+int BPF_PROG(jg_inode_setxattr, void *ns, struct dentry *dentry, const char *name,
+	     const void *value, size_t size, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(dentry, NULL, JG_HOOK_XATTR, true);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(jg_inode_removexattr, void *ns, struct dentry *dentry, const char *name, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_write(dentry, NULL, JG_HOOK_XATTR, false);
+}
+
+/* Re-check a marked file with the ancestor walk: a revoked or expired grant ends access
+ * through descriptors opened under it. Streams denials only (the open already logged the
+ * grant it used; an event per read() would flood the ring buffer). */
+static __always_inline int gate_marked(struct file *file, __u32 perms, __u32 hook,
+				       bool with_exe)
+{
+	struct inode *inode = file->f_inode;
+	__u32 dev, gen = 0, subject = 0, loginuid = 0;
+	struct verdict v = {};
+	struct jg_event *e;
+	int ret;
+
+	if (!bpf_inode_storage_get(&open_marks, inode, 0, 0))
+		return 0;
+	dev = inode->i_sb->s_dev;
+	ret = gate_dentry(&v, file->f_path.dentry, dev, JG_KIND_FILES, perms, &gen, &subject,
+			  &loginuid);
+	if (!v.type) {
+		/* renamed out of every protected tree, or the policy changed */
+		bpf_inode_storage_delete(&open_marks, inode);
+		return 0;
+	}
+	if (!ret)
+		return 0;
+	if (bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
+		return 0;	/* jitgated listing a protected directory */
+	e = event_start(&v, hook, subject, loginuid, ret, with_exe);
+	if (e) {
+		e->file.dev = dev;
+		e->file.ino = inode->i_ino;
+		e->file.prot_ino = v.prot_ino;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+SEC("lsm/file_permission")
+int BPF_PROG(jg_file_permission, struct file *file, int mask, int ret)
+{
+	__u32 perms = 0;
+
+	if (ret)
+		return ret;
+	if (mask & MAY_READ)
+		perms |= JG_PERM_READ;
+	if (mask & (MAY_WRITE | MAY_APPEND))
+		perms |= JG_PERM_WRITE;
+	if (!perms)
+		return 0;
+	return gate_marked(file, perms, JG_HOOK_PERMISSION, false);
+}
+
+/* read for any mapping, write for a writable shared one (a private one never reaches the
+ * file). Pages already mapped stay mapped after a revoke: see docs/design.md. */
+SEC("lsm/mmap_file")
+int BPF_PROG(jg_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	__u32 perms = JG_PERM_READ;
+
+	if (ret || !file)
+		return ret;
+	if ((prot & PROT_WRITE) && (flags & MAP_SHARED))
+		perms |= JG_PERM_WRITE;
+	return gate_marked(file, perms, JG_HOOK_MMAP, true);
 }
 
 SEC("lsm/bprm_check_security")
@@ -43,6 +280,10 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 	struct verdict v = {};
 	struct jg_event *e;
 
+	if (ret)
+		return ret;
+	/* a new name inside a protected directory is a create there */
+	ret = gate_write(new_dentry->d_parent, NULL, JG_HOOK_LINK, false);
 	if (ret)
 		return ret;
 	dev = old_dentry->d_sb->s_dev;

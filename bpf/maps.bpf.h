@@ -35,6 +35,16 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } net_prefixes SEC(".maps");
 
+/* Local endpoints a bind needs a grant for; apart from net_prefixes so that bind and connect
+ * endpoints never share a prefix's port ranges. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, JG_MAX_BIND_PREFIXES);
+	__type(key, struct jg_net_key);
+	__type(value, struct jg_net_value);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} bind_prefixes SEC(".maps");
+
 /* Never LRU: an entry disappears only when userspace removes it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

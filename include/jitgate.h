@@ -17,6 +17,7 @@
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
 #define JG_MAX_GRANTS      16384   /* (subject, resource) entries */
 #define JG_MAX_NET_PREFIXES 4096   /* CIDR entries, both generations together */
+#define JG_MAX_BIND_PREFIXES 256  /* bind CIDR entries, both generations together */
 #define JG_MAX_PORT_RANGES 16      /* port ranges on one CIDR (covering prefixes included) */
 #define JG_MAX_DEVS        16      /* filesystems holding protected objects, per policy */
 #define JG_MAX_DEPTH       256     /* d_parent levels walked; deeper paths on a device with
@@ -24,6 +25,9 @@
 #define JG_MAX_NESTED      4       /* protected objects on one path (file, its dirs); more
                                     * is denied (fail closed) */
 #define JG_PATH_LEN        256
+#define JG_MAX_ELEVATE     4       /* elevate resources per policy */
+#define JG_ARGV_LEN        256     /* bytes of argv a session.exec event carries */
+#define JG_ARGV_MAX        8       /* and at most this many arguments */
 #define JG_COMM_LEN        16
 #define JG_RINGBUF_DEFAULT (4u << 20)
 
@@ -125,6 +129,11 @@ struct jg_config {
 	 * objects: the first test on every open, a scan of a few words, no hash lookup. */
 	__u32 ndevs[2];
 	__u32 devs[2][JG_MAX_DEVS];
+	/* Per generation, the resources of kind elevate: a live elevate grant on any of them
+	 * lets its subject become root; none in the policy means the elevation gate is off. */
+	__u32 nelevate[2];
+	__u16 elevate_res[2][JG_MAX_ELEVATE];
+	__u8  elevate_mode[2][JG_MAX_ELEVATE];	/* enum jg_mode */
 };
 
 enum jg_stat {
@@ -198,6 +207,12 @@ struct jg_event {
 			__u32 pad;
 			__u8  addr[16];
 		} net;
+		struct {
+			__u32 uid;	/* JG_HOOK_SETUID: the ids asked for */
+			__u32 euid;
+			__u32 suid;
+			__u32 fsuid;
+		} setid;
 	};
 	char  path[JG_PATH_LEN];
 	char  exe[JG_PATH_LEN];	/* the acting process's executable */
@@ -206,6 +221,19 @@ struct jg_event {
 #define JG_EVF_TOO_DEEP  (1u << 0)	/* denied because the ancestor walk hit JG_MAX_DEPTH */
 #define JG_EVF_PATH_OK   (1u << 1)	/* path holds a resolved name */
 #define JG_EVF_EXE_OK    (1u << 2)	/* exe holds a resolved name */
+
+/* A JG_EV_TRAIL record (longer than the others): an exec by a subject holding an elevate
+ * grant. ev.path is the program, ev.file its (dev, ino). */
+struct jg_trail {
+	struct jg_event ev;
+	__u32 argc;		/* arguments the program got */
+	__u16 argv_len;		/* bytes of argv used (<= JG_ARGV_LEN): the first arguments,
+				 * each NUL-terminated, the last one maybe cut short */
+	__u16 cwd_len;		/* 0: the working directory could not be resolved */
+	char  cwd[JG_PATH_LEN];
+	char  argv[2 * JG_ARGV_LEN];	/* twice the room: the verifier must see every string
+					 * read (of up to JG_ARGV_LEN) fit */
+};
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct jg_event) == 104 + 2 * JG_PATH_LEN, "jg_event layout changed");

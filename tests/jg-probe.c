@@ -20,6 +20,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <linux/io_uring.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/xattr.h>
 
 #define CONNECT_TIMEOUT_MS 3000
 #define READ_MAX (1u << 20)
@@ -71,6 +80,10 @@ static int usage(void)
 		"       jg-probe exec PATH [ARG]...\n"
 		"       jg-probe connect ADDR PORT\n"
 		"       jg-probe listen ADDR PORT [COUNT]\n"
+		"       jg-probe udp ADDR PORT [sendmsg|connected|short] | udp-recv ADDR PORT\n"
+		"       jg-probe connect-short ADDR PORT\n"
+		"       jg-probe tfo ADDR PORT | bind ADDR PORT [tcp|udp|unspec]\n"
+		"       jg-probe BYPASS-MODE ARGS...  (openat2, uring-open, memfd-exec, ...: see the source)\n"
 		"Prints \"ok\" or the errno name (EACCES, ...); exit 0 ok, 1 failed, 2 usage.\n");
 	return 2;
 }
@@ -186,6 +199,10 @@ static int parse_addr(const char *text, const char *port_text, struct sockaddr_s
 	return -1;
 }
 
+/* connect-short: an IPv6 address passed with the RFC 2133 length (24 bytes, no scope id),
+ * the shortest the stack accepts */
+static int short_sin6;
+
 static int do_connect(const char *addr_text, const char *port_text)
 {
 	struct sockaddr_storage ss;
@@ -195,6 +212,8 @@ static int do_connect(const char *addr_text, const char *port_text)
 
 	if (parse_addr(addr_text, port_text, &ss, &len))
 		return usage();
+	if (short_sin6 && ss.ss_family == AF_INET6)
+		len = 24;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return report(errno);
@@ -269,9 +288,645 @@ static int do_listen(const char *addr_text, const char *port_text, const char *c
 	return 0;
 }
 
-int main(int argc, char **argv)
+
+/* ---- datagrams, TCP Fast Open, bind (tests/vm/test_35_net_more.sh) ----
+ *
+ *   udp ADDR PORT [sendmsg|connected|short]  one datagram from an unconnected UDP socket
+ *                                      with sendto(2) (default), sendmsg(2), connect + send,
+ *                                      or sendto with a 24-byte sockaddr_in6 (RFC 2133)
+ *   connect-short ADDR PORT            connect with a 24-byte sockaddr_in6
+ *   udp-recv ADDR PORT                 prints "ok" once bound, then each datagram's payload
+ *                                      on a line of its own, until killed
+ *   tfo ADDR PORT                      sendto(MSG_FASTOPEN) on a fresh TCP socket: the
+ *                                      connect happens inside the send (3 s timeout)
+ *   bind ADDR PORT [tcp|udp|unspec]    bind(2) and close; unspec: an AF_INET TCP socket
+ *                                      bound with sa_family AF_UNSPEC (ADDR must be 0.0.0.0) */
+#define UDP_PAYLOAD "jg-probe"
+
+static int do_udp(const char *addr_text, const char *port_text, const char *how)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (parse_addr(addr_text, port_text, &ss, &len))
+		return usage();
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (!how || !strcmp(how, "short")) {
+		if (how && ss.ss_family == AF_INET6)
+			len = 24;	/* as connect-short */
+		n = sendto(fd, UDP_PAYLOAD, strlen(UDP_PAYLOAD), 0, (struct sockaddr *)&ss, len);
+	} else if (!strcmp(how, "sendmsg")) {
+		struct iovec iov = { .iov_base = UDP_PAYLOAD, .iov_len = strlen(UDP_PAYLOAD) };
+		struct msghdr msg = { .msg_name = &ss, .msg_namelen = len, .msg_iov = &iov,
+				      .msg_iovlen = 1 };
+
+		n = sendmsg(fd, &msg, 0);
+	} else if (!strcmp(how, "connected")) {
+		n = connect(fd, (struct sockaddr *)&ss, len);
+		if (n == 0)
+			n = send(fd, UDP_PAYLOAD, strlen(UDP_PAYLOAD), 0);
+	} else {
+		close(fd);
+		return usage();
+	}
+	if (n < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int do_udp_recv(const char *addr_text, const char *port_text)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[512];
+	int fd;
+
+	if (parse_addr(addr_text, port_text, &ss, &len))
+		return usage();
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		int err = errno;
+
+		close(fd);
+		return report(err);
+	}
+	report(0);
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		buf[n] = '\0';
+		printf("%s\n", buf);
+		fflush(stdout);
+	}
+	close(fd);
+	return 1;
+}
+
+static int do_tfo(const char *addr_text, const char *port_text)
+{
+	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_MS / 1000 };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, err = 0;
+
+	if (parse_addr(addr_text, port_text, &ss, &len))
+		return usage();
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, UDP_PAYLOAD, strlen(UDP_PAYLOAD), MSG_FASTOPEN, (struct sockaddr *)&ss,
+		   len) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int do_bind(const char *addr_text, const char *port_text, const char *how)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, err = 0, type = SOCK_STREAM;
+
+	if (parse_addr(addr_text, port_text, &ss, &len))
+		return usage();
+	if (how && !strcmp(how, "udp"))
+		type = SOCK_DGRAM;
+	else if (how && !strcmp(how, "unspec")) {
+		if (ss.ss_family != AF_INET ||
+		    ((struct sockaddr_in *)&ss)->sin_addr.s_addr != htonl(INADDR_ANY))
+			return usage();
+	} else if (how && strcmp(how, "tcp")) {
+		return usage();
+	}
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (how && !strcmp(how, "unspec"))
+		ss.ss_family = AF_UNSPEC;	/* inet_bind takes it as AF_INET (compatibility) */
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+/* ---- end of datagrams, TCP Fast Open, bind ---- */
+
+/* ---- bypass-catalog modes (tests/vm/test_60_bypass.sh) ---------------------------------
+ * Each tries one way around the gate and answers in one line like the modes above.
+ *
+ *   openat2 PATH r|w                   openat2(2) with RESOLVE_NO_MAGICLINKS
+ *   opath-reopen PATH r|w              open(O_PATH), then open /proc/self/fd/N
+ *   readfd N                           read(2) an inherited descriptor; prints the content
+ *   mmapfd N                           mmap(2) an inherited descriptor; prints the content
+ *   execveat PATH [ARG]...             open(O_PATH) + execveat(fd, "", AT_EMPTY_PATH)
+ *   fexecve PATH [ARG]...              open(O_RDONLY) + fexecve(3)
+ *   memfd-exec PATH [ARG]...           copy PATH into a memfd, then fexecve the memfd
+ *   chroot DIR PATH r|w                chroot(DIR), then open PATH
+ *   nsbind [-U] SRC DST PATH r|w       new mount namespace (-U: and a user namespace with
+ *                                      our uid mapped to 0), bind SRC on DST, open PATH
+ *   uring-open PATH r|w                IORING_OP_OPENAT (raw io_uring syscalls)
+ *   uring-connect ADDR PORT            IORING_OP_CONNECT
+ *   scm-send SOCK PATH                 open PATH, print "ok", pass it over SCM_RIGHTS once
+ *   scm-recv SOCK                      receive a descriptor on SOCK and read it
+ *   set-capsetuid PATH                 write security.capability (cap_setuid=ep) on PATH
+ *   truncate PATH | unlink PATH | rename OLD NEW   the path calls, which open nothing
+ *   mmap-hold PATH FIFO                open + mmap PATH, close the descriptor, wait until
+ *                                      FIFO is written, then print the mapping's content
+ *   as0 MODE ARGS...                   setresuid(0, 0, 0), then run MODE in this process */
+extern char **environ;
+
+static int open_flags(const char *mode)
+{
+	if (!strcmp(mode, "r"))
+		return O_RDONLY;
+	if (!strcmp(mode, "w"))
+		return O_WRONLY;
+	if (!strcmp(mode, "rw"))
+		return O_RDWR;
+	return -1;
+}
+
+/* Read all of fd and print it (the content is the answer), or report the errno. */
+static int dump_fd(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	int any = 0;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return any ? 1 : report(errno);
+		if (n == 0)
+			break;
+		fwrite(buf, 1, (size_t)n, stdout);
+		any = 1;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int do_openat2(const char *path, const char *mode)
+{
+	struct open_how how = { .resolve = RESOLVE_NO_MAGICLINKS };
+	int flags = open_flags(mode), fd;
+
+	if (flags < 0)
+		return usage();
+	how.flags = (__u64)(flags | O_CLOEXEC | O_NOCTTY);
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+static int do_opath_reopen(const char *path, const char *mode)
+{
+	char proc[64];
+	int flags = open_flags(mode), pfd, fd;
+
+	if (flags < 0)
+		return usage();
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return report(errno);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	close(pfd);
+	return report(0);
+}
+
+static int parse_fd(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return (!*s || *end || v < 0 || v > 65535) ? -1 : (int)v;
+}
+
+static int do_readfd(const char *fd_text)
+{
+	int fd = parse_fd(fd_text);
+
+	if (fd < 0)
+		return usage();
+	if (lseek(fd, 0, SEEK_SET) < 0 && errno == EBADF)
+		return report(EBADF);
+	return dump_fd(fd);
+}
+
+static int do_mmapfd(const char *fd_text)
+{
+	struct stat st;
+	void *p;
+	int fd = parse_fd(fd_text);
+
+	if (fd < 0)
+		return usage();
+	if (fstat(fd, &st) < 0)
+		return report(errno);
+	if (st.st_size == 0)
+		return report(ENODATA);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return report(errno);
+	fwrite(p, 1, (size_t)st.st_size, stdout);
+	fflush(stdout);
+	munmap(p, (size_t)st.st_size);
+	return 0;
+}
+
+static int do_execveat(char **argv)
+{
+	int fd = open(argv[0], O_PATH);
+
+	if (fd < 0)
+		return report(errno);
+	syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+	return report(errno);
+}
+
+static int do_fexecve(char **argv)
+{
+	int fd = open(argv[0], O_RDONLY);
+
+	if (fd < 0)
+		return report(errno);
+	fexecve(fd, argv, environ);
+	return report(errno);
+}
+
+static int do_memfd_exec(char **argv)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(argv[0], O_RDONLY | O_CLOEXEC), mfd;
+
+	if (in < 0)
+		return report(errno);
+	mfd = memfd_create("jg-probe", 0);
+	if (mfd < 0)
+		return report(errno);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(mfd, buf, (size_t)n) != n)
+			return report(errno ? errno : EIO);
+	if (n < 0)
+		return report(errno);
+	close(in);
+	fexecve(mfd, argv, environ);
+	return report(errno);
+}
+
+static int do_chroot(const char *dir, const char *path, const char *mode)
+{
+	int flags = open_flags(mode), fd;
+
+	if (flags < 0)
+		return usage();
+	if (chroot(dir) < 0 || chdir("/") < 0)
+		return report(errno);
+	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static int do_nsbind(int userns, const char *src, const char *dst, const char *path,
+		     const char *mode)
+{
+	int flags = open_flags(mode), fd;
+	char map[64];
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	if (flags < 0)
+		return usage();
+	if (unshare(CLONE_NEWNS | (userns ? CLONE_NEWUSER : 0)) < 0)
+		return report(errno);
+	if (userns) {
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+		if (write_file("/proc/self/uid_map", map) < 0)
+			return report(errno);
+		if (write_file("/proc/self/setgroups", "deny\n") < 0 && errno != ENOENT)
+			return report(errno);
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+		if (write_file("/proc/self/gid_map", map) < 0)
+			return report(errno);
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return report(errno);
+	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+/* One SQE through a fresh ring; *res gets the CQE result. Returns 0 or an errno. */
+static int uring_one(const struct io_uring_sqe *tmpl, int *res)
+{
+	struct io_uring_params p;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	unsigned *tail, *mask, *array, *chead, *ctail, *cmask, t, idx, h;
+	size_t ssz, csz;
+	char *sq, *cq;
+	int fd;
+
+	memset(&p, 0, sizeof(p));
+	fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (fd < 0)
+		return errno;
+	ssz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	csz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		ssz = csz = ssz > csz ? ssz : csz;
+	sq = mmap(NULL, ssz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		  IORING_OFF_SQ_RING);
+	if (sq == MAP_FAILED)
+		return errno;
+	cq = (p.features & IORING_FEAT_SINGLE_MMAP) ? sq :
+	     mmap(NULL, csz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		  IORING_OFF_CQ_RING);
+	if (cq == MAP_FAILED)
+		return errno;
+	sqes = mmap(NULL, p.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+	if (sqes == MAP_FAILED)
+		return errno;
+	tail = (unsigned *)(sq + p.sq_off.tail);
+	mask = (unsigned *)(sq + p.sq_off.ring_mask);
+	array = (unsigned *)(sq + p.sq_off.array);
+	t = *tail;
+	idx = t & *mask;
+	sqes[idx] = *tmpl;
+	array[idx] = idx;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return errno;
+	chead = (unsigned *)(cq + p.cq_off.head);
+	ctail = (unsigned *)(cq + p.cq_off.tail);
+	cmask = (unsigned *)(cq + p.cq_off.ring_mask);
+	cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	h = *chead;
+	if (h == __atomic_load_n(ctail, __ATOMIC_ACQUIRE))
+		return EAGAIN;
+	*res = cqes[h & *cmask].res;
+	__atomic_store_n(chead, h + 1, __ATOMIC_RELEASE);
+	close(fd);
+	return 0;
+}
+
+static int do_uring_open(const char *path, const char *mode)
+{
+	struct io_uring_sqe sqe;
+	int flags = open_flags(mode), res = 0, err;
+
+	if (flags < 0)
+		return usage();
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_OPENAT;
+	sqe.fd = AT_FDCWD;
+	sqe.addr = (__u64)(unsigned long)path;
+	sqe.open_flags = (__u32)(flags | O_CLOEXEC | O_NOCTTY);
+	err = uring_one(&sqe, &res);
+	if (err)
+		return report(err);
+	if (res < 0)
+		return report(-res);
+	close(res);
+	return report(0);
+}
+
+static int do_uring_connect(const char *addr_text, const char *port_text)
+{
+	struct sockaddr_storage ss;
+	struct io_uring_sqe sqe;
+	socklen_t len;
+	int fd, res = 0, err;
+
+	if (parse_addr(addr_text, port_text, &ss, &len))
+		return usage();
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_CONNECT;
+	sqe.fd = fd;
+	sqe.addr = (__u64)(unsigned long)&ss;
+	sqe.off = len;
+	err = uring_one(&sqe, &res);
+	close(fd);
+	if (err)
+		return report(err);
+	return report(res < 0 ? -res : 0);
+}
+
+static int unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -1;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+static int do_scm_send(const char *sock, const char *path)
+{
+	struct sockaddr_un sun;
+	char cbuf[CMSG_SPACE(sizeof(int))], byte = 'x';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	int fd, s, conn;
+
+	if (unix_addr(sock, &sun))
+		return usage();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return report(errno);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(sock);
+	if (s < 0 || bind(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(s, 1) < 0)
+		return report(errno);
+	chmod(sock, 0777);
+	report(0);	/* holding the descriptor and listening */
+	conn = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return 1;
+	memset(cbuf, 0, sizeof(cbuf));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(conn, &msg, 0) == 1 ? 0 : 1;
+}
+
+static int do_scm_recv(const char *sock)
+{
+	struct sockaddr_un sun;
+	char cbuf[CMSG_SPACE(sizeof(int))], byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	int s, fd;
+
+	if (unix_addr(sock, &sun))
+		return usage();
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return report(errno);
+	if (recvmsg(s, &msg, 0) != 1)
+		return report(errno ? errno : EIO);
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return report(EBADF);	/* the descriptor did not arrive */
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return dump_fd(fd);
+}
+
+static int do_set_capsetuid(const char *path)
+{
+	/* struct vfs_cap_data, revision 2: cap_setuid (7) permitted, effective flag set */
+	__u32 cap[5] = { 0x02000000 | 0x000001, 1u << 7, 0, 0, 0 };
+
+	if (setxattr(path, "security.capability", cap, sizeof(cap), 0) < 0)
+		return report(errno);
+	return report(0);
+}
+
+static int do_mmap_hold(const char *path, const char *fifo)
+{
+	struct stat st;
+	char c;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ff;
+
+	if (fd < 0)
+		return report(errno);
+	if (fstat(fd, &st) < 0)
+		return report(errno);
+	if (st.st_size == 0)
+		return report(ENODATA);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return report(errno);
+	close(fd);
+	ff = open(fifo, O_RDONLY | O_CLOEXEC);	/* blocks until a writer comes */
+	if (ff < 0 || read(ff, &c, 1) < 0)
+		return report(errno);
+	fwrite(p, 1, (size_t)st.st_size, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+static int dispatch(int argc, char **argv);
+
+static int do_path_call(const char *cmd, char **args)
+{
+	int r;
+
+	if (!strcmp(cmd, "truncate"))
+		r = truncate(args[0], 0);
+	else if (!strcmp(cmd, "unlink"))
+		r = unlink(args[0]);
+	else
+		r = rename(args[0], args[1]);
+	return report(r < 0 ? errno : 0);
+}
+
+static int do_as0(int argc, char **argv)
+{
+	if (setresuid(0, 0, 0) < 0)
+		return report(errno);
+	return dispatch(argc, argv);
+}
+
+/* The bypass modes; -1 when argv names none of them. */
+static int bypass_mode(int argc, char **argv)
+{
+	const char *cmd = argv[1];
+
+	if (!strcmp(cmd, "openat2") && argc == 4)
+		return do_openat2(argv[2], argv[3]);
+	if (!strcmp(cmd, "opath-reopen") && argc == 4)
+		return do_opath_reopen(argv[2], argv[3]);
+	if (!strcmp(cmd, "readfd") && argc == 3)
+		return do_readfd(argv[2]);
+	if (!strcmp(cmd, "mmapfd") && argc == 3)
+		return do_mmapfd(argv[2]);
+	if (!strcmp(cmd, "execveat") && argc >= 3)
+		return do_execveat(argv + 2);
+	if (!strcmp(cmd, "fexecve") && argc >= 3)
+		return do_fexecve(argv + 2);
+	if (!strcmp(cmd, "memfd-exec") && argc >= 3)
+		return do_memfd_exec(argv + 2);
+	if (!strcmp(cmd, "chroot") && argc == 5)
+		return do_chroot(argv[2], argv[3], argv[4]);
+	if (!strcmp(cmd, "nsbind") && argc == 6)
+		return do_nsbind(0, argv[2], argv[3], argv[4], argv[5]);
+	if (!strcmp(cmd, "nsbind") && argc == 7 && !strcmp(argv[2], "-U"))
+		return do_nsbind(1, argv[3], argv[4], argv[5], argv[6]);
+	if (!strcmp(cmd, "uring-open") && argc == 4)
+		return do_uring_open(argv[2], argv[3]);
+	if (!strcmp(cmd, "uring-connect") && argc == 4)
+		return do_uring_connect(argv[2], argv[3]);
+	if (!strcmp(cmd, "scm-send") && argc == 4)
+		return do_scm_send(argv[2], argv[3]);
+	if (!strcmp(cmd, "scm-recv") && argc == 3)
+		return do_scm_recv(argv[2]);
+	if (!strcmp(cmd, "set-capsetuid") && argc == 3)
+		return do_set_capsetuid(argv[2]);
+	if ((!strcmp(cmd, "truncate") || !strcmp(cmd, "unlink")) && argc == 3)
+		return do_path_call(cmd, argv + 2);
+	if (!strcmp(cmd, "rename") && argc == 4)
+		return do_path_call(cmd, argv + 2);
+	if (!strcmp(cmd, "mmap-hold") && argc == 4)
+		return do_mmap_hold(argv[2], argv[3]);
+	if (!strcmp(cmd, "as0") && argc >= 3)
+		return do_as0(argc - 1, argv + 1);
+	return -1;
+}
+/* ---- end of the bypass-catalog modes ---- */
+
+static int dispatch(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
+	int r;
 
 	if (!strcmp(cmd, "open") && argc == 4)
 		return do_open(argv[2], argv[3]);
@@ -283,5 +938,24 @@ int main(int argc, char **argv)
 		return do_connect(argv[2], argv[3]);
 	if (!strcmp(cmd, "listen") && (argc == 4 || argc == 5))
 		return do_listen(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (!strcmp(cmd, "connect-short") && argc == 4) {
+		short_sin6 = 1;
+		return do_connect(argv[2], argv[3]);
+	}
+	if (!strcmp(cmd, "udp") && (argc == 4 || argc == 5))
+		return do_udp(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (!strcmp(cmd, "udp-recv") && argc == 4)
+		return do_udp_recv(argv[2], argv[3]);
+	if (!strcmp(cmd, "tfo") && argc == 4)
+		return do_tfo(argv[2], argv[3]);
+	if (!strcmp(cmd, "bind") && (argc == 4 || argc == 5))
+		return do_bind(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc > 1 && (r = bypass_mode(argc, argv)) >= 0)
+		return r;
 	return usage();
+}
+
+int main(int argc, char **argv)
+{
+	return dispatch(argc, argv);
 }

@@ -221,6 +221,10 @@ static const char *hook_name(uint32_t h)
 
 static json_t *object_of(const struct jg_event *e)
 {
+	if (e->hook == JG_HOOK_SETUID)
+		return json_pack("{s:I, s:I, s:I, s:I}", "uid", (json_int_t)e->setid.uid,
+				 "euid", (json_int_t)e->setid.euid, "suid",
+				 (json_int_t)e->setid.suid, "fsuid", (json_int_t)e->setid.fsuid);
 	if (e->hook == JG_HOOK_CONNECT || e->hook == JG_HOOK_SENDMSG || e->hook == JG_HOOK_BIND) {
 		char addr[INET6_ADDRSTRLEN];
 		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -244,6 +248,44 @@ static json_t *object_of(const struct jg_event *e)
 				 e->flags & JG_EVF_PATH_OK ? json_string(path) : json_null(),
 				 "dev", dev, "ino", (json_int_t)e->file.ino,
 				 "protected_ino", (json_int_t)e->file.prot_ino);
+	}
+}
+
+/* The arguments the kernel copied (at most JG_ARGV_MAX, JG_ARGV_LEN bytes);
+ * "argv_truncated" says when that is not all the program got. */
+
+static void trail_of(const struct jg_trail *t, json_t *ev)
+{
+	size_t len = t->argv_len < JG_ARGV_LEN ? t->argv_len : JG_ARGV_LEN;
+	char cwd[JG_PATH_LEN + 1], arg[JG_ARGV_LEN + 1];
+	json_t *argv = json_array();
+	bool cut = false;
+	size_t i = 0;
+
+	while (i < len && json_array_size(argv) < JG_ARGV_MAX) {
+		size_t n = strnlen(t->argv + i, len - i);
+		json_t *s;
+
+		memcpy(arg, t->argv + i, n);
+		arg[n] = 0;
+		s = json_string(arg);	/* NULL: not UTF-8 */
+		json_array_append_new(argv, s ? s : json_string("?"));
+		if (i + n == len)
+			cut = true;	/* no NUL: the copy ended inside this argument */
+		i += n + 1;
+	}
+	if (json_array_size(argv) < t->argc)
+		cut = true;
+	json_object_set_new(ev, "argv", argv);
+	json_object_set_new(ev, "argc", json_integer((json_int_t)t->argc));
+	if (cut)
+		json_object_set_new(ev, "argv_truncated", json_true());
+	if (t->cwd_len) {
+		memcpy(cwd, t->cwd, JG_PATH_LEN);
+		cwd[JG_PATH_LEN] = 0;
+		json_object_set_new(ev, "cwd", json_string(cwd));
+	} else {
+		json_object_set_new(ev, "cwd", json_null());
 	}
 }
 
@@ -273,5 +315,7 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 		json_object_set_new(ev, "errno", json_integer(-e->ret));
 	if (e->flags & JG_EVF_TOO_DEEP)
 		json_object_set_new(ev, "reason", json_string("path deeper than the ancestor walk"));
+	if (e->type == JG_EV_TRAIL)
+		trail_of((const struct jg_trail *)e, ev);
 	return ev;
 }

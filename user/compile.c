@@ -11,6 +11,7 @@
 /* Half of each map: a reload writes the next generation beside the live one. */
 #define MAX_OBJS_PER_GEN (JG_MAX_OBJECTS / 2)
 #define MAX_NETS_PER_GEN (JG_MAX_NET_PREFIXES / 2)
+#define MAX_BINDS_PER_GEN (JG_MAX_BIND_PREFIXES / 2)
 
 uint32_t compile__kdev(uint64_t st_dev)
 {
@@ -152,6 +153,66 @@ static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 	return ret;
 }
 
+/* An elevate resource: its id for the kernel's config, and its except list as programs
+ * identified by (dev, ino), matched exactly (no ancestor walk, so no device entry). */
+static int add_elevate(struct jg_compiled *c, const struct jg_policy *p,
+		       const struct jg_resource *r, uint16_t res, char *err, size_t errlen)
+{
+	uint8_t mode = r->audit_mode ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
+
+	if (c->nelevate >= JG_MAX_ELEVATE) {
+		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": the policy has more than %d "
+			 "elevate resources", p->file, r->pos.line, r->pos.col, r->name,
+			 JG_MAX_ELEVATE);
+		return -E2BIG;
+	}
+	c->elevate_res[c->nelevate] = res;
+	c->elevate_mode[c->nelevate++] = mode;
+	for (size_t j = 0; j < r->nelevate_except; j++) {
+		const struct jg_path *jp = &r->elevate_except[j];
+		struct jg_cobject *o;
+		struct stat st;
+		uint32_t dev;
+
+		if (stat(jp->path, &st)) {
+			snprintf(err, errlen, "%s:%d:%d: resource \"%s\": cannot resolve the elevate "
+				 "exception \"%s\": %s", p->file, jp->pos.line, jp->pos.col,
+				 r->name, jp->path, strerror(errno));
+			return -errno;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s:%d:%d: resource \"%s\": the elevate exception \"%s\" "
+				 "is not a regular file", p->file, jp->pos.line, jp->pos.col,
+				 r->name, jp->path);
+			return -EINVAL;
+		}
+		dev = compile__kdev(st.st_dev);
+		o = find_obj(c, dev, st.st_ino);
+		if (o) {
+			if (o->val.kind == JG_KIND_ELEVATE_EXCEPT)
+				continue;
+			snprintf(err, errlen, "%s:%d:%d: resource \"%s\": \"%s\" is already protected "
+				 "by another resource (one object, one resource)", p->file,
+				 jp->pos.line, jp->pos.col, r->name, jp->path);
+			return -EEXIST;
+		}
+		if (c->nobjs >= MAX_OBJS_PER_GEN) {
+			snprintf(err, errlen, "%s:%d:%d: resource \"%s\": the policy protects more "
+				 "than %d objects", p->file, jp->pos.line, jp->pos.col, r->name,
+				 MAX_OBJS_PER_GEN);
+			return -E2BIG;
+		}
+		if (grow((void **)&c->objs, c->nobjs, sizeof(*c->objs)))
+			return -ENOMEM;
+		o = &c->objs[c->nobjs++];
+		o->dev = dev;
+		o->ino = st.st_ino;
+		o->val = (struct jg_object){ .resource = res, .kind = JG_KIND_ELEVATE_EXCEPT,
+					     .mode = mode };
+	}
+	return 0;
+}
+
 static bool prefix_covers(const uint8_t *outer, int olen, const uint8_t *inner, int ilen)
 {
 	int full = olen / 8, rest = olen % 8;
@@ -169,48 +230,87 @@ static bool prefix_covers(const uint8_t *outer, int olen, const uint8_t *inner, 
 	return true;
 }
 
-static int add_endpoints(struct jg_compiled *c, const struct jg_policy *p, const uint16_t *ids,
-			 char *err, size_t errlen)
+static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff }, any6[16];
+
+/* Does endpoint ep apply to the prefix n? For bind, the /128 keys of the wildcards 0.0.0.0
+ * and :: take every endpoint inside what a bind of them covers: all IPv4 addresses, or all. */
+static bool ep_applies(const struct jg_endpoint *ep, const struct jg_cnet *n, bool bind)
 {
+	if (prefix_covers(ep->addr, ep->prefixlen, n->addr, n->prefixlen))
+		return true;
+	if (!bind || n->prefixlen != 128)
+		return false;
+	if (!memcmp(n->addr, any6, 16))
+		return true;
+	return !memcmp(n->addr, any4, 16) && prefix_covers(any4, 96, ep->addr, ep->prefixlen);
+}
+
+static int add_prefix(struct jg_cnet **nets, size_t *nnets, size_t max, const uint8_t *addr,
+		      uint8_t prefixlen)
+{
+	for (size_t k = 0; k < *nnets; k++)
+		if ((*nets)[k].prefixlen == prefixlen && !memcmp((*nets)[k].addr, addr, 16))
+			return 0;
+	if (*nnets >= max)
+		return -E2BIG;
+	if (grow((void **)nets, *nnets, sizeof(**nets)))
+		return -ENOMEM;
+	memset(&(*nets)[*nnets], 0, sizeof(**nets));
+	memcpy((*nets)[*nnets].addr, addr, 16);
+	(*nets)[*nnets].prefixlen = prefixlen;
+	(*nnets)++;
+	return 0;
+}
+
+static int add_endpoints(struct jg_compiled *c, const struct jg_policy *p, const uint16_t *ids,
+			 bool bind, char *err, size_t errlen)
+{
+	struct jg_cnet **nets = bind ? &c->binds : &c->nets;
+	size_t *nnets = bind ? &c->nbinds : &c->nnets;
+	size_t max = bind ? MAX_BINDS_PER_GEN : MAX_NETS_PER_GEN;
+	bool any = false;
+	int ret;
+
 	/* Unique prefixes first, then every endpoint whose prefix covers one pushes its range
 	 * into it: the longest-prefix match then carries all ranges that apply. */
 	for (size_t i = 0; i < p->nresources; i++) {
 		const struct jg_resource *r = &p->resources[i];
+		size_t n = bind ? r->nbind : r->nconnect;
 
-		for (size_t j = 0; j < r->nconnect; j++) {
-			const struct jg_endpoint *ep = &r->connect[j];
-			bool seen = false;
+		for (size_t j = 0; j < n; j++) {
+			const struct jg_endpoint *ep = bind ? &r->bind[j] : &r->connect[j];
 
-			for (size_t k = 0; k < c->nnets && !seen; k++)
-				seen = c->nets[k].prefixlen == ep->prefixlen &&
-				       !memcmp(c->nets[k].addr, ep->addr, 16);
-			if (seen)
-				continue;
-			if (c->nnets >= MAX_NETS_PER_GEN) {
-				snprintf(err, errlen, "%s:%d:%d: the policy names more than %d network "
-					 "prefixes", p->file, ep->pos.line, ep->pos.col,
-					 MAX_NETS_PER_GEN);
-				return -E2BIG;
-			}
-			if (grow((void **)&c->nets, c->nnets, sizeof(*c->nets)))
-				return -ENOMEM;
-			memset(&c->nets[c->nnets], 0, sizeof(c->nets[0]));
-			memcpy(c->nets[c->nnets].addr, ep->addr, 16);
-			c->nets[c->nnets].prefixlen = ep->prefixlen;
-			c->nnets++;
+			any = true;
+			ret = add_prefix(nets, nnets, max, ep->addr, ep->prefixlen);
+			if (ret == -E2BIG)
+				snprintf(err, errlen, "%s:%d:%d: the policy names more than %zu %s "
+					 "prefixes", p->file, ep->pos.line, ep->pos.col, max,
+					 bind ? "bind" : "network");
+			if (ret)
+				return ret;
 		}
 	}
-	for (size_t k = 0; k < c->nnets; k++) {
-		struct jg_cnet *n = &c->nets[k];
+	if (bind && any) {
+		if ((ret = add_prefix(nets, nnets, max, any4, 128)) ||
+		    (ret = add_prefix(nets, nnets, max, any6, 128))) {
+			if (ret == -E2BIG)
+				snprintf(err, errlen, "%s: the policy names more than %zu bind "
+					 "prefixes", p->file, max - 2);
+			return ret;
+		}
+	}
+	for (size_t k = 0; k < *nnets; k++) {
+		struct jg_cnet *n = &(*nets)[k];
 
 		for (size_t i = 0; i < p->nresources; i++) {
 			const struct jg_resource *r = &p->resources[i];
+			size_t m = bind ? r->nbind : r->nconnect;
 
-			for (size_t j = 0; j < r->nconnect; j++) {
-				const struct jg_endpoint *ep = &r->connect[j];
+			for (size_t j = 0; j < m; j++) {
+				const struct jg_endpoint *ep = bind ? &r->bind[j] : &r->connect[j];
 				struct jg_port_range *pr;
 
-				if (!prefix_covers(ep->addr, ep->prefixlen, n->addr, n->prefixlen))
+				if (!ep_applies(ep, n, bind))
 					continue;
 				if (n->val.count >= JG_MAX_PORT_RANGES) {
 					snprintf(err, errlen, "%s:%d:%d: resource \"%s\": more than %d "
@@ -253,9 +353,13 @@ int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigne
 		for (size_t j = 0; j < r->nexec && !ret; j++)
 			ret = add_path(c, p, r, &r->exec[j], ids[i], JG_KIND_EXEC, flags, err,
 				       errlen);
+		if (!ret && (r->kinds & JG_RES_ELEVATE))
+			ret = add_elevate(c, p, r, ids[i], err, errlen);
 	}
 	if (!ret)
-		ret = add_endpoints(c, p, ids, err, errlen);
+		ret = add_endpoints(c, p, ids, false, err, errlen);
+	if (!ret)
+		ret = add_endpoints(c, p, ids, true, err, errlen);
 	if (ret) {
 		if (ret == -ENOMEM)
 			snprintf(err, errlen, "%s: out of memory while compiling the policy", p->file);
@@ -289,6 +393,7 @@ void compile__free(struct jg_compiled *c)
 		return;
 	free(c->objs);
 	free(c->nets);
+	free(c->binds);
 	free(c->devs);
 	free(c);
 }

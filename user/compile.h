@@ -24,8 +24,13 @@ struct jg_cnet {
 struct jg_compiled {
 	struct jg_cobject *objs; size_t nobjs;
 	struct jg_cnet *nets;    size_t nnets;
+	struct jg_cnet *binds;   size_t nbinds;	/* bind endpoints, with the wildcards'
+						 * ::ffff:0.0.0.0/128 and ::/128 */
 	uint32_t *devs;          size_t ndevs;
 	size_t nhardlinks;		/* objects added for multiply-linked files inside trees */
+	uint16_t elevate_res[JG_MAX_ELEVATE];	/* resource ids of kind elevate */
+	uint8_t elevate_mode[JG_MAX_ELEVATE];	/* enum jg_mode */
+	size_t nelevate;
 };
 
 /* ids[i] is the kernel resource id of p->resources[i] (1..JG_MAX_RESOURCES-1).

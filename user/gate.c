@@ -11,6 +11,7 @@
 #include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "gate.skel.h"
 #include "gate.h"
@@ -109,7 +110,7 @@ bool gate__is_pinned(const char *pin_dir)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[8];
+	static struct bpf_map *maps[9];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -119,7 +120,8 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[5] = skel->maps.events;
 	maps[6] = skel->maps.exempt_tasks;
 	maps[7] = skel->maps.filters;
-	*n = 8;
+	maps[8] = skel->maps.bind_prefixes;
+	*n = 9;
 	return maps;
 }
 
@@ -182,6 +184,28 @@ static int adopt(struct jg_gate *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* Parameters of the running kernel's LSM hook (its bpf_lsm_<hook> stub), or -1 when the
+ * kernel BTF does not say. Hook signatures change between kernels (idmap arguments). */
+static int hook_nargs(const char *hook)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	char name[128];
+	int id, n = -1;
+
+	if (!btf)
+		return -1;
+	snprintf(name, sizeof(name), "bpf_lsm_%s", hook);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	if (id > 0) {
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+		if (t && btf_is_func_proto(t))
+			n = btf_vlen(t);
+	}
+	btf__free(btf);
+	return n;
+}
+
 static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
@@ -205,6 +229,8 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 		return ret;
 	}
 	g->skel->rodata->ringbuf_events_allow = stream_allow;
+	/* 6.1: (dentry, attr); later kernels: (idmap, dentry, attr) */
+	g->skel->rodata->setattr_has_idmap = hook_nargs("inode_setattr") == 3;
 	ret = gate_bpf__load(g->skel);
 	if (ret) {
 		snprintf(err, errlen, "the kernel refused to load the BPF programs: %s (run with -v "
@@ -376,6 +402,9 @@ static int drop_generation(struct jg_gate *g, uint32_t gen)
 	if (!ret)
 		ret = drop_gen(bpf_map__fd(g->skel->maps.net_prefixes), sizeof(struct jg_net_key),
 			       gen, true);
+	if (!ret)
+		ret = drop_gen(bpf_map__fd(g->skel->maps.bind_prefixes), sizeof(struct jg_net_key),
+			       gen, true);
 	return ret;
 }
 
@@ -398,6 +427,11 @@ static int write_filter(struct jg_gate *g, const struct jg_compiled *c, uint32_t
 			for (uint32_t p = c->nets[i].val.ranges[r].lo;
 			     p <= c->nets[i].val.ranges[r].hi; p++)
 				set_bit64(f->port, p);
+	for (size_t i = 0; i < c->nbinds; i++)
+		for (uint32_t r = 0; r < c->binds[i].val.count; r++)
+			for (uint32_t p = c->binds[i].val.ranges[r].lo;
+			     p <= c->binds[i].val.ranges[r].hi; p++)
+				set_bit64(f->bind_port, p);
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.filters), &gen, f, BPF_ANY))
 		ret = -errno;
 	free(f);
@@ -437,6 +471,14 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 					&c->nets[i].val, BPF_ANY))
 			ret = -errno;
 	}
+	for (size_t i = 0; i < c->nbinds && !ret; i++) {
+		struct jg_net_key k = { .prefixlen = 8 + c->binds[i].prefixlen, .gen = (uint8_t)next };
+
+		memcpy(k.addr, c->binds[i].addr, 16);
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.bind_prefixes), &k,
+					&c->binds[i].val, BPF_ANY))
+			ret = -errno;
+	}
 	if (!ret)
 		ret = write_filter(g, c, next);
 	/* First the next generation's devices (the live words are rewritten unchanged), then
@@ -445,6 +487,9 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 		cfg.ndevs[next] = (uint32_t)c->ndevs;
 		memset(cfg.devs[next], 0, sizeof(cfg.devs[next]));
 		memcpy(cfg.devs[next], c->devs, c->ndevs * sizeof(c->devs[0]));
+		cfg.nelevate[next] = (uint32_t)c->nelevate;
+		memcpy(cfg.elevate_res[next], c->elevate_res, sizeof(cfg.elevate_res[next]));
+		memcpy(cfg.elevate_mode[next], c->elevate_mode, sizeof(cfg.elevate_mode[next]));
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 			ret = -errno;
 	}

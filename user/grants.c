@@ -240,7 +240,7 @@ int grants__parse_allow(const char *text, struct jg_grant_allow *a, char *err, s
 
 		if (!bit) {
 			snprintf(err, errlen, "unknown permission \"%s\" in \"%s\" (read, write, exec, "
-				 "connect, elevate)", tok, text);
+				 "connect, elevate, bind)", tok, text);
 			return -EINVAL;
 		}
 		a->perms |= bit;

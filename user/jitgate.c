@@ -532,7 +532,7 @@ static const char grant_help[] =
 "Options:\n"
 "  -u, --user USER        user name or uid\n"
 "  -a, --allow RES:PERMS  a resource and its permissions (read, write, exec, connect,\n"
-"                         elevate), comma separated; repeat for more resources\n"
+"                         elevate, bind), comma separated; repeat for more resources\n"
 "  -f, --for DURATION     90s, 15m, 2h, 1d, 1h30m ...\n"
 "  -r, --reason TEXT      why (ticket, incident); goes to the audit log\n"
 "      --break-glass      mark the grant as an emergency grant\n"
@@ -573,7 +573,7 @@ static int add_allow(json_t *allow, const char *text, unsigned *merged_bits, siz
 
 		if (!b) {
 			ret = usage_error("grant ", "--allow '%s': unknown permission '%s' (use read, "
-					  "write, exec, connect or elevate)", text, tok);
+					  "write, exec, connect, elevate or bind)", text, tok);
 			goto cleanup;
 		}
 		bits |= b;

@@ -468,10 +468,6 @@ static int policy_apply(const char *file, char *err, size_t errlen)
 		ret = gate__apply(d.gate, c, err, errlen);
 	if (ret)
 		goto out;
-	for (size_t i = 0; i < p->nresources; i++)
-		if (p->resources[i].kinds & JG_RES_ELEVATE)
-			pr_warn("%s: resource \"%s\": elevate is parsed but not enforced by this "
-				"version", file, p->resources[i].name);
 	policy__free(d.policy);
 	d.policy = p;
 	p = NULL;
@@ -482,6 +478,7 @@ static int policy_apply(const char *file, char *err, size_t errlen)
 		json_object_set_new(ev, "policy", policy_summary());
 		json_object_set_new(ev, "objects", json_integer((json_int_t)c->nobjs - 1));
 		json_object_set_new(ev, "net_prefixes", json_integer((json_int_t)c->nnets));
+		json_object_set_new(ev, "bind_prefixes", json_integer((json_int_t)c->nbinds));
 		audit__emit(&d.audit, ev, 0);
 	}
 	/* Grants on resources the new policy no longer names end now. */
@@ -798,7 +795,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct jg_event *e = data;
 	const char *name;
 
-	if (size < sizeof(*e))
+	if (size < sizeof(*e) || (e->type == JG_EV_TRAIL && size < sizeof(struct jg_trail)))
 		return 0;
 	name = e->resource < JG_MAX_RESOURCES ? d.res_names[e->resource] : NULL;
 	audit__emit(&d.audit, audit__from_kernel(e, name), util__boot_to_wall(e->boot_ns));

@@ -132,6 +132,7 @@ static const struct {
 	{ "exec", JG_PERM_EXEC },
 	{ "connect", JG_PERM_CONNECT },
 	{ "elevate", JG_PERM_ELEVATE },
+	{ "bind", JG_PERM_BIND },
 };
 
 unsigned perm__from_name(const char *name)
@@ -164,6 +165,8 @@ unsigned perm__valid_for_kinds(unsigned kinds)
 		p |= JG_PERM_CONNECT;
 	if (kinds & JG_RES_ELEVATE)
 		p |= JG_PERM_ELEVATE;
+	if (kinds & JG_RES_BIND)
+		p |= JG_PERM_BIND;
 	return p;
 }
 
@@ -698,6 +701,9 @@ void policy__free(struct jg_policy *p)
 		for (size_t j = 0; r->connect && j < r->nconnect; j++)
 			endpoint__free(&r->connect[j]);
 		free(r->connect);
+		for (size_t j = 0; r->bind && j < r->nbind; j++)
+			endpoint__free(&r->bind[j]);
+		free(r->bind);
 		paths_free(r->elevate_except, r->nelevate_except);
 	}
 	free(p->resources);
@@ -1065,13 +1071,61 @@ static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *
 	return 0;
 }
 
+/* A bind endpoint's 0.0.0.0 or :: is the wildcard a server binds: it stands for every
+ * address of its family (:: also for IPv4, as a dual-stack socket accepts both). */
+static void endpoint__widen_wildcard(struct jg_endpoint *ep)
+{
+	static const uint8_t any[16], any4[16] = { [10] = 0xff, [11] = 0xff };
+
+	if (ep->prefixlen == 128 && !memcmp(ep->addr, ep->is_v4 ? any4 : any, 16))
+		ep->prefixlen = ep->is_v4 ? 96 : 0;
+}
+
+/* "connect" or "bind": an array of endpoint strings. */
+static int parse_endpoints(struct ctx *c, json_t *val, const char *kptr, const char *what,
+			   const char *kind, struct jg_endpoint **out, size_t *nout)
+{
+	char w[160], eptr[PTR_MAX];
+	const char *s;
+	size_t i;
+	json_t *e;
+	int ret;
+
+	fmt(w, sizeof(w), "%s: %s", what, kind);
+	if ((ret = get_array(c, val, kptr, w, strcmp(kind, "bind") ? "[\"10.0.0.0/8:5432\"]" :
+			     "[\"0.0.0.0:8443\"]", false)))
+		return ret;
+	*nout = json_array_size(val);
+	if (!(*out = calloc(*nout, sizeof(**out))))
+		return oom(c);
+	json_array_foreach(val, i, e) {
+		char em[512];
+
+		elem(eptr, kptr, i);
+		fmt(w, sizeof(w), "%s: %s entry", what, kind);
+		if ((ret = get_str(c, e, eptr, w, &s)))
+			return ret;
+		if ((ret = endpoint__parse(s, &(*out)[i], em, sizeof(em)))) {
+			fmt(w, sizeof(w), "%s: %s", what, kind);
+			if (ret == -ENOMEM)
+				return oom(c);
+			/* "resource "x": connect endpoint "..." has ..." */
+			return fail_val(c, eptr, "%s %s", w, em);
+		}
+		(*out)[i].pos = jsonpos__value(c->jp, eptr);
+		if (!strcmp(kind, "bind"))
+			endpoint__widen_wildcard(&(*out)[i]);
+	}
+	return 0;
+}
+
 static int parse_resource(struct ctx *c, const char *name, json_t *v, const char *ptr,
 			  struct jg_resource *r)
 {
 	static const char *const known[] = { "description", "files", "exec", "connect",
-					     "elevate", "mode", NULL };
-	char what[128], w[160], kptr[PTR_MAX], eptr[PTR_MAX];
-	const char *key, *s;
+					     "bind", "elevate", "mode", NULL };
+	char what[128], w[160], kptr[PTR_MAX];
+	const char *key;
 	json_t *val;
 	int ret;
 
@@ -1099,32 +1153,15 @@ static int parse_resource(struct ctx *c, const char *name, json_t *v, const char
 				return ret;
 			r->kinds |= JG_RES_EXEC;
 		} else if (!strcmp(key, "connect")) {
-			size_t i;
-			json_t *e;
-
-			fmt(w, sizeof(w), "%s: connect", what);
-			if ((ret = get_array(c, val, kptr, w, "[\"10.0.0.0/8:5432\"]", false)))
+			if ((ret = parse_endpoints(c, val, kptr, what, "connect", &r->connect,
+						   &r->nconnect)))
 				return ret;
-			r->nconnect = json_array_size(val);
-			if (!(r->connect = calloc(r->nconnect, sizeof(*r->connect))))
-				return oom(c);
-			json_array_foreach(val, i, e) {
-				char em[512];
-
-				elem(eptr, kptr, i);
-				fmt(w, sizeof(w), "%s: connect entry", what);
-				if ((ret = get_str(c, e, eptr, w, &s)))
-					return ret;
-				if ((ret = endpoint__parse(s, &r->connect[i], em, sizeof(em)))) {
-					fmt(w, sizeof(w), "%s: connect", what);
-					if (ret == -ENOMEM)
-						return oom(c);
-					/* "resource "x": connect endpoint "..." has ..." */
-					return fail_val(c, eptr, "%s %s", w, em);
-				}
-				r->connect[i].pos = jsonpos__value(c->jp, eptr);
-			}
 			r->kinds |= JG_RES_CONNECT;
+		} else if (!strcmp(key, "bind")) {
+			if ((ret = parse_endpoints(c, val, kptr, what, "bind", &r->bind,
+						   &r->nbind)))
+				return ret;
+			r->kinds |= JG_RES_BIND;
 		} else if (!strcmp(key, "elevate")) {
 			fmt(w, sizeof(w), "%s: elevate", what);
 			if ((ret = parse_elevate(c, val, kptr, w, r)))
@@ -1141,8 +1178,8 @@ static int parse_resource(struct ctx *c, const char *name, json_t *v, const char
 		}
 	}
 	if (!r->kinds)
-		return fail_key(c, ptr, "%s protects nothing; give it files, exec, connect or "
-				"elevate", what);
+		return fail_key(c, ptr, "%s protects nothing; give it files, exec, connect, bind "
+				"or elevate", what);
 	return 0;
 }
 
@@ -1267,9 +1304,11 @@ static bool covers(const struct jg_endpoint *outer, const struct jg_endpoint *in
 }
 
 /* Overlapping port ranges on one prefix would make the answer depend on map order; and the
- * kernel keeps at most JG_MAX_PORT_RANGES ranges per prefix, covering prefixes included. */
-static int check_endpoints(struct ctx *c)
+ * kernel keeps at most JG_MAX_PORT_RANGES ranges per prefix, covering prefixes included.
+ * Connect and bind endpoints live in separate maps and are checked apart. */
+static int check_endpoints(struct ctx *c, bool bind)
 {
+	const char *kind = bind ? "bind" : "connect";
 	struct jg_policy *p = c->p;
 	struct ep_ref *v;
 	const struct ep_ref *bad = NULL, *other = NULL;
@@ -1277,14 +1316,24 @@ static int check_endpoints(struct ctx *c)
 	int ret = 0;
 
 	for (size_t i = 0; i < p->nresources; i++)
-		n += p->resources[i].nconnect;
+		n += bind ? p->resources[i].nbind : p->resources[i].nconnect;
 	if (n == 0)
 		return 0;
 	if (!(v = calloc(n, sizeof(*v))))
 		return oom(c);
-	for (size_t i = 0; i < p->nresources; i++)
-		for (size_t j = 0; j < p->resources[i].nconnect; j++)
-			v[k++] = (struct ep_ref){ &p->resources[i].connect[j], &p->resources[i] };
+	for (size_t i = 0; i < p->nresources; i++) {
+		struct jg_resource *r = &p->resources[i];
+
+		for (size_t j = 0; j < (bind ? r->nbind : r->nconnect); j++)
+			v[k++] = (struct ep_ref){ bind ? &r->bind[j] : &r->connect[j], r };
+	}
+	/* A bind of :: covers every bind endpoint: its map entry carries all their ranges.
+	 * (v is still in file order here: the message names the first one too many.) */
+	if (bind && n > JG_MAX_PORT_RANGES) {
+		ret = fail_pos(c, v[JG_MAX_PORT_RANGES].ep->pos, "too many bind endpoints (%zu); a "
+			       "policy may use at most %d", n, JG_MAX_PORT_RANGES);
+		goto cleanup;
+	}
 	qsort(v, n, sizeof(*v), ep_ref_cmp);
 
 	for (size_t i = 0; i < n; i++) {
@@ -1308,26 +1357,27 @@ static int check_endpoints(struct ctx *c)
 		}
 	}
 	if (bad) {
-		ret = fail_pos(c, bad->ep->pos, "resource %s: connect endpoint %s overlaps %s of "
+		ret = fail_pos(c, bad->ep->pos, "resource %s: %s endpoint %s overlaps %s of "
 			       "resource %s; give each address and port to one resource only",
-			       Q(c, bad->res->name), Q(c, bad->ep->text), Q(c, other->ep->text),
+			       Q(c, bad->res->name), kind, Q(c, bad->ep->text), Q(c, other->ep->text),
 			       Q(c, other->res->name));
 		goto cleanup;
 	}
-	if (prefixes > JG_MAX_NET_PREFIXES / 2) {
+	if (!bind && prefixes > JG_MAX_NET_PREFIXES / 2) {
 		ret = fail_pos(c, v[n - 1].ep->pos, "too many connect prefixes (%zu); a policy "
 			       "may use at most %d", prefixes, JG_MAX_NET_PREFIXES / 2);
 		goto cleanup;
 	}
+
 	for (size_t i = 0; i < n; i++) {
 		size_t cover = 0;
 
 		for (size_t j = 0; j < n; j++)
 			cover += covers(v[j].ep, v[i].ep);
 		if (cover > JG_MAX_PORT_RANGES) {
-			ret = fail_pos(c, v[i].ep->pos, "resource %s: connect endpoint %s is "
+			ret = fail_pos(c, v[i].ep->pos, "resource %s: %s endpoint %s is "
 				       "covered by %zu port ranges (its own prefix and wider ones); "
-				       "the limit is %d", Q(c, v[i].res->name),
+				       "the limit is %d", Q(c, v[i].res->name), kind,
 				       Q(c, v[i].ep->text), cover, JG_MAX_PORT_RANGES);
 			goto cleanup;
 		}
@@ -1368,7 +1418,9 @@ static int parse_resources(struct ctx *c, json_t *v, const char *ptr)
 	}
 	if ((ret = check_duplicate_paths(c)))
 		return ret;
-	return check_endpoints(c);
+	if ((ret = check_endpoints(c, false)))
+		return ret;
+	return check_endpoints(c, true);
 }
 
 /* ---- roles and standing rules ---- */
@@ -1439,7 +1491,7 @@ static int parse_allow(struct ctx *c, json_t *v, const char *ptr, const char *wh
 			if (!(bit = perm__from_name(s)))
 				return fail_val(c, eptr, "%s: unknown permission %s for resource %s "
 						"(permissions are read, write, exec, connect, "
-						"elevate)", what, Q(c, s), Q(c, key));
+						"bind, elevate)", what, Q(c, s), Q(c, key));
 			if (!(bit & valid))
 				return fail_val(c, eptr, "%s: resource %s has no %s permission; it "
 						"takes %s", what, Q(c, key), Q(c, s),

@@ -34,6 +34,7 @@ struct jg_endpoint {
 #define JG_RES_EXEC    (1u << 1)
 #define JG_RES_CONNECT (1u << 2)
 #define JG_RES_ELEVATE (1u << 3)
+#define JG_RES_BIND    (1u << 4)
 
 struct jg_resource {
 	char *name;
@@ -43,6 +44,8 @@ struct jg_resource {
 	struct jg_path *files;     size_t nfiles;
 	struct jg_path *exec;      size_t nexec;
 	struct jg_endpoint *connect; size_t nconnect;
+	struct jg_endpoint *bind;    size_t nbind;	/* local endpoints; 0.0.0.0 and :: mean
+						 * every address of the family */
 	struct jg_path *elevate_except; size_t nelevate_except;
 	struct jg_pos pos;		/* of the resource's key */
 };

@@ -108,3 +108,41 @@ Test(audit, seq_continues_from_the_last_complete_line)
 	unlink(path);
 	cr_assert_eq(audit__last_seq("/nonexistent/jg"), 0);
 }
+
+Test(audit, trail_event_has_argv_and_cwd)
+{
+	struct jg_trail t = { .ev = file_event() };
+	static const char args[] = "/bin/echo\0two words\0cut";
+	json_t *j, *argv;
+
+	t.ev.type = JG_EV_TRAIL;
+	t.ev.hook = JG_HOOK_EXEC;
+	t.ev.perm = JG_PERM_ELEVATE;
+	t.ev.ret = 0;
+	t.ev.grant_id = 5;
+	t.argc = 3;
+	memcpy(t.argv, args, sizeof(args) - 1);	/* the last argument without its NUL */
+	t.argv_len = sizeof(args) - 1;
+	strcpy(t.cwd, "/srv/work");
+	t.cwd_len = sizeof("/srv/work");
+	j = audit__from_kernel(&t.ev, "root");
+	cr_assert_str_eq(json_string_value(json_object_get(j, "type")), "session.exec");
+	argv = json_object_get(j, "argv");
+	cr_assert_eq(json_array_size(argv), 3);
+	cr_assert_str_eq(json_string_value(json_array_get(argv, 1)), "two words");
+	cr_assert_str_eq(json_string_value(json_array_get(argv, 2)), "cut");
+	cr_assert(json_is_true(json_object_get(j, "argv_truncated")));
+	cr_assert_eq(json_integer_value(json_object_get(j, "argc")), 3);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "cwd")), "/srv/work");
+	cr_assert_str_eq(json_string_value(json_object_get(j, "perm")), "elevate");
+	json_decref(j);
+
+	t.argc = 2;
+	t.argv_len = sizeof("/bin/echo\0two words");
+	t.cwd_len = 0;
+	j = audit__from_kernel(&t.ev, "root");
+	cr_assert_eq(json_array_size(json_object_get(j, "argv")), 2);
+	cr_assert_null(json_object_get(j, "argv_truncated"));
+	cr_assert(json_is_null(json_object_get(j, "cwd")));
+	json_decref(j);
+}

@@ -50,6 +50,53 @@ Test(compile, covering_prefixes_push_their_ranges_down)
 	policy__free(p);
 }
 
+static const struct jg_cnet *bind_net(const struct jg_compiled *c, const uint8_t *addr,
+				      int prefixlen)
+{
+	for (size_t i = 0; i < c->nbinds; i++)
+		if (c->binds[i].prefixlen == prefixlen && !memcmp(c->binds[i].addr, addr, 16))
+			return &c->binds[i];
+	return NULL;
+}
+
+Test(compile, bind_endpoints_apart_and_wildcards_cover_them)
+{
+	struct jg_policy *p = load("{\"version\":1,\"resources\":{"
+		"\"db\":{\"connect\":[\"127.0.0.1:9000\"]},"
+		"\"web\":{\"bind\":[\"127.0.0.1:9000-9010\", \"[::1]:7000\"]},"
+		"\"all\":{\"bind\":[\"0.0.0.0:8443\"]}}}");
+	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 };
+	static const uint8_t lo6[16] = { [15] = 1 };
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff }, any6[16];
+	uint16_t ids[] = { 1, 2, 3 };
+	const struct jg_cnet *n;
+	struct jg_compiled *c;
+	char err[256];
+
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), 0, "%s", err);
+	/* connect endpoints never see bind ranges */
+	cr_assert_eq(c->nnets, 1);
+	cr_assert_eq(c->nets[0].val.count, 1);
+	/* 127.0.0.1/128, ::1/128, ::ffff:0:0/96, and the wildcards' own /128 keys */
+	cr_assert_eq(c->nbinds, 5);
+	n = bind_net(c, lo4, 128);
+	cr_assert(n);
+	cr_assert_eq(n->val.count, 2);		/* its own range and 0.0.0.0's 8443 */
+	n = bind_net(c, lo6, 128);
+	cr_assert(n);
+	cr_assert_eq(n->val.count, 1);
+	n = bind_net(c, any4, 128);		/* bind 0.0.0.0: every IPv4 endpoint */
+	cr_assert(n);
+	cr_assert_eq(n->val.count, 2);
+	n = bind_net(c, any6, 128);		/* bind ::: every endpoint */
+	cr_assert(n);
+	cr_assert_eq(n->val.count, 3);
+	cr_assert_eq(n->val.ranges[0].resource + n->val.ranges[1].resource +
+		     n->val.ranges[2].resource, 2 + 2 + 3);
+	compile__free(c);
+	policy__free(p);
+}
+
 Test(compile, files_resolve_to_inodes_and_missing_paths_are_errors)
 {
 	char dir[] = "/tmp/jg-compile-XXXXXX", path[128], link2[160], text[512];
@@ -94,4 +141,36 @@ Test(compile, kdev_matches_the_kernel_encoding)
 	/* userspace makedev(8, 1) is the kernel's MKDEV(8, 1) = 8 << 20 | 1 */
 	cr_assert_eq(compile__kdev(makedev(8, 1)), (8u << 20) | 1);
 	cr_assert_eq(compile__kdev(makedev(259, 300)), (259u << 20) | 300);
+}
+
+Test(compile, elevate_resources_and_their_exceptions)
+{
+	struct jg_policy *p = load("{\"version\":1,\"resources\":{"
+		"\"root\":{\"elevate\":{\"except\":[\"/bin/sh\"]}},"
+		"\"audit-root\":{\"elevate\":{},\"mode\":\"audit\"}}}");
+	uint16_t ids[] = { 7, 9 };
+	struct jg_compiled *c;
+	char err[512];
+	struct stat st;
+
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c->nelevate, 2);
+	cr_assert_eq(c->elevate_res[0], 7);
+	cr_assert_eq(c->elevate_mode[0], JG_MODE_ENFORCE);
+	cr_assert_eq(c->elevate_res[1], 9);
+	cr_assert_eq(c->elevate_mode[1], JG_MODE_AUDIT);
+	cr_assert_eq(c->nobjs, 1);
+	stat("/bin/sh", &st);
+	cr_assert_eq(c->objs[0].ino, st.st_ino);
+	cr_assert_eq(c->objs[0].val.kind, JG_KIND_ELEVATE_EXCEPT);
+	cr_assert_eq(c->objs[0].val.resource, 7);
+	cr_assert_eq(c->ndevs, 0);	/* an exact match: no ancestor walk on its device */
+	compile__free(c);
+	policy__free(p);
+
+	p = load("{\"version\":1,\"resources\":{\"root\":{\"elevate\":{\"except\":[\"/nope\"]}}}}");
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "t.json:1:"), "%s", err);
+	cr_assert(strstr(err, "elevate exception"), "%s", err);
+	policy__free(p);
 }

@@ -423,7 +423,7 @@ Test(timestamp, errors)
 
 Test(perm, names)
 {
-	static const char *names[] = { "read", "write", "exec", "connect", "elevate" };
+	static const char *names[] = { "read", "write", "exec", "connect", "elevate", "bind" };
 
 	for (unsigned k = 0; k < JG_NPERMS; k++) {
 		cr_assert_eq(perm__from_name(names[k]), 1u << k);
@@ -444,6 +444,7 @@ Test(perm, valid_for_kinds)
 	cr_assert_eq(perm__valid_for_kinds(JG_RES_EXEC), JG_PERM_EXEC);
 	cr_assert_eq(perm__valid_for_kinds(JG_RES_CONNECT), JG_PERM_CONNECT);
 	cr_assert_eq(perm__valid_for_kinds(JG_RES_ELEVATE), JG_PERM_ELEVATE);
+	cr_assert_eq(perm__valid_for_kinds(JG_RES_BIND), JG_PERM_BIND);
 	cr_assert_eq(perm__valid_for_kinds(JG_RES_FILES | JG_RES_CONNECT),
 		     JG_PERM_READ | JG_PERM_WRITE | JG_PERM_CONNECT);
 }

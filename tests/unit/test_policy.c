@@ -415,9 +415,9 @@ Test(policy_err, resource_shape)
 	expect_err(POL("    \"x\": { \"fils\": [\"/srv/a\"] }"), "\"fils\"",
 		   "resource \"x\": unknown key \"fils\"; did you mean \"files\"?");
 	expect_err(POL("    \"x\": { \"paths\": [\"/srv/a\"] }"), "\"paths\"",
-		   "unknown key \"paths\" (expected description, files, exec, connect, elevate, mode)");
+		   "unknown key \"paths\" (expected description, files, exec, connect, bind, elevate, mode)");
 	expect_err(POL("    \"x\": { \"description\": \"just words\" }"), "\"x\"",
-		   "resource \"x\" protects nothing; give it files, exec, connect or elevate");
+		   "resource \"x\" protects nothing; give it files, exec, connect, bind or elevate");
 }
 
 Test(policy_err, description)
@@ -512,6 +512,82 @@ Test(policy, connect_no_overlap)
 		"    \"b\": { \"connect\": [\"10.0.0.0/8:5011\", \"[::]/0:5000\"] }"));
 
 	policy__free(p);
+}
+
+Test(policy, bind_endpoints)
+{
+	struct jg_policy *p = load_ok(POL(
+		"    \"web\": { \"bind\": [\"0.0.0.0:8443\", \"[::]:8443\", "
+		"\"127.0.0.1:9000-9010\"] },\n"
+		"    \"db\": { \"connect\": [\"127.0.0.1:9000\"], \"bind\": [\"[::1]:5432\"] }"));
+	const struct jg_resource *r = policy__resource(p, "web");
+
+	cr_assert_eq(r->kinds, JG_RES_BIND);
+	cr_assert_eq(r->nbind, 3);
+	cr_assert_eq(r->nconnect, 0);
+	/* the wildcards stand for every address: 0.0.0.0 all of IPv4, :: everything */
+	cr_assert(r->bind[0].is_v4);
+	cr_assert_eq(r->bind[0].prefixlen, 96);
+	cr_assert_eq(r->bind[0].port_lo, 8443);
+	cr_assert_not(r->bind[1].is_v4);
+	cr_assert_eq(r->bind[1].prefixlen, 0);
+	cr_assert_eq(r->bind[2].prefixlen, 128);
+	cr_assert_eq(r->bind[2].port_lo, 9000);
+	cr_assert_eq(r->bind[2].port_hi, 9010);
+	cr_assert_eq(r->bind[2].pos.line, 4);
+	cr_assert_eq(perm__valid_for_kinds(r->kinds), JG_PERM_BIND);
+	/* a connect and a bind endpoint on one address and port do not collide */
+	r = policy__resource(p, "db");
+	cr_assert_eq(r->kinds, JG_RES_CONNECT | JG_RES_BIND);
+	cr_assert_eq(r->bind[0].prefixlen, 128);	/* only the wildcard widens */
+	policy__free(p);
+
+	p = load_ok("{\n  \"version\": 1,\n  \"resources\": {\n"
+		    "    \"web\": { \"bind\": [\"[::]:443\"] }\n  },\n  \"roles\": {\n"
+		    "    \"r\": { \"allow\": { \"web\": [\"bind\"] }, "
+		    "\"requesters\": [\"group:sre\"], \"approvers\": [\"group:leads\"] }\n  }\n}\n");
+	cr_assert_eq(p->roles[0].allow[0].perms, JG_PERM_BIND);
+	policy__free(p);
+}
+
+Test(policy_err, bind)
+{
+	expect_err(POL("    \"n\": { \"bind\": \"0.0.0.0:80\" }"), "\"0.0",
+		   "resource \"n\": bind must be an array such as [\"0.0.0.0:8443\"]");
+	expect_err(POL("    \"n\": { \"bind\": [] }"), "[]", "bind must not be empty");
+	expect_err(POL("    \"n\": { \"bind\": [80] }"), "80",
+		   "bind entry must be a string, not a number");
+	expect_err(POL("    \"n\": { \"bind\": [\"127.0.0.1:0\"] }"), "\"127.0.0.1:0\"",
+		   "resource \"n\": bind endpoint \"127.0.0.1:0\" uses port 0");
+	expect_err_n(POL("    \"a\": { \"bind\": [\"0.0.0.0:8000-8010\"] },\n"
+			 "    \"b\": { \"bind\": [\"0.0.0.0/0:8005\"] }"),
+		     "\"0.0.0.0/0:8005\"", 0,
+		     "resource \"b\": bind endpoint \"0.0.0.0/0:8005\" overlaps "
+		     "\"0.0.0.0:8000-8010\" of resource \"a\"");
+	/* bind is a permission of bind resources only */
+	expect_err("{\n  \"version\": 1,\n  \"resources\": {\n"
+		   "    \"n\": { \"connect\": [\"10.0.0.1:22\"] }\n  },\n  \"roles\": {\n"
+		   "    \"r\": { \"allow\": { \"n\": [\"bind\"] }, "
+		   "\"requesters\": [\"group:sre\"], \"approvers\": [\"group:leads\"] }\n  }\n}\n",
+		   "\"bind\"]", "resource \"n\" has no \"bind\" permission; it takes connect");
+}
+
+Test(policy_err, too_many_bind_endpoints)
+{
+	char json[4096] = "{\n  \"version\": 1,\n  \"resources\": {\n"
+			  "    \"n\": { \"bind\": [\"10.0.0.1:1\"";
+
+	/* a bind of :: covers them all: 16 fit in one map entry, 17 do not */
+	for (int k = 2; k <= 16; k++)
+		sprintf(json + strlen(json), ", \"10.0.0.%d:80\"", k);
+	strcat(json, "] }\n  }\n}\n");
+	policy__free(load_ok(json));
+
+	char *tail = strstr(json, "] }");
+	*tail = '\0';
+	strcat(json, ", \"[::1]:80\"] }\n  }\n}\n");
+	expect_err(json, "\"[::1]:80\"", "too many bind endpoints (17); a policy may use at "
+		   "most 16");
 }
 
 Test(policy_err, port_ranges_per_prefix)

@@ -30,12 +30,15 @@ expect_eq "symlink: denied" "$(probe alice open /tmp/symlink r)" EACCES
 expect_eq "hardlink made before the policy: denied" "$(probe alice open /srv/hardlink-before-load r)" EACCES
 mount --bind /srv/prod /mnt/bind
 expect_eq "bind mount: denied" "$(probe alice open /mnt/bind/secrets/db.pw r)" EACCES
+# Renaming the protected directory is itself a write to it: root takes a write grant.
+gid_root=$(jitgate grant --user root --allow prod-secrets:write --for 10m --reason "test: rename")
 mv /srv/prod/secrets /srv/prod/renamed
 expect_eq "renamed protected directory: denied" "$(probe alice open /srv/prod/renamed/db.pw r)" EACCES
 mv /srv/prod /srv/prod-moved
 expect_eq "renamed parent directory: denied" "$(probe alice open /srv/prod-moved/renamed/db.pw r)" EACCES
 mv /srv/prod-moved /srv/prod
 mv /srv/prod/renamed /srv/prod/secrets
+jitgate revoke "$gid_root" >/dev/null
 fails "hardlink after load without a grant: refused" as_user alice ln "$SECRET" /srv/alice-link
 expect_eq "root with alice's loginuid: denied" "$(with_loginuid 1000 jg-probe open $SECRET r)" EACCES
 
@@ -56,6 +59,7 @@ expect_eq "grant: via symlink" "$(probe alice open /tmp/symlink r)" ok
 expect_eq "grant: via bind mount" "$(probe alice open /mnt/bind/secrets/db.pw r)" ok
 expect_eq "grant: via hardlink" "$(probe alice open /srv/hardlink-before-load r)" ok
 # A grant adds nothing to what DAC allows: with the file mode closed, alice's grant is moot.
+gid_root=$(jitgate grant --user root --allow prod-secrets:write --for 10m --reason "test: chmod")
 chmod 0600 "$SECRET"
 settle
 allows_before=$(grep -c '"type":"access.allow"' "$AUDIT")
@@ -63,6 +67,7 @@ expect_eq "grant: DAC denial stands (mode 0600, alice granted)" "$(probe alice o
 settle
 expect_eq "grant: no access.allow for an open DAC refused" "$(grep -c '"type":"access.allow"' "$AUDIT")" "$allows_before"
 chmod 0666 "$SECRET"
+jitgate revoke "$gid_root" >/dev/null
 ok "list shows the grant" sh -c "jitgate list | grep -q $gid"
 ok "list --json shows alice" sh -c "jitgate list --json | grep -q '\"user\": *\"alice\"'"
 

@@ -1,0 +1,121 @@
+#!/bin/sh
+# Revocation reaches open descriptors: a descriptor opened under a grant stops reading,
+# writing and mapping the file when the grant is revoked, or when it expires with no
+# daemon running. mmap needs the grant (read; write for a shared writable mapping).
+# Also prints what file_permission costs an unprotected read (diagnostics, no assertion).
+. "${0%/*}/lib.sh"
+. "${0%/*}/fixture.sh"
+
+SECRET=/srv/prod/secrets/db.pw
+ALL="read write mmap-r mmap-w mmap-wp"
+make_tree
+
+# hold TAG USER PATH MODE OP...: jg-fd opens PATH as USER and waits; release TAG runs the ops.
+hold() {
+	_t=$1 _u=$2 _p=$3 _m=$4
+	shift 4
+	rm -f "/tmp/ready.$_t" "/tmp/trig.$_t" "/tmp/hold.$_t"
+	as_user "$_u" jg-fd hold "$_p" "$_m" "/tmp/ready.$_t" "/tmp/trig.$_t" "$@" \
+		>"/tmp/hold.$_t" 2>&1 &
+	_pid=$!
+	eval "HOLD_PID_$_t=$_pid"
+	_i=0
+	while [ ! -e "/tmp/ready.$_t" ] && [ $_i -lt 100 ]; do
+		kill -0 $_pid 2>/dev/null || break
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# release TAG: let the holder run its ops (not in a $(...) subshell: it must be our child
+# to be waited for); out TAG: its output on one line
+release() {
+	touch "/tmp/trig.$1"
+	eval "wait \$HOLD_PID_$1"
+}
+
+out() {
+	tr '\n' ' ' <"/tmp/hold.$1"
+}
+
+# --- without the gate, everything works on a held descriptor
+hold base alice $SECRET rw $ALL
+release base
+expect_eq "no gate: read, write, mmap on a held descriptor" "$(out base)" \
+	"open ok read ok write ok mmap-r ok mmap-w ok mmap-wp ok "
+diag "no gate: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
+
+start_daemon || finish
+ok "status: enforcing" jitgate status
+diag "gate loaded: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
+
+# --- no grant: not even the open
+hold none alice $SECRET r read
+release none
+expect_eq "no grant: the open is denied" "$(out none)" "open EACCES "
+
+# --- with a read+write grant everything works on the descriptor
+gid=$(jitgate grant --user alice --allow prod-secrets:read,write --for 10m --reason "INC-16")
+hold live alice $SECRET rw $ALL
+release live
+expect_eq "grant: read, write, mmap on a held descriptor" "$(out live)" \
+	"open ok read ok write ok mmap-r ok mmap-w ok mmap-wp ok "
+diag "grant live: $(as_user alice jg-fd loop $SECRET 20000) (protected file, 1-byte pread)"
+
+# --- revoke while the descriptor is open: every later use fails
+hold rev alice $SECRET rw $ALL
+ok "revoke $gid while alice holds the file open" jitgate revoke "$gid"
+release rev
+expect_eq "revoked: read, write and mmap on the open descriptor fail" "$(out rev)" \
+	"open ok read EACCES write EACCES mmap-r EACCES mmap-w EACCES mmap-wp EACCES "
+
+# --- revoke only the write grant: reading and private mappings go on
+gid_r=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "INC-16 r")
+gid_w=$(jitgate grant --user alice --allow prod-secrets:write --for 10m --reason "INC-16 w")
+hold part alice $SECRET rw $ALL ftruncate
+ok "revoke the write grant $gid_w" jitgate revoke "$gid_w"
+release part
+expect_eq "write revoked: read and read mappings stay, writes and shared writable maps fail" \
+	"$(out part)" \
+	"open ok read ok write EACCES mmap-r ok mmap-w EACCES mmap-wp ok ftruncate EACCES "
+
+# --- the read grant alone: a read-only descriptor reads
+hold ronly alice $SECRET r read mmap-r
+release ronly
+expect_eq "read grant: a read-only descriptor reads and maps" "$(out ronly)" "open ok read ok mmap-r ok "
+jitgate revoke "$gid_r" >/dev/null
+
+# --- unprotected files are not touched by any of this
+hold plain alice /srv/public/readme r read mmap-r
+release plain
+expect_eq "unprotected file: read and mmap on a held descriptor" "$(out plain)" \
+	"open ok read ok mmap-r ok "
+
+# --- expiry with the daemon dead: the kernel alone ends access through the descriptor
+gid_x=$(jitgate grant --user alice --allow prod-secrets:read,write --for 6s --reason "short")
+hold exp alice $SECRET rw $ALL
+settle
+kill_daemon
+ok "daemon killed: the gate stays pinned" test -e /sys/fs/bpf/jitgate/link_file_permission
+hold exp2 alice $SECRET r read
+release exp2
+expect_eq "daemon dead, grant live: a new descriptor reads" "$(out exp2)" "open ok read ok "
+sleep 7
+release exp
+expect_eq "daemon dead, grant expired: read, write, mmap on the open descriptor fail" \
+	"$(out exp)" \
+	"open ok read EACCES write EACCES mmap-r EACCES mmap-w EACCES mmap-wp EACCES "
+
+start_daemon
+settle
+audit_has "audit: read on a revoked descriptor" '"type":"access.deny"' '"hook":"file_permission"' \
+	'"perm":"read"' '"user":"alice"' '"resource":"prod-secrets"' '"errno":13'
+audit_has "audit: write on a revoked descriptor" '"type":"access.deny"' \
+	'"hook":"file_permission"' '"perm":"write"' '"user":"alice"'
+audit_has "audit: mmap denied" '"type":"access.deny"' '"hook":"mmap"' '"perm":"read"' '"user":"alice"'
+audit_has "audit: shared writable mmap denied for write" '"type":"access.deny"' '"hook":"mmap"' \
+	'"perm":"write"'
+audit_has "audit: grant.expire noticed after restart" '"type":"grant.expire"' \
+	"\"grant_id\":\"$gid_x\"" '"noticed_after_restart":true'
+ok "audit: seq is gap-free" sh -c "grep -o '\"seq\":[0-9]*' $AUDIT | cut -d: -f2 | awk 'NR!=\$1{exit 1}'"
+finish
