@@ -36,6 +36,7 @@ else
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all deps clean test unit vmtest demo bench
 
 all: $(BINS)

@@ -44,6 +44,15 @@ static __always_inline bool dev_protected(__u32 dev, __u32 *gen)
 	return false;
 }
 
+/* kernel_cap_t is u32[2] up to 6.2 and one u64 since: 8 bytes, same bit order either way. */
+static __always_inline __u64 caps_of(const kernel_cap_t *caps)
+{
+	__u64 v = 0;
+
+	bpf_core_read(&v, sizeof(v), caps);
+	return v;
+}
+
 static __always_inline __u32 subject_of(struct task_struct *task, __u32 *loginuid)
 {
 	__u32 luid = (__u32)-1;

@@ -54,15 +54,6 @@ static __always_inline void elevate_verdict(struct verdict *v, const struct jg_c
 	v->resource = deny ? deny : audit;
 }
 
-/* kernel_cap_t is u32[2] up to 6.2 and one u64 since: 8 bytes, same bit order either way. */
-static __always_inline __u64 caps_of(const kernel_cap_t *caps)
-{
-	__u64 v = 0;
-
-	bpf_core_read(&v, sizeof(v), caps);
-	return v;
-}
-
 /* Runs after commoncap computed the new credentials (setuid bits, file capabilities): an
  * exec that would give a non-root subject euid/egid 0 (global ids) or capabilities it lacks
  * needs a live elevate grant, unless the program is on an elevate resource's except list. */

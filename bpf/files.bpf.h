@@ -29,6 +29,47 @@ struct {
 	__type(value, __u32);
 } open_marks SEC(".maps");
 
+#define PROC_SUPER_MAGIC    0x9fa0
+#define CAP_AUDIT_CONTROL   30
+
+/* The subject is the loginuid, and the kernel lets any task whose loginuid is unset set it
+ * once, without privilege: a service account could claim any person's grants. Setting it
+ * needs CAP_AUDIT_CONTROL (in the initial user namespace) while the gate is loaded;
+ * pam_loginuid runs as root and is not affected. Only write opens on procfs get here. */
+static __always_inline int guard_loginuid(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *cred = task->cred;
+	struct verdict v = { .type = JG_EV_DENY, .perm = JG_PERM_WRITE };
+	char name[16] = {};
+	struct jg_event *e;
+	__u32 subject, loginuid;
+
+	if (file->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC)
+		return 0;
+	bpf_probe_read_kernel_str(name, sizeof(name), file->f_path.dentry->d_name.name);
+	/* "loginuid" is 8 bytes: one word compare, then its end */
+	if (*(__u64 *)name != *(const __u64 *)"loginuid" || name[8])
+		return 0;
+	subject = subject_of(task, &loginuid);
+	if (loginuid != (__u32)-1)
+		return 0;	/* already set: the kernel itself wants CAP_AUDIT_CONTROL */
+	if (cred->user_ns->level == 0 &&
+	    (caps_of(&cred->cap_effective) & (1ULL << CAP_AUDIT_CONTROL)))
+		return 0;
+	count(&v);
+	e = event_start(&v, JG_HOOK_FILE_OPEN, subject, loginuid, -EPERM, true);
+	if (e) {
+		e->flags |= JG_EVF_LOGINUID;
+		e->file.dev = file->f_inode->i_sb->s_dev;
+		e->file.ino = file->f_inode->i_ino;
+		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
+			e->flags |= JG_EVF_PATH_OK;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return -EPERM;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(jg_file_open, struct file *file, int ret)
 {
@@ -40,8 +81,12 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 	fmode = file->f_mode;
 	if (fmode & FMODE_READ)
 		perms |= JG_PERM_READ;
-	if (fmode & FMODE_WRITE)
+	if (fmode & FMODE_WRITE) {
 		perms |= JG_PERM_WRITE;
+		ret = guard_loginuid(file);
+		if (ret)
+			return ret;
+	}
 	if (!perms)
 		return 0;
 	ret = gate_file_v(&v, file, JG_KIND_FILES, perms, JG_HOOK_FILE_OPEN);

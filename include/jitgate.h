@@ -221,6 +221,7 @@ struct jg_event {
 #define JG_EVF_TOO_DEEP  (1u << 0)	/* denied because the ancestor walk hit JG_MAX_DEPTH */
 #define JG_EVF_PATH_OK   (1u << 1)	/* path holds a resolved name */
 #define JG_EVF_EXE_OK    (1u << 2)	/* exe holds a resolved name */
+#define JG_EVF_LOGINUID  (1u << 3)	/* refused: an unprivileged task setting its loginuid */
 
 /* A JG_EV_TRAIL record (longer than the others): an exec by a subject holding an elevate
  * grant. ev.path is the program, ev.file its (dev, ino). */

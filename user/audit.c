@@ -313,6 +313,9 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 			    json_null());
 	if (e->ret)
 		json_object_set_new(ev, "errno", json_integer(-e->ret));
+	if (e->flags & JG_EVF_LOGINUID)
+		json_object_set_new(ev, "reason",
+				    json_string("setting the login uid needs CAP_AUDIT_CONTROL"));
 	if (e->flags & JG_EVF_TOO_DEEP)
 		json_object_set_new(ev, "reason", json_string("path deeper than the ancestor walk"));
 	if (e->type == JG_EV_TRAIL)

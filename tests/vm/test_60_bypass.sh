@@ -100,6 +100,8 @@ exec 7<"$SECRET"
 
 # ---------------------------------------------------------------- no gate: all of it works
 expect_eq "no gate: alice reads the secret" "$(probe alice open $SECRET r)" ok
+expect_eq "no gate: alice (loginuid unset) may set her own loginuid to carol's" \
+	"$(as_user alice sh -c "printf 1002 >/proc/self/loginuid 2>/dev/null && cat /proc/self/loginuid || echo refused")" 1002
 expect_eq "no gate: alice runs the protected ELF" "$(as_user alice $BIN $RUNS)" ok
 expect_eq "no gate: alice runs it through ld.so" "$(as_user alice $LDSO $BIN $RUNS)" ok
 expect_eq "no gate: alice runs the protected script" "$(as_user alice $TOOL)" prodctl-ran
@@ -280,9 +282,14 @@ denied "alice cannot become root through a setuid-root helper calling setresuid(
 gid_c=$(jitgate grant --user carol --allow prod-secrets:read --for 10m --reason "carol's grant")
 expect_eq "carol (granted) reads" "$(probe carol read $SECRET)" db-password
 expect_eq "alice alone: denied" "$(probe alice open $SECRET r)" EACCES
-known "alice with an unset loginuid sets it to carol's uid herself, then uses carol's grant" \
-	"$(as_user alice sh -c "printf 1002 >/proc/self/loginuid && exec jg-probe read $SECRET" 2>&1)" \
-	"the kernel lets any task set its own loginuid once while unset, without privilege"
+expect_eq "alice with an unset loginuid cannot make herself carol (CAP_AUDIT_CONTROL needed)" \
+	"$(as_user alice sh -c "printf 1002 >/proc/self/loginuid 2>/dev/null && jg-probe read $SECRET || echo refused")" \
+	refused
+expect_eq "root (CAP_AUDIT_CONTROL, as pam_loginuid) still sets a login uid" \
+	"$(with_loginuid 1002 cat /proc/self/loginuid)" 1002
+settle
+audit_has "audit: the loginuid takeover is a denial with its reason" '"type":"access.deny"' \
+	'"user":"alice"' '"path":"/proc/' 'CAP_AUDIT_CONTROL'
 expect_eq "alice with a loginuid already set cannot change it" \
 	"$(with_loginuid 1000 as_user alice sh -c "printf 1002 >/proc/self/loginuid 2>/dev/null && echo ok || echo refused")" \
 	refused
