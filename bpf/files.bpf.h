@@ -13,6 +13,7 @@
 #define MAY_APPEND  0x8
 #define PROT_READ   0x1
 #define PROT_WRITE  0x2
+#define PROT_EXEC   0x4
 #define MAP_SHARED  0x1
 
 /* Set by the loader from the running kernel's BTF: newer kernels pass an idmap before the
@@ -292,6 +293,33 @@ int BPF_PROG(jg_file_permission, struct file *file, int mask, int ret)
 	return gate_marked(file, perms, JG_HOOK_PERMISSION, false);
 }
 
+/* Mapping an exec-protected file executable is running it, whoever maps it: ld.so started
+ * as the program (`ld.so /path/to/tool`) opens and maps the tool without any exec of it.
+ * Needs exec; denials (and audit-mode would-denials) are streamed, allows are not: the
+ * exec that loads a program already logged its grant. */
+static __always_inline int gate_exec_map(struct file *file)
+{
+	__u32 dev = file->f_inode->i_sb->s_dev, gen = 0, subject = 0, loginuid = 0;
+	struct verdict v = {};
+	struct jg_event *e;
+	int ret;
+
+	ret = gate_dentry(&v, file->f_path.dentry, dev, JG_KIND_EXEC, JG_PERM_EXEC, &gen,
+			  &subject, &loginuid);
+	if (v.type != JG_EV_DENY && v.type != JG_EV_AUDIT)
+		return ret;
+	e = event_start(&v, JG_HOOK_MMAP, subject, loginuid, ret, true);
+	if (e) {
+		e->file.dev = dev;
+		e->file.ino = file->f_inode->i_ino;
+		e->file.prot_ino = v.prot_ino;
+		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
+			e->flags |= JG_EVF_PATH_OK;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
 /* read for any mapping, write for a writable shared one (a private one never reaches the
  * file). Pages already mapped stay mapped after a revoke: see docs/design.md. */
 SEC("lsm/mmap_file")
@@ -302,6 +330,11 @@ int BPF_PROG(jg_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 
 	if (ret || !file)
 		return ret;
+	if (prot & PROT_EXEC) {
+		ret = gate_exec_map(file);
+		if (ret)
+			return ret;
+	}
 	if ((prot & PROT_WRITE) && (flags & MAP_SHARED))
 		perms |= JG_PERM_WRITE;
 	return gate_marked(file, perms, JG_HOOK_MMAP, true);
