@@ -7,6 +7,7 @@
  *   jg-probe connect ADDR PORT         TCP connect, 3 s timeout; ADDR is an IPv4 or IPv6 literal
  *   jg-probe listen ADDR PORT [COUNT]  prints "ok" once listening, then accepts COUNT
  *                                      connections (default: until killed) and closes each
+ *   jg-probe landlock-open PATH r|w|rw open under a Landlock ruleset that denies all reads
  *
  * Output: "ok", or the errno name of the failure ("EACCES", "ECONNREFUSED", "ENOENT", ...).
  * Exit: 0 ok, 1 the attempt failed, 2 usage. Only libc, so it can be linked statically. */
@@ -21,7 +22,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <linux/io_uring.h>
+#include <linux/landlock.h>
 #include <linux/openat2.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -923,6 +926,22 @@ static int bypass_mode(int argc, char **argv)
 }
 /* ---- end of the bypass-catalog modes ---- */
 
+/* Landlock denies every file read for this process, then open: whatever jitgate thinks,
+ * another LSM has said no first (its denial must stand). */
+static int do_landlock_open(const char *path, const char *mode)
+{
+	struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE };
+	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+
+	if (fd < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_landlock_restrict_self, fd, 0)) {
+		fprintf(stderr, "jg-probe: cannot set up landlock: %s\n", strerror(errno));
+		return 125;
+	}
+	close(fd);
+	return do_open(path, mode);
+}
+
 static int dispatch(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -948,6 +967,8 @@ static int dispatch(int argc, char **argv)
 		return do_udp_recv(argv[2], argv[3]);
 	if (!strcmp(cmd, "tfo") && argc == 4)
 		return do_tfo(argv[2], argv[3]);
+	if (!strcmp(cmd, "landlock-open") && argc == 4)
+		return do_landlock_open(argv[2], argv[3]);
 	if (!strcmp(cmd, "bind") && (argc == 4 || argc == 5))
 		return do_bind(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc > 1 && (r = bypass_mode(argc, argv)) >= 0)

@@ -68,6 +68,10 @@ settle
 expect_eq "grant: no access.allow for an open DAC refused" "$(grep -c '"type":"access.allow"' "$AUDIT")" "$allows_before"
 chmod 0666 "$SECRET"
 jitgate revoke "$gid_root" >/dev/null
+# The same for another LSM: Landlock (ahead of bpf in the LSM order) refuses, the grant is moot.
+expect_eq "grant: another LSM's denial stands (Landlock forbids reads)" \
+	"$(probe alice landlock-open $SECRET r)" EACCES
+expect_eq "grant: the same open without Landlock is allowed" "$(probe alice open $SECRET r)" ok
 ok "list shows the grant" sh -c "jitgate list | grep -q $gid"
 ok "list --json shows alice" sh -c "jitgate list --json | grep -q '\"user\": *\"alice\"'"
 
