@@ -232,6 +232,12 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 	/* 6.1: (dentry, attr); later kernels: (idmap, dentry, attr) */
 	g->skel->rodata->setattr_has_idmap = hook_nargs("inode_setattr") == 3;
 	ret = gate_bpf__load(g->skel);
+	if (ret == -EPERM) {
+		/* what a kernel without working BPF trampolines (or without CAP_BPF) answers */
+		snprintf(err, errlen, "the kernel refused to load the BPF LSM programs (%s): BPF LSM "
+			 "cannot enforce on this host", strerror(-ret));
+		return ret;
+	}
 	if (ret) {
 		snprintf(err, errlen, "the kernel refused to load the BPF programs: %s (run with -v "
 			 "for the verifier log)", strerror(-ret));
