@@ -303,6 +303,26 @@ static __always_inline void count(const struct verdict *v)
 		 v->type == JG_EV_AUDIT ? JG_STAT_AUDIT : JG_STAT_ALLOW);
 }
 
+/* Stream the decision on an inode: the file's identity, its path when the hook may resolve
+ * one (`path` NULL otherwise, a constant, so the call to bpf_d_path is compiled out),
+ * extra JG_EVF_* flags. */
+static __always_inline void emit_file_event(const struct verdict *v, __u32 hook, __u32 subject,
+					    __u32 loginuid, int ret, bool with_exe, __u32 dev,
+					    __u64 ino, const struct path *path, __u32 flags)
+{
+	struct jg_event *e = event_start(v, hook, subject, loginuid, ret, with_exe);
+
+	if (!e)
+		return;
+	e->flags |= flags;
+	e->file.dev = dev;
+	e->file.ino = ino;
+	e->file.prot_ino = v->prot_ino;
+	if (path && bpf_d_path((struct path *)path, e->path, sizeof(e->path)) > 0)
+		e->flags |= JG_EVF_PATH_OK;
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* Decide on a dentry of device `dev`; returns 0 when nothing protected is involved. */
 static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry, __u32 dev,
 				       __u8 kind, __u32 perms, __u32 *gen, __u32 *subject,
@@ -324,7 +344,6 @@ static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u
 {
 	__u32 dev = file->f_inode->i_sb->s_dev;
 	__u32 gen, subject, loginuid;
-	struct jg_event *e;
 	int ret;
 
 	ret = gate_dentry(v, file->f_path.dentry, dev, kind, perms, &gen,
@@ -334,15 +353,8 @@ static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u
 	if (ret && hook == JG_HOOK_FILE_OPEN &&
 	    bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated reading a protected directory to compile the policy */
-	e = event_start(v, hook, subject, loginuid, ret, true);
-	if (e) {
-		e->file.dev = dev;
-		e->file.ino = file->f_inode->i_ino;
-		e->file.prot_ino = v->prot_ino;
-		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
-			e->flags |= JG_EVF_PATH_OK;
-		bpf_ringbuf_submit(e, 0);
-	}
+	emit_file_event(v, hook, subject, loginuid, ret, true, dev, file->f_inode->i_ino,
+			&file->f_path, 0);
 	return ret;
 }
 

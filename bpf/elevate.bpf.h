@@ -66,7 +66,6 @@ int BPF_PROG(jg_setuid_exec, struct linux_binprm *bprm, struct file *file, int r
 	struct jg_object *obj;
 	struct verdict v = {};
 	struct jg_config *c;
-	struct jg_event *e;
 	__u32 gen, subject, loginuid;
 	struct cred *new;
 
@@ -97,15 +96,8 @@ int BPF_PROG(jg_setuid_exec, struct linux_binprm *bprm, struct file *file, int r
 	elevate_verdict(&v, c, gen, subject);
 	ret = v.type == JG_EV_DENY ? -EPERM : 0;
 	count(&v);
-	e = event_start(&v, JG_HOOK_SETUID_EXEC, subject, loginuid, ret, true);
-	if (e) {
-		e->file.dev = key.dev;
-		e->file.ino = key.ino;
-		e->file.prot_ino = 0;
-		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
-			e->flags |= JG_EVF_PATH_OK;
-		bpf_ringbuf_submit(e, 0);
-	}
+	emit_file_event(&v, JG_HOOK_SETUID_EXEC, subject, loginuid, ret, true, key.dev, key.ino,
+			&file->f_path, 0);
 	return ret;
 }
 

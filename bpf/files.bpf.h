@@ -43,7 +43,6 @@ static __always_inline int guard_loginuid(struct file *file)
 	const struct cred *cred = task->cred;
 	struct verdict v = { .type = JG_EV_DENY, .perm = JG_PERM_WRITE };
 	char name[16] = {};
-	struct jg_event *e;
 	__u32 subject, loginuid;
 
 	if (file->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC)
@@ -59,15 +58,9 @@ static __always_inline int guard_loginuid(struct file *file)
 	    (caps_of(&cred->cap_effective) & (1ULL << CAP_AUDIT_CONTROL)))
 		return 0;
 	count(&v);
-	e = event_start(&v, JG_HOOK_FILE_OPEN, subject, loginuid, -EPERM, true);
-	if (e) {
-		e->flags |= JG_EVF_LOGINUID;
-		e->file.dev = file->f_inode->i_sb->s_dev;
-		e->file.ino = file->f_inode->i_ino;
-		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
-			e->flags |= JG_EVF_PATH_OK;
-		bpf_ringbuf_submit(e, 0);
-	}
+	emit_file_event(&v, JG_HOOK_FILE_OPEN, subject, loginuid, -EPERM, true,
+			file->f_inode->i_sb->s_dev, file->f_inode->i_ino, &file->f_path,
+			JG_EVF_LOGINUID);
 	return -EPERM;
 }
 
@@ -106,7 +99,6 @@ static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 
 {
 	__u32 dev = a->d_sb->s_dev, gen = 0, subject = 0, loginuid = 0;
 	struct verdict v = {};
-	struct jg_event *e;
 	int ret;
 
 	if (!dev_protected(dev, &gen))
@@ -120,13 +112,7 @@ static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 
 	ret = v.type == JG_EV_DENY ? -EACCES : 0;
 	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
 		return ret;
-	e = event_start(&v, hook, subject, loginuid, ret, with_exe);
-	if (e) {
-		e->file.dev = dev;
-		e->file.ino = a->d_inode->i_ino;
-		e->file.prot_ino = v.prot_ino;
-		bpf_ringbuf_submit(e, 0);
-	}
+	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, a->d_inode->i_ino, NULL, 0);
 	return ret;
 }
 
@@ -250,7 +236,6 @@ static __always_inline int gate_marked(struct file *file, __u32 perms, __u32 hoo
 	struct inode *inode = file->f_inode;
 	__u32 dev, gen = 0, subject = 0, loginuid = 0;
 	struct verdict v = {};
-	struct jg_event *e;
 	int ret;
 
 	if (!bpf_inode_storage_get(&open_marks, inode, 0, 0))
@@ -267,13 +252,7 @@ static __always_inline int gate_marked(struct file *file, __u32 perms, __u32 hoo
 		return 0;
 	if (bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated listing a protected directory */
-	e = event_start(&v, hook, subject, loginuid, ret, with_exe);
-	if (e) {
-		e->file.dev = dev;
-		e->file.ino = inode->i_ino;
-		e->file.prot_ino = v.prot_ino;
-		bpf_ringbuf_submit(e, 0);
-	}
+	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, inode->i_ino, NULL, 0);
 	return ret;
 }
 
@@ -301,22 +280,14 @@ static __always_inline int gate_exec_map(struct file *file)
 {
 	__u32 dev = file->f_inode->i_sb->s_dev, gen = 0, subject = 0, loginuid = 0;
 	struct verdict v = {};
-	struct jg_event *e;
 	int ret;
 
 	ret = gate_dentry(&v, file->f_path.dentry, dev, JG_KIND_EXEC, JG_PERM_EXEC, &gen,
 			  &subject, &loginuid);
 	if (v.type != JG_EV_DENY && v.type != JG_EV_AUDIT)
 		return ret;
-	e = event_start(&v, JG_HOOK_MMAP, subject, loginuid, ret, true);
-	if (e) {
-		e->file.dev = dev;
-		e->file.ino = file->f_inode->i_ino;
-		e->file.prot_ino = v.prot_ino;
-		if (bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path)) > 0)
-			e->flags |= JG_EVF_PATH_OK;
-		bpf_ringbuf_submit(e, 0);
-	}
+	emit_file_event(&v, JG_HOOK_MMAP, subject, loginuid, ret, true, dev, file->f_inode->i_ino,
+			&file->f_path, 0);
 	return ret;
 }
 
@@ -356,7 +327,6 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 {
 	__u32 dev, gen = 0, subject = 0, loginuid = 0;
 	struct verdict v = {};
-	struct jg_event *e;
 
 	if (ret)
 		return ret;
@@ -387,13 +357,8 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 	}
 	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
 		return ret;
-	e = event_start(&v, JG_HOOK_LINK, subject, loginuid, ret, false);
-	if (e) {
-		e->file.dev = dev;
-		e->file.ino = old_dentry->d_inode->i_ino;
-		e->file.prot_ino = v.prot_ino;
-		bpf_ringbuf_submit(e, 0);
-	}
+	emit_file_event(&v, JG_HOOK_LINK, subject, loginuid, ret, false, dev,
+			old_dentry->d_inode->i_ino, NULL, 0);
 	return ret;
 }
 
