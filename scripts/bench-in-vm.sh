@@ -69,13 +69,14 @@ die() {
 # The granted cases come last: with events on, each leaves the daemon a backlog of audit
 # events to write, and the next case waits until it has (wait_drain), so that no case
 # pays for another's events.
-CASES_ALL="open_samefs open_otherfs exec connect_unprot connect_sameport open_prot_grant connect_prot_grant"
+CASES_ALL="open_samefs open_otherfs read_unprot exec connect_unprot connect_sameport open_prot_grant connect_prot_grant"
 CASES_GRANT="open_prot_grant connect_prot_grant"
 
 case_args() {
 	case $1 in
 	open_samefs) echo "open /srv/bench/plain/file $N_OPEN" ;;
 	open_otherfs) echo "open /dev/null $N_OPEN" ;;
+	read_unprot) echo "read /srv/bench/plain/file $N_OPEN" ;;
 	open_prot_grant) echo "open /srv/bench/prot/secret $N_PROT" ;;
 	exec) echo "exec /bin/true $N_EXEC" ;;
 	connect_unprot) echo "connect 127.0.0.1 7001 $N_CONN" ;;
@@ -273,9 +274,10 @@ awk '
 	}
 	END {
 		# the table keeps this order whatever order the cases ran in
-		n = split("open_samefs open_otherfs open_prot_grant exec connect_unprot connect_sameport " \
+		n = split("open_samefs open_otherfs read_unprot open_prot_grant exec connect_unprot connect_sameport " \
 			"connect_prot_grant", cs, " ")
 		tgt["open_samefs"] = 1.05; tgt["open_otherfs"] = 1.05; tgt["open_prot_grant"] = 1.20
+		tgt["read_unprot"] = 1.05
 		tgt["exec"] = 1.03; tgt["connect_unprot"] = 1.05; tgt["connect_sameport"] = 1.05
 		tgt["connect_prot_grant"] = 1.05
 		printf "%-19s %9s %9s %6s %6s %-5s %7s %7s %9s %6s\n", "case", "base", "gated", "ratio", \

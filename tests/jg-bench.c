@@ -49,6 +49,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: jg-bench open PATH N\n"
+		"       jg-bench read PATH N            (pread of one byte on one descriptor)\n"
 		"       jg-bench exec PATH N [ARG...]\n"
 		"       jg-bench connect ADDR PORT N\n"
 		"       jg-bench listen ADDR PORT\n"
@@ -146,6 +147,17 @@ static void op_open(void *ctx)
 	if (fd < 0)
 		die("open %s: %s", path, strerror(errno));
 	close(fd);
+}
+
+/* One pread(2) of a byte on a descriptor opened once: what file_permission costs every
+ * read on the host. */
+static void op_read(void *ctx)
+{
+	int fd = *(int *)ctx;
+	char c;
+
+	if (pread(fd, &c, 1, 0) < 0)
+		die("pread: %s", strerror(errno));
 }
 
 /* ------------------------------------------------------------------ exec */
@@ -408,6 +420,16 @@ int main(int argc, char **argv)
 		long n = parse_count(argv[3], "N", LONG_MAX / 2);
 
 		bench("open", op_open, argv[2], n, NULL);
+		return 0;
+	}
+	if (!strcmp(cmd, "read") && argc == 4) {
+		long n = parse_count(argv[3], "N", LONG_MAX / 2);
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			die("open %s: %s", argv[2], strerror(errno));
+		bench("read", op_read, &fd, n, NULL);
+		close(fd);
 		return 0;
 	}
 	if (!strcmp(cmd, "exec") && argc >= 4) {
