@@ -110,33 +110,17 @@ static __always_inline bool require(struct verdict *v, __u32 subject, __u16 res,
 				    __u32 perm, __u64 now, __u64 prot_ino)
 {
 	__u64 gid = grant_for(subject, res, perm, now);
+	__u8 type = gid ? JG_EV_ALLOW : mode == JG_MODE_AUDIT ? JG_EV_AUDIT : JG_EV_DENY;
 
-	if (gid) {
-		if (!v->type) {
-			v->type = JG_EV_ALLOW;
-			v->resource = res;
-			v->perm = perm;
-			v->grant_id = gid;
-			v->prot_ino = prot_ino;
-		}
-		return false;
+	/* A deny outranks an audit, an audit outranks an allow; the first allow is kept. */
+	if (type == JG_EV_DENY || (type == JG_EV_AUDIT && v->type != JG_EV_DENY) || !v->type) {
+		v->type = type;
+		v->resource = res;
+		v->perm = perm;
+		v->grant_id = gid;
+		v->prot_ino = prot_ino;
 	}
-	if (mode == JG_MODE_AUDIT) {
-		if (v->type != JG_EV_DENY) {
-			v->type = JG_EV_AUDIT;
-			v->resource = res;
-			v->perm = perm;
-			v->grant_id = 0;
-			v->prot_ino = prot_ino;
-		}
-		return false;
-	}
-	v->type = JG_EV_DENY;
-	v->resource = res;
-	v->perm = perm;
-	v->grant_id = 0;
-	v->prot_ino = prot_ino;
-	return true;
+	return type == JG_EV_DENY;
 }
 
 /* Direct loads below, not BPF_CORE_READ: BTF pointers of LSM programs are read with
