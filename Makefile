@@ -8,7 +8,7 @@ CC        ?= cc
 ARCH      := x86
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKG_LIBS  := libbpf jansson
+PKG_LIBS  := libbpf jansson sqlite3 libcrypto
 CFLAGS    ?= -g -O2
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 -D_GNU_SOURCE
 INCLUDES  := -I$(OUTPUT) -Iinclude -Iuser

@@ -9,6 +9,8 @@ PKGS=(
 	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libsqlite3-dev libssl-dev
 	# tests: unit tests on the host, kernel tests in a VM (scripts/vm.sh)
 	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog
+	# schedules in the daemon and the VM need the zone database
+	tzdata
 )
 
 missing=()

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* TOTP (RFC 6238 over RFC 4226 HOTP): HMAC-SHA1, 30 s steps, 6 digits, a window of one step
+ * either side, and replay protection by remembering the last step a user consumed. */
+#ifndef JG_TOTP_H
+#define JG_TOTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JG_TOTP_STEP     30
+#define JG_TOTP_DIGITS   6
+#define JG_TOTP_SECRET_LEN 20		/* bytes of a generated secret (160 bits, RFC 4226) */
+#define JG_TOTP_SECRET_MAX 64		/* bytes an imported secret may have */
+
+/* RFC 4648 base32 without padding, upper case. Returns the text length or -ENOSPC. */
+int totp__base32_encode(const uint8_t *data, size_t len, char *out, size_t outlen);
+/* Accepts upper/lower case, ignores spaces, '-' and trailing '='. Returns the byte count,
+ * -EINVAL for a character outside the alphabet or leftover bits that are not zero, -ENOSPC. */
+int totp__base32_decode(const char *text, uint8_t *out, size_t outlen);
+
+/* HOTP value of counter with `digits` digits (6..8), HMAC-SHA1 via OpenSSL. */
+uint32_t totp__hotp(const uint8_t *key, size_t keylen, uint64_t counter, int digits);
+
+/* Check a code typed by a person ("123456"; exactly JG_TOTP_DIGITS digits) at unix time now,
+ * against steps now/30 - 1 .. now/30 + 1. A step <= last_step was already used (or is older
+ * than one that was) and is refused. Returns 0 and sets *step to the matched step, -EINVAL for
+ * a code that is not six digits, -EACCES for a wrong code, -EALREADY for a replayed one. */
+int totp__verify(const uint8_t *key, size_t keylen, const char *code, int64_t now,
+		 int64_t last_step, int64_t *step);
+
+/* A fresh random secret (OpenSSL RAND_bytes). Returns 0 or -EIO. */
+int totp__new_secret(uint8_t *key, size_t keylen);
+
+/* otpauth://totp/ISSUER:ACCOUNT?secret=BASE32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30
+ * with ISSUER and ACCOUNT percent-encoded. Returns 0 or -ENOSPC. */
+int totp__uri(const char *issuer, const char *account, const uint8_t *key, size_t keylen,
+	      char *out, size_t outlen);
+
+#endif
