@@ -18,11 +18,15 @@
 bool schedule__contains(const struct jg_schedule *s, int64_t now, int64_t *until);
 
 /* The next unix time > now at which the schedule is available, or 0 when it never will be
- * again (date range over) or not within 8 days. */
+ * again (date range over) or not within 8 days. The 8 days count from not_before when that
+ * is later than now, so a date range that opens next month gives its first window. When the
+ * schedule is available at now + 1, that is the answer. */
 int64_t schedule__next_start(const struct jg_schedule *s, int64_t now);
 
-/* For messages: "Mon-Fri 08:00-18:00, Sat 10:00-12:00 Europe/Berlin, 2026-03-01 to
- * 2026-03-31". Returns buf. */
+/* For messages: "Mon-Fri 08:00-18:00, Sat 10:00-12:00 Europe/Berlin, from 2026-03-01 to
+ * 2026-03-31" (UTC dates; the last day is the one before a not_after at UTC midnight, other
+ * bounds show their UTC time; "until DATE" without not_before; "always" when there is
+ * nothing to say). Truncated to len - 1 characters. Returns buf. */
 char *schedule__describe(const struct jg_schedule *s, char *buf, size_t len);
 
 /* Local time in the schedule's zone for messages: "Sat 2026-11-21 10:00 CET". Returns buf. */
