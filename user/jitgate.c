@@ -715,6 +715,7 @@ static int do_grant(int argc, char **argv)
 		printf("%s\n", id);
 		free(id);
 	}
+	fflush(stdout);
 	if (break_glass)
 		pr_warn("BREAK-GLASS: %s is an emergency grant, audited as critical",
 			jstr(grant, "id"));
@@ -1471,7 +1472,7 @@ static int print_request(json_t *req, json_t *grant)
 			if (left < 1)
 				left = 1;
 			if (have)
-				printf(": needs %lld more %s (%zu/%lld given)", left,
+				printf(": needs %lld more %s, %zu/%lld given", left,
 				       plural((size_t)left, "approval", "approvals"), have, n);
 			else
 				printf(": needs %lld %s", left,
@@ -1820,6 +1821,7 @@ static int do_requests(int argc, char **argv)
 			printf("%s%*s  ", rows[i][k], (int)(w[k] - width(rows[i][k])), "");
 		printf("%s\n", rows[i][RQ_NCOLS - 1]);
 	}
+	fflush(stdout);	/* the note goes below the table */
 	if (marked)
 		pr_info("* you may approve or deny these: jitgate approve ID, jitgate deny ID --reason TEXT");
 cleanup:
@@ -2122,8 +2124,12 @@ static void print_history(json_t *h)
 	if (names) {
 		printf("    %-10s %s\n", "approved:", names);
 	} else if (json_is_object(gb)) {
+		bool policy = json_is_null(json_object_get(gb, "uid")) &&
+			      !strcmp(jstr(gb, "user") ?: "", "policy");
+
 		by = who(gb);
-		printf("    %-10s %s\n", jstr(h, "role") ? "approved:" : "granted:", by);
+		printf("    %-10s %s\n", jstr(h, "role") ? "approved:" : "granted:",
+		       policy ? "policy (auto-approved)" : by);
 		free(by);
 	}
 	free(names);
@@ -2319,6 +2325,7 @@ static int do_mfa(int argc, char **argv)
 		free(sec);
 		free(name);
 	}
+	fflush(stdout);
 	pr_warn("this secret is shown only once: put it in the user's authenticator app now");
 	json_decref(reply);
 	return EXIT_OK;
