@@ -1565,7 +1565,7 @@ static const char request_help[] =
 "EXAMPLES\n"
 "  jitgate request db-debug --for 30m --reason 'INC-4711 slow queries'\n"
 "  jitgate request prod-admin -r 'CHG-12' --otp 123456\n"
-"  id=$(jitgate request db-debug -q -r 'INC-4711') && jitgate requests | grep \"^$id \"\n";
+"  id=$(jitgate request db-debug -q -r 'INC-4711') && case $id in g-*) echo granted;; esac\n";
 
 static const char extend_help[] =
 "Usage: jitgate extend GRANT --for DURATION --reason TEXT [--otp CODE] [-q] [--json]\n"
@@ -1952,7 +1952,7 @@ static const char drop_help[] =
 "'jitgate revoke').\n"
 "\n"
 "Options:\n"
-"      --json  print {\"dropped\": GRANT}\n"
+"      --json  print {\"dropped\": ID}\n"
 "  -h, --help  show this help\n"
 "\n"
 "EXAMPLES\n"
