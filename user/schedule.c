@@ -70,12 +70,13 @@ static int64_t wall_secs(int64_t t)
 /* The first unix time > after whose local wall time is `want` (fields may be out of range,
  * e.g. tm_mday + 3 or tm_hour 24). In a fall-back overlap that is the next occurrence; a
  * wall time skipped by a spring-forward gap maps forward to the end of the gap, the first
- * instant that is on the clock at or after it. */
+ * instant that is on the clock at or after it. INT64_MIN when that is not after `after`. */
 static int64_t wall_to_unix(const struct tm *want, int64_t after)
 {
 	static const int isdst[] = { -1, 0, 1 };
 	struct tm norm = *want;
 	int64_t w, best = INT64_MAX;
+	bool seen = false;
 	time_t t;
 
 	norm.tm_isdst = 0;
@@ -87,15 +88,20 @@ static int64_t wall_to_unix(const struct tm *want, int64_t after)
 		t = mktime(&tm);
 		if (t == (time_t)-1)
 			continue;
-		if (wall_secs(t) == w && t > after && t < best)
+		if (wall_secs(t) != w)
+			continue;
+		seen = true;
+		if (t > after && t < best)
 			best = t;
 	}
 	if (best != INT64_MAX)
 		return best;
+	if (seen)
+		return INT64_MIN;
 
 	/* A gap. mktime places the time past the jump (by the gap's length with glibc);
-	 * look for the jump itself: the first instant whose wall time is >= w. The wall
-	 * clock only moves forward within a day of it. */
+	 * look for the jump itself: the first instant whose wall time is >= w. No zone
+	 * changes its clock twice in a day, so over the day before it wall time only grows. */
 	struct tm tm = norm;
 
 	tm.tm_isdst = -1;
@@ -103,7 +109,7 @@ static int64_t wall_to_unix(const struct tm *want, int64_t after)
 	int64_t lo = (int64_t)t - DAY_SECS, hi = (int64_t)t;
 
 	if (wall_secs(hi) < w || wall_secs(lo) >= w)
-		return hi > after ? hi : after + 1;
+		return hi > after ? hi : INT64_MIN;
 	while (hi - lo > 1) {	/* wall_secs(lo) < w <= wall_secs(hi) */
 		int64_t mid = lo + (hi - lo) / 2;
 
@@ -112,7 +118,7 @@ static int64_t wall_to_unix(const struct tm *want, int64_t after)
 		else
 			lo = mid;
 	}
-	return hi > after ? hi : after + 1;
+	return hi > after ? hi : INT64_MIN;
 }
 
 /* Weekday (0 = Monday) and minute of the local time t; tm gets the broken-down time. */
@@ -181,6 +187,8 @@ static bool contains_local(const struct jg_schedule *s, int64_t now, int64_t *un
 	tm.tm_min = minute % 60;
 	tm.tm_sec = 0;
 	u = wall_to_unix(&tm, now);
+	if (u <= now)		/* cannot be: the walk only went forward */
+		u = now + 1;
 	if (u > now + (int64_t)LOOKAHEAD_DAYS * DAY_SECS)
 		u = now + (int64_t)LOOKAHEAD_DAYS * DAY_SECS;
 	if (s->not_after && u > s->not_after)
@@ -229,7 +237,8 @@ static int64_t next_start_local(const struct jg_schedule *s, int64_t start, int6
 			tm.tm_min = w->start_min % 60;
 			tm.tm_sec = 0;
 			t = wall_to_unix(&tm, start - 1);
-			if (t > limit || (best && t >= best) || !contains_local(s, t, NULL))
+			if (t < start || t > limit || (best && t >= best) ||
+			    !contains_local(s, t, NULL))
 				continue;
 			best = t;
 		}

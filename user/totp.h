@@ -16,10 +16,13 @@
 /* RFC 4648 base32 without padding, upper case. Returns the text length or -ENOSPC. */
 int totp__base32_encode(const uint8_t *data, size_t len, char *out, size_t outlen);
 /* Accepts upper/lower case, ignores spaces, '-' and trailing '='. Returns the byte count,
- * -EINVAL for a character outside the alphabet or leftover bits that are not zero, -ENOSPC. */
+ * -EINVAL for a character outside the alphabet, a '=' followed by more text, leftover bits
+ * that are not zero or a length no byte string encodes to (1, 3 or 6 characters past a
+ * multiple of 8), -ENOSPC. */
 int totp__base32_decode(const char *text, uint8_t *out, size_t outlen);
 
-/* HOTP value of counter with `digits` digits (6..8), HMAC-SHA1 via OpenSSL. */
+/* HOTP value of counter with `digits` digits (6..8; anything else means 6), HMAC-SHA1 via
+ * OpenSSL. UINT32_MAX, which no code equals, when OpenSSL fails. */
 uint32_t totp__hotp(const uint8_t *key, size_t keylen, uint64_t counter, int digits);
 
 /* Check a code typed by a person ("123456"; exactly JG_TOTP_DIGITS digits) at unix time now,
@@ -33,7 +36,9 @@ int totp__verify(const uint8_t *key, size_t keylen, const char *code, int64_t no
 int totp__new_secret(uint8_t *key, size_t keylen);
 
 /* otpauth://totp/ISSUER:ACCOUNT?secret=BASE32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30
- * with ISSUER and ACCOUNT percent-encoded. Returns 0 or -ENOSPC. */
+ * with ISSUER and ACCOUNT percent-encoded (all but A-Z a-z 0-9 - . _ ~). Without an issuer
+ * (NULL or "") the label is ACCOUNT alone and there is no issuer parameter. Returns 0 or
+ * -ENOSPC (also for a key over JG_TOTP_SECRET_MAX bytes). */
 int totp__uri(const char *issuer, const char *account, const uint8_t *key, size_t keylen,
 	      char *out, size_t outlen);
 

@@ -128,6 +128,12 @@ Test(schedule, list_of_days)
 	out(s, "2026-11-24T09:00:00Z");
 	in(s, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z");
 	next(s, "2026-11-23T10:00:00Z", "2026-11-25T09:00:00Z");
+	next(s, "2026-11-23T09:30:00Z", "2026-11-23T09:30:01Z");	/* available: at once */
+
+	/* a window earlier that day is over, a later one is next */
+	s = mk(NULL, "Mon 09:00-10:00", "Mon 11:00-12:00", NULL);
+	next(s, "2026-11-23T10:30:00Z", "2026-11-23T11:00:00Z");
+	next(s, "2026-11-23T12:00:00Z", "2026-11-30T09:00:00Z");
 }
 
 /* ---- windows that continue each other ---- */

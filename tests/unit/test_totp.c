@@ -265,6 +265,16 @@ Test(uri, escaped)
 			 "&period=30");
 }
 
+Test(uri, no_issuer)
+{
+	char out[256];
+
+	cr_assert_eq(totp__uri(NULL, "alice", (const uint8_t *)"f", 1, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "otpauth://totp/alice?secret=MY&algorithm=SHA1&digits=6&period=30");
+	cr_assert_eq(totp__uri("", "alice", (const uint8_t *)"f", 1, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "otpauth://totp/alice?secret=MY&algorithm=SHA1&digits=6&period=30");
+}
+
 Test(uri, no_space)
 {
 	static const char want[] = "otpauth://totp/j:a?secret=MY&issuer=j&algorithm=SHA1&digits=6"
