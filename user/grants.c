@@ -113,7 +113,7 @@ char *grants__format_id(uint64_t id, char *buf, size_t len)
 	return buf;
 }
 
-static json_t *allow_json(const struct jg_grant_rec *r)
+json_t *grants__allow_json(const struct jg_grant_rec *r)
 {
 	json_t *arr = json_array();
 
@@ -133,72 +133,46 @@ json_t *grants__to_json(const struct jg_grant_rec *r, int64_t now_wall_ns)
 {
 	char id[32], created[48], expires[48];
 	int64_t left = (r->expires_wall_ns - now_wall_ns) / 1000000000LL;
+	json_t *o;
 
-	return json_pack("{s:s, s:s, s:i, s:o, s:s, s:b, s:{s:i, s:s}, s:s, s:s, s:I}",
-			 "id", grants__format_id(r->id, id, sizeof(id)),
-			 "user", r->user, "uid", (json_int_t)r->uid,
-			 "allow", allow_json(r),
-			 "reason", r->reason, "break_glass", r->break_glass,
-			 "granted_by", "uid", (json_int_t)r->by_uid, "user", r->by_user,
-			 "created", util__rfc3339(r->created_wall_ns, created, sizeof(created)),
-			 "expires", util__rfc3339(r->expires_wall_ns, expires, sizeof(expires)),
-			 "remaining_s", (json_int_t)(left > 0 ? left : 0));
+	o = json_pack("{s:s, s:s, s:i, s:o, s:s, s:b, s:{s:o, s:s}, s:s, s:s, s:I}",
+		      "id", grants__format_id(r->id, id, sizeof(id)),
+		      "user", r->user, "uid", (json_int_t)r->uid,
+		      "allow", grants__allow_json(r),
+		      "reason", r->reason, "break_glass", r->break_glass,
+		      "granted_by", "uid", r->by_uid == JG_BY_POLICY ? json_null() :
+		      json_integer(r->by_uid), "user", r->by_user,
+		      "created", util__rfc3339(r->created_wall_ns, created, sizeof(created)),
+		      "expires", util__rfc3339(r->expires_wall_ns, expires, sizeof(expires)),
+		      "remaining_s", (json_int_t)(left > 0 ? left : 0));
+	if (r->request_id) {
+		snprintf(id, sizeof(id), "r-%llu", (unsigned long long)r->request_id);
+		json_object_set_new(o, "request_id", json_string(id));
+		json_object_set_new(o, "role", json_string(r->role));
+	}
+	return o;
 }
 
-json_t *grants__state_json(const struct jg_grant_rec *r)
+int grants__allow_from_json(json_t *allow, struct jg_grant_rec *r, char *err, size_t errlen)
 {
-	return json_pack("{s:I, s:I, s:s, s:o, s:s, s:b, s:I, s:s, s:I, s:I, s:I}",
-			 "id", (json_int_t)r->id, "uid", (json_int_t)r->uid, "user", r->user,
-			 "allow", allow_json(r), "reason", r->reason, "break_glass", r->break_glass,
-			 "by_uid", (json_int_t)r->by_uid, "by_user", r->by_user,
-			 "created_wall_ns", (json_int_t)r->created_wall_ns,
-			 "expires_wall_ns", (json_int_t)r->expires_wall_ns,
-			 "expires_boot_ns", (json_int_t)r->expires_boot_ns);
-}
-
-int grants__from_state_json(json_t *j, struct jg_grant_rec *r, char *err, size_t errlen)
-{
-	json_int_t id, uid, by_uid, created, expires, expires_boot;
-	const char *user, *reason, *by_user;
-	json_error_t jerr;
-	json_t *allow, *a;
-	int bg;
+	json_t *a;
 	size_t i;
 
-	memset(r, 0, sizeof(*r));
-	if (json_unpack_ex(j, &jerr, JSON_STRICT,
-			   "{s:I, s:I, s:s, s:o, s:s, s:b, s:I, s:s, s:I, s:I, s:I}",
-			   "id", &id, "uid", &uid, "user", &user, "allow", &allow, "reason", &reason,
-			   "break_glass", &bg, "by_uid", &by_uid, "by_user", &by_user,
-			   "created_wall_ns", &created, "expires_wall_ns", &expires,
-			   "expires_boot_ns", &expires_boot)) {
-		snprintf(err, errlen, "bad grant record: %s", jerr.text);
+	if (!json_is_array(allow) || json_array_size(allow) == 0 ||
+	    json_array_size(allow) > JG_GRANT_MAX_ALLOW) {
+		snprintf(err, errlen, "allow must be an array of 1 to %d entries", JG_GRANT_MAX_ALLOW);
 		return -EINVAL;
 	}
-	if (id <= 0 || uid < 0 || uid > UINT32_MAX || !json_is_array(allow) ||
-	    json_array_size(allow) == 0 || json_array_size(allow) > JG_GRANT_MAX_ALLOW) {
-		snprintf(err, errlen, "bad grant record %lld: id, uid or allow out of range",
-			 (long long)id);
-		return -EINVAL;
-	}
-	r->id = (uint64_t)id;
-	r->uid = (uint32_t)uid;
-	snprintf(r->user, sizeof(r->user), "%s", user);
-	snprintf(r->reason, sizeof(r->reason), "%s", reason);
-	r->break_glass = bg;
-	r->by_uid = (uint32_t)by_uid;
-	snprintf(r->by_user, sizeof(r->by_user), "%s", by_user);
-	r->created_wall_ns = created;
-	r->expires_wall_ns = expires;
-	r->expires_boot_ns = (uint64_t)expires_boot;
+	memset(r->allow, 0, sizeof(r->allow));
 	json_array_foreach(allow, i, a) {
 		const char *res;
 		json_t *perms, *p;
 		size_t k;
 
 		if (json_unpack(a, "{s:s, s:o}", "resource", &res, "perms", &perms) ||
-		    !json_is_array(perms)) {
-			snprintf(err, errlen, "bad grant record %lld: allow entry %zu", (long long)id, i);
+		    !json_is_array(perms) || strlen(res) >= sizeof(r->allow[i].resource)) {
+			snprintf(err, errlen, "allow entry %zu must be {\"resource\": NAME, "
+				 "\"perms\": [PERM, ...]}", i + 1);
 			return -EINVAL;
 		}
 		snprintf(r->allow[i].resource, sizeof(r->allow[i].resource), "%s", res);
@@ -206,14 +180,13 @@ int grants__from_state_json(json_t *j, struct jg_grant_rec *r, char *err, size_t
 			unsigned bit = json_is_string(p) ? perm__from_name(json_string_value(p)) : 0;
 
 			if (!bit) {
-				snprintf(err, errlen, "bad grant record %lld: unknown permission",
-					 (long long)id);
+				snprintf(err, errlen, "allow entry %zu: unknown permission", i + 1);
 				return -EINVAL;
 			}
 			r->allow[i].perms |= bit;
 		}
-		r->nallow = i + 1;
 	}
+	r->nallow = json_array_size(allow);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #define JG_GRANT_MAX_ALLOW 32
 #define JG_NAME_LEN 64
 #define JG_REASON_LEN 512
+#define JG_BY_POLICY ((uint32_t)-1)
 
 struct jg_grant_allow {
 	char resource[JG_NAME_LEN];
@@ -27,8 +28,10 @@ struct jg_grant_rec {
 	size_t nallow;
 	char reason[JG_REASON_LEN];
 	bool break_glass;
-	uint32_t by_uid;
+	uint32_t by_uid;		/* JG_BY_POLICY: auto-approved, no person */
 	char by_user[JG_NAME_LEN];
+	uint64_t request_id;		/* the request it came from, 0 = a direct grant */
+	char role[JG_NAME_LEN];		/* "" for a direct grant */
 	int64_t created_wall_ns;
 	int64_t expires_wall_ns;
 	uint64_t expires_boot_ns;	/* what the kernel compares */
@@ -59,9 +62,10 @@ char *grants__format_id(uint64_t id, char *buf, size_t len);
 
 /* The protocol's GRANT object (docs/protocol.md). */
 json_t *grants__to_json(const struct jg_grant_rec *r, int64_t now_wall_ns);
-/* The state file's form of a record; from_json validates every field. */
-json_t *grants__state_json(const struct jg_grant_rec *r);
-int grants__from_state_json(json_t *j, struct jg_grant_rec *r, char *err, size_t errlen);
+/* [{"resource": R, "perms": ["read", ...]}, ...] and back (validating every entry; the
+ * ledger keeps a grant's allow list in this form). */
+json_t *grants__allow_json(const struct jg_grant_rec *r);
+int grants__allow_from_json(json_t *allow, struct jg_grant_rec *r, char *err, size_t errlen);
 
 /* "prod-secrets:read,write" into a grant_allow; -EINVAL with a sentence in err. */
 int grants__parse_allow(const char *text, struct jg_grant_allow *a, char *err, size_t errlen);

@@ -24,10 +24,15 @@
 #include "duration.h"
 #include "gate.h"
 #include "grants.h"
+#include "ledger.h"
+#include "notify.h"
 #include "log.h"
 #include "policy.h"
 #include "proto.h"
+#include "totp.h"
 #include "util.h"
+#include "workflow.h"
+#include <openssl/crypto.h>
 
 #define MAX_ADMIN_GROUPS 16
 #define CLIENT_TIMEOUT_MS 2000
@@ -38,6 +43,7 @@ struct config {
 	char pin_dir[256];
 	char audit_log[256];
 	char state_dir[256];
+	char ledger[300];		/* "" = STATE_DIR/ledger.db */
 	char host[256];
 	uint32_t ringbuf_bytes;
 	uint32_t max_grants;
@@ -45,6 +51,8 @@ struct config {
 	bool stream_allow_events;
 	char admin_groups[MAX_ADMIN_GROUPS][JG_NAME_LEN];
 	size_t nadmin_groups;
+	char auditor_groups[MAX_ADMIN_GROUPS][JG_NAME_LEN];
+	size_t nauditor_groups;
 };
 
 struct peer {
@@ -53,6 +61,7 @@ struct peer {
 	uint32_t subject;		/* loginuid when set, else uid */
 	char user[JG_NAME_LEN];		/* name of subject */
 	bool admin;
+	bool auditor;			/* may read requests and history */
 };
 
 static struct daemon {
@@ -66,7 +75,9 @@ static struct daemon {
 	struct ring_buffer *rb;
 	int listen_fd, sig_fd, timer_fd, ep_fd, lock_fd;
 	char canary[300];
-	char state_path[300];
+	struct jg_ledger ledger;
+	struct jg_notify notify;
+	char boot_id[64];
 	int64_t started_ns;
 	uint64_t lost_reported;
 	bool stop;
@@ -83,6 +94,27 @@ static int copy_str(json_t *v, const char *file, const char *key, char *dst, siz
 		return -EINVAL;
 	}
 	snprintf(dst, len, "%s", json_string_value(v));
+	return 0;
+}
+
+static int group_list(json_t *v, const char *file, const char *key,
+		      char (*groups)[JG_NAME_LEN], size_t *n, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *g;
+	int ret = 0;
+
+	if (!json_is_array(v) || json_array_size(v) > MAX_ADMIN_GROUPS) {
+		snprintf(err, errlen, "%s: \"%s\" must be an array of at most %d group names", file,
+			 key, MAX_ADMIN_GROUPS);
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, g) {
+		ret = copy_str(g, file, key, groups[i], JG_NAME_LEN, err, errlen);
+		if (ret)
+			return ret;
+		*n = i + 1;
+	}
 	return 0;
 }
 
@@ -150,21 +182,13 @@ static int config_load(struct config *c, const char *file, bool must_exist, char
 				c->max_grants = (uint32_t)n;
 			}
 		} else if (!strcmp(key, "admin_groups")) {
-			size_t i;
-			json_t *g;
-
-			if (!json_is_array(v) || json_array_size(v) > MAX_ADMIN_GROUPS) {
-				snprintf(err, errlen, "%s: \"admin_groups\" must be an array of at most "
-					 "%d group names", file, MAX_ADMIN_GROUPS);
-				ret = -EINVAL;
-			}
-			json_array_foreach(v, i, g) {
-				if (ret)
-					break;
-				ret = copy_str(g, file, "admin_groups[]", c->admin_groups[i],
-					       JG_NAME_LEN, err, errlen);
-				c->nadmin_groups = i + 1;
-			}
+			ret = group_list(v, file, key, c->admin_groups, &c->nadmin_groups, err,
+					 errlen);
+		} else if (!strcmp(key, "auditor_groups")) {
+			ret = group_list(v, file, key, c->auditor_groups, &c->nauditor_groups, err,
+					 errlen);
+		} else if (!strcmp(key, "ledger")) {
+			ret = copy_str(v, file, key, c->ledger, sizeof(c->ledger), err, errlen);
 		} else {
 			snprintf(err, errlen, "%s: unknown key \"%s\"", file, key);
 			ret = -EINVAL;
@@ -176,94 +200,67 @@ static int config_load(struct config *c, const char *file, bool must_exist, char
 	return ret;
 }
 
-/* ------------------------------------------------------------------ state */
+/* ------------------------------------------------------------------ ledger */
 
-static int state_save(void)
+static void ledger_warn(const char *what, int ret)
 {
-	char boot_id[64];
-	json_t *root, *ids, *grants;
-	char *text;
-	int ret;
-
-	util__boot_id(boot_id, sizeof(boot_id));
-	ids = json_object();
-	for (int i = 1; i < JG_MAX_RESOURCES; i++)
-		if (d.res_names[i])
-			json_object_set_new(ids, d.res_names[i], json_integer(i));
-	grants = json_array();
-	for (size_t i = 0; i < d.grants.n; i++)
-		json_array_append_new(grants, grants__state_json(&d.grants.v[i]));
-	root = json_pack("{s:i, s:s, s:I, s:I, s:o, s:o}", "version", 1, "boot_id", boot_id,
-			 "next_grant_id", (json_int_t)d.grants.next_id,
-			 "lost_reported", (json_int_t)d.lost_reported, "resource_ids", ids,
-			 "grants", grants);
-	text = json_dumps(root, JSON_INDENT(1));
-	json_decref(root);
-	if (!text)
-		return -ENOMEM;
-	ret = util__write_atomic(d.state_path, text, strlen(text), 0600);
-	free(text);
-	if (ret)
-		pr_warn("cannot save %s: %s", d.state_path, strerror(-ret));
-	return ret;
+	pr_warn("ledger %s: cannot %s: %s (%s)", d.ledger.path, what, strerror(-ret), d.ledger.err);
 }
 
-/* Returns true when the state was written on another boot (boot-time expiries are void). */
-static int state_load(bool *other_boot, char *err, size_t errlen)
+static void save_lost(void)
 {
-	char boot_id[64];
-	json_error_t jerr;
-	json_t *root, *ids, *grants, *v;
-	const char *key, *saved_boot;
-	size_t i;
-	int ret = 0;
+	char v[32];
+	int ret;
 
-	*other_boot = false;
-	root = json_load_file(d.state_path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		if (access(d.state_path, F_OK) && errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s:%d:%d: %s", d.state_path, jerr.line, jerr.column,
-			 jerr.text);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)d.lost_reported);
+	ret = ledger__meta_set(&d.ledger, "lost_reported", v);
+	if (ret)
+		ledger_warn("save the loss counter", ret);
+}
+
+static int load_resource(const char *name, int id, void *ctx)
+{
+	if (id <= 0 || id >= JG_MAX_RESOURCES || d.res_names[id])
 		return -EINVAL;
-	}
-	if (json_unpack_ex(root, &jerr, 0, "{s:s, s:o, s:o, s:o}", "boot_id", &saved_boot,
-			   "next_grant_id", &v, "resource_ids", &ids, "grants", &grants) ||
-	    !json_is_integer(v) || !json_is_object(ids) || !json_is_array(grants)) {
-		snprintf(err, errlen, "%s: not a jitgated state file", d.state_path);
-		ret = -EINVAL;
-		goto out;
-	}
-	util__boot_id(boot_id, sizeof(boot_id));
-	*other_boot = strcmp(boot_id, saved_boot) != 0;
-	d.grants.next_id = (uint64_t)json_integer_value(v);
-	/* the kernel's loss counter lives as long as the pins: what we reported of it */
-	d.lost_reported = (uint64_t)json_integer_value(json_object_get(root, "lost_reported"));
-	if (*other_boot)
-		d.lost_reported = 0;
-	json_object_foreach(ids, key, v) {
-		json_int_t id = json_integer_value(v);
+	d.res_names[id] = strdup(name);
+	return d.res_names[id] ? 0 : -ENOMEM;
+}
 
-		if (id <= 0 || id >= JG_MAX_RESOURCES || d.res_names[id]) {
-			snprintf(err, errlen, "%s: resource id of \"%s\" is invalid", d.state_path, key);
-			ret = -EINVAL;
-			goto out;
-		}
-		d.res_names[id] = strdup(key);
-	}
-	json_array_foreach(grants, i, v) {
-		struct jg_grant_rec r;
+static int load_grant(const struct jg_grant_rec *r, const char *boot_id, void *ctx)
+{
+	struct jg_grant_rec g = *r;
 
-		ret = grants__from_state_json(v, &r, err, errlen);
-		if (ret)
-			goto out;
-		if (!grants__add(&d.grants, &r)) {
-			ret = -ENOMEM;
-			goto out;
-		}
+	if (strcmp(boot_id, d.boot_id)) {
+		/* boot-time expiries of another boot mean nothing: rebase on the wall clock */
+		int64_t left = g.expires_wall_ns - util__realtime_ns();
+
+		g.expires_boot_ns = left > 0 ? util__boottime_ns() + (uint64_t)left : 0;
+		ledger__grant_set_expiry(&d.ledger, g.id, g.expires_wall_ns, g.expires_boot_ns,
+					 d.boot_id);
 	}
-out:
-	json_decref(root);
+	return grants__add(&d.grants, &g) ? 0 : -ENOMEM;
+}
+
+/* The ledger's live grants, resource ids and loss counter into memory. */
+static int ledger_load(char *err, size_t errlen)
+{
+	char saved_boot[64] = "", v[32];
+	int ret;
+
+	util__boot_id(d.boot_id, sizeof(d.boot_id));
+	ledger__meta_get(&d.ledger, "boot_id", saved_boot, sizeof(saved_boot));
+	/* the kernel's loss counter lives as long as the pins (at most this boot) */
+	if (!strcmp(saved_boot, d.boot_id) && !ledger__meta_get(&d.ledger, "lost_reported", v,
+								 sizeof(v)))
+		d.lost_reported = strtoull(v, NULL, 10);
+	ret = ledger__resources(&d.ledger, load_resource, NULL);
+	if (!ret)
+		ret = ledger__grants_live(&d.ledger, load_grant, NULL);
+	if (!ret)
+		ret = ledger__meta_set(&d.ledger, "boot_id", d.boot_id);
+	if (ret)
+		snprintf(err, errlen, "the ledger %s cannot be read: %s (%s)", d.ledger.path,
+			 strerror(-ret), d.ledger.err);
 	return ret;
 }
 
@@ -285,14 +282,22 @@ static int assign_ids(const struct jg_policy *p, uint16_t *ids, char *err, size_
 
 		for (int k = 1; id < 0 && k < JG_MAX_RESOURCES; k++) {
 			if (!d.res_names[k]) {
+				int ret = ledger__resource_add(&d.ledger, p->resources[i].name, k);
+
+				if (ret) {
+					snprintf(err, errlen, "cannot record resource \"%s\" in the "
+						 "ledger %s: %s", p->resources[i].name,
+						 d.ledger.path, d.ledger.err);
+					return ret;
+				}
 				d.res_names[k] = strdup(p->resources[i].name);
 				id = k;
 			}
 		}
 		if (id < 0) {
 			snprintf(err, errlen, "%s: more than %d resource names were ever used on this "
-				 "host; remove %s to start afresh", p->file, JG_MAX_RESOURCES - 1,
-				 d.state_path);
+				 "host; the kernel has no room for more", p->file,
+				 JG_MAX_RESOURCES - 1);
 			return -ENOSPC;
 		}
 		ids[i] = (uint16_t)id;
@@ -325,15 +330,6 @@ static int sync_pairs(const struct jg_grant_rec *r)
 	return ret;
 }
 
-static json_t *allow_json(const struct jg_grant_rec *r)
-{
-	json_t *g = grants__to_json(r, util__realtime_ns());
-	json_t *allow = json_incref(json_object_get(g, "allow"));
-
-	json_decref(g);
-	return allow;
-}
-
 static void audit_grant(const char *type, const struct jg_grant_rec *r, json_t *extra)
 {
 	json_t *ev = audit__new(type);
@@ -341,7 +337,7 @@ static void audit_grant(const char *type, const struct jg_grant_rec *r, json_t *
 
 	json_object_set_new(ev, "grant_id", json_string(grants__format_id(r->id, gid, sizeof(gid))));
 	json_object_set_new(ev, "subject", audit__subject(r->uid, (uint32_t)-1));
-	json_object_set_new(ev, "allow", allow_json(r));
+	json_object_set_new(ev, "allow", grants__allow_json(r));
 	json_object_set_new(ev, "reason", json_string(r->reason));
 	json_object_set_new(ev, "expires", json_string(util__rfc3339(r->expires_wall_ns, when,
 								   sizeof(when))));
@@ -359,26 +355,49 @@ static json_t *peer_json(const struct peer *p)
 			 "user", p->user, "pid", (json_int_t)p->pid);
 }
 
+static void cancel_extensions(uint64_t grant_id);
+
+/* End a live grant: the ledger first, then the kernel, then the audit line.
+ * kind: "expire", "revoke", "drop", "policy". by NULL = the daemon itself. */
+static int grant_end(uint64_t id, const char *kind, const struct peer *by, const char *reason,
+		     const char *type, json_t *extra)
+{
+	struct jg_grant_rec r;
+	int ret;
+
+	if (!grants__find(&d.grants, id)) {
+		json_decref(extra);
+		return -ENOENT;
+	}
+	ret = ledger__grant_end(&d.ledger, id, kind, util__realtime_ns(),
+				by ? by->subject : JG_BY_POLICY, by ? by->user : "jitgated", reason);
+	if (ret)
+		ledger_warn("record the end of a grant", ret);	/* the kernel must still lose it */
+	grants__remove(&d.grants, id, &r);
+	sync_pairs(&r);
+	if (!extra)
+		extra = json_object();
+	if (by)
+		json_object_set_new(extra, "by", peer_json(by));
+	if (reason && strcmp(kind, "expire"))
+		json_object_set_new(extra, "end_reason", json_string(reason));
+	audit_grant(type, &r, extra);
+	cancel_extensions(id);
+	return 0;
+}
+
 static void expire_grants(bool late)
 {
 	uint64_t now = util__boottime_ns();
-	bool changed = false;
 
 	for (size_t i = 0; i < d.grants.n;) {
-		struct jg_grant_rec r;
-
 		if (d.grants.v[i].expires_boot_ns > now) {
 			i++;
 			continue;
 		}
-		grants__remove(&d.grants, d.grants.v[i].id, &r);
-		sync_pairs(&r);
-		audit_grant("grant.expire", &r, late ? json_pack("{s:b}", "noticed_after_restart", 1)
-						     : NULL);
-		changed = true;
+		grant_end(d.grants.v[i].id, "expire", NULL, NULL, "grant.expire",
+			  late ? json_pack("{s:b}", "noticed_after_restart", 1) : NULL);
 	}
-	if (changed)
-		state_save();
 }
 
 struct orphan_ctx {
@@ -398,21 +417,11 @@ static int drop_orphan(const struct jg_grant_key *k, const struct jg_grant *v, v
 	return 0;
 }
 
-/* After a restart: the kernel holds exactly what the state says is live. */
-static void reconcile(bool other_boot)
+/* After a restart: the kernel holds exactly what the ledger says is live. */
+static void reconcile(void)
 {
 	struct orphan_ctx o = { 0 };
-	int64_t now_wall = util__realtime_ns();
-	uint64_t now_boot = util__boottime_ns();
 
-	if (other_boot) {
-		/* boot-time expiries of another boot mean nothing: rebase on the wall clock */
-		for (size_t i = 0; i < d.grants.n; i++) {
-			int64_t left = d.grants.v[i].expires_wall_ns - now_wall;
-
-			d.grants.v[i].expires_boot_ns = left > 0 ? now_boot + (uint64_t)left : 0;
-		}
-	}
 	expire_grants(true);
 	for (size_t i = 0; i < d.grants.n; i++) {
 		int ret = sync_pairs(&d.grants.v[i]);
@@ -429,7 +438,6 @@ static void reconcile(bool other_boot)
 		json_object_set_new(ev, "reason", json_string("kernel grant without a record"));
 		audit__emit(&d.audit, ev, 0);
 	}
-	state_save();
 }
 
 /* ------------------------------------------------------------------ policy */
@@ -489,17 +497,12 @@ static int policy_apply(const char *file, char *err, size_t errlen)
 		for (size_t a = 0; a < r->nallow && !gone; a++)
 			gone = !policy__resource(d.policy, r->allow[a].resource);
 		if (gone) {
-			struct jg_grant_rec old;
-
-			grants__remove(&d.grants, r->id, &old);
-			sync_pairs(&old);
-			audit_grant("grant.revoke", &old, json_pack("{s:s}", "revoke_reason",
-								    "resource removed from policy"));
+			grant_end(r->id, "policy", NULL, "resource removed from policy",
+				  "grant.revoke", NULL);
 			continue;
 		}
 		i++;
 	}
-	state_save();
 out:
 	compile__free(c);
 	policy__free(p);
@@ -544,12 +547,76 @@ static json_t *deny_perm(const struct peer *p, const char *what)
 			    p->uid);
 }
 
+/* Start a grant: the ledger first (with the request's new state in the same transaction),
+ * then the kernel. When the kernel refuses (a full map), the grant is recorded as ended by
+ * "error", the request as failed, and grant.error is audited. Fills r->id. */
+static int grant_start(struct jg_grant_rec *r, struct jg_request *q, const struct peer *p,
+		       char *err, size_t errlen)
+{
+	int64_t now = util__realtime_ns();
+	json_t *ev;
+	int ret;
+
+	ret = ledger__begin(&d.ledger);
+	if (!ret)
+		ret = ledger__grant_insert(&d.ledger, r, d.boot_id);
+	if (!ret && q) {
+		wf__set_approved(q, r->id, p == NULL, now);
+		ret = ledger__request_save(&d.ledger, q);
+	}
+	if (!ret)
+		ret = ledger__commit(&d.ledger);
+	if (ret) {
+		ledger__rollback(&d.ledger);
+		snprintf(err, errlen, "cannot record the grant in the ledger %s: %s; nothing was "
+			 "granted", d.ledger.path, d.ledger.err);
+		return -EIO;
+	}
+	if (!grants__add(&d.grants, r)) {
+		ret = -ENOMEM;
+	} else {
+		ret = sync_pairs(r);
+		if (ret) {
+			grants__remove(&d.grants, r->id, NULL);
+			sync_pairs(r);
+		}
+	}
+	if (!ret)
+		return 0;
+	ledger__grant_end(&d.ledger, r->id, "error", now, JG_BY_POLICY, "jitgated",
+			  strerror(-ret));
+	if (q) {
+		wf__set_failed(q, ret == -ENOSPC ? "the kernel grant map is full" :
+			       "the kernel refused the grant", now);
+		ledger__request_save(&d.ledger, q);
+	}
+	ev = audit__new("grant.error");
+	json_object_set_new(ev, "subject", audit__subject(r->uid, (uint32_t)-1));
+	json_object_set_new(ev, "allow", grants__allow_json(r));
+	if (p)
+		json_object_set_new(ev, "by", peer_json(p));
+	if (q) {
+		char id[32];
+
+		json_object_set_new(ev, "request_id", json_string(wf__format_id(q->id, id,
+										sizeof(id))));
+	}
+	json_object_set_new(ev, "error", json_string(strerror(-ret)));
+	audit__emit(&d.audit, ev, 0);
+	if (ret == -ENOSPC)
+		snprintf(err, errlen, "the kernel grant map is full (%u entries); the grant was "
+			 "not created", d.gate->max_grants);
+	else
+		snprintf(err, errlen, "cannot write the grant into the kernel: %s", strerror(-ret));
+	return ret;
+}
+
 static json_t *do_grant(const struct peer *p, json_t *args)
 {
 	const char *user, *dur, *reason;
-	struct jg_grant_rec r = { 0 }, *stored;
-	char err[512];
-	json_t *allow, *a;
+	struct jg_grant_rec r = { 0 };
+	char err[1024];
+	json_t *allow, *a, *extra;
 	bool bg = false;
 	uint64_t secs;
 	size_t i;
@@ -609,31 +676,14 @@ static json_t *do_grant(const struct peer *p, json_t *args)
 	r.expires_wall_ns = r.created_wall_ns + (int64_t)secs * 1000000000LL;
 	r.expires_boot_ns = util__boottime_ns() + secs * 1000000000ULL;
 
-	stored = grants__add(&d.grants, &r);
-	if (!stored)
-		return proto__error("ENOMEM", "out of memory");
-	r = *stored;
-	ret = sync_pairs(&r);
-	if (ret) {
-		json_t *ev = audit__new("grant.error");
-
-		grants__remove(&d.grants, r.id, NULL);
-		sync_pairs(&r);
-		json_object_set_new(ev, "subject", audit__subject(r.uid, (uint32_t)-1));
-		json_object_set_new(ev, "allow", allow_json(&r));
-		json_object_set_new(ev, "by", peer_json(p));
-		json_object_set_new(ev, "error", json_string(strerror(-ret)));
-		audit__emit(&d.audit, ev, 0);
-		if (ret == -ENOSPC)
-			return proto__error("ENOSPC", "the kernel grant map is full (%u entries); "
-					    "the grant was not created", d.gate->max_grants);
-		return proto__error("EIO", "cannot write the grant into the kernel: %s",
-				    strerror(-ret));
-	}
-	state_save();
-	audit_grant("grant.create", &r,
-		    json_pack("{s:I, s:b, s:o}", "duration_s", (json_int_t)secs, "break_glass",
-			      bg, "by", peer_json(p)));
+	ret = grant_start(&r, NULL, p, err, sizeof(err));
+	if (ret)
+		return proto__error(ret == -ENOSPC ? "ENOSPC" : "EIO", "%s", err);
+	extra = json_pack("{s:I, s:b, s:o}", "duration_s", (json_int_t)secs, "break_glass", bg,
+			  "by", peer_json(p));
+	if (bg)
+		json_object_set_new(extra, "severity", json_string("critical"));
+	audit_grant("grant.create", &r, extra);
 	return proto__ok(json_pack("{s:o}", "grant", grants__to_json(&r, util__realtime_ns())));
 }
 
@@ -669,23 +719,19 @@ static json_t *do_revoke(const struct peer *p, json_t *args)
 		}
 	}
 	for (size_t i = 0; i < d.grants.n;) {
-		struct jg_grant_rec r;
+		uint64_t gid_n = d.grants.v[i].id;
 
-		if (id_text ? d.grants.v[i].id != id : d.grants.v[i].uid != uid) {
+		if (id_text ? gid_n != id : d.grants.v[i].uid != uid) {
 			i++;
 			continue;
 		}
-		grants__remove(&d.grants, d.grants.v[i].id, &r);
-		sync_pairs(&r);
-		audit_grant("grant.revoke", &r, json_pack("{s:s, s:o}", "revoke_reason", reason,
-							  "by", peer_json(p)));
-		json_array_append_new(revoked, json_string(grants__format_id(r.id, gid, sizeof(gid))));
+		grant_end(gid_n, "revoke", p, reason, "grant.revoke", NULL);
+		json_array_append_new(revoked, json_string(grants__format_id(gid_n, gid, sizeof(gid))));
 	}
 	if (id_text && !json_array_size(revoked)) {
 		json_decref(revoked);
 		return proto__error("ENOENT", "no live grant %s", id_text);
 	}
-	state_save();
 	return proto__ok(json_pack("{s:o}", "revoked", revoked));
 }
 
@@ -718,7 +764,7 @@ static json_t *do_reload(const struct peer *p)
 
 static json_t *do_unload(const struct peer *p)
 {
-	char err[512];
+	char err[1024];
 	json_t *ev;
 
 	if (p->uid != 0)
@@ -730,6 +776,727 @@ static json_t *do_unload(const struct peer *p)
 		return proto__error("EIO", "%s", err);
 	d.stop = true;
 	return proto__ok(json_pack("{s:b}", "unloaded", 1));
+}
+
+/* ------------------------------------------------------------------ workflow */
+
+static void notify_failed(const char *event, const char *cmd, const char *what)
+{
+	json_t *ev = audit__new("notify.error");
+
+	pr_warn("notification hook %s (on %s) %s", cmd, event, what);
+	json_object_set_new(ev, "event", json_string(event));
+	json_object_set_new(ev, "command", json_string(cmd));
+	json_object_set_new(ev, "error", json_string(what));
+	audit__emit(&d.audit, ev, 0);
+}
+
+static bool in_group_cb(uint32_t uid, const char *group, void *ctx)
+{
+	return util__user_in_group(uid, group);
+}
+
+static struct jg_who who_of(const struct peer *p)
+{
+	return (struct jg_who){ .uid = p->subject, .user = p->user, .in_group = in_group_cb };
+}
+
+static json_t *id_json(uint64_t id, bool request)
+{
+	char buf[32];
+
+	return json_string(request ? wf__format_id(id, buf, sizeof(buf))
+				   : grants__format_id(id, buf, sizeof(buf)));
+}
+
+static void audit_request(const char *type, const struct jg_request *q, const struct peer *by,
+			  json_t *extra)
+{
+	json_t *ev = audit__new(type), *deciders = json_array();
+
+	json_object_set_new(ev, "request_id", id_json(q->id, true));
+	json_object_set_new(ev, "role", json_string(q->role));
+	json_object_set_new(ev, "subject", audit__subject(q->uid, (uint32_t)-1));
+	json_object_set_new(ev, "reason", json_string(q->reason));
+	json_object_set_new(ev, "state", json_string(wf__state_name(q->state)));
+	json_object_set_new(ev, "duration_s", json_integer((json_int_t)q->duration_s));
+	json_object_set_new(ev, "approvals", json_integer(wf__approvals(q)));
+	json_object_set_new(ev, "approvals_needed", json_integer(q->approvals_needed));
+	for (size_t i = 0; i < q->ndecisions; i++) {
+		const struct jg_decision *dc = &q->decisions[i];
+
+		json_array_append_new(deciders, json_pack("{s:s, s:I, s:s, s:s}", "user", dc->user,
+							  "uid", (json_int_t)dc->uid, "decision",
+							  dc->approve ? "approve" : "deny", "reason",
+							  dc->reason));
+	}
+	json_object_set_new(ev, "deciders", deciders);
+	if (q->grant_id)
+		json_object_set_new(ev, "grant_id", id_json(q->grant_id, false));
+	if (q->extends)
+		json_object_set_new(ev, "extends", id_json(q->extends, false));
+	if (*q->note)
+		json_object_set_new(ev, "note", json_string(q->note));
+	if (by)
+		json_object_set_new(ev, "by", peer_json(by));
+	if (extra) {
+		json_object_update(ev, extra);
+		json_decref(extra);
+	}
+	notify__event(&d.notify, d.policy, ev, d.audit.seq + 1, d.cfg.host);
+	audit__emit(&d.audit, ev, 0);
+}
+
+static json_t *ledger_error(const char *what)
+{
+	return proto__error("EIO", "cannot %s in the ledger %s: %s", what, d.ledger.path,
+			    d.ledger.err);
+}
+
+static json_t *wf_error(int ret, const char *err)
+{
+	const char *code;
+
+	switch (ret) {
+	case -EPERM: code = "EPERM"; break;
+	case -EALREADY: code = "EALREADY"; break;
+	case -ETIMEDOUT: code = "ETIMEDOUT"; break;
+	case -EAGAIN: code = "EAGAIN"; break;
+	case -ENOENT: code = "ENOENT"; break;
+	case -EEXIST: code = "EEXIST"; break;
+	case -ENOSPC: code = "ENOSPC"; break;
+	case -EIO: code = "EIO"; break;
+	default: code = "EINVAL"; break;
+	}
+	return proto__error(code, "%s", err);
+}
+
+/* A role's MFA: the requester's TOTP code, once. Failures are audited (mfa.fail). */
+static int check_otp(const struct peer *p, const char *role, const char *otp, char *err,
+		     size_t errlen)
+{
+	uint8_t key[JG_TOTP_SECRET_MAX];
+	size_t len = sizeof(key);
+	int64_t last, step;
+	int ret;
+
+	if (!otp || !*otp) {
+		snprintf(err, errlen, "role \"%s\" requires an MFA code (--otp CODE)", role);
+		return -EINVAL;
+	}
+	ret = ledger__mfa_get(&d.ledger, p->subject, key, &len, &last);
+	if (ret == -ENOENT) {
+		snprintf(err, errlen, "role \"%s\" requires MFA and %s has no MFA enrolment; an "
+			 "admin runs 'jitgate mfa enroll %s'", role, p->user, p->user);
+		return -EPERM;
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot read the MFA enrolment: %s", d.ledger.err);
+		return -EIO;
+	}
+	ret = totp__verify(key, len, otp, util__realtime_ns() / 1000000000LL, last, &step);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (ret) {
+		json_t *ev = audit__new("mfa.fail");
+
+		if (ret == -EALREADY)
+			snprintf(err, errlen, "this MFA code was used already; wait for the next one");
+		else if (ret == -EACCES)
+			snprintf(err, errlen, "wrong MFA code for %s", p->user);
+		else
+			snprintf(err, errlen, "an MFA code is %d digits", JG_TOTP_DIGITS);
+		json_object_set_new(ev, "subject", audit__subject(p->subject, p->loginuid));
+		json_object_set_new(ev, "role", json_string(role));
+		json_object_set_new(ev, "by", peer_json(p));
+		json_object_set_new(ev, "error", json_string(err));
+		audit__emit(&d.audit, ev, 0);
+		return ret == -EALREADY ? -EALREADY : -EINVAL;
+	}
+	ret = ledger__mfa_used(&d.ledger, p->subject, step);
+	if (ret) {
+		snprintf(err, errlen, "cannot record the MFA code as used: %s", d.ledger.err);
+		return -EIO;
+	}
+	return 0;
+}
+
+static json_t *approvers_json(const struct jg_request *q)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < q->ndecisions; i++)
+		if (q->decisions[i].approve)
+			json_array_append_new(a, json_pack("{s:s, s:I}", "user", q->decisions[i].user,
+							   "uid", (json_int_t)q->decisions[i].uid));
+	return a;
+}
+
+/* The request is approved (by the last approver p, or by policy when p is NULL): create the
+ * grant, or extend the one it extends. The request's new state and the grant are written to
+ * the ledger in one transaction before the kernel sees them. *grant_out gets GRANT json. */
+static int activate(struct jg_request *q, const struct jg_role *role, const struct peer *p,
+		    json_t **grant_out, char *err, size_t errlen)
+{
+	int64_t now = util__realtime_ns();
+	struct jg_grant_rec r = { 0 };
+	uint64_t secs;
+	json_t *extra;
+	int ret;
+
+	*grant_out = NULL;
+	if (q->extends) {
+		struct jg_grant_rec *g = grants__find(&d.grants, q->extends);
+		struct jg_request cap = *q;
+		int64_t old_wall, new_wall;
+		uint64_t old_boot, allowed;
+
+		if (!g) {
+			snprintf(err, errlen, "grant g-%llu has ended; ask anew with 'jitgate "
+				 "request %s'", (unsigned long long)q->extends, q->role);
+			return -ENOENT;
+		}
+		cap.duration_s = role->max_duration;	/* no grant lives longer than that from now */
+		ret = wf__grant_seconds(&cap, role, now, &allowed, err, errlen);
+		if (ret)
+			return ret;
+		old_wall = g->expires_wall_ns;
+		old_boot = g->expires_boot_ns;
+		new_wall = old_wall + (int64_t)q->duration_s * 1000000000LL;
+		if (new_wall > now + (int64_t)allowed * 1000000000LL)
+			new_wall = now + (int64_t)allowed * 1000000000LL;
+		if (new_wall < old_wall)
+			new_wall = old_wall;
+		ret = ledger__begin(&d.ledger);
+		if (!ret)
+			ret = ledger__grant_set_expiry(&d.ledger, g->id, new_wall,
+						       old_boot + (uint64_t)(new_wall - old_wall),
+						       d.boot_id);
+		if (!ret) {
+			wf__set_approved(q, g->id, p == NULL, now);
+			ret = ledger__request_save(&d.ledger, q);
+		}
+		if (!ret)
+			ret = ledger__commit(&d.ledger);
+		if (ret) {
+			ledger__rollback(&d.ledger);
+			snprintf(err, errlen, "cannot record the extension in the ledger %s: %s",
+				 d.ledger.path, d.ledger.err);
+			return -EIO;
+		}
+		g->expires_wall_ns = new_wall;
+		g->expires_boot_ns = old_boot + (uint64_t)(new_wall - old_wall);
+		sync_pairs(g);
+		{
+			char before[48];
+
+			extra = json_pack("{s:o, s:s, s:I, s:o}", "request_id", id_json(q->id, true),
+					  "expires_before", util__rfc3339(old_wall, before,
+									  sizeof(before)),
+					  "added_s", (json_int_t)((new_wall - old_wall) / 1000000000LL),
+					  "approvers", approvers_json(q));
+		}
+		if (!p)
+			json_object_set_new(extra, "decided_by", json_string("policy"));
+		audit_grant("grant.extend", g, extra);
+		*grant_out = grants__to_json(g, util__realtime_ns());
+		return 0;
+	}
+	ret = wf__grant_seconds(q, role, now, &secs, err, errlen);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < role->nallow && i < JG_GRANT_MAX_ALLOW; i++) {
+		snprintf(r.allow[i].resource, sizeof(r.allow[i].resource), "%s",
+			 role->allow[i].resource);
+		r.allow[i].perms = role->allow[i].perms;
+		r.nallow = i + 1;
+	}
+	r.uid = q->uid;
+	snprintf(r.user, sizeof(r.user), "%s", q->user);
+	snprintf(r.reason, sizeof(r.reason), "%s", q->reason);
+	r.by_uid = p ? p->subject : JG_BY_POLICY;
+	snprintf(r.by_user, sizeof(r.by_user), "%s", p ? p->user : "policy");
+	r.request_id = q->id;
+	snprintf(r.role, sizeof(r.role), "%s", q->role);
+	r.created_wall_ns = now;
+	r.expires_wall_ns = now + (int64_t)secs * 1000000000LL;
+	r.expires_boot_ns = util__boottime_ns() + secs * 1000000000ULL;
+	ret = grant_start(&r, q, p, err, errlen);
+	if (ret)
+		return ret;
+	extra = json_pack("{s:o, s:s, s:I, s:o, s:b}", "request_id", id_json(q->id, true), "role",
+			  q->role, "duration_s", (json_int_t)secs, "approvers", approvers_json(q),
+			  "auto_approved", p == NULL);
+	if (p)
+		json_object_set_new(extra, "by", peer_json(p));
+	else
+		json_object_set_new(extra, "decided_by", json_string("policy"));
+	audit_grant("grant.create", &r, extra);
+	*grant_out = grants__to_json(&r, util__realtime_ns());
+	return 0;
+}
+
+/* Store a new request (from request or extend), audit it, and let policy approve it when an
+ * auto_approve rule covers it. */
+static json_t *submit(const struct peer *p, struct jg_request *q, const struct jg_role *role,
+		      bool clamped)
+{
+	struct jg_who who = who_of(p);
+	json_t *grant = NULL, *res;
+	char err[1024];
+	int ret;
+
+	if (ledger__request_insert(&d.ledger, q))
+		return ledger_error("record the request");
+	audit_request("request.create", q, p, clamped ? json_pack("{s:b}", "clamped", 1) : NULL);
+	if (wf__auto_approves(role, &who, util__realtime_ns())) {
+		ret = activate(q, role, NULL, &grant, err, sizeof(err));
+		if (ret) {
+			/* stays pending for a person to decide */
+			pr_info("request r-%llu: auto-approval did not grant: %s",
+				(unsigned long long)q->id, err);
+		} else {
+			audit_request("request.approve", q, NULL,
+				      json_pack("{s:s}", "decided_by", "policy"));
+		}
+	}
+	res = json_pack("{s:o}", "request", wf__request_json(q, false));
+	if (clamped)
+		json_object_set_new(res, "clamped", json_true());
+	if (grant)
+		json_object_set_new(res, "grant", grant);
+	return proto__ok(res);
+}
+
+static const struct jg_grant_rec *live_grant_of_role(uint32_t uid, const char *role)
+{
+	for (size_t i = 0; i < d.grants.n; i++)
+		if (d.grants.v[i].uid == uid && !strcmp(d.grants.v[i].role, role))
+			return &d.grants.v[i];
+	return NULL;
+}
+
+static int want_duration(json_t *args, uint64_t *secs, char *err, size_t errlen)
+{
+	const char *text;
+	char e[256];
+
+	*secs = 0;
+	if (proto__arg_string(args, "for", false, &text, e, sizeof(e)) == -ENOENT)
+		return 0;
+	if (!json_is_string(json_object_get(args, "for"))) {
+		snprintf(err, errlen, "%s", e);
+		return -EINVAL;
+	}
+	if (duration__parse(text, secs, e, sizeof(e))) {
+		snprintf(err, errlen, "--for: %s", e);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static json_t *do_request(const struct peer *p, json_t *args)
+{
+	const char *name, *reason = NULL, *otp = NULL;
+	const struct jg_grant_rec *live;
+	const struct jg_role *role;
+	struct jg_request q;
+	struct jg_who who = who_of(p);
+	bool clamped;
+	char err[1024];
+	uint64_t want, pending;
+	int ret;
+
+	if (proto__arg_string(args, "role", true, &name, err, sizeof(err)) ||
+	    (proto__arg_string(args, "reason", false, &reason, err, sizeof(err)) == -EINVAL) ||
+	    (proto__arg_string(args, "otp", false, &otp, err, sizeof(err)) == -EINVAL) ||
+	    want_duration(args, &want, err, sizeof(err)))
+		return proto__error("EINVAL", "%s", err);
+	role = policy__role(d.policy, name);
+	if (!role)
+		return proto__error("ENOENT", "the policy has no role \"%s\"", name);
+	ret = wf__new(&q, role, &who, reason, want, util__realtime_ns(), &clamped, err, sizeof(err));
+	if (ret)
+		return wf_error(ret, err);
+	pending = ledger__pending_of(&d.ledger, p->subject, name, 0);
+	if (pending)
+		return proto__error("EEXIST", "%s has a pending request r-%llu for role \"%s\" "
+				    "already; cancel it or wait for a decision", p->user,
+				    (unsigned long long)pending, name);
+	live = live_grant_of_role(p->subject, name);
+	if (live)
+		return proto__error("EEXIST", "%s holds grant g-%llu of role \"%s\" already; "
+				    "use 'jitgate extend g-%llu' for more time", p->user,
+				    (unsigned long long)live->id, name,
+				    (unsigned long long)live->id);
+	if (role->require_mfa) {
+		ret = check_otp(p, name, otp, err, sizeof(err));
+		if (ret)
+			return wf_error(ret, err);
+		q.mfa = true;
+	}
+	return submit(p, &q, role, clamped);
+}
+
+static json_t *do_extend(const struct peer *p, json_t *args)
+{
+	const char *id_text, *reason = NULL, *otp = NULL;
+	const struct jg_grant_rec *g;
+	const struct jg_role *role;
+	struct jg_request q;
+	struct jg_who who = who_of(p);
+	uint64_t id, want, pending;
+	bool clamped;
+	char err[1024];
+	int ret;
+
+	if (proto__arg_string(args, "id", true, &id_text, err, sizeof(err)) ||
+	    (proto__arg_string(args, "reason", false, &reason, err, sizeof(err)) == -EINVAL) ||
+	    (proto__arg_string(args, "otp", false, &otp, err, sizeof(err)) == -EINVAL) ||
+	    want_duration(args, &want, err, sizeof(err)))
+		return proto__error("EINVAL", "%s", err);
+	if (grants__parse_id(id_text, &id))
+		return proto__error("EINVAL", "\"%s\" is not a grant id (like g-12)", id_text);
+	g = grants__find(&d.grants, id);
+	if (!g)
+		return proto__error("ENOENT", "no live grant %s", id_text);
+	if (g->uid != p->subject)
+		return proto__error("EPERM", "grant %s is %s's; only its holder may extend it",
+				    id_text, g->user);
+	if (!*g->role)
+		return proto__error("EINVAL", "grant %s was given directly by an admin, not through "
+				    "a role; ask an admin for more time", id_text);
+	role = policy__role(d.policy, g->role);
+	if (!role)
+		return proto__error("ENOENT", "role \"%s\" of grant %s is no longer in the policy",
+				    g->role, id_text);
+	pending = ledger__pending_of(&d.ledger, p->subject, g->role, id);
+	if (pending)
+		return proto__error("EEXIST", "extension r-%llu of grant %s is pending already",
+				    (unsigned long long)pending, id_text);
+	ret = wf__new(&q, role, &who, reason, want, util__realtime_ns(), &clamped, err, sizeof(err));
+	if (ret)
+		return wf_error(ret, err);
+	if (role->require_mfa) {
+		ret = check_otp(p, g->role, otp, err, sizeof(err));
+		if (ret)
+			return wf_error(ret, err);
+		q.mfa = true;
+	}
+	q.extends = id;
+	return submit(p, &q, role, clamped);
+}
+
+/* Load a request and expire it first when its ttl passed. */
+static int load_request(json_t *args, struct jg_request *q, const struct jg_role **role,
+			json_t **reply)
+{
+	const char *id_text;
+	char err[256];
+	uint64_t id;
+	int ret;
+
+	*reply = NULL;
+	if (proto__arg_string(args, "id", true, &id_text, err, sizeof(err))) {
+		*reply = proto__error("EINVAL", "%s", err);
+		return -EINVAL;
+	}
+	if (wf__parse_id(id_text, &id)) {
+		*reply = proto__error("EINVAL", "\"%s\" is not a request id (like r-3)", id_text);
+		return -EINVAL;
+	}
+	ret = ledger__request_get(&d.ledger, id, q);
+	if (ret) {
+		*reply = ret == -ENOENT ? proto__error("ENOENT", "no request %s", id_text)
+					: ledger_error("read the request");
+		return ret;
+	}
+	if (wf__expire(q, util__realtime_ns())) {
+		if (ledger__request_save(&d.ledger, q) == 0)
+			audit_request("request.expire", q, NULL, NULL);
+	}
+	*role = policy__role(d.policy, q->role);
+	return 0;
+}
+
+static json_t *do_approve(const struct peer *p, json_t *args)
+{
+	const struct jg_role *role;
+	struct jg_request q;
+	struct jg_who who = who_of(p);
+	const char *reason = NULL;
+	json_t *reply, *grant = NULL, *res;
+	char err[1024];
+	int ret;
+
+	if (load_request(args, &q, &role, &reply))
+		return reply;
+	if (!role)
+		return proto__error("ENOENT", "role \"%s\" is no longer in the policy", q.role);
+	if (proto__arg_string(args, "reason", false, &reason, err, sizeof(err)) == -EINVAL)
+		return proto__error("EINVAL", "%s", err);
+	ret = wf__approve(&q, role, &who, reason, util__realtime_ns(), err, sizeof(err));
+	if (ret < 0)
+		return wf_error(ret, err);
+	if (ret == 0) {
+		if (ledger__request_save(&d.ledger, &q))
+			return ledger_error("record the approval");
+		audit_request("request.approve", &q, p, NULL);
+	} else {
+		ret = activate(&q, role, p, &grant, err, sizeof(err));
+		if (ret && q.state != JG_REQ_FAILED)
+			return wf_error(ret, err);	/* nothing recorded: still pending */
+		audit_request("request.approve", &q, p, NULL);
+		if (ret)
+			return wf_error(ret, err);
+	}
+	res = json_pack("{s:o}", "request", wf__request_json(&q, false));
+	if (grant)
+		json_object_set_new(res, "grant", grant);
+	return proto__ok(res);
+}
+
+static json_t *do_deny(const struct peer *p, json_t *args)
+{
+	const struct jg_role *role;
+	struct jg_request q;
+	struct jg_who who = who_of(p);
+	const char *reason = NULL;
+	json_t *reply;
+	char err[1024];
+	int ret;
+
+	if (load_request(args, &q, &role, &reply))
+		return reply;
+	if (!role)
+		return proto__error("ENOENT", "role \"%s\" is no longer in the policy", q.role);
+	if (proto__arg_string(args, "reason", false, &reason, err, sizeof(err)) == -EINVAL)
+		return proto__error("EINVAL", "%s", err);
+	ret = wf__deny(&q, role, &who, reason, util__realtime_ns(), err, sizeof(err));
+	if (ret < 0)
+		return wf_error(ret, err);
+	if (ledger__request_save(&d.ledger, &q))
+		return ledger_error("record the denial");
+	audit_request("request.deny", &q, p, NULL);
+	return proto__ok(json_pack("{s:o}", "request", wf__request_json(&q, false)));
+}
+
+static json_t *do_cancel(const struct peer *p, json_t *args)
+{
+	const struct jg_role *role;
+	struct jg_request q;
+	struct jg_who who = who_of(p);
+	json_t *reply;
+	char err[1024], note[128];
+	int ret;
+
+	if (load_request(args, &q, &role, &reply))
+		return reply;
+	snprintf(note, sizeof(note), "cancelled by %s", p->user);
+	ret = wf__cancel(&q, &who, p->admin, note, util__realtime_ns(), err, sizeof(err));
+	if (ret < 0)
+		return wf_error(ret, err);
+	if (ledger__request_save(&d.ledger, &q))
+		return ledger_error("record the cancellation");
+	audit_request("request.cancel", &q, p, NULL);
+	return proto__ok(json_pack("{s:o}", "request", wf__request_json(&q, false)));
+}
+
+static json_t *do_drop(const struct peer *p, json_t *args)
+{
+	const char *id_text;
+	const struct jg_grant_rec *g;
+	char err[256];
+	uint64_t id;
+
+	if (proto__arg_string(args, "id", true, &id_text, err, sizeof(err)))
+		return proto__error("EINVAL", "%s", err);
+	if (grants__parse_id(id_text, &id))
+		return proto__error("EINVAL", "\"%s\" is not a grant id (like g-12)", id_text);
+	g = grants__find(&d.grants, id);
+	if (!g)
+		return proto__error("ENOENT", "no live grant %s", id_text);
+	if (g->uid != p->subject && !p->admin)
+		return proto__error("EPERM", "grant %s is %s's; only its holder or an admin may "
+				    "drop it", id_text, g->user);
+	grant_end(id, "drop", p, "given up by its holder", "grant.drop", NULL);
+	return proto__ok(json_pack("{s:s}", "dropped", id_text));
+}
+
+struct list_ctx {
+	const struct peer *p;
+	json_t *out;
+	int64_t now;
+};
+
+static int list_request(const struct jg_request *q, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	const struct jg_role *role = policy__role(d.policy, q->role);
+	struct jg_who who = who_of(c->p);
+	bool decide = wf__can_decide(q, role, &who, c->now);
+	bool approver = role && wf__matches(role->approvers, role->napprovers, &who);
+
+	if (c->p->admin || c->p->auditor || q->uid == c->p->subject || approver)
+		json_array_append_new(c->out, wf__request_json(q, decide));
+	return 0;
+}
+
+static void expire_requests(void);
+
+static json_t *do_requests(const struct peer *p, json_t *args)
+{
+	struct list_ctx c = { .p = p, .out = json_array(), .now = util__realtime_ns() };
+	bool pending = false;
+	char err[256];
+
+	if (proto__arg_bool(args, "pending", &pending, err, sizeof(err)) == -EINVAL) {
+		json_decref(c.out);
+		return proto__error("EINVAL", "%s", err);
+	}
+	expire_requests();
+	if (ledger__requests(&d.ledger, pending, list_request, &c)) {
+		json_decref(c.out);
+		return ledger_error("read the requests");
+	}
+	return proto__ok(json_pack("{s:o}", "requests", c.out));
+}
+
+static json_t *do_history(const struct peer *p, json_t *args)
+{
+	const char *user = NULL, *resource = NULL, *since = NULL;
+	char name[JG_NAME_LEN], err[256];
+	int64_t since_ns = 0;
+	json_t *h;
+
+	if (!p->admin && !p->auditor)
+		return proto__error("EPERM", "only an admin or an auditor may read the history (you "
+				    "are %s, uid %u)", p->user, p->uid);
+	if (proto__arg_string(args, "user", false, &user, err, sizeof(err)) == -EINVAL ||
+	    proto__arg_string(args, "resource", false, &resource, err, sizeof(err)) == -EINVAL ||
+	    proto__arg_string(args, "since", false, &since, err, sizeof(err)) == -EINVAL)
+		return proto__error("EINVAL", "%s", err);
+	if (user) {
+		uint32_t uid;
+
+		if (util__resolve_user(user, &uid, name, sizeof(name), err, sizeof(err)))
+			snprintf(name, sizeof(name), "%s", user);	/* a user since removed */
+		user = name;
+	}
+	if (since) {
+		uint64_t ago;
+		int64_t t;
+
+		if (!duration__parse(since, &ago, err, sizeof(err)))
+			since_ns = util__realtime_ns() - (int64_t)ago * 1000000000LL;
+		else if (!timestamp__parse(since, false, &t, err, sizeof(err)))
+			since_ns = t * 1000000000LL;
+		else
+			return proto__error("EINVAL", "--since \"%s\" is neither a duration (7d) nor a "
+					    "date (2026-11-01 or RFC 3339)", since);
+	}
+	h = ledger__history(&d.ledger, user, resource, since_ns);
+	if (!h)
+		return ledger_error("read the history");
+	return proto__ok(json_pack("{s:o}", "grants", h));
+}
+
+static json_t *do_mfa_enroll(const struct peer *p, json_t *args)
+{
+	const char *user, *secret_text = NULL;
+	uint8_t key[JG_TOTP_SECRET_MAX];
+	char name[JG_NAME_LEN], err[256], uri[512], b32[128];
+	uint32_t uid;
+	int len;
+	json_t *ev, *res;
+
+	if (!p->admin)
+		return deny_perm(p, "enrol MFA");
+	if (proto__arg_string(args, "user", true, &user, err, sizeof(err)) ||
+	    proto__arg_string(args, "secret", false, &secret_text, err, sizeof(err)) == -EINVAL)
+		return proto__error("EINVAL", "%s", err);
+	if (util__resolve_user(user, &uid, name, sizeof(name), err, sizeof(err)))
+		return proto__error("ENOENT", "%s", err);
+	if (secret_text) {
+		len = totp__base32_decode(secret_text, key, sizeof(key));
+		if (len < 10)	/* RFC 4226: at least 128 bits recommended, 80 the floor */
+			return proto__error("EINVAL", "--secret must be base32 of 10 to %d bytes",
+					    JG_TOTP_SECRET_MAX);
+	} else {
+		len = JG_TOTP_SECRET_LEN;
+		if (totp__new_secret(key, (size_t)len))
+			return proto__error("EIO", "no random bytes for a new secret");
+	}
+	if (ledger__mfa_set(&d.ledger, uid, name, key, (size_t)len, util__realtime_ns(), p->user)) {
+		OPENSSL_cleanse(key, sizeof(key));
+		return ledger_error("store the MFA secret");
+	}
+	totp__uri("jitgate", name, key, (size_t)len, uri, sizeof(uri));
+	totp__base32_encode(key, (size_t)len, b32, sizeof(b32));
+	OPENSSL_cleanse(key, sizeof(key));
+	ev = audit__new("mfa.enroll");
+	json_object_set_new(ev, "subject", audit__subject(uid, (uint32_t)-1));
+	json_object_set_new(ev, "by", peer_json(p));
+	json_object_set_new(ev, "imported", json_boolean(secret_text != NULL));
+	audit__emit(&d.audit, ev, 0);
+	res = json_pack("{s:s, s:I, s:s, s:s}", "user", name, "uid", (json_int_t)uid, "uri", uri,
+			"secret", b32);
+	OPENSSL_cleanse(uri, sizeof(uri));
+	OPENSSL_cleanse(b32, sizeof(b32));
+	return proto__ok(res);
+}
+
+/* Requests undecided past their ttl, and extensions of grants that ended. */
+struct due_ctx {
+	uint64_t ids[64];
+	size_t n;
+	int64_t now;
+	uint64_t grant;		/* collect extensions of this grant instead */
+};
+
+static int collect_due(const struct jg_request *q, void *ctx)
+{
+	struct due_ctx *c = ctx;
+
+	if (c->n < 64 && (c->grant ? q->extends == c->grant : q->expires_ns <= c->now))
+		c->ids[c->n++] = q->id;
+	return 0;
+}
+
+static void expire_requests(void)
+{
+	static int64_t last;
+	struct due_ctx c = { .now = util__realtime_ns() };
+
+	if (c.now - last < 1000000000LL)	/* once a second is precise enough for a ttl */
+		return;
+	last = c.now;
+	ledger__requests(&d.ledger, true, collect_due, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct jg_request q;
+
+		if (ledger__request_get(&d.ledger, c.ids[i], &q) || !wf__expire(&q, c.now))
+			continue;
+		if (ledger__request_save(&d.ledger, &q) == 0)
+			audit_request("request.expire", &q, NULL, NULL);
+	}
+}
+
+static void cancel_extensions(uint64_t grant_id)
+{
+	struct due_ctx c = { .now = util__realtime_ns(), .grant = grant_id };
+
+	ledger__requests(&d.ledger, true, collect_due, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct jg_request q;
+		char note[128], err[64];
+
+		snprintf(note, sizeof(note), "grant g-%llu ended", (unsigned long long)grant_id);
+		if (ledger__request_get(&d.ledger, c.ids[i], &q) ||
+		    wf__cancel(&q, NULL, true, note, c.now, err, sizeof(err)))
+			continue;
+		if (ledger__request_save(&d.ledger, &q) == 0)
+			audit_request("request.cancel", &q, NULL, NULL);
+	}
 }
 
 static int peer_of(int fd, struct peer *p)
@@ -748,6 +1515,8 @@ static int peer_of(int fd, struct peer *p)
 	p->admin = p->uid == 0;
 	for (size_t i = 0; i < d.cfg.nadmin_groups && !p->admin; i++)
 		p->admin = util__user_in_group(p->uid, d.cfg.admin_groups[i]);
+	for (size_t i = 0; i < d.cfg.nauditor_groups && !p->auditor; i++)
+		p->auditor = util__user_in_group(p->uid, d.cfg.auditor_groups[i]);
 	return 0;
 }
 
@@ -778,6 +1547,24 @@ static void serve_client(int fd)
 		reply = do_reload(&peer);
 	} else if (!strcmp(cmd, "unload")) {
 		reply = do_unload(&peer);
+	} else if (!strcmp(cmd, "request")) {
+		reply = do_request(&peer, args);
+	} else if (!strcmp(cmd, "requests")) {
+		reply = do_requests(&peer, args);
+	} else if (!strcmp(cmd, "approve")) {
+		reply = do_approve(&peer, args);
+	} else if (!strcmp(cmd, "deny")) {
+		reply = do_deny(&peer, args);
+	} else if (!strcmp(cmd, "cancel")) {
+		reply = do_cancel(&peer, args);
+	} else if (!strcmp(cmd, "drop")) {
+		reply = do_drop(&peer, args);
+	} else if (!strcmp(cmd, "extend")) {
+		reply = do_extend(&peer, args);
+	} else if (!strcmp(cmd, "history")) {
+		reply = do_history(&peer, args);
+	} else if (!strcmp(cmd, "mfa.enroll")) {
+		reply = do_mfa_enroll(&peer, args);
 	} else {
 		reply = proto__error("EINVAL", "unknown command \"%s\"", cmd);
 	}
@@ -816,6 +1603,7 @@ static void check_lost(void)
 	json_object_set_new(ev, "reason", json_string("kernel ring buffer full"));
 	audit__emit(&d.audit, ev, 0);
 	d.lost_reported = stats[JG_STAT_EVENTS_LOST];
+	save_lost();
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -933,7 +1721,8 @@ static void usage(FILE *f)
 		"  --socket PATH      control socket (default %s)\n"
 		"  --pin-dir DIR      BPF pins (default %s)\n"
 		"  --audit-log FILE   audit log (default %s)\n"
-		"  --state-dir DIR    grant state (default %s)\n"
+		"  --state-dir DIR    daemon state (default %s)\n"
+		"  --ledger FILE      SQLite ledger of requests and grants (default STATE_DIR/ledger.db)\n"
 		"  --audit-stdout     also write audit lines to stdout\n"
 		"  -v, --verbose      debug output, libbpf messages included\n"
 		"  -h, --help         this text\n"
@@ -954,6 +1743,7 @@ static int run(int argc, char **argv)
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "audit-log", required_argument, NULL, 'a' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "ledger", required_argument, NULL, 'L' },
 		{ "audit-stdout", no_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -961,8 +1751,8 @@ static int run(int argc, char **argv)
 		{},
 	};
 	const char *config_file = JG_CONFIG_DEFAULT, *policy = NULL, *sock = NULL, *pins = NULL,
-		   *audit_log = NULL, *state_dir = NULL;
-	bool config_given = false, audit_stdout = false, other_boot;
+		   *audit_log = NULL, *state_dir = NULL, *ledger = NULL;
+	bool config_given = false, audit_stdout = false;
 	char err[1024];
 	sigset_t mask;
 	int opt, ret;
@@ -975,6 +1765,7 @@ static int run(int argc, char **argv)
 		case 'P': pins = optarg; break;
 		case 'a': audit_log = optarg; break;
 		case 'S': state_dir = optarg; break;
+		case 'L': ledger = optarg; break;
 		case 'o': audit_stdout = true; break;
 		case 'v': log__init("jitgated", JG_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
@@ -1007,6 +1798,7 @@ static int run(int argc, char **argv)
 	OVERRIDE(pin_dir, pins);
 	OVERRIDE(audit_log, audit_log);
 	OVERRIDE(state_dir, state_dir);
+	OVERRIDE(ledger, ledger);
 #undef OVERRIDE
 	d.cfg.audit_stdout |= audit_stdout;
 
@@ -1029,9 +1821,13 @@ static int run(int argc, char **argv)
 		pr_warn("cannot create %s: %s", d.cfg.state_dir, strerror(-ret));
 		return 1;
 	}
-	snprintf(d.state_path, sizeof(d.state_path), "%s/state.json", d.cfg.state_dir);
+	if (!*d.cfg.ledger)
+		snprintf(d.cfg.ledger, sizeof(d.cfg.ledger), "%s/ledger.db", d.cfg.state_dir);
 	grants__init(&d.grants);
-	ret = state_load(&other_boot, err, sizeof(err));
+	d.notify.on_error = notify_failed;
+	ret = ledger__open(&d.ledger, d.cfg.ledger, err, sizeof(err));
+	if (!ret)
+		ret = ledger_load(err, sizeof(err));
 	if (!ret)
 		ret = audit__open(&d.audit, d.cfg.audit_log, d.cfg.audit_stdout, d.cfg.host, err,
 				  sizeof(err));
@@ -1086,7 +1882,8 @@ static int run(int argc, char **argv)
 			gate__unpin(d.cfg.pin_dir, NULL, 0);
 		return 1;
 	}
-	reconcile(other_boot);
+	reconcile();
+	expire_requests();
 
 	check_lost();
 
@@ -1143,6 +1940,8 @@ static int run(int argc, char **argv)
 					break;
 				ring_buffer__consume(d.rb);	/* kernel events precede expiry */
 				expire_grants(false);
+				expire_requests();
+				notify__reap(&d.notify);
 				check_lost();
 				break;
 			}
@@ -1190,6 +1989,7 @@ int main(int argc, char **argv)
 	audit__close(&d.audit);
 	policy__free(d.policy);
 	grants__free(&d.grants);
+	ledger__close(&d.ledger);
 	for (int i = 0; i < JG_MAX_RESOURCES; i++)
 		free(d.res_names[i]);
 	return ret;

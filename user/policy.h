@@ -122,12 +122,34 @@ struct jg_standing {
 	struct jg_pos pos;
 };
 
+/* Events a notification hook may run on (JG_NOTIFY_* bits). */
+#define JG_NOTIFY_REQUEST_CREATE  (1u << 0)
+#define JG_NOTIFY_REQUEST_APPROVE (1u << 1)
+#define JG_NOTIFY_REQUEST_DENY    (1u << 2)
+#define JG_NOTIFY_REQUEST_CANCEL  (1u << 3)
+#define JG_NOTIFY_REQUEST_EXPIRE  (1u << 4)
+#define JG_NOTIFY_ALL             0x1fu
+
+/* {"on": ["request.create", ...], "command": ["/usr/local/bin/page", "--team", "sre"],
+ * "timeout": "10s"}: runs the command with the audit event's JSON on stdin. */
+struct jg_notify_hook {
+	char **argv;			/* NULL-terminated; argv[0] absolute */
+	size_t argc;
+	unsigned events;		/* JG_NOTIFY_*; absent "on" = every request event */
+	uint64_t timeout_s;		/* default 10 s, then SIGKILL */
+	struct jg_pos pos;
+};
+
+/* JG_NOTIFY_* bit of an audit event type, 0 when hooks never run on it. */
+unsigned notify__event_bit(const char *type);
+
 struct jg_policy {
 	char *file;			/* the name used in messages */
 	int version;
 	struct jg_resource *resources; size_t nresources;	/* in file order */
 	struct jg_role *roles; size_t nroles;			/* in file order */
 	struct jg_standing *standing; size_t nstanding;
+	struct jg_notify_hook *notify; size_t nnotify;
 };
 
 /* Parse and validate. On error: returns -EINVAL (or -errno for I/O, -EFBIG over 4 MiB,

@@ -360,7 +360,7 @@ Test(policy_err, unknown_top_key)
 
 	expect_err(j1, "\"versoin\"", "unknown key \"versoin\"; did you mean \"version\"?");
 	expect_err(j2, "\"comment\"",
-		   "unknown key \"comment\" (expected version, resources, roles, standing)");
+		   "unknown key \"comment\" (expected version, resources, roles, standing, notify)");
 }
 
 Test(policy_err, version)
