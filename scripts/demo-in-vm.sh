@@ -1,6 +1,6 @@
 #!/bin/sh
-# make demo, inside the VM: deny -> grant -> allow -> expiry -> deny, with the audit
-# lines each step wrote. Then the part only a kernel gate can do: the daemon is killed and
+# make demo, inside the VM: deny -> request -> approval by another person -> allow ->
+# expiry -> deny, with the audit lines each step wrote. Then the part only a kernel gate can do: the daemon is killed and
 # a grant still ends on time.
 set -u
 . /opt/jitgate/tests/vm/lib.sh
@@ -46,22 +46,33 @@ as_alice cat $SECRET
 as_alice /srv/prod/bin/prodctl
 audit_new
 
-say "2. An admin grants alice read access for 20 seconds, with a reason"
-run jitgate grant --user alice --allow prod-secrets:read --for 20s --reason "INC-4711: rotate the app's DB password"
+say "2. alice asks for the db-debug role, for 20 seconds, with a reason"
+printf 'alice$ jitgate request db-debug --for 20s --reason "INC-4711: slow queries on the primary"\n'
+as_user alice jitgate request db-debug --for 20s --reason "INC-4711: slow queries on the primary"
+RID=$(as_user alice jitgate requests --pending --json | sed -n 's/.*"id": *"\(r-[0-9]*\)".*/\1/p' | head -n1)
+as_alice cat $SECRET
 audit_new
 
-say "3. alice reads the secret; bob, who holds no grant, still cannot"
+say "3. alice cannot approve her own request; bob (sre-leads) sees it and approves"
+as_alice jitgate approve "$RID"
+printf 'bob$ jitgate requests --pending\n'; as_user bob jitgate requests --pending
+printf 'bob$ jitgate approve %s\n' "$RID"; as_user bob jitgate approve "$RID"
+audit_new
+
+say "4. alice reads the secret and runs prodctl; bob, who approved but holds no grant, cannot"
 as_alice cat $SECRET
+as_alice /srv/prod/bin/prodctl
 printf 'bob$ cat %s\n' $SECRET; as_user bob cat $SECRET
 run jitgate list
 audit_new
 
-say "4. The grant expires: nothing to revoke, the kernel compares the expiry on every open"
+say "5. The grant expires: nothing to revoke, the kernel compares the expiry on every open"
 sleep 21
 as_alice cat $SECRET
 audit_new
+printf '$ jitgate history --user alice\n'; jitgate history --user alice
 
-say "5. Grants end on time even when jitgated is dead"
+say "6. Grants end on time even when jitgated is dead (an admin grant this time)"
 run jitgate grant --user alice --allow prod-secrets:read --for 10s --reason "INC-4712: check replica config"
 as_alice cat $SECRET
 printf '$ kill -9 jitgated\n'; kill -9 $DAEMON; wait $DAEMON 2>/dev/null
@@ -74,4 +85,4 @@ i=0; until grep -q ready /tmp/jitgated.log || [ $i -gt 300 ]; do sleep 0.1; i=$(
 cat /tmp/jitgated.log
 audit_new
 
-say "Demo done: deny -> grant -> allow -> expiry -> deny, every step in $AUDIT"
+say "Demo done: deny -> request -> approve -> allow -> expiry -> deny, every step in $AUDIT"

@@ -931,6 +931,13 @@ static json_t *approvers_json(const struct jg_request *q)
 	return a;
 }
 
+/* The decision comes before what it caused in the audit stream. */
+static void announce_approval(const struct jg_request *q, const struct peer *p)
+{
+	audit_request("request.approve", q, p,
+		      p ? NULL : json_pack("{s:s}", "decided_by", "policy"));
+}
+
 /* The request is approved (by the last approver p, or by policy when p is NULL): create the
  * grant, or extend the one it extends. The request's new state and the grant are written to
  * the ledger in one transaction before the kernel sees them. *grant_out gets GRANT json. */
@@ -986,6 +993,7 @@ static int activate(struct jg_request *q, const struct jg_role *role, const stru
 		g->expires_wall_ns = new_wall;
 		g->expires_boot_ns = old_boot + (uint64_t)(new_wall - old_wall);
 		sync_pairs(g);
+		announce_approval(q, p);
 		{
 			char before[48];
 
@@ -1023,6 +1031,7 @@ static int activate(struct jg_request *q, const struct jg_role *role, const stru
 	ret = grant_start(&r, q, p, err, errlen);
 	if (ret)
 		return ret;
+	announce_approval(q, p);
 	extra = json_pack("{s:o, s:s, s:I, s:o, s:b}", "request_id", id_json(q->id, true), "role",
 			  q->role, "duration_s", (json_int_t)secs, "approvers", approvers_json(q),
 			  "auto_approved", p == NULL);
@@ -1054,9 +1063,6 @@ static json_t *submit(const struct peer *p, struct jg_request *q, const struct j
 			/* stays pending for a person to decide */
 			pr_info("request r-%llu: auto-approval did not grant: %s",
 				(unsigned long long)q->id, err);
-		} else {
-			audit_request("request.approve", q, NULL,
-				      json_pack("{s:s}", "decided_by", "policy"));
 		}
 	}
 	res = json_pack("{s:o}", "request", wf__request_json(q, false));
@@ -1243,11 +1249,10 @@ static json_t *do_approve(const struct peer *p, json_t *args)
 		audit_request("request.approve", &q, p, NULL);
 	} else {
 		ret = activate(&q, role, p, &grant, err, sizeof(err));
-		if (ret && q.state != JG_REQ_FAILED)
-			return wf_error(ret, err);	/* nothing recorded: still pending */
-		audit_request("request.approve", &q, p, NULL);
+		if (ret && q.state == JG_REQ_FAILED)
+			announce_approval(&q, p);	/* approved, but the kernel refused */
 		if (ret)
-			return wf_error(ret, err);
+			return wf_error(ret, err);	/* else nothing recorded: still pending */
 	}
 	res = json_pack("{s:o}", "request", wf__request_json(&q, false));
 	if (grant)
