@@ -29,6 +29,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proto.h"
+#include "schedule.h"
 #include "totp.h"
 #include "util.h"
 #include "workflow.h"
@@ -1012,6 +1013,14 @@ static int activate(struct jg_request *q, const struct jg_role *role, const stru
 	ret = wf__grant_seconds(q, role, now, &secs, err, errlen);
 	if (ret)
 		return ret;
+	if (!p && role->auto_approve.has_schedule) {
+		/* what policy approved within a window ends with that window */
+		int64_t until;
+
+		if (schedule__contains(&role->auto_approve.schedule, now / 1000000000LL, &until) &&
+		    until - now / 1000000000LL < (int64_t)secs)
+			secs = (uint64_t)(until - now / 1000000000LL);
+	}
 	for (size_t i = 0; i < role->nallow && i < JG_GRANT_MAX_ALLOW; i++) {
 		snprintf(r.allow[i].resource, sizeof(r.allow[i].resource), "%s",
 			 role->allow[i].resource);

@@ -158,7 +158,9 @@ int ledger__open(struct jg_ledger *l, const char *path, char *err, size_t errlen
 	rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
 	if (!rc)
 		rc = exec(l, schema);
-	if (!rc && ledger__meta_get(l, "schema", ver, sizeof(ver)) == -ENOENT) {
+	if (!rc)
+		rc = ledger__meta_get(l, "schema", ver, sizeof(ver));
+	if (rc == -ENOENT) {
 		snprintf(ver, sizeof(ver), "%d", SCHEMA_VERSION);
 		rc = ledger__meta_set(l, "schema", ver);
 	} else if (!rc && atoi(ver) != SCHEMA_VERSION) {

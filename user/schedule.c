@@ -170,15 +170,21 @@ static bool contains_local(const struct jg_schedule *s, int64_t now, int64_t *un
 	if (!until)
 		return true;
 
-	/* Follow windows that continue where this one ends, through midnight too. */
+	/* Overlapping windows merge. A window cannot cross midnight, so one ending at 24:00
+	 * continues into one starting at 00:00 the next day. Windows that merely touch within
+	 * a day stay apart: they are shifts, and a grant of one shift ends with it. */
 	minute = end;
 	for (;;) {
 		if (minute == 24 * 60) {
-			if (++day > LOOKAHEAD_DAYS)
+			if (day + 1 > LOOKAHEAD_DAYS ||
+			    (end = covering_end(s, (wday + day + 1) % 7, 0)) < 0)
 				break;
-			minute = 0;
+			day++;
+			minute = end;
+			continue;
 		}
-		if ((end = covering_end(s, (wday + day) % 7, minute)) < 0)
+		end = covering_end(s, (wday + day) % 7, minute - 1);
+		if (end <= minute)
 			break;
 		minute = end;
 	}

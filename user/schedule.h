@@ -11,9 +11,10 @@
 #include "policy.h"
 
 /* Is unix time `now` inside the schedule? When it is and until != NULL, *until is the unix
- * time at which availability ends: the end of the current window, followed through windows
- * that continue it without a gap (Fri 22:00-24:00 then Sat 00:00-06:00; at most 8 days
- * ahead), and never later than not_after. A schedule without windows is available over its
+ * time at which availability ends: the end of the current window, followed through midnight
+ * when it ends at 24:00 and a window starts at 00:00 the next day (Fri 22:00-24:00 then
+ * Sat 00:00-06:00; at most 8 days ahead), and never later than not_after. Windows that
+ * touch within a day (06:00-14:00, 14:00-22:00) are separate shifts and not followed. A schedule without windows is available over its
  * whole date range (*until = not_after, or INT64_MAX when unbounded). */
 bool schedule__contains(const struct jg_schedule *s, int64_t now, int64_t *until);
 
