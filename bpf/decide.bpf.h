@@ -95,14 +95,15 @@ static __always_inline __u64 grant_for(__u32 subject, __u16 resource, __u32 perm
 	return g->grant_id[slot] ? g->grant_id[slot] : 1;
 }
 
-/* Does a standing rule of the live generation give `perm` on `res` to the subject running
- * the current executable? Asked only when no grant holds, so unprotected and granted
- * accesses never get here. A subprogram: require() is inlined at a dozen places and this
- * need not be. The executable is current->mm->exe_file's inode (a kernel thread has no
- * mm: only rules for any program apply to it). */
-static __noinline bool standing_allows(__u32 subject, __u32 res, __u32 perm)
+/* Does a standing rule of generation `gen` (the one the object was found in: one decision,
+ * one policy, even across a reload's flip) give `perm` on `res` to the subject running the
+ * current executable? Asked only when no grant holds, so unprotected and granted accesses
+ * never get here. A subprogram: require() is inlined at a dozen places and this need not
+ * be. The executable is current->mm->exe_file's inode (a kernel thread has no mm: only
+ * rules for any program apply to it). */
+static __noinline bool standing_allows(__u32 gen, __u32 subject, __u32 res, __u32 perm)
 {
-	struct jg_standing_key key = { .subject = subject, .resource = res };
+	struct jg_standing_key key = { .gen = gen & 1, .subject = subject, .resource = res };
 	struct task_struct *task;
 	struct jg_config *c;
 	struct mm_struct *mm;
@@ -112,10 +113,7 @@ static __noinline bool standing_allows(__u32 subject, __u32 res, __u32 perm)
 	if (res == JG_CANARY_RESOURCE)
 		return false;
 	c = bpf_map_lookup_elem(&gate_config, &zero);
-	if (!c)
-		return false;
-	key.gen = c->gen & 1;
-	if (!c->nstanding[key.gen])
+	if (!c || !c->nstanding[key.gen])
 		return false;	/* no standing rules: one array lookup on a denial */
 	task = bpf_get_current_task_btf();
 	mm = task->mm;
@@ -147,11 +145,11 @@ struct verdict {
 /* Fold one (resource, mode) requirement into the verdict. Returns true when denied. A
  * missing grant is looked up in the standing rules before it counts (in audit mode too:
  * a standing rule is no would-deny). */
-static __always_inline bool require(struct verdict *v, __u32 subject, __u16 res, __u8 mode,
-				    __u32 perm, __u64 now, __u64 prot_ino)
+static __always_inline bool require(struct verdict *v, __u32 gen, __u32 subject, __u16 res,
+				    __u8 mode, __u32 perm, __u64 now, __u64 prot_ino)
 {
 	__u64 gid = grant_for(subject, res, perm, now);
-	bool by_rule = !gid && standing_allows(subject, res, perm);
+	bool by_rule = !gid && standing_allows(gen, subject, res, perm);
 	__u8 type = gid || by_rule ? JG_EV_ALLOW :
 		    mode == JG_MODE_AUDIT ? JG_EV_AUDIT : JG_EV_DENY;
 
@@ -264,13 +262,13 @@ static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u3
 		if (i >= w.nhits)
 			break;
 		if ((perms & JG_PERM_READ) &&
-		    require(v, subject, h->resource, h->mode, JG_PERM_READ, now, h->ino))
+		    require(v, gen, subject, h->resource, h->mode, JG_PERM_READ, now, h->ino))
 			return;
 		if ((perms & JG_PERM_WRITE) &&
-		    require(v, subject, h->resource, h->mode, JG_PERM_WRITE, now, h->ino))
+		    require(v, gen, subject, h->resource, h->mode, JG_PERM_WRITE, now, h->ino))
 			return;
 		if ((perms & JG_PERM_EXEC) &&
-		    require(v, subject, h->resource, h->mode, JG_PERM_EXEC, now, h->ino))
+		    require(v, gen, subject, h->resource, h->mode, JG_PERM_EXEC, now, h->ino))
 			return;
 	}
 }
