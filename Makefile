@@ -9,8 +9,13 @@ ARCH      := x86
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 PKG_LIBS  := libbpf jansson sqlite3 libcrypto
+# QR codes for MFA enrolment when libqrencode is there (scripts/deps.sh installs it)
+ifneq ($(shell pkg-config --exists libqrencode 2>/dev/null && echo y),)
+PKG_LIBS  += libqrencode
+CFLAGS_QR := -DJG_HAVE_QRENCODE
+endif
 CFLAGS    ?= -g -O2
-CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 -D_GNU_SOURCE
+CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR)
 INCLUDES  := -I$(OUTPUT) -Iinclude -Iuser
 LDLIBS    := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null) -lelf -lz
 TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)

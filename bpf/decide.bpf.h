@@ -95,22 +95,63 @@ static __always_inline __u64 grant_for(__u32 subject, __u16 resource, __u32 perm
 	return g->grant_id[slot] ? g->grant_id[slot] : 1;
 }
 
+/* Does a standing rule of generation `gen` (the one the object was found in: one decision,
+ * one policy, even across a reload's flip) give `perm` on `res` to the subject running the
+ * current executable? Asked only when no grant holds, so unprotected and granted accesses
+ * never get here. A subprogram: require() is inlined at a dozen places and this need not
+ * be. The executable is current->mm->exe_file's inode (a kernel thread has no mm: only
+ * rules for any program apply to it). */
+static __noinline bool standing_allows(__u32 gen, __u32 subject, __u32 res, __u32 perm)
+{
+	struct jg_standing_key key = { .gen = gen & 1, .subject = subject, .resource = res };
+	struct task_struct *task;
+	struct jg_config *c;
+	struct mm_struct *mm;
+	struct file *exe;
+	__u32 zero = 0, *bits;
+
+	if (res == JG_CANARY_RESOURCE)
+		return false;
+	c = bpf_map_lookup_elem(&gate_config, &zero);
+	if (!c || !c->nstanding[key.gen])
+		return false;	/* no standing rules: one array lookup on a denial */
+	task = bpf_get_current_task_btf();
+	mm = task->mm;
+	exe = mm ? mm->exe_file : NULL;
+	if (exe) {
+		key.dev = exe->f_inode->i_sb->s_dev;
+		key.ino = exe->f_inode->i_ino;
+		bits = bpf_map_lookup_elem(&standing, &key);
+		if (bits && (*bits & perm))
+			return true;
+	}
+	key.dev = 0;
+	key.ino = 0;
+	bits = bpf_map_lookup_elem(&standing, &key);
+	return bits && (*bits & perm);
+}
+
 /* Outcome of checking every protected object a request touches. */
 struct verdict {
 	__u16 resource;		/* deciding resource */
 	__u16 perm;
 	__u8  type;		/* 0 = nothing protected, else enum jg_event_type */
 	__u8  too_deep;
+	__u8  standing;		/* an allow by a standing rule (grant_id 0) */
 	__u64 grant_id;
 	__u64 prot_ino;
 };
 
-/* Fold one (resource, mode) requirement into the verdict. Returns true when denied. */
-static __always_inline bool require(struct verdict *v, __u32 subject, __u16 res, __u8 mode,
-				    __u32 perm, __u64 now, __u64 prot_ino)
+/* Fold one (resource, mode) requirement into the verdict. Returns true when denied. A
+ * missing grant is looked up in the standing rules before it counts (in audit mode too:
+ * a standing rule is no would-deny). */
+static __always_inline bool require(struct verdict *v, __u32 gen, __u32 subject, __u16 res,
+				    __u8 mode, __u32 perm, __u64 now, __u64 prot_ino)
 {
 	__u64 gid = grant_for(subject, res, perm, now);
-	__u8 type = gid ? JG_EV_ALLOW : mode == JG_MODE_AUDIT ? JG_EV_AUDIT : JG_EV_DENY;
+	bool by_rule = !gid && standing_allows(gen, subject, res, perm);
+	__u8 type = gid || by_rule ? JG_EV_ALLOW :
+		    mode == JG_MODE_AUDIT ? JG_EV_AUDIT : JG_EV_DENY;
 
 	/* A deny outranks an audit, an audit outranks an allow; the first allow is kept. */
 	if (type == JG_EV_DENY || (type == JG_EV_AUDIT && v->type != JG_EV_DENY) || !v->type) {
@@ -118,6 +159,7 @@ static __always_inline bool require(struct verdict *v, __u32 subject, __u16 res,
 		v->resource = res;
 		v->perm = perm;
 		v->grant_id = gid;
+		v->standing = by_rule;
 		v->prot_ino = prot_ino;
 	}
 	return type == JG_EV_DENY;
@@ -220,13 +262,13 @@ static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u3
 		if (i >= w.nhits)
 			break;
 		if ((perms & JG_PERM_READ) &&
-		    require(v, subject, h->resource, h->mode, JG_PERM_READ, now, h->ino))
+		    require(v, gen, subject, h->resource, h->mode, JG_PERM_READ, now, h->ino))
 			return;
 		if ((perms & JG_PERM_WRITE) &&
-		    require(v, subject, h->resource, h->mode, JG_PERM_WRITE, now, h->ino))
+		    require(v, gen, subject, h->resource, h->mode, JG_PERM_WRITE, now, h->ino))
 			return;
 		if ((perms & JG_PERM_EXEC) &&
-		    require(v, subject, h->resource, h->mode, JG_PERM_EXEC, now, h->ino))
+		    require(v, gen, subject, h->resource, h->mode, JG_PERM_EXEC, now, h->ino))
 			return;
 	}
 }
@@ -254,7 +296,7 @@ static __always_inline void event_fill(struct jg_event *e, const struct verdict 
 	e->resource = v->resource;
 	e->perm = v->perm;
 	e->ret = ret;
-	e->flags = v->too_deep ? JG_EVF_TOO_DEEP : 0;
+	e->flags = (v->too_deep ? JG_EVF_TOO_DEEP : 0) | (v->standing ? JG_EVF_STANDING : 0);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->path[0] = 0;
 	e->exe[0] = 0;

@@ -53,6 +53,15 @@ struct {
 	__type(value, struct jg_grant);
 } grants SEC(".maps");
 
+/* Standing rules: (gen, subject, resource, executable) -> enum jg_perm bits. Consulted only
+ * when a check found no grant. Never LRU, like the grants. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_STANDING);
+	__type(key, struct jg_standing_key);
+	__type(value, __u32);
+} standing SEC(".maps");
+
 /* jitgated itself, while it walks protected trees to find hardlinked files. Task storage
  * dies with the task, so a reused pid inherits nothing. */
 struct {

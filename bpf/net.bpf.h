@@ -127,7 +127,7 @@ static __always_inline int net_gate(void *lpm, struct net_target *t, __u32 perm,
 		r = &val->ranges[i];
 		if (t->port < r->lo || t->port > r->hi)
 			continue;
-		if (require(&v, subject, r->resource, r->mode, perm, now, 0))
+		if (require(&v, t->gen, subject, r->resource, r->mode, perm, now, 0))
 			break;
 	}
 	if (!v.type)

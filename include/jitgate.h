@@ -11,11 +11,13 @@
 #define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
 
 /* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
-#define JG_LAYOUT_VERSION 2
+#define JG_LAYOUT_VERSION 3
 
 #define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
 #define JG_MAX_GRANTS      16384   /* (subject, resource) entries */
+#define JG_MAX_STANDING    16384   /* (subject, resource, executable) entries of standing
+                                    * rules, both generations together */
 #define JG_MAX_NET_PREFIXES 4096   /* CIDR entries, both generations together */
 #define JG_MAX_BIND_PREFIXES 256  /* bind CIDR entries, both generations together */
 #define JG_MAX_PORT_RANGES 16      /* port ranges on one CIDR (covering prefixes included) */
@@ -122,6 +124,16 @@ struct jg_grant {
 	__u64 grant_id[JG_NPERMS];
 };
 
+/* A standing rule, expanded: the subject running the executable (dev, ino; ino 0 = any
+ * program) holds the permissions of `value` on the resource, without a grant. */
+struct jg_standing_key {
+	__u32 gen;
+	__u32 subject;		/* loginuid, else uid */
+	__u32 resource;
+	__u32 dev;		/* kernel dev_t of the executable; 0 with ino 0 */
+	__u64 ino;
+};
+
 struct jg_config {
 	__u32 gen;		/* live policy generation (0 or 1) */
 	__u32 layout;		/* JG_LAYOUT_VERSION */
@@ -134,6 +146,9 @@ struct jg_config {
 	__u32 nelevate[2];
 	__u16 elevate_res[2][JG_MAX_ELEVATE];
 	__u8  elevate_mode[2][JG_MAX_ELEVATE];	/* enum jg_mode */
+	/* Per generation, how many standing entries there are: none means a missing grant is
+	 * a denial without a look at the standing map. */
+	__u32 nstanding[2];
 };
 
 enum jg_stat {
@@ -147,7 +162,7 @@ enum jg_stat {
 
 enum jg_event_type {
 	JG_EV_DENY  = 1,
-	JG_EV_ALLOW = 2,	/* allowed by a grant */
+	JG_EV_ALLOW = 2,	/* allowed by a grant or a standing rule (JG_EVF_STANDING) */
 	JG_EV_AUDIT = 3,	/* would have been denied; resource is in audit mode */
 	JG_EV_TRAIL = 4,	/* an exec by a subject holding an elevate grant (session trail) */
 };
@@ -222,6 +237,7 @@ struct jg_event {
 #define JG_EVF_PATH_OK   (1u << 1)	/* path holds a resolved name */
 #define JG_EVF_EXE_OK    (1u << 2)	/* exe holds a resolved name */
 #define JG_EVF_LOGINUID  (1u << 3)	/* refused: an unprivileged task setting its loginuid */
+#define JG_EVF_STANDING  (1u << 4)	/* allowed by a standing rule (grant_id is 0) */
 
 /* A JG_EV_TRAIL record (longer than the others): an exec by a subject holding an elevate
  * grant. ev.path is the program, ev.file its (dev, ino). */
@@ -240,6 +256,7 @@ struct jg_trail {
 _Static_assert(sizeof(struct jg_event) == 104 + 2 * JG_PATH_LEN, "jg_event layout changed");
 _Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");
 _Static_assert(sizeof(struct jg_grant) == 16 * JG_NPERMS, "jg_grant layout changed");
+_Static_assert(sizeof(struct jg_standing_key) == 24, "jg_standing_key layout changed");
 #endif
 
 #endif /* JITGATE_H */

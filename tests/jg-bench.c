@@ -7,6 +7,9 @@
  *   jg-bench connect ADDR PORT N       TCP socket + connect + close, N times
  *   jg-bench listen ADDR PORT          accept and close connections until killed
  *   jg-bench progstats                 run_cnt / run_time_ns of every loaded "jg_*" program
+ *   jg-bench rate PATH RATE SECONDS    open + close PATH at RATE per second for SECONDS
+ *                                      (the audit bench: each open of a granted file is one
+ *                                      event); prints "rate target=R achieved=A opens=N"
  *
  * Every loop runs N/10 (at least 1) warm-up iterations, then 5 timed runs of N iterations
  * each (CLOCK_MONOTONIC around the whole run); it prints the median run as
@@ -54,6 +57,7 @@ static void usage(FILE *f)
 		"       jg-bench connect ADDR PORT N\n"
 		"       jg-bench listen ADDR PORT\n"
 		"       jg-bench progstats\n"
+		"       jg-bench rate PATH RATE SECONDS   (paced opens, for the audit bench)\n"
 		"Each loop: N/10 warm-up iterations, then %d timed runs of N; prints the median as\n"
 		"\"NAME ns_per_op=X ...\". progstats prints \"prog NAME run_cnt=N run_time_ns=T "
 		"ns_per_run=X\"\nfor every loaded BPF program named jg_* (needs "
@@ -405,6 +409,45 @@ static void progdelta_print(uint64_t ops)
 	delta_nbefore = -1;
 }
 
+/* ------------------------------------------------------------------ rate */
+
+/* Paced opens: every millisecond tick opens as many times as the rate owes by then, so the
+ * load is smooth rather than one burst per second. Every open must succeed. */
+static int cmd_rate(const char *path, long rate, long secs)
+{
+	struct timespec t0, now, tick;
+	long long owed, done = 0, total = (long long)rate * secs;
+	double elapsed;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tick = t0;
+	while (done < total) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		owed = (long long)(elapsed * (double)rate) + 1;
+		if (owed > total)
+			owed = total;
+		for (; done < owed; done++) {
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0)
+				die("open %s: %s", path, strerror(errno));
+			close(fd);
+		}
+		tick.tv_nsec += 1000000;
+		if (tick.tv_nsec >= 1000000000) {
+			tick.tv_sec++;
+			tick.tv_nsec -= 1000000000;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &tick, NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("rate target=%ld achieved=%.0f opens=%lld seconds=%.2f\n", rate,
+	       (double)done / elapsed, done, elapsed);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -459,6 +502,9 @@ int main(int argc, char **argv)
 		return cmd_listen(argv[2], argv[3]);
 	if (!strcmp(cmd, "progstats") && argc == 2)
 		return cmd_progstats();
+	if (!strcmp(cmd, "rate") && argc == 5)
+		return cmd_rate(argv[2], parse_count(argv[3], "RATE", 10000000),
+				parse_count(argv[4], "SECONDS", 3600));
 	usage(stderr);
 	return 2;
 }

@@ -311,6 +311,8 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 	json_object_set_new(ev, "grant_id", e->grant_id ?
 			    json_string(grants__format_id(e->grant_id, gid, sizeof(gid))) :
 			    json_null());
+	if (e->flags & JG_EVF_STANDING)
+		json_object_set_new(ev, "standing", json_true());	/* no grant: a standing rule */
 	if (e->ret)
 		json_object_set_new(ev, "errno", json_integer(-e->ret));
 	if (e->flags & JG_EVF_LOGINUID)

@@ -21,6 +21,16 @@ struct jg_cnet {
 	struct jg_net_value val;
 };
 
+/* One expanded standing rule: subject running the executable (dev, ino; 0, 0 = any program)
+ * holds `perms` (enum jg_perm bits) on `resource`. */
+struct jg_cstanding {
+	uint32_t subject;
+	uint16_t resource;
+	uint32_t dev;			/* kernel dev_t */
+	uint64_t ino;
+	uint32_t perms;
+};
+
 struct jg_compiled {
 	struct jg_cobject *objs; size_t nobjs;
 	struct jg_cnet *nets;    size_t nnets;
@@ -31,7 +41,13 @@ struct jg_compiled {
 	uint16_t elevate_res[JG_MAX_ELEVATE];	/* resource ids of kind elevate */
 	uint8_t elevate_mode[JG_MAX_ELEVATE];	/* enum jg_mode */
 	size_t nelevate;
+	struct jg_cstanding *standing; size_t nstanding;	/* users and group members
+						 * resolved, one entry per (subject, resource,
+						 * executable) */
 };
+
+/* Standing entries per policy: half of the map, which holds two generations. */
+#define JG_MAX_STANDING_PER_GEN (JG_MAX_STANDING / 2)
 
 /* ids[i] is the kernel resource id of p->resources[i] (1..JG_MAX_RESOURCES-1).
  * Returns 0, or -errno with "FILE:LINE:COLUMN: message" in err. */

@@ -110,7 +110,7 @@ bool gate__is_pinned(const char *pin_dir)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[9];
+	static struct bpf_map *maps[10];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -121,8 +121,34 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[6] = skel->maps.exempt_tasks;
 	maps[7] = skel->maps.filters;
 	maps[8] = skel->maps.bind_prefixes;
-	*n = 9;
+	maps[9] = skel->maps.standing;
+	*n = 10;
 	return maps;
+}
+
+/* The layout version of pinned maps, read before anything else is adopted: pins of another
+ * version may lack maps or have other value sizes, and the message must say why. Every
+ * version starts the config with (gen, layout). 0 when it cannot be read. */
+static uint32_t pinned_layout(const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0, layout = 0;
+	char path[512];
+	void *val;
+	int fd;
+
+	pin_path(path, sizeof(path), pin_dir, "gate_config");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size >= 8 &&
+	    (val = calloc(1, info.value_size))) {
+		if (!bpf_map_lookup_elem(fd, &zero, val))
+			memcpy(&layout, (char *)val + 4, sizeof(layout));
+		free(val);
+	}
+	close(fd);
+	return layout;
 }
 
 static int adopt(struct jg_gate *g, char *err, size_t errlen)
@@ -133,8 +159,15 @@ static int adopt(struct jg_gate *g, char *err, size_t errlen)
 	char path[512];
 	size_t n, missing = 0;
 	__u32 zero = 0;
+	uint32_t layout;
 	int fd, ret;
 
+	layout = pinned_layout(g->pin_dir);
+	if (layout && layout != JG_LAYOUT_VERSION) {
+		snprintf(err, errlen, "the pinned gate has layout version %u, this jitgated needs "
+			 "%u; run 'jitgate unload' first", layout, JG_LAYOUT_VERSION);
+		return -EPROTO;
+	}
 	bpf_object__for_each_program(prog, g->skel->obj) {
 		char name[128];
 
@@ -411,6 +444,9 @@ static int drop_generation(struct jg_gate *g, uint32_t gen)
 	if (!ret)
 		ret = drop_gen(bpf_map__fd(g->skel->maps.bind_prefixes), sizeof(struct jg_net_key),
 			       gen, true);
+	if (!ret)
+		ret = drop_gen(bpf_map__fd(g->skel->maps.standing), sizeof(struct jg_standing_key),
+			       gen, false);
 	return ret;
 }
 
@@ -451,6 +487,11 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 	struct jg_config cfg;
 	int ret;
 
+	if (c->nstanding > JG_MAX_STANDING_PER_GEN) {
+		snprintf(err, errlen, "the standing rules expand to %zu entries; the limit is %d",
+			 c->nstanding, JG_MAX_STANDING_PER_GEN);
+		return -E2BIG;
+	}
 	if (c->ndevs > JG_MAX_DEVS) {
 		snprintf(err, errlen, "the policy protects objects on %zu filesystems; the limit is %d",
 			 c->ndevs, JG_MAX_DEVS);
@@ -485,6 +526,15 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 					&c->binds[i].val, BPF_ANY))
 			ret = -errno;
 	}
+	for (size_t i = 0; i < c->nstanding && !ret; i++) {
+		const struct jg_cstanding *e = &c->standing[i];
+		struct jg_standing_key k = { .gen = next, .subject = e->subject,
+					     .resource = e->resource, .dev = e->dev, .ino = e->ino };
+
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.standing), &k, &e->perms,
+					BPF_ANY))
+			ret = -errno;
+	}
 	if (!ret)
 		ret = write_filter(g, c, next);
 	/* First the next generation's devices (the live words are rewritten unchanged), then
@@ -496,6 +546,7 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 		cfg.nelevate[next] = (uint32_t)c->nelevate;
 		memcpy(cfg.elevate_res[next], c->elevate_res, sizeof(cfg.elevate_res[next]));
 		memcpy(cfg.elevate_mode[next], c->elevate_mode, sizeof(cfg.elevate_mode[next]));
+		cfg.nstanding[next] = (uint32_t)c->nstanding;
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 			ret = -errno;
 	}

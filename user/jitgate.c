@@ -17,6 +17,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <jansson.h>
+#ifdef JG_HAVE_QRENCODE
+#include <qrencode.h>
+#endif
 #include "jitgate.h"
 #include "compile.h"
 #include "defaults.h"
@@ -2223,16 +2226,18 @@ static int do_history(int argc, char **argv)
 /* ---- mfa ---- */
 
 static const char mfa_help[] =
-"Usage: jitgate mfa enroll USER [--secret BASE32] [--json]\n"
+"Usage: jitgate mfa enroll USER [--secret BASE32] [--qr] [--json]\n"
 "\n"
 "Enrol USER for TOTP codes (roles with require_mfa ask for one: --otp CODE). Admins only.\n"
 "Prints the otpauth:// URI (first line) and the base32 secret, for USER's authenticator\n"
-"app. They are shown this once: jitgated keeps the secret and never prints it again.\n"
-"Enrolling again replaces the user's secret.\n"
+"app, and a QR code of the URI when the output is a terminal (or with --qr). They are\n"
+"shown this once: jitgated keeps the secret and never prints it again. Enrolling again\n"
+"replaces the user's secret.\n"
 "\n"
 "Options:\n"
 "  -s, --secret BASE32  use this secret (A-Z, 2-7) instead of a new random one; '-' reads\n"
 "                       it from stdin, so it stays out of the process list\n"
+"      --qr             draw the QR code also when the output is not a terminal\n"
 "      --json           print {\"user\", \"uid\", \"uri\", \"secret\"}\n"
 "  -h, --help           show this help\n"
 "\n"
@@ -2240,15 +2245,48 @@ static const char mfa_help[] =
 "  jitgate mfa enroll alice\n"
 "  jitgate mfa enroll alice --secret - < alice.secret\n";
 
+
+/* The URI as a QR code for the authenticator app's camera, drawn with half blocks (two
+ * modules per character cell, light modules as ink: terminals are mostly dark). */
+static void print_qr(const char *uri)
+{
+#ifdef JG_HAVE_QRENCODE
+	QRcode *q = QRcode_encodeString(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	const int quiet = 2;
+
+	if (!q) {
+		pr_warn("cannot draw the QR code: %s", strerror(errno));
+		return;
+	}
+	for (int y = -quiet; y < q->width + quiet; y += 2) {
+		for (int x = -quiet; x < q->width + quiet; x++) {
+			bool top = y >= 0 && y < q->width && x >= 0 && x < q->width &&
+				   (q->data[y * q->width + x] & 1);
+			bool bot = y + 1 >= 0 && y + 1 < q->width && x >= 0 && x < q->width &&
+				   (q->data[(y + 1) * q->width + x] & 1);
+
+			fputs(top ? (bot ? " " : "\u2584") : (bot ? "\u2580" : "\u2588"), stdout);
+		}
+		putchar('\n');
+	}
+	QRcode_free(q);
+#else
+	(void)uri;
+	pr_warn("this jitgate was built without libqrencode: no QR code");
+#endif
+}
+
 static int do_mfa(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "secret", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "qr", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *user, *secret = NULL;
+	bool qr = isatty(STDOUT_FILENO);
 	json_t *args, *reply = NULL, *result = NULL;
 	char line[256];
 	bool json = false;
@@ -2268,6 +2306,7 @@ static int do_mfa(int argc, char **argv)
 		switch (c) {
 		case 's': secret = optarg; break;
 		case 'j': json = true; break;
+		case 'Q': qr = true; break;
 		case 'h': fputs(mfa_help, stdout); return EXIT_OK;
 		default: return bad_option("mfa ", c, argv);
 		}
@@ -2317,6 +2356,8 @@ static int do_mfa(int argc, char **argv)
 		char *name = who(result);
 
 		printf("%s\n", uri);
+		if (qr)
+			print_qr(uri);
 		if (json_is_integer(json_object_get(result, "uid")))
 			printf("secret: %s (for %s, uid %lld)\n", sec, name, jint(result, "uid", -1));
 		else

@@ -488,6 +488,7 @@ static int policy_apply(const char *file, char *err, size_t errlen)
 		json_object_set_new(ev, "objects", json_integer((json_int_t)c->nobjs - 1));
 		json_object_set_new(ev, "net_prefixes", json_integer((json_int_t)c->nnets));
 		json_object_set_new(ev, "bind_prefixes", json_integer((json_int_t)c->nbinds));
+		json_object_set_new(ev, "standing", json_integer((json_int_t)c->nstanding));
 		audit__emit(&d.audit, ev, 0);
 	}
 	/* Grants on resources the new policy no longer names end now. */

@@ -146,3 +146,28 @@ Test(audit, trail_event_has_argv_and_cwd)
 	cr_assert(json_is_null(json_object_get(j, "cwd")));
 	json_decref(j);
 }
+
+Test(audit, standing_allow_says_so_and_has_no_grant)
+{
+	struct jg_event e = file_event();
+	json_t *j;
+	char *s;
+
+	e.type = JG_EV_ALLOW;
+	e.ret = 0;
+	e.flags |= JG_EVF_STANDING;
+	j = audit__from_kernel(&e, "prod-secrets");
+	s = json_dumps(j, JSON_COMPACT);
+	cr_assert(strstr(s, "\"type\":\"access.allow\""), "%s", s);
+	cr_assert(strstr(s, "\"grant_id\":null,\"standing\":true"), "%s", s);
+	free(s);
+	json_decref(j);
+
+	e.flags &= ~JG_EVF_STANDING;	/* a grant's allow has no "standing" field */
+	e.grant_id = 3;
+	j = audit__from_kernel(&e, "prod-secrets");
+	s = json_dumps(j, JSON_COMPACT);
+	cr_assert_null(strstr(s, "standing"), "%s", s);
+	free(s);
+	json_decref(j);
+}

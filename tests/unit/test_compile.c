@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -172,5 +174,173 @@ Test(compile, elevate_resources_and_their_exceptions)
 	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), -ENOENT);
 	cr_assert(strstr(err, "t.json:1:"), "%s", err);
 	cr_assert(strstr(err, "elevate exception"), "%s", err);
+	policy__free(p);
+}
+
+/* ---- standing rules: subjects and executables resolved against this host ---- */
+
+static const struct jg_cstanding *standing_of(const struct jg_compiled *c, uint32_t subject,
+					      uint16_t res)
+{
+	for (size_t i = 0; i < c->nstanding; i++)
+		if (c->standing[i].subject == subject && c->standing[i].resource == res)
+			return &c->standing[i];
+	return NULL;
+}
+
+/* A policy with resources "s" (files: /tmp, read) and "n" (connect), then `rules`. */
+static struct jg_policy *standing_policy(const char *rules)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "{\n\"version\": 1,\n\"resources\": {\n"
+		 "\"s\": {\"files\": [\"/tmp\"]},\n\"n\": {\"connect\": [\"127.0.0.1:7005\"]},\n"
+		 "\"root\": {\"elevate\": {}}\n},\n\"standing\": [\n%s\n]\n}\n", rules);
+	return load(text);
+}
+
+Test(compile, standing_uid_and_user_with_exe)
+{
+	struct passwd *pw = getpwuid(0);
+	struct jg_policy *p;
+	struct jg_compiled *c;
+	const struct jg_cstanding *e;
+	uint16_t ids[] = { 4, 5, 6 };
+	char rules[512], err[512];
+	struct stat st;
+
+	cr_assert(pw, "this host has no account for uid 0");
+	snprintf(rules, sizeof(rules),
+		 "{\"subject\": \"uid:4242\", \"allow\": {\"s\": [\"read\"], \"n\": [\"connect\"]}},\n"
+		 "{\"subject\": \"user:%s\", \"exe\": \"/bin/sh\", \"allow\": {\"s\": [\"read\"]}},\n"
+		 "{\"subject\": \"uid:0\", \"exe\": \"/bin/sh\", \"allow\": {\"s\": [\"write\"]}}",
+		 pw->pw_name);
+	p = standing_policy(rules);
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c->nstanding, 3);
+	e = standing_of(c, 4242, 4);
+	cr_assert(e);
+	cr_assert_eq(e->perms, JG_PERM_READ);
+	cr_assert_eq(e->ino, 0);	/* no exe: any program */
+	cr_assert_eq(e->dev, 0);
+	e = standing_of(c, 4242, 5);
+	cr_assert(e);
+	cr_assert_eq(e->perms, JG_PERM_CONNECT);
+	/* user:root and uid:0 on the same program are one entry with both permissions */
+	e = standing_of(c, 0, 4);
+	cr_assert(e);
+	cr_assert_eq(e->perms, JG_PERM_READ | JG_PERM_WRITE);
+	cr_assert_eq(stat("/bin/sh", &st), 0);
+	cr_assert_eq(e->ino, st.st_ino);
+	cr_assert_eq(e->dev, compile__kdev(st.st_dev));
+	compile__free(c);
+	policy__free(p);
+}
+
+Test(compile, standing_group_takes_listed_and_primary_members)
+{
+	struct group *gr = getgrgid(0);
+	char name[64], rules[256], err[512];
+	struct jg_policy *p;
+	struct jg_compiled *c;
+	uint16_t ids[] = { 4, 5, 6 };
+	struct passwd *pw;
+	size_t want = 0;
+
+	cr_assert(gr, "this host has no group 0");
+	snprintf(name, sizeof(name), "%s", gr->gr_name);
+	snprintf(rules, sizeof(rules), "{\"subject\": \"group:%s\", \"allow\": {\"s\": [\"read\"]}}",
+		 name);
+	p = standing_policy(rules);
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), 0, "%s", err);
+	/* every account whose primary group it is and every listed member has an entry; the
+	 * entries are no more than those accounts (several may share a uid) */
+	setpwent();
+	while ((pw = getpwent())) {
+		bool member = pw->pw_gid == 0;
+
+		gr = getgrgid(0);
+		for (char **m = gr->gr_mem; !member && m && *m; m++)
+			member = !strcmp(*m, pw->pw_name);
+		if (!member)
+			continue;
+		cr_assert(standing_of(c, (uint32_t)pw->pw_uid, 4), "%s is a member, no entry",
+			  pw->pw_name);
+		want++;
+	}
+	endpwent();
+	cr_assert(standing_of(c, 0, 4), "group %s: uid 0 (primary member) missing", name);
+	cr_assert_leq(c->nstanding, want);
+	for (size_t i = 0; i < c->nstanding; i++)
+		cr_assert_eq(c->standing[i].perms, JG_PERM_READ);
+	compile__free(c);
+	policy__free(p);
+}
+
+/* Each error names the file, the line and column of what is wrong, and says what. */
+static void standing_err(const char *rules, int want_ret, const char *where, const char *gist)
+{
+	struct jg_policy *p = standing_policy(rules);
+	struct jg_compiled *c = NULL;
+	uint16_t ids[] = { 4, 5, 6 };
+	char err[512] = "";
+
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), want_ret, "%s", err);
+	cr_assert_null(c);
+	cr_assert(!strncmp(err, where, strlen(where)), "want %s, got %s", where, err);
+	cr_assert(strstr(err, gist), "want '%s' in: %s", gist, err);
+	policy__free(p);
+}
+
+Test(compile, standing_errors_have_positions)
+{
+	/* the rules start on line 9; the subject value of the first at column 13 */
+	standing_err("{\"subject\": \"user:no-such-user-jg\", \"allow\": {\"s\": [\"read\"]}}",
+		     -ENOENT, "t.json:9:13: ", "standing rule 1: no user \"no-such-user-jg\"");
+	standing_err("{\"subject\": \"uid:1\", \"allow\": {\"s\": [\"read\"]}},\n"
+		     "{\"subject\": \"group:no-such-group-jg\", \"allow\": {\"s\": [\"read\"]}}",
+		     -ENOENT, "t.json:10:13: ", "standing rule 2: no group \"no-such-group-jg\"");
+	/* exe: the rule's own position (column 1 of its line) */
+	standing_err("{\"subject\": \"uid:1\", \"allow\": {\"s\": [\"read\"]}},\n"
+		     "{\"subject\": \"uid:1\", \"exe\": \"/no/such/backupd\", \"allow\": {\"s\": [\"read\"]}}",
+		     -ENOENT, "t.json:10:1: ",
+		     "standing rule 2: cannot resolve the executable \"/no/such/backupd\": No such file");
+	standing_err("{\"subject\": \"uid:1\", \"exe\": \"/tmp\", \"allow\": {\"s\": [\"read\"]}}",
+		     -EINVAL, "t.json:9:1: ", "\"/tmp\" is not a regular file");
+	/* elevate is granted for a time only */
+	standing_err("{\"subject\": \"uid:1\", \"allow\": {\"s\": [\"read\"], \"root\": [\"elevate\"]}}",
+		     -EINVAL, "t.json:9:47: ", "resource \"root\": elevate cannot be standing");
+}
+
+Test(compile, standing_overflow_is_one_sentence)
+{
+	/* uid:N is taken as is; (JG_MAX_STANDING_PER_GEN + 1) distinct subjects overflow */
+	size_t n = JG_MAX_STANDING_PER_GEN + 1, len = n * 64 + 64, off = 0;
+	char *rules = malloc(len);
+	char err[512] = "";
+	struct jg_policy *p;
+	struct jg_compiled *c = NULL;
+	uint16_t ids[] = { 4, 5, 6 };
+
+	cr_assert(rules);
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(rules + off, len - off,
+					"%s{\"subject\": \"uid:%zu\", \"allow\": {\"s\": [\"read\"]}}",
+					i ? ",\n" : "", 10000 + i);
+	{
+		char *text = malloc(len + 256);
+
+		cr_assert(text);
+		snprintf(text, len + 256, "{\"version\": 1, \"resources\": {\"s\": {\"files\": "
+			 "[\"/tmp\"]}}, \"standing\": [\n%s\n]}", rules);
+		p = load(text);
+		free(text);
+	}
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), -E2BIG, "%s", err);
+	cr_assert_null(c);
+	cr_assert(strstr(err, "the standing rules expand to more than"), "%s", err);
+	cr_assert(strstr(err, "(subject, resource, executable) entries"), "%s", err);
+	cr_assert(!strchr(err, '\n'), "%s", err);
+	free(rules);
 	policy__free(p);
 }

@@ -106,7 +106,9 @@ audit_has "audit: grant.drop" '"type":"grant.drop"' "\"grant_id\":\"$gid3\""
 
 # --- MFA: wrong and replayed codes refused
 secret=$(jitgate mfa enroll alice --json | sed -n 's/.*"secret": *"\([A-Z2-7]*\)".*/\1/p')
-ok "mfa enroll prints an otpauth URI" sh -c "jitgate mfa enroll carol | grep -q '^otpauth://totp/'"
+jitgate mfa enroll carol --qr >/tmp/enroll.txt 2>&1
+ok "mfa enroll prints an otpauth URI" grep -q '^otpauth://totp/jitgate:carol?secret=' /tmp/enroll.txt
+ok "and a QR code of it (--qr)" test "$(grep -c '█' /tmp/enroll.txt)" -gt 10
 fails "alice cannot enrol herself" as_user alice jitgate mfa enroll alice
 fails "MFA role without a code" as_user alice jitgate request mfa-debug --reason x
 code=$(jg-totp "$secret")
