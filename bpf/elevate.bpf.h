@@ -159,6 +159,48 @@ int BPF_PROG(jg_setuid, struct cred *new, const struct cred *old, int flags, int
 	return ret;
 }
 
+/* The same for the group: gid 0 opens every file of group root (and, with it, much of what
+ * makes a host root), so a setgid-family change to gid 0 needs elevate too. Only a task that
+ * holds CAP_SETGID or a saved/real gid 0 can ask, so this catches a privileged helper that
+ * outlived the grant it was started under. */
+SEC("lsm/task_fix_setgid")
+int BPF_PROG(jg_setgid, struct cred *new, const struct cred *old, int flags, int ret)
+{
+	struct task_struct *task;
+	__u32 gen, subject, loginuid;
+	struct verdict v = {};
+	struct jg_config *c;
+	struct jg_event *e;
+	bool had_root;
+
+	if (ret)
+		return ret;
+	c = elevate_config(&gen);
+	if (!c)
+		return 0;
+	had_root = !old->gid.val || !old->egid.val || !old->sgid.val;
+	if (!((new->gid.val == 0 && old->gid.val != 0) ||
+	      (new->sgid.val == 0 && old->sgid.val != 0) ||
+	      (!had_root && (new->egid.val == 0 || new->fsgid.val == 0))))
+		return 0;
+	task = bpf_get_current_task_btf();
+	subject = subject_of(task, &loginuid);
+	if (subject == 0 || running_except(task, gen))
+		return 0;
+	elevate_verdict(&v, c, gen, subject);
+	ret = v.type == JG_EV_DENY ? -EPERM : 0;
+	count(&v);
+	e = event_start(&v, JG_HOOK_SETGID, subject, loginuid, ret, false);
+	if (e) {
+		e->setid.uid = new->gid.val;
+		e->setid.euid = new->egid.val;
+		e->setid.suid = new->sgid.val;
+		e->setid.fsuid = new->fsgid.val;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
 /* The session trail: once the new program is committed, every exec of a subject holding
  * a live elevate grant is streamed with its arguments and working directory, root shells
  * included (the subject is the loginuid). The arguments are read where copy_strings() put

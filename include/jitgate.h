@@ -187,6 +187,7 @@ enum jg_hook {
 	/* elevation */
 	JG_HOOK_SETUID_EXEC = 15,	/* exec of a setuid/setgid-root or file-capability program */
 	JG_HOOK_SETUID    = 16,	/* setuid-family transition to uid 0 */
+	JG_HOOK_SETGID    = 17,	/* setgid-family transition to gid 0 */
 };
 
 #define JG_AF_INET  2
@@ -223,7 +224,7 @@ struct jg_event {
 			__u8  addr[16];
 		} net;
 		struct {
-			__u32 uid;	/* JG_HOOK_SETUID: the ids asked for */
+			__u32 uid;	/* JG_HOOK_SETUID/SETGID: the ids asked for */
 			__u32 euid;
 			__u32 suid;
 			__u32 fsuid;

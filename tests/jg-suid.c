@@ -5,6 +5,7 @@
  *   jg-suid                      print "uid=R euid=E"
  *   jg-suid root [CMD ARGS...]   setresuid(0, 0, 0), then run CMD (default: print ids);
  *                                on failure print the errno name (EPERM) and exit 1
+ *   jg-suid group                setresgid(0, 0, 0), print the gid (or the errno name, exit 1)
  *   jg-suid exec PATH [ARGS...]  execv(PATH); on failure print the errno name, exit 1
  *   jg-suid setcap FILE          give FILE cap_setuid+ep (security.capability, v2)
  *   jg-suid after FILE ARGS...   wait (up to 20 s) until FILE exists, then act on ARGS
@@ -62,6 +63,14 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		return ids();
+	if (!strcmp(argv[1], "group")) {
+		if (setresgid(0, 0, 0)) {
+			printf("%s\n", errname(errno));
+			return 1;
+		}
+		printf("%u\n", (unsigned)getgid());
+		return 0;
+	}
 	if (!strcmp(argv[1], "root")) {
 		if (setresuid(0, 0, 0)) {
 			printf("%s\n", errname(errno));

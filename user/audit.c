@@ -215,6 +215,7 @@ static const char *hook_name(uint32_t h)
 	case JG_HOOK_BIND:      return "bind";
 	case JG_HOOK_SETUID_EXEC: return "setuid_exec";
 	case JG_HOOK_SETUID:    return "setuid";
+	case JG_HOOK_SETGID:    return "setgid";
 	default:                return "unknown";
 	}
 }
@@ -225,6 +226,10 @@ static json_t *object_of(const struct jg_event *e)
 		return json_pack("{s:I, s:I, s:I, s:I}", "uid", (json_int_t)e->setid.uid,
 				 "euid", (json_int_t)e->setid.euid, "suid",
 				 (json_int_t)e->setid.suid, "fsuid", (json_int_t)e->setid.fsuid);
+	if (e->hook == JG_HOOK_SETGID)
+		return json_pack("{s:I, s:I, s:I, s:I}", "gid", (json_int_t)e->setid.uid,
+				 "egid", (json_int_t)e->setid.euid, "sgid",
+				 (json_int_t)e->setid.suid, "fsgid", (json_int_t)e->setid.fsuid);
 	if (e->hook == JG_HOOK_CONNECT || e->hook == JG_HOOK_SENDMSG || e->hook == JG_HOOK_BIND) {
 		char addr[INET6_ADDRSTRLEN];
 		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };

@@ -54,6 +54,7 @@ expect_eq "no gate: alice's setuid exec gives euid 0" "$(alice_exec $S/jg-suid)"
 expect_eq "no gate: alice's setuid helper makes uid 0" "$(alice_exec $S/jg-suid root id -u)" 0
 touch /tmp/go
 expect_eq "no gate: the same helper waiting for a file first" "$(alice_exec $S/jg-suid after /tmp/go root id -u)" 0
+expect_eq "no gate: the setuid helper makes gid 0" "$(alice_exec $S/jg-suid after /tmp/go group)" 0
 expect_eq "no gate: alice's setgid-root exec runs" "$(alice_exec $S/sgid)" "uid=1000 euid=1000"
 if [ "$HAVE_CAPS" = ok ]; then
 	expect_eq "no gate: alice's cap_setuid program makes uid 0" "$(alice_exec $S/capuid root id -u)" 0
@@ -88,6 +89,7 @@ gid=$(jitgate grant --user alice --allow root:elevate --for 10m --reason "INC-7 
 case $gid in g-*) _vm_ok "grant prints an id ($gid)" ;; *) _vm_not_ok "grant prints an id" "got '$gid'" ;; esac
 expect_eq "grant: setuid-root exec gives euid 0" "$(alice_exec $S/jg-suid)" "uid=1000 euid=0"
 expect_eq "grant: setresuid(0,0,0) makes uid 0" "$(alice_exec $S/jg-suid root id -u)" 0
+expect_eq "grant: setresgid(0,0,0) makes gid 0" "$(alice_exec $S/jg-suid group)" 0
 expect_eq "grant: setgid-root exec runs" "$(alice_exec $S/sgid)" "uid=1000 euid=1000"
 if [ "$HAVE_CAPS" = ok ]; then
 	expect_eq "grant: file-capability program makes uid 0" "$(alice_exec $S/capuid root id -u)" 0
@@ -145,6 +147,21 @@ touch /tmp/go
 wait $late
 expect_eq "grant revoked after the setuid exec: its setresuid(0,0,0) refused" "$(cat /tmp/late.out)" EPERM
 
+# and setresgid(0,0,0) likewise
+rm -f /tmp/go
+gid_g=$(jitgate grant --user alice --allow root:elevate --for 10m --reason "INC-8b")
+/usr/bin/setpriv --reuid=1000 --regid=1000 --init-groups -- \
+	jg-suid exec $S/jg-suid after /tmp/go group >/tmp/lateg.out 2>&1 &
+late=$!
+for _ in $(seq 100); do
+	[ "$(readlink /proc/$late/exe 2>/dev/null)" = $S/jg-suid ] && break
+	sleep 0.1
+done
+jitgate revoke "$gid_g" >/dev/null
+touch /tmp/go
+wait $late
+expect_eq "grant revoked after the setuid exec: its setresgid(0,0,0) refused" "$(cat /tmp/lateg.out)" EPERM
+
 # --- expiry with the daemon dead: the kernel alone ends it
 gid_x=$(jitgate grant --user alice --allow root:elevate --for 6s --reason "short")
 expect_eq "short grant: setuid exec works" "$(alice_exec $S/jg-suid)" "uid=1000 euid=0"
@@ -171,6 +188,8 @@ audit_has "audit: setuid exec denied" '"type":"access.deny"' '"hook":"setuid_exe
 	'"resource":"root"' '"perm":"elevate"' '"user":"alice"' "\"path\":\"$S/jg-suid\""
 audit_has "audit: setresuid denied with the ids asked for" '"type":"access.deny"' '"hook":"setuid"' \
 	'"perm":"elevate"' '"object":{"uid":0,"euid":0,"suid":0,"fsuid":0}'
+audit_has "audit: setresgid denied with the ids asked for" '"type":"access.deny"' '"hook":"setgid"' \
+	'"perm":"elevate"' '"object":{"gid":0,"egid":0,"sgid":0,"fsgid":0}'
 audit_has "audit: bob denied" '"type":"access.deny"' '"hook":"setuid_exec"' '"user":"bob"'
 audit_has "audit: allowed by the grant" '"type":"access.allow"' '"hook":"setuid_exec"' \
 	"\"grant_id\":\"$gid\"" '"user":"alice"'
