@@ -116,13 +116,13 @@ static __always_inline bool running_except(struct task_struct *task, __u32 gen)
 	return obj && obj->kind == JG_KIND_ELEVATE_EXCEPT;
 }
 
-/* setuid(), setreuid(), setresuid(), setfsuid(): a real or saved uid that becomes 0 needs a
- * grant; so does an effective or fs uid that becomes 0 in a process that held uid 0 in none
- * of its real, effective or saved ids (a setuid program dropping and taking back its euid
- * got that root at exec, where it was checked). An except-listed program is exempt here
- * too: it runs with euid 0 already, and passwd, for one, calls setuid(0). */
-SEC("lsm/task_fix_setuid")
-int BPF_PROG(jg_setuid, struct cred *new, const struct cred *old, int flags, int ret)
+/* A setuid- or setgid-family change; ids are {real, effective, saved, fs}. A real or saved
+ * id that becomes 0 needs a grant; so does an effective or fs id that becomes 0 in a process
+ * that held 0 in none of its real, effective or saved ids (a setuid program dropping and
+ * taking back its euid got that root at exec, where it was checked). An except-listed
+ * program is exempt here too: it runs with euid 0 already, and passwd, for one, calls
+ * setuid(0). */
+static __always_inline int gate_setid(__u32 hook, const __u32 now[4], const __u32 was[4])
 {
 	struct task_struct *task;
 	__u32 gen, subject, loginuid;
@@ -130,16 +130,14 @@ int BPF_PROG(jg_setuid, struct cred *new, const struct cred *old, int flags, int
 	struct jg_config *c;
 	struct jg_event *e;
 	bool had_root;
+	int ret;
 
-	if (ret)
-		return ret;
 	c = elevate_config(&gen);
 	if (!c)
 		return 0;
-	had_root = !old->uid.val || !old->euid.val || !old->suid.val;
-	if (!((new->uid.val == 0 && old->uid.val != 0) ||
-	      (new->suid.val == 0 && old->suid.val != 0) ||
-	      (!had_root && (new->euid.val == 0 || new->fsuid.val == 0))))
+	had_root = !was[0] || !was[1] || !was[2];
+	if (!((now[0] == 0 && was[0] != 0) || (now[2] == 0 && was[2] != 0) ||
+	      (!had_root && (now[1] == 0 || now[3] == 0))))
 		return 0;
 	task = bpf_get_current_task_btf();
 	subject = subject_of(task, &loginuid);
@@ -148,57 +146,37 @@ int BPF_PROG(jg_setuid, struct cred *new, const struct cred *old, int flags, int
 	elevate_verdict(&v, c, gen, subject);
 	ret = v.type == JG_EV_DENY ? -EPERM : 0;
 	count(&v);
-	e = event_start(&v, JG_HOOK_SETUID, subject, loginuid, ret, false);
+	e = event_start(&v, hook, subject, loginuid, ret, false);
 	if (e) {
-		e->setid.uid = new->uid.val;
-		e->setid.euid = new->euid.val;
-		e->setid.suid = new->suid.val;
-		e->setid.fsuid = new->fsuid.val;
+		e->setid.uid = now[0];
+		e->setid.euid = now[1];
+		e->setid.suid = now[2];
+		e->setid.fsuid = now[3];
 		bpf_ringbuf_submit(e, 0);
 	}
 	return ret;
 }
 
+/* setuid(), setreuid(), setresuid(), setfsuid() */
+SEC("lsm/task_fix_setuid")
+int BPF_PROG(jg_setuid, struct cred *new, const struct cred *old, int flags, int ret)
+{
+	const __u32 now[4] = { new->uid.val, new->euid.val, new->suid.val, new->fsuid.val };
+	const __u32 was[4] = { old->uid.val, old->euid.val, old->suid.val, old->fsuid.val };
+
+	return ret ? ret : gate_setid(JG_HOOK_SETUID, now, was);
+}
+
 /* The same for the group: gid 0 opens every file of group root (and, with it, much of what
- * makes a host root), so a setgid-family change to gid 0 needs elevate too. Only a task that
- * holds CAP_SETGID or a saved/real gid 0 can ask, so this catches a privileged helper that
- * outlived the grant it was started under. */
+ * makes a host root). Only a task that holds CAP_SETGID or a real/saved gid 0 can ask, so
+ * this catches a privileged helper that outlived the grant it was started under. */
 SEC("lsm/task_fix_setgid")
 int BPF_PROG(jg_setgid, struct cred *new, const struct cred *old, int flags, int ret)
 {
-	struct task_struct *task;
-	__u32 gen, subject, loginuid;
-	struct verdict v = {};
-	struct jg_config *c;
-	struct jg_event *e;
-	bool had_root;
+	const __u32 now[4] = { new->gid.val, new->egid.val, new->sgid.val, new->fsgid.val };
+	const __u32 was[4] = { old->gid.val, old->egid.val, old->sgid.val, old->fsgid.val };
 
-	if (ret)
-		return ret;
-	c = elevate_config(&gen);
-	if (!c)
-		return 0;
-	had_root = !old->gid.val || !old->egid.val || !old->sgid.val;
-	if (!((new->gid.val == 0 && old->gid.val != 0) ||
-	      (new->sgid.val == 0 && old->sgid.val != 0) ||
-	      (!had_root && (new->egid.val == 0 || new->fsgid.val == 0))))
-		return 0;
-	task = bpf_get_current_task_btf();
-	subject = subject_of(task, &loginuid);
-	if (subject == 0 || running_except(task, gen))
-		return 0;
-	elevate_verdict(&v, c, gen, subject);
-	ret = v.type == JG_EV_DENY ? -EPERM : 0;
-	count(&v);
-	e = event_start(&v, JG_HOOK_SETGID, subject, loginuid, ret, false);
-	if (e) {
-		e->setid.uid = new->gid.val;
-		e->setid.euid = new->egid.val;
-		e->setid.suid = new->sgid.val;
-		e->setid.fsuid = new->fsgid.val;
-		bpf_ringbuf_submit(e, 0);
-	}
-	return ret;
+	return ret ? ret : gate_setid(JG_HOOK_SETGID, now, was);
 }
 
 /* The session trail: once the new program is committed, every exec of a subject holding

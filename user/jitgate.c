@@ -28,6 +28,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proto.h"
+#include "workflow.h"
 
 #define JG_CANARY_DEFAULT  "/run/jitgate/" JG_CANARY_NAME
 #define JG_SOCKET_ENV      "JITGATE_SOCKET"
@@ -1324,22 +1325,6 @@ static char *rel_time(time_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* "r-3" -> 3, as grants__parse_id does for "g-N". */
-static int parse_request_id(const char *text, uint64_t *id)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!text || strncmp(text, "r-", 2) || !isdigit((unsigned char)text[2]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(text + 2, &end, 10);
-	if (*end || errno || v == 0)
-		return -EINVAL;
-	*id = v;
-	return 0;
-}
-
 /* The one positional ID of approve/deny/cancel/drop/extend, checked before sending. */
 static int take_id(const char *cmd, int argc, char **argv, bool grant, const char **id)
 {
@@ -1351,7 +1336,7 @@ static int take_id(const char *cmd, int argc, char **argv, bool grant, const cha
 	*id = argv[optind++];
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (grant ? grants__parse_id(*id, &v) : parse_request_id(*id, &v)) {
+	if (grant ? grants__parse_id(*id, &v) : wf__parse_id(*id, &v)) {
 		char *c = clean(*id);
 		int ret = usage_error(cmd, "'%s' is not a %s ID (they look like %s)", c,
 				      grant ? "grant" : "request", grant ? "g-4" : "r-3");

@@ -1110,96 +1110,112 @@ static int want_duration(json_t *args, uint64_t *secs, char *err, size_t errlen)
 	return 0;
 }
 
+/* The arguments request and extend share; key names the role ("role") or grant ("id"). */
+struct ask {
+	const char *what, *reason, *otp;
+	uint64_t want;
+};
+
+static int ask_args(json_t *args, const char *key, struct ask *a, char *err, size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	if (proto__arg_string(args, key, true, &a->what, err, errlen) ||
+	    proto__arg_string(args, "reason", false, &a->reason, err, errlen) == -EINVAL ||
+	    proto__arg_string(args, "otp", false, &a->otp, err, errlen) == -EINVAL)
+		return -EINVAL;
+	return want_duration(args, &a->want, err, errlen);
+}
+
+/* A new request (q from wf__new) passes the role's MFA, then goes to the ledger. */
+static json_t *ask_finish(const struct peer *p, struct jg_request *q, const struct jg_role *role,
+			  const struct ask *a, bool clamped)
+{
+	char err[1024];
+	int ret;
+
+	if (role->require_mfa) {
+		ret = check_otp(p, role->name, a->otp, err, sizeof(err));
+		if (ret)
+			return wf_error(ret, err);
+		q->mfa = true;
+	}
+	return submit(p, q, role, clamped);
+}
+
 static json_t *do_request(const struct peer *p, json_t *args)
 {
-	const char *name, *reason = NULL, *otp = NULL;
 	const struct jg_grant_rec *live;
 	const struct jg_role *role;
 	struct jg_request q;
 	struct jg_who who = who_of(p);
+	struct ask a;
 	bool clamped;
 	char err[1024];
-	uint64_t want, pending;
+	uint64_t pending;
 	int ret;
 
-	if (proto__arg_string(args, "role", true, &name, err, sizeof(err)) ||
-	    (proto__arg_string(args, "reason", false, &reason, err, sizeof(err)) == -EINVAL) ||
-	    (proto__arg_string(args, "otp", false, &otp, err, sizeof(err)) == -EINVAL) ||
-	    want_duration(args, &want, err, sizeof(err)))
+	if (ask_args(args, "role", &a, err, sizeof(err)))
 		return proto__error("EINVAL", "%s", err);
-	role = policy__role(d.policy, name);
+	role = policy__role(d.policy, a.what);
 	if (!role)
-		return proto__error("ENOENT", "the policy has no role \"%s\"", name);
-	ret = wf__new(&q, role, &who, reason, want, util__realtime_ns(), &clamped, err, sizeof(err));
+		return proto__error("ENOENT", "the policy has no role \"%s\"", a.what);
+	ret = wf__new(&q, role, &who, a.reason, a.want, util__realtime_ns(), &clamped, err,
+		      sizeof(err));
 	if (ret)
 		return wf_error(ret, err);
-	pending = ledger__pending_of(&d.ledger, p->subject, name, 0);
+	pending = ledger__pending_of(&d.ledger, p->subject, role->name, 0);
 	if (pending)
 		return proto__error("EEXIST", "%s has a pending request r-%llu for role \"%s\" "
 				    "already; cancel it or wait for a decision", p->user,
-				    (unsigned long long)pending, name);
-	live = live_grant_of_role(p->subject, name);
+				    (unsigned long long)pending, role->name);
+	live = live_grant_of_role(p->subject, role->name);
 	if (live)
 		return proto__error("EEXIST", "%s holds grant g-%llu of role \"%s\" already; "
 				    "use 'jitgate extend g-%llu' for more time", p->user,
-				    (unsigned long long)live->id, name,
+				    (unsigned long long)live->id, role->name,
 				    (unsigned long long)live->id);
-	if (role->require_mfa) {
-		ret = check_otp(p, name, otp, err, sizeof(err));
-		if (ret)
-			return wf_error(ret, err);
-		q.mfa = true;
-	}
-	return submit(p, &q, role, clamped);
+	return ask_finish(p, &q, role, &a, clamped);
 }
 
 static json_t *do_extend(const struct peer *p, json_t *args)
 {
-	const char *id_text, *reason = NULL, *otp = NULL;
 	const struct jg_grant_rec *g;
 	const struct jg_role *role;
 	struct jg_request q;
 	struct jg_who who = who_of(p);
-	uint64_t id, want, pending;
+	uint64_t id, pending;
+	struct ask a;
 	bool clamped;
 	char err[1024];
 	int ret;
 
-	if (proto__arg_string(args, "id", true, &id_text, err, sizeof(err)) ||
-	    (proto__arg_string(args, "reason", false, &reason, err, sizeof(err)) == -EINVAL) ||
-	    (proto__arg_string(args, "otp", false, &otp, err, sizeof(err)) == -EINVAL) ||
-	    want_duration(args, &want, err, sizeof(err)))
+	if (ask_args(args, "id", &a, err, sizeof(err)))
 		return proto__error("EINVAL", "%s", err);
-	if (grants__parse_id(id_text, &id))
-		return proto__error("EINVAL", "\"%s\" is not a grant id (like g-12)", id_text);
+	if (grants__parse_id(a.what, &id))
+		return proto__error("EINVAL", "\"%s\" is not a grant id (like g-12)", a.what);
 	g = grants__find(&d.grants, id);
 	if (!g)
-		return proto__error("ENOENT", "no live grant %s", id_text);
+		return proto__error("ENOENT", "no live grant %s", a.what);
 	if (g->uid != p->subject)
 		return proto__error("EPERM", "grant %s is %s's; only its holder may extend it",
-				    id_text, g->user);
+				    a.what, g->user);
 	if (!*g->role)
 		return proto__error("EINVAL", "grant %s was given directly by an admin, not through "
-				    "a role; ask an admin for more time", id_text);
+				    "a role; ask an admin for more time", a.what);
 	role = policy__role(d.policy, g->role);
 	if (!role)
 		return proto__error("ENOENT", "role \"%s\" of grant %s is no longer in the policy",
-				    g->role, id_text);
+				    g->role, a.what);
 	pending = ledger__pending_of(&d.ledger, p->subject, g->role, id);
 	if (pending)
 		return proto__error("EEXIST", "extension r-%llu of grant %s is pending already",
-				    (unsigned long long)pending, id_text);
-	ret = wf__new(&q, role, &who, reason, want, util__realtime_ns(), &clamped, err, sizeof(err));
+				    (unsigned long long)pending, a.what);
+	ret = wf__new(&q, role, &who, a.reason, a.want, util__realtime_ns(), &clamped, err,
+		      sizeof(err));
 	if (ret)
 		return wf_error(ret, err);
-	if (role->require_mfa) {
-		ret = check_otp(p, g->role, otp, err, sizeof(err));
-		if (ret)
-			return wf_error(ret, err);
-		q.mfa = true;
-	}
 	q.extends = id;
-	return submit(p, &q, role, clamped);
+	return ask_finish(p, &q, role, &a, clamped);
 }
 
 /* Load a request and expire it first when its ttl passed. */
