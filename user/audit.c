@@ -289,7 +289,8 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 		json_object_set_new(ev, "partial_sha256", json_string(t.partial_sha));
 		audit__emit(a, ev, 0);
 	}
-	if (have_head && t.seq && (hseq > t.seq || (hseq == t.seq && strcmp(hchain, t.chain)))) {
+	if (have_head && t.seq && !strcmp(hpath, a->path) &&
+	    (hseq > t.seq || (hseq == t.seq && strcmp(hchain, t.chain)))) {
 		json_t *ev = audit__new("audit.gap");
 
 		/* the log lost records the head remembers: say so in the chain */
@@ -391,11 +392,14 @@ static int gzip_file(const char *from, const char *to)
 	return ret;
 }
 
-/* PATH -> PATH.1 -> PATH.1.gz, the older ones shifted up, beyond keep deleted; a new PATH. */
+/* PATH -> PATH.1 -> PATH.1.gz, the older ones shifted up, beyond keep deleted; a new PATH.
+ * Synchronous: files rotate rarely, and kernel events wait in the ring buffer meanwhile. */
 static void rotate(struct jg_audit *a)
 {
 	char from[300], to[300], one[300];
 
+	/* whatever fails, try again only after another max_bytes, not on every line */
+	a->size = 0;
 	snprintf(one, sizeof(one), "%s.1", a->path);
 	snprintf(to, sizeof(to), "%s.1.gz", a->path);
 	/* a compression that failed last time: finish it, or keep writing here rather than
