@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <zlib.h>
 #include "audit.h"
+#include "auditchain.h"
 #include "grants.h"
 #include "policy.h"
 #include "util.h"
@@ -71,20 +73,173 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char *host,
-		char *err, size_t errlen)
+/* Read at most this much from the end of the log to find its last record. */
+#define TAIL_WINDOW (1 << 20)
+
+/* The last complete record of the log (seq, chain; a record without a chain value, written
+ * before there was one, continues the seq from the genesis value) and the bytes of a partial
+ * line after it. */
+struct tail {
+	uint64_t seq;
+	char chain[65];
+	uint64_t partial_len;
+	char partial_sha[65];
+	bool need_nl;			/* a whole record, only its newline missing */
+};
+
+static void read_tail(int fd, struct tail *t)
 {
-	char dir[256], *slash;
+	off_t size = lseek(fd, 0, SEEK_END), start;
+	char *buf, *end, *line;
+	ssize_t n;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->chain, JG_CHAIN_GENESIS, sizeof(t->chain));
+	if (size <= 0)
+		return;
+	start = size > TAIL_WINDOW ? size - TAIL_WINDOW : 0;
+	buf = malloc((size_t)(size - start) + 1);
+	if (!buf)
+		return;
+	n = pread(fd, buf, (size_t)(size - start), start);
+	if (n <= 0) {
+		free(buf);
+		return;
+	}
+	buf[n] = 0;
+	end = memrchr(buf, '\n', (size_t)n);
+	/* a crash mid-write: the bytes after the last newline */
+	t->partial_len = (uint64_t)(end ? buf + n - end - 1 : n);
+	if (t->partial_len) {
+		char *p = end ? end + 1 : buf;
+		json_t *j = json_loadb(p, t->partial_len, 0, NULL);
+
+		if (json_integer_value(json_object_get(j, "seq")) > 0 &&
+		    auditchain__split(p, t->partial_len, t->chain)) {
+			t->seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
+			t->need_nl = true;
+			t->partial_len = 0;
+			end = NULL;
+		} else {
+			auditchain__sha256(p, t->partial_len, t->partial_sha);
+		}
+		json_decref(j);
+	}
+	while (end) {
+		json_t *j, *s;
+
+		*end = 0;
+		line = memrchr(buf, '\n', (size_t)(end - buf));
+		line = line ? line + 1 : buf;
+		j = json_loads(line, 0, NULL);
+		s = json_object_get(j, "seq");
+		if (json_is_integer(s) && json_integer_value(s) > 0) {
+			t->seq = (uint64_t)json_integer_value(s);
+			if (!auditchain__split(line, (size_t)(end - line), t->chain))
+				memcpy(t->chain, JG_CHAIN_GENESIS, sizeof(t->chain));
+			json_decref(j);
+			break;
+		}
+		json_decref(j);
+		end = line > buf ? line - 1 : NULL;
+	}
+	free(buf);
+}
+
+int audit__read_head(const char *file, uint64_t *seq, char hex[65], char *path,
+		     size_t pathlen)
+{
+	char buf[512], *sp;
+	ssize_t n;
+	int fd, tries;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* jitgated rewrites it in place: a torn read does not parse, read again */
+	for (tries = 0; tries < 5; tries++) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			break;
+		buf[n] = 0;
+		if (buf[n - 1] != '\n')
+			continue;
+		buf[n - 1] = 0;
+		sp = strchr(buf, ' ');
+		if (!sp)
+			continue;
+		*sp = ':';
+		sp = strchr(sp + 1, ' ');
+		if (!sp)
+			continue;
+		*sp++ = 0;
+		if (auditchain__parse_head(buf, seq, hex))
+			continue;
+		snprintf(path, pathlen, "%s", sp);
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	return n < 0 ? -errno : -EINVAL;
+}
+
+/* Fixed width (the seq padded): rewritten in place by one pwrite per record, no fsync.
+ * Returns its length, 0 on failure. */
+static size_t head_write(struct jg_audit *a)
+{
+	char buf[600];
+	int n;
+
+	if (a->head_fd < 0)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%020llu %s %s\n", (unsigned long long)a->seq, a->chain,
+		     a->path);
+	if (n <= 0 || (size_t)n >= sizeof(buf) || pwrite(a->head_fd, buf, (size_t)n, 0) != n) {
+		a->write_errors++;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+static int open_log(struct jg_audit *a)
+{
+	struct stat st;
+	int fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -EIO;
+	}
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = fd;
+	a->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err,
+		   size_t errlen)
+{
+	char dir[256], *slash, hpath[256], hchain[65];
+	uint64_t hseq = 0;
+	struct tail t;
+	bool have_head = false;
 	int ret;
 
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
-	a->to_stdout = to_stdout;
-	snprintf(a->host, sizeof(a->host), "%s", host);
-	if (!path || !*path)
+	a->head_fd = -1;
+	a->to_stdout = cfg->to_stdout;
+	a->max_bytes = cfg->max_bytes;
+	a->keep = cfg->keep;
+	memcpy(a->chain, JG_CHAIN_GENESIS, sizeof(a->chain));
+	snprintf(a->host, sizeof(a->host), "%s", cfg->host);
+	if (!cfg->path || !*cfg->path)
 		return 0;
-	snprintf(a->path, sizeof(a->path), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(a->path, sizeof(a->path), "%s", cfg->path);
+	snprintf(dir, sizeof(dir), "%s", cfg->path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
@@ -94,30 +249,182 @@ int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char
 			return ret;
 		}
 	}
-	a->seq = audit__last_seq(path);
-	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (a->fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open the audit log %s: %s", path, strerror(-ret));
+	ret = open_log(a);
+	if (ret) {
+		snprintf(err, errlen, "cannot open the audit log %s: %s", a->path, strerror(-ret));
 		return ret;
 	}
-	{
-		/* a crash mid-line left a partial record: end it so ours starts on a line */
-		off_t size = lseek(a->fd, 0, SEEK_END);
-		char last = '\n';
+	if (cfg->head && *cfg->head) {
+		snprintf(a->head, sizeof(a->head), "%s", cfg->head);
+		have_head = !audit__read_head(a->head, &hseq, hchain, hpath, sizeof(hpath));
+		a->head_fd = open(a->head, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (a->head_fd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open %s: %s", a->head, strerror(-ret));
+			return ret;
+		}
+	}
+	read_tail(a->fd, &t);
+	if (t.seq) {
+		a->seq = t.seq;
+		memcpy(a->chain, t.chain, sizeof(a->chain));
+	} else if (have_head) {
+		/* an empty log: moved away while no daemon ran; the chain goes on */
+		a->seq = hseq;
+		memcpy(a->chain, hchain, sizeof(a->chain));
+	}
+	if (t.partial_len || t.need_nl) {
+		/* end it so ours starts on a line */
+		if (write_all(a->fd, "\n", 1))
+			a->write_errors++;
+		else
+			a->size++;
+	}
+	if (t.partial_len) {
+		json_t *ev = audit__new("audit.partial");
 
-		if (size > 0 && pread(a->fd, &last, 1, size - 1) == 1 && last != '\n' &&
-		    write_all(a->fd, "\n", 1))
+		/* what the incomplete line was: verify checks it against these */
+		json_object_set_new(ev, "after_seq", json_integer((json_int_t)a->seq));
+		json_object_set_new(ev, "partial_bytes", json_integer((json_int_t)t.partial_len));
+		json_object_set_new(ev, "partial_sha256", json_string(t.partial_sha));
+		audit__emit(a, ev, 0);
+	}
+	if (have_head && t.seq && !strcmp(hpath, a->path) &&
+	    (hseq > t.seq || (hseq == t.seq && strcmp(hchain, t.chain)))) {
+		json_t *ev = audit__new("audit.gap");
+
+		/* the log lost records the head remembers: say so in the chain */
+		json_object_set_new(ev, "head_seq", json_integer((json_int_t)hseq));
+		json_object_set_new(ev, "head_chain", json_string(hchain));
+		json_object_set_new(ev, "file_seq", json_integer((json_int_t)t.seq));
+		json_object_set_new(ev, "reason", json_string(
+			"the audit log ends before the head jitgated kept: records were removed "
+			"from its end or the file was replaced"));
+		audit__emit(a, ev, 0);
+	}
+	{
+		size_t n = head_write(a);
+
+		/* a longer head left by another log path */
+		if (n && ftruncate(a->head_fd, (off_t)n))
 			a->write_errors++;
 	}
 	return 0;
+}
+
+int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char *host,
+		char *err, size_t errlen)
+{
+	struct jg_audit_cfg cfg = { .path = path, .to_stdout = to_stdout, .host = host };
+
+	return audit__open_ex(a, &cfg, err, errlen);
+}
+
+int audit__reopen(struct jg_audit *a)
+{
+	int ret;
+
+	if (!*a->path)
+		return 0;
+	ret = open_log(a);
+	if (ret)
+		a->write_errors++;
+	return ret;
 }
 
 void audit__close(struct jg_audit *a)
 {
 	if (a->fd >= 0)
 		close(a->fd);
+	if (a->head_fd >= 0)
+		close(a->head_fd);
 	a->fd = -1;
+	a->head_fd = -1;
+}
+
+void audit__set_tap(struct jg_audit *a, void (*tap)(const char *line, size_t len, void *ctx),
+		    void *ctx)
+{
+	a->tap = tap;
+	a->tap_ctx = ctx;
+}
+
+/* from -> to.gz with zlib (fast level: this runs on the event path), synced, then from is
+ * removed. 0 or -errno; on failure from stays. */
+static int gzip_file(const char *from, const char *to)
+{
+	char tmp[320], buf[65536];
+	int in, out, ret = 0;
+	gzFile gz;
+	ssize_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (out < 0) {
+		ret = -errno;
+		close(in);
+		return ret;
+	}
+	gz = gzdopen(dup(out), "wb1");
+	if (!gz)
+		ret = -ENOMEM;
+	while (!ret && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || gzwrite(gz, buf, (unsigned int)n) != (int)n)
+			ret = -EIO;
+	}
+	if (gz && gzclose(gz) != Z_OK && !ret)
+		ret = -EIO;
+	if (!ret && fsync(out))
+		ret = -errno;
+	close(out);
+	close(in);
+	if (!ret && rename(tmp, to))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	else
+		unlink(from);
+	return ret;
+}
+
+/* PATH -> PATH.1 -> PATH.1.gz, the older ones shifted up, beyond keep deleted; a new PATH.
+ * Synchronous: files rotate rarely, and kernel events wait in the ring buffer meanwhile. */
+static void rotate(struct jg_audit *a)
+{
+	char from[300], to[300], one[300];
+
+	/* whatever fails, try again only after another max_bytes, not on every line */
+	a->size = 0;
+	snprintf(one, sizeof(one), "%s.1", a->path);
+	snprintf(to, sizeof(to), "%s.1.gz", a->path);
+	/* a compression that failed last time: finish it, or keep writing here rather than
+	 * overwrite records that are in no .gz yet */
+	if (!access(one, F_OK) && (a->keep ? gzip_file(one, to) : unlink(one)))
+		return;
+	snprintf(to, sizeof(to), "%s.%u.gz", a->path, a->keep);
+	if (a->keep)
+		unlink(to);
+	for (unsigned int i = a->keep; i > 1; i--) {
+		snprintf(from, sizeof(from), "%s.%u.gz", a->path, i - 1);
+		snprintf(to, sizeof(to), "%s.%u.gz", a->path, i);
+		rename(from, to);
+	}
+	if (rename(a->path, one)) {
+		a->write_errors++;
+		return;
+	}
+	if (open_log(a))
+		a->write_errors++;
+	snprintf(to, sizeof(to), "%s.1.gz", a->path);
+	if (!a->keep)
+		unlink(one);
+	else if (gzip_file(one, to))
+		a->write_errors++;
 }
 
 json_t *audit__new(const char *type)
@@ -127,10 +434,10 @@ json_t *audit__new(const char *type)
 
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 {
-	char when[48], *line;
+	char when[48], chain[65], *body, *line;
 	json_t *rec;
 	int ret = 0;
-	size_t len;
+	size_t blen, len;
 
 	if (!ev)
 		return -ENOMEM;
@@ -139,19 +446,40 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 			"host", a->host);
 	json_object_update(rec, ev);
 	json_decref(ev);
-	line = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	body = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(rec);
-	if (!line) {
+	if (!body || (blen = strlen(body)) < 2 || auditchain__hash(a->chain, body, blen, chain) ||
+	    !(line = malloc(blen + JG_CHAIN_SUFFIX_LEN + 1))) {
+		free(body);
 		a->write_errors++;
 		return -ENOMEM;
 	}
+	/* the body without its '}', then ,"chain":"HEX"} and the newline */
+	len = blen - 1;
+	memcpy(line, body, len);
+	memcpy(line + len, JG_CHAIN_KEY, sizeof(JG_CHAIN_KEY) - 1);
+	len += sizeof(JG_CHAIN_KEY) - 1;
+	memcpy(line + len, chain, JG_CHAIN_HEX);
+	len += JG_CHAIN_HEX;
+	memcpy(line + len, "\"}\n", 3);
+	len += 3;
+	free(body);
 	a->seq++;
-	len = strlen(line);
-	line[len++] = '\n';	/* json_dumps leaves room: we overwrite the NUL */
-	if (a->fd >= 0 && (ret = write_all(a->fd, line, len)))
-		a->write_errors++;
+	memcpy(a->chain, chain, sizeof(a->chain));
+	if (a->fd >= 0 && a->max_bytes && a->size && a->size + len > a->max_bytes)
+		rotate(a);
+	if (a->fd >= 0) {
+		ret = write_all(a->fd, line, len);
+		if (ret)
+			a->write_errors++;
+		else
+			a->size += len;
+		head_write(a);
+	}
 	if (a->to_stdout && write_all(STDOUT_FILENO, line, len))
 		a->write_errors++;
+	if (a->tap)
+		a->tap(line, len, a->tap_ctx);
 	free(line);
 	return ret;
 }

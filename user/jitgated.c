@@ -48,6 +48,8 @@ struct config {
 	char host[256];
 	uint32_t ringbuf_bytes;
 	uint32_t max_grants;
+	uint64_t audit_max_bytes;	/* rotate the audit log past this; 0: never */
+	uint32_t audit_keep;		/* rotated audit files kept */
 	bool audit_stdout;
 	bool stream_allow_events;
 	char admin_groups[MAX_ADMIN_GROUPS][JG_NAME_LEN];
@@ -188,6 +190,19 @@ static int config_load(struct config *c, const char *file, bool must_exist, char
 		} else if (!strcmp(key, "auditor_groups")) {
 			ret = group_list(v, file, key, c->auditor_groups, &c->nauditor_groups, err,
 					 errlen);
+		} else if (!strcmp(key, "audit_max_bytes") || !strcmp(key, "audit_keep")) {
+			json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+			bool keep = !strcmp(key, "audit_keep");
+
+			if (n < 0 || (keep && n > 1000)) {
+				snprintf(err, errlen, "%s: \"%s\" must be %s", file, key,
+					 keep ? "between 0 and 1000" : "0 (never rotate) or more");
+				ret = -EINVAL;
+			} else if (keep) {
+				c->audit_keep = (uint32_t)n;
+			} else {
+				c->audit_max_bytes = (uint64_t)n;
+			}
 		} else if (!strcmp(key, "ledger")) {
 			ret = copy_str(v, file, key, c->ledger, sizeof(c->ledger), err, errlen);
 		} else {
@@ -1817,6 +1832,8 @@ static int run(int argc, char **argv)
 	gethostname(d.cfg.host, sizeof(d.cfg.host) - 1);
 	d.cfg.ringbuf_bytes = JG_RINGBUF_DEFAULT;
 	d.cfg.max_grants = JG_MAX_GRANTS;
+	d.cfg.audit_max_bytes = JG_AUDIT_MAX_BYTES_DEFAULT;
+	d.cfg.audit_keep = JG_AUDIT_KEEP_DEFAULT;
 	d.cfg.stream_allow_events = true;
 	ret = config_load(&d.cfg, config_file, config_given, err, sizeof(err));
 	if (ret) {
@@ -1859,9 +1876,15 @@ static int run(int argc, char **argv)
 	ret = ledger__open(&d.ledger, d.cfg.ledger, err, sizeof(err));
 	if (!ret)
 		ret = ledger_load(err, sizeof(err));
-	if (!ret)
-		ret = audit__open(&d.audit, d.cfg.audit_log, d.cfg.audit_stdout, d.cfg.host, err,
-				  sizeof(err));
+	if (!ret) {
+		char head[300];
+
+		snprintf(head, sizeof(head), "%s/" JG_AUDIT_HEAD_NAME, d.cfg.state_dir);
+		ret = audit__open_ex(&d.audit, &(struct jg_audit_cfg){
+			.path = d.cfg.audit_log, .to_stdout = d.cfg.audit_stdout,
+			.host = d.cfg.host, .head = head, .max_bytes = d.cfg.audit_max_bytes,
+			.keep = d.cfg.audit_keep }, err, sizeof(err));
+	}
 	if (!ret)
 		ret = make_canary(err, sizeof(err));
 	if (ret) {
@@ -1982,6 +2005,11 @@ static int run(int argc, char **argv)
 				if (read(d.sig_fd, &si, sizeof(si)) != sizeof(si))
 					break;
 				if (si.ssi_signo == SIGHUP) {
+					/* logrotate's postrotate: a new file, the chain goes on */
+					ret = audit__reopen(&d.audit);
+					if (ret)
+						pr_warn("cannot reopen the audit log %s: %s",
+							d.cfg.audit_log, strerror(-ret));
 					if (policy_apply(d.cfg.policy, err, sizeof(err)))
 						pr_warn("reload refused: %s; the running policy stays",
 							err);
