@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Audit stream: one JSON object per line with a gap-free per-host seq (docs/audit.md). */
+/* Audit stream: one JSON object per line with a gap-free per-host seq (docs/audit-schema.md). */
 #ifndef JG_AUDIT_H
 #define JG_AUDIT_H
 
@@ -22,7 +22,7 @@ struct jg_audit {
 	char host[256];
 	uint64_t seq;			/* last seq written */
 	uint64_t write_errors;		/* lines a sink failed to take */
-	char chain[65];			/* chain value of record seq (docs/audit.md) */
+	char chain[65];			/* chain value of record seq (docs/audit-schema.md) */
 	uint64_t size;			/* bytes in the file, for rotation */
 	uint64_t max_bytes;		/* 0: never rotate */
 	unsigned int keep;		/* rotated files kept (PATH.1.gz ... PATH.KEEP.gz) */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Hash chain over audit records: chain(n) = SHA-256(chain(n-1) as 64 hex characters, then the
- * record's bytes as written, without its chain field). docs/audit.md, "Tamper evidence". */
+ * record's bytes as written, without its chain field). docs/audit-schema.md, "Tamper evidence". */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>

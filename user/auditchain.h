@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* The audit log's hash chain, its verification and the one-line rendering of a record
- * (docs/audit.md, "Tamper evidence"). Pure logic: no files, so it is tested on buffers. */
+ * (docs/audit-schema.md, "Tamper evidence"). Pure logic: no files, so it is tested on buffers. */
 #ifndef JG_AUDITCHAIN_H
 #define JG_AUDITCHAIN_H
 
