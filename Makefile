@@ -43,7 +43,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps clean test unit vmtest demo bench
+.PHONY: all deps clean test unit vmtest demo bench bench-audit
 
 all: $(BINS)
 
@@ -122,6 +122,11 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench.sh
+
+# Audit throughput, loss accounting and kernel-to-collector latency (rsyslog in the VM).
+bench-audit: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/vm.sh --timeout 900 -- sh /opt/jitgate/scripts/bench-audit-in-vm.sh
 
 clean:
 	$(call msg,CLEAN)

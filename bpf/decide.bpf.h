@@ -332,9 +332,95 @@ static __always_inline void count(const struct verdict *v)
 /* Stream the decision on an inode: the file's identity, its path when the hook may resolve
  * one (`path` NULL otherwise, a constant, so the call to bpf_d_path is compiled out),
  * extra JG_EVF_* flags. */
+/* Hooks that have no struct path (bpf_d_path is not allowed or there is nothing to give it)
+ * still name the object: the dentry names up to the protected object that decided, which
+ * jitgated puts under that object's path from the policy. Built in a per-CPU scratch buffer
+ * twice the path's size, so every masked offset plus one name read stays inside it. */
+struct name_scratch {
+	char buf[2 * JG_PATH_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct name_scratch);
+} names_scratch SEC(".maps");
+
+struct name_walk {
+	struct dentry *cur;
+	__u64 stop_ino;
+	__u32 n;
+	bool fsroot, met;
+	struct dentry *d[JG_NAME_LEVELS];
+	char *buf;
+	__u32 off;
+};
+
+static long collect_name(__u32 i, struct name_walk *w)
+{
+	struct dentry *d = w->cur, *parent;
+	struct inode *inode;
+
+	if (!d)
+		return 1;
+	inode = d->d_inode;
+	if (inode && inode->i_ino == w->stop_ino) {
+		w->met = true;
+		return 1;
+	}
+	parent = d->d_parent;
+	if (parent == d || w->n >= JG_NAME_LEVELS) {
+		w->fsroot = parent == d;
+		return 1;
+	}
+	w->d[w->n & (JG_NAME_LEVELS - 1)] = d;
+	w->n++;
+	w->cur = parent;
+	return 0;
+}
+
+static long put_name(__u32 i, struct name_walk *w)
+{
+	struct dentry *d;
+	long r;
+
+	if (i >= w->n || w->off >= JG_PATH_LEN - 1)
+		return 1;
+	d = w->d[(w->n - 1 - i) & (JG_NAME_LEVELS - 1)];
+	w->buf[w->off & (JG_PATH_LEN - 1)] = '/';
+	w->off++;
+	r = bpf_probe_read_kernel_str(&w->buf[w->off & (JG_PATH_LEN - 1)], JG_PATH_LEN,
+				      BPF_CORE_READ(d, d_name.name));
+	if (r > 1)
+		w->off += r - 1;
+	return 0;
+}
+
+static __always_inline void name_path(struct jg_event *e, struct dentry *d, __u64 stop_ino)
+{
+	struct name_walk w = { .cur = d, .stop_ino = stop_ino };
+	struct name_scratch *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&names_scratch, &zero);
+	if (!s)
+		return;
+	bpf_loop(JG_NAME_LEVELS, collect_name, &w, 0);
+	w.buf = s->buf;
+	bpf_loop(JG_NAME_LEVELS, put_name, &w, 0);
+	s->buf[w.off & (JG_PATH_LEN - 1)] = 0;
+	if (w.off >= JG_PATH_LEN)
+		s->buf[JG_PATH_LEN - 1] = 0;
+	bpf_probe_read_kernel(e->path, sizeof(e->path), s->buf);
+	e->flags |= JG_EVF_PATH_REL | (w.fsroot ? JG_EVF_PATH_FSROOT : 0) |
+		    (!w.met && !w.fsroot ? JG_EVF_PATH_CUT : 0);
+}
+
 static __always_inline void emit_file_event(const struct verdict *v, __u32 hook, __u32 subject,
 					    __u32 loginuid, int ret, bool with_exe, __u32 dev,
-					    __u64 ino, const struct path *path, __u32 flags)
+					    __u64 ino, const struct path *path, struct dentry *names,
+					    __u32 flags)
 {
 	struct jg_event *e = event_start(v, hook, subject, loginuid, ret, with_exe);
 
@@ -346,6 +432,8 @@ static __always_inline void emit_file_event(const struct verdict *v, __u32 hook,
 	e->file.prot_ino = v->prot_ino;
 	if (path && bpf_d_path((struct path *)path, e->path, sizeof(e->path)) > 0)
 		e->flags |= JG_EVF_PATH_OK;
+	else if (names)
+		name_path(e, names, v->prot_ino);
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -380,7 +468,7 @@ static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u
 	    bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated reading a protected directory to compile the policy */
 	emit_file_event(v, hook, subject, loginuid, ret, true, dev, file->f_inode->i_ino,
-			&file->f_path, 0);
+			&file->f_path, NULL, 0);
 	return ret;
 }
 

@@ -97,7 +97,7 @@ int BPF_PROG(jg_setuid_exec, struct linux_binprm *bprm, struct file *file, int r
 	ret = v.type == JG_EV_DENY ? -EPERM : 0;
 	count(&v);
 	emit_file_event(&v, JG_HOOK_SETUID_EXEC, subject, loginuid, ret, true, key.dev, key.ino,
-			&file->f_path, 0);
+			&file->f_path, NULL, 0);
 	return ret;
 }
 

@@ -59,7 +59,7 @@ static __always_inline int guard_loginuid(struct file *file)
 		return 0;
 	count(&v);
 	emit_file_event(&v, JG_HOOK_FILE_OPEN, subject, loginuid, -EPERM, true,
-			file->f_inode->i_sb->s_dev, file->f_inode->i_ino, &file->f_path,
+			file->f_inode->i_sb->s_dev, file->f_inode->i_ino, &file->f_path, NULL,
 			JG_EVF_LOGINUID);
 	return -EPERM;
 }
@@ -112,7 +112,8 @@ static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 
 	ret = v.type == JG_EV_DENY ? -EACCES : 0;
 	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
 		return ret;
-	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, a->d_inode->i_ino, NULL, 0);
+	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, a->d_inode->i_ino, NULL, a,
+			0);
 	return ret;
 }
 
@@ -252,7 +253,8 @@ static __always_inline int gate_marked(struct file *file, __u32 perms, __u32 hoo
 		return 0;
 	if (bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated listing a protected directory */
-	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, inode->i_ino, NULL, 0);
+	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, inode->i_ino, NULL,
+			file->f_path.dentry, 0);
 	return ret;
 }
 
@@ -287,7 +289,7 @@ static __always_inline int gate_exec_map(struct file *file)
 	if (v.type != JG_EV_DENY && v.type != JG_EV_AUDIT)
 		return ret;
 	emit_file_event(&v, JG_HOOK_MMAP, subject, loginuid, ret, true, dev, file->f_inode->i_ino,
-			&file->f_path, 0);
+			&file->f_path, file->f_path.dentry, 0);
 	return ret;
 }
 
@@ -358,7 +360,7 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
 		return ret;
 	emit_file_event(&v, JG_HOOK_LINK, subject, loginuid, ret, false, dev,
-			old_dentry->d_inode->i_ino, NULL, 0);
+			old_dentry->d_inode->i_ino, NULL, old_dentry, 0);
 	return ret;
 }
 

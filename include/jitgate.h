@@ -239,6 +239,14 @@ struct jg_event {
 #define JG_EVF_EXE_OK    (1u << 2)	/* exe holds a resolved name */
 #define JG_EVF_LOGINUID  (1u << 3)	/* refused: an unprivileged task setting its loginuid */
 #define JG_EVF_STANDING  (1u << 4)	/* allowed by a standing rule (grant_id is 0) */
+#define JG_EVF_PATH_REL  (1u << 5)	/* hooks without a struct path: path holds the names
+					 * below the protected object prot_ino ("" for the
+					 * object itself), or from the filesystem's root when
+					 * JG_EVF_PATH_FSROOT */
+#define JG_EVF_PATH_FSROOT (1u << 6)
+#define JG_EVF_PATH_CUT  (1u << 7)	/* more than JG_NAME_LEVELS names: the outer ones are
+					 * missing */
+#define JG_NAME_LEVELS   16		/* names of such a path, innermost first */
 
 /* A JG_EV_TRAIL record (longer than the others): an exec by a subject holding an elevate
  * grant. ev.path is the program, ev.file its (dev, ino). */

@@ -54,7 +54,7 @@ static int add_dev(struct jg_compiled *c, uint32_t dev)
 }
 
 static int add_obj(struct jg_compiled *c, uint32_t dev, uint64_t ino, uint16_t res, uint8_t kind,
-		   uint8_t mode)
+		   uint8_t mode, const char *path)
 {
 	struct jg_cobject *o;
 
@@ -62,10 +62,14 @@ static int add_obj(struct jg_compiled *c, uint32_t dev, uint64_t ino, uint16_t r
 		return -E2BIG;
 	if (grow((void **)&c->objs, c->nobjs, sizeof(*c->objs)))
 		return -ENOMEM;
-	o = &c->objs[c->nobjs++];
+	o = &c->objs[c->nobjs];
 	o->dev = dev;
 	o->ino = ino;
 	o->val = (struct jg_object){ .resource = res, .kind = kind, .mode = mode };
+	o->path = strdup(path);
+	if (!o->path)
+		return -ENOMEM;
+	c->nobjs++;
 	return add_dev(c, dev);
 }
 
@@ -95,7 +99,7 @@ static int walk_hardlinks(const char *path, const struct stat *st, int type, str
 		return 0;
 	if (find_obj(walk.c, walk.dev, st->st_ino))
 		return 0;
-	walk.err = add_obj(walk.c, walk.dev, st->st_ino, walk.res, walk.kind, walk.mode);
+	walk.err = add_obj(walk.c, walk.dev, st->st_ino, walk.res, walk.kind, walk.mode, path);
 	if (!walk.err)
 		walk.c->nhardlinks++;
 	return walk.err ? 1 : 0;
@@ -132,7 +136,7 @@ static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 			 jp->pos.col, r->name, jp->path);
 		return -EEXIST;
 	}
-	ret = add_obj(c, dev, st.st_ino, res, kind, mode);
+	ret = add_obj(c, dev, st.st_ino, res, kind, mode, jp->path);
 	if (ret == 0 && S_ISDIR(st.st_mode) && !(flags & JG_COMPILE_NO_HARDLINK_WALK)) {
 		walk.c = c;
 		walk.dev = dev;
@@ -206,11 +210,15 @@ static int add_elevate(struct jg_compiled *c, const struct jg_policy *p,
 		}
 		if (grow((void **)&c->objs, c->nobjs, sizeof(*c->objs)))
 			return -ENOMEM;
-		o = &c->objs[c->nobjs++];
+		o = &c->objs[c->nobjs];
 		o->dev = dev;
 		o->ino = st.st_ino;
 		o->val = (struct jg_object){ .resource = res, .kind = JG_KIND_ELEVATE_EXCEPT,
 					     .mode = mode };
+		o->path = strdup(jp->path);
+		if (!o->path)
+			return -ENOMEM;
+		c->nobjs++;
 	}
 	return 0;
 }
@@ -567,7 +575,7 @@ int compile__add_canary(struct jg_compiled *c, const char *path, char *err, size
 		return ret;
 	}
 	ret = add_obj(c, compile__kdev(st.st_dev), st.st_ino, JG_CANARY_RESOURCE, JG_KIND_FILES,
-		      JG_MODE_ENFORCE);
+		      JG_MODE_ENFORCE, path);
 	if (ret)
 		snprintf(err, errlen, "cannot add the canary: %s", strerror(-ret));
 	return ret;
@@ -577,6 +585,8 @@ void compile__free(struct jg_compiled *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->nobjs; i++)
+		free(c->objs[i].path);
 	free(c->objs);
 	free(c->nets);
 	free(c->binds);

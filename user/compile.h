@@ -13,6 +13,7 @@ struct jg_cobject {
 	uint32_t dev;			/* kernel dev_t */
 	uint64_t ino;
 	struct jg_object val;
+	char *path;			/* the name it was found by, for audit records */
 };
 
 struct jg_cnet {

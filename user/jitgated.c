@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,12 @@ struct peer {
 	bool auditor;			/* may read requests and history */
 };
 
+struct objpath {
+	uint32_t dev;
+	uint64_t ino;
+	char *path;
+};
+
 static struct daemon {
 	struct config cfg;
 	struct jg_gate *gate;
@@ -80,6 +87,8 @@ static struct daemon {
 	char canary[300];
 	struct jg_ledger ledger;
 	struct jg_notify notify;
+	struct objpath *objpaths;	/* the applied policy's objects by (dev, ino) */
+	size_t nobjpaths;
 	char boot_id[64];
 	int64_t started_ns;
 	uint64_t lost_reported;
@@ -456,6 +465,69 @@ static void reconcile(void)
 	}
 }
 
+/* ------------------------------------------------------------------ object names */
+
+static int objpath_cmp(const void *a, const void *b)
+{
+	const struct objpath *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static void objpaths_free(struct objpath *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/* Remember what the objects of an applied policy are called, for kernel events of hooks that
+ * can only name a file below its protected object. */
+static void objpaths_set(const struct jg_compiled *c)
+{
+	struct objpath *v = calloc(c->nobjs ? c->nobjs : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return;		/* events then carry the names below the object only */
+	for (size_t i = 0; i < c->nobjs; i++) {
+		v[n].path = strdup(c->objs[i].path);
+		if (!v[n].path)
+			continue;
+		v[n].dev = c->objs[i].dev;
+		v[n].ino = c->objs[i].ino;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), objpath_cmp);
+	objpaths_free(d.objpaths, d.nobjpaths);
+	d.objpaths = v;
+	d.nobjpaths = n;
+}
+
+/* The readable path of a kernel event whose hook had no struct path (JG_EVF_PATH_REL). */
+static void name_object(const struct jg_event *e, json_t *rec)
+{
+	struct objpath key = { .dev = e->file.dev, .ino = e->file.prot_ino }, *base;
+	char rel[JG_PATH_LEN + 1], full[PATH_MAX];
+	json_t *obj = json_object_get(rec, "object");
+
+	if (!obj)
+		return;
+	memcpy(rel, e->path, JG_PATH_LEN);
+	rel[JG_PATH_LEN] = 0;
+	base = (e->flags & JG_EVF_PATH_FSROOT) ? NULL :
+		bsearch(&key, d.objpaths, d.nobjpaths, sizeof(key), objpath_cmp);
+	if (e->flags & JG_EVF_PATH_FSROOT)
+		snprintf(full, sizeof(full), "%s", rel[0] ? rel : "/");	/* from the fs root */
+	else if (base && !(e->flags & JG_EVF_PATH_CUT))
+		snprintf(full, sizeof(full), "%s%s", base->path, rel);
+	else
+		snprintf(full, sizeof(full), "...%s", rel);	/* outer names unknown */
+	json_object_set_new(obj, "path", json_string(full));
+}
+
 /* ------------------------------------------------------------------ policy */
 
 static json_t *policy_summary(void)
@@ -492,6 +564,7 @@ static int policy_apply(const char *file, char *err, size_t errlen)
 		ret = gate__apply(d.gate, c, err, errlen);
 	if (ret)
 		goto out;
+	objpaths_set(c);
 	policy__free(d.policy);
 	d.policy = p;
 	p = NULL;
@@ -1627,11 +1700,15 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct jg_event *e = data;
 	const char *name;
+	json_t *rec;
 
 	if (size < sizeof(*e) || (e->type == JG_EV_TRAIL && size < sizeof(struct jg_trail)))
 		return 0;
 	name = e->resource < JG_MAX_RESOURCES ? d.res_names[e->resource] : NULL;
-	audit__emit(&d.audit, audit__from_kernel(e, name), util__boot_to_wall(e->boot_ns));
+	rec = audit__from_kernel(e, name);
+	if (rec && e->type != JG_EV_TRAIL && (e->flags & JG_EVF_PATH_REL))
+		name_object(e, rec);
+	audit__emit(&d.audit, rec, util__boot_to_wall(e->boot_ns));
 	return 0;
 }
 
@@ -2049,6 +2126,7 @@ int main(int argc, char **argv)
 	policy__free(d.policy);
 	grants__free(&d.grants);
 	ledger__close(&d.ledger);
+	objpaths_free(d.objpaths, d.nobjpaths);
 	for (int i = 0; i < JG_MAX_RESOURCES; i++)
 		free(d.res_names[i]);
 	return ret;

@@ -136,6 +136,12 @@ done
 audit_has "audit: the kernel names the executable (unlink)" '"type":"access.deny"' \
 	'"hook":"unlink"' '"exe":"/usr/local/bin/jg-fd"'
 audit_has "audit: deny for bob" '"type":"access.deny"' '"hook":"unlink"' '"user":"bob"'
+audit_has "audit: unlink names the file it refused" '"type":"access.deny"' '"hook":"unlink"' \
+	"\"path\":\"$S/u\""
+audit_has "audit: mkdir names the directory it refused in" '"type":"access.deny"' \
+	'"hook":"create"' "\"path\":\"$S\""
+audit_has "audit: chmod of the protected directory names it" '"type":"access.deny"' \
+	'"hook":"setattr"' "\"path\":\"$S\","
 audit_has "audit: deny for root, loginuid null" '"type":"access.deny"' '"hook":"setattr"' \
 	'"uid":0,"loginuid":null'
 audit_has "audit: audit-mode unlink" '"type":"access.audit"' '"hook":"unlink"' '"resource":"staging"'

@@ -109,7 +109,8 @@ expect_eq "daemon dead, grant expired: read, write, mmap on the open descriptor 
 start_daemon
 settle
 audit_has "audit: read on a revoked descriptor" '"type":"access.deny"' '"hook":"file_permission"' \
-	'"perm":"read"' '"user":"alice"' '"resource":"prod-secrets"' '"errno":13'
+	'"perm":"read"' '"user":"alice"' '"resource":"prod-secrets"' '"errno":13' \
+	"\"path\":\"$SECRET\""
 audit_has "audit: write on a revoked descriptor" '"type":"access.deny"' \
 	'"hook":"file_permission"' '"perm":"write"' '"user":"alice"'
 audit_has "audit: mmap denied" '"type":"access.deny"' '"hook":"mmap"' '"perm":"read"' '"user":"alice"'
