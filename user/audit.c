@@ -152,8 +152,17 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 		a->write_errors++;
 	if (a->to_stdout && write_all(STDOUT_FILENO, line, len))
 		a->write_errors++;
+	if (a->tap)
+		a->tap(line, len, a->tap_ctx);
 	free(line);
 	return ret;
+}
+
+void audit__set_tap(struct jg_audit *a, void (*tap)(const char *line, size_t len, void *ctx),
+		    void *ctx)
+{
+	a->tap = tap;
+	a->tap_ctx = ctx;
 }
 
 json_t *audit__subject(uint32_t subject, uint32_t loginuid)

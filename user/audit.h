@@ -15,6 +15,8 @@ struct jg_audit {
 	char host[256];
 	uint64_t seq;			/* last seq written */
 	uint64_t write_errors;		/* lines a sink failed to take */
+	void (*tap)(const char *line, size_t len, void *ctx);
+	void *tap_ctx;
 };
 
 /* Opens (creating directories) and continues the seq found on the file's last line. */
@@ -26,6 +28,11 @@ void audit__close(struct jg_audit *a);
 json_t *audit__new(const char *type);
 /* Writes ev (stolen) with the next seq; wall_ns 0 = now. Returns 0 or -errno (counted). */
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns);
+
+/* audit__emit hands every final line (trailing newline included) to tap after writing it to
+ * the file; NULL removes the tap. */
+void audit__set_tap(struct jg_audit *a, void (*tap)(const char *line, size_t len, void *ctx),
+		    void *ctx);
 
 /* {"uid", "loginuid", "user"} for a subject; loginuid -1 becomes null. */
 json_t *audit__subject(uint32_t subject, uint32_t loginuid);
