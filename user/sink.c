@@ -1043,7 +1043,7 @@ static void net_down(struct sink *s, int err)
 	if (s->fd >= 0) {
 		if (s->state == NET_UP)
 			pr_info("sink %s: collector gone (%s); spooling to %s", s->target,
-				strerror(err), s->spool_path);
+				err ? strerror(err) : "it closed the connection", s->spool_path);
 		close(s->fd);
 	}
 	s->fd = -1;
@@ -1089,7 +1089,7 @@ static bool net_alive(struct sink *s)
 		return true;
 	n = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-		net_down(s, n == 0 ? ECONNRESET : errno);
+		net_down(s, n == 0 ? 0 : errno);
 		return false;
 	}
 	if (n > 0) {
@@ -1169,12 +1169,16 @@ static char *net_frame(struct sink *s, json_t *rec, const char *line, size_t len
 	return frame;
 }
 
-static void pend_done(struct sink *s)
+/* The frame in progress is finished with: sent, or (sent false) given up and counted. */
+static void pend_done(struct sink *s, bool sent)
 {
 	free(s->pend);
 	s->pend = NULL;
 	s->pend_len = s->pend_sent = 0;
-	s->delivered++;
+	if (sent)
+		s->delivered++;
+	else
+		s->dropped++;
 	if (s->pend_rec) {
 		s->spool_off += (off_t)s->pend_rec;
 		s->pend_rec = 0;
@@ -1218,6 +1222,11 @@ static void net_drain(struct sink *s)
 			s->pend_sent = 0;
 		}
 		n = net_send(s, s->pend + s->pend_sent, s->pend_len - s->pend_sent);
+		if (n == -EMSGSIZE) {
+			/* this datagram can never go: skip it, counted, rather than stall */
+			pend_done(s, false);
+			continue;
+		}
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EWOULDBLOCK && n != -ENOBUFS)
 				net_down(s, (int)-n);
@@ -1226,7 +1235,7 @@ static void net_drain(struct sink *s)
 		s->pend_sent += (size_t)n;
 		if (s->pend_sent < s->pend_len)
 			break;
-		pend_done(s);
+		pend_done(s, true);
 	}
 	if (s->spool_off > COMPACT_MIN && s->spool_off > s->spool_size / 2)
 		spool_compact(s);
@@ -1252,14 +1261,19 @@ static void net_put(struct sink *s, json_t *rec, const char *line, size_t len)
 			return;
 		}
 		if (n > 0) {
-			/* the rest goes before anything else; it is not in the spool */
+			/* the rest goes before anything else; spooled too, so that an exit before
+			 * it is done resends it at the next start */
 			s->pend = frame;
 			s->pend_len = flen;
 			s->pend_sent = (size_t)n;
-			s->pend_rec = 0;
+			s->pend_rec = spool_append(s, line, len) ? 0 : len;
 			return;
 		}
 		free(frame);
+		if (n == -EMSGSIZE) {
+			s->dropped++;
+			return;
+		}
 		if (n != -EAGAIN && n != -EWOULDBLOCK && n != -ENOBUFS)
 			net_down(s, (int)-n);
 	}
