@@ -170,6 +170,19 @@ add_tree_libs() { # DIR-or-FILE in the staging tree
 put /usr/bin/setpriv /usr/bin/setpriv
 add_libs /usr/bin/setpriv
 
+# rsyslogd with only the modules the SIEM test's collector loads (tests/vm/test_85_siem.sh);
+# omfile is built in. Skipped when the host has no rsyslog (that test then fails clearly).
+RSYSLOG_MODS=/usr/lib/x86_64-linux-gnu/rsyslog
+if [[ -x /usr/sbin/rsyslogd ]]; then
+	put /usr/sbin/rsyslogd /usr/sbin/rsyslogd
+	add_libs /usr/sbin/rsyslogd
+	for m in imtcp imudp lmnet lmnetstrms lmnsd_ptcp lmtcpsrv; do
+		[[ -f $RSYSLOG_MODS/$m.so ]] || continue
+		put "$RSYSLOG_MODS/$m.so" "$RSYSLOG_MODS/$m.so"
+		add_libs "$RSYSLOG_MODS/$m.so"
+	done
+fi
+
 # busybox-static; /init links its applets at boot (one in-process call there, against
 # ~300 ln forks here).
 put "$BUSYBOX" /bin/busybox

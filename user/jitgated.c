@@ -31,6 +31,7 @@
 #include "policy.h"
 #include "proto.h"
 #include "schedule.h"
+#include "sink.h"
 #include "totp.h"
 #include "util.h"
 #include "workflow.h"
@@ -57,6 +58,7 @@ struct config {
 	size_t nadmin_groups;
 	char auditor_groups[MAX_ADMIN_GROUPS][JG_NAME_LEN];
 	size_t nauditor_groups;
+	json_t *sinks;			/* "sinks" as given; sink.c parses it */
 };
 
 struct peer {
@@ -214,6 +216,9 @@ static int config_load(struct config *c, const char *file, bool must_exist, char
 			}
 		} else if (!strcmp(key, "ledger")) {
 			ret = copy_str(v, file, key, c->ledger, sizeof(c->ledger), err, errlen);
+		} else if (!strcmp(key, "sinks")) {
+			json_decref(c->sinks);
+			c->sinks = json_incref(v);
 		} else {
 			snprintf(err, errlen, "%s: unknown key \"%s\"", file, key);
 			ret = -EINVAL;
@@ -615,7 +620,7 @@ static json_t *reply_status(void)
 		json_array_append_new(programs, json_string(hooks[i]));
 	gate__stats(d.gate, stats);
 	return json_pack("{s:b, s:{s:i, s:s, s:s}, s:o, s:{s:s, s:o, s:s, s:b}, "
-			 "s:{s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+			 "s:{s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 			 "enforcing", enforcing,
 			 "daemon", "pid", (int)getpid(), "version", JG_VERSION, "started",
 			 util__rfc3339(d.started_ns, when, sizeof(when)),
@@ -628,7 +633,8 @@ static json_t *reply_status(void)
 			 "audit", (json_int_t)stats[JG_STAT_AUDIT],
 			 "events_lost", (json_int_t)stats[JG_STAT_EVENTS_LOST],
 			 "too_deep", (json_int_t)stats[JG_STAT_TOO_DEEP],
-			 "audit_write_errors", (json_int_t)d.audit.write_errors);
+			 "audit_write_errors", (json_int_t)d.audit.write_errors,
+			 "sinks", sink__stats());
 }
 
 static json_t *deny_perm(const struct peer *p, const char *what)
@@ -1962,6 +1968,17 @@ static int run(int argc, char **argv)
 			.host = d.cfg.host, .head = head, .max_bytes = d.cfg.audit_max_bytes,
 			.keep = d.cfg.audit_keep }, err, sizeof(err));
 	}
+	if (!ret) {
+		/* SIEM sinks (docs/siem.md): every audit line also goes to them */
+		char spool[300], serr[768];
+
+		snprintf(spool, sizeof(spool), "%s/spool", d.cfg.state_dir);
+		ret = sink__config(d.cfg.sinks, spool, serr, sizeof(serr));
+		if (ret)
+			snprintf(err, sizeof(err), "%s: %s", config_file, serr);
+		else
+			audit__set_tap(&d.audit, sink__tap, NULL);
+	}
 	if (!ret)
 		ret = make_canary(err, sizeof(err));
 	if (ret) {
@@ -2074,6 +2091,7 @@ static int run(int argc, char **argv)
 				expire_requests();
 				notify__reap(&d.notify);
 				check_lost();
+				sink__tick();	/* reconnect, drain spools; never blocks */
 				break;
 			}
 			case TAG_SIG: {
@@ -2123,6 +2141,9 @@ int main(int argc, char **argv)
 	ring_buffer__free(d.rb);
 	gate__close(d.gate);
 	audit__close(&d.audit);
+	sink__tick();	/* one last non-blocking try; the rest stays spooled */
+	sink__close();
+	json_decref(d.cfg.sinks);
 	policy__free(d.policy);
 	grants__free(&d.grants);
 	ledger__close(&d.ledger);
