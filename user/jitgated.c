@@ -1344,6 +1344,25 @@ static int load_request(json_t *args, struct jg_request *q, const struct jg_role
 	return 0;
 }
 
+/* approve and deny: the request, its role (still in the policy) and the decider's reason. */
+static int load_decision(json_t *args, struct jg_request *q, const struct jg_role **role,
+			 const char **reason, json_t **reply)
+{
+	char err[256];
+
+	if (load_request(args, q, role, reply))
+		return -EINVAL;
+	if (!*role) {
+		*reply = proto__error("ENOENT", "role \"%s\" is no longer in the policy", q->role);
+		return -ENOENT;
+	}
+	if (proto__arg_string(args, "reason", false, reason, err, sizeof(err)) == -EINVAL) {
+		*reply = proto__error("EINVAL", "%s", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static json_t *do_approve(const struct peer *p, json_t *args)
 {
 	const struct jg_role *role;
@@ -1354,12 +1373,8 @@ static json_t *do_approve(const struct peer *p, json_t *args)
 	char err[1024];
 	int ret;
 
-	if (load_request(args, &q, &role, &reply))
+	if (load_decision(args, &q, &role, &reason, &reply))
 		return reply;
-	if (!role)
-		return proto__error("ENOENT", "role \"%s\" is no longer in the policy", q.role);
-	if (proto__arg_string(args, "reason", false, &reason, err, sizeof(err)) == -EINVAL)
-		return proto__error("EINVAL", "%s", err);
 	ret = wf__approve(&q, role, &who, reason, util__realtime_ns(), err, sizeof(err));
 	if (ret < 0)
 		return wf_error(ret, err);
@@ -1390,12 +1405,8 @@ static json_t *do_deny(const struct peer *p, json_t *args)
 	char err[1024];
 	int ret;
 
-	if (load_request(args, &q, &role, &reply))
+	if (load_decision(args, &q, &role, &reason, &reply))
 		return reply;
-	if (!role)
-		return proto__error("ENOENT", "role \"%s\" is no longer in the policy", q.role);
-	if (proto__arg_string(args, "reason", false, &reason, err, sizeof(err)) == -EINVAL)
-		return proto__error("EINVAL", "%s", err);
 	ret = wf__deny(&q, role, &who, reason, util__realtime_ns(), err, sizeof(err));
 	if (ret < 0)
 		return wf_error(ret, err);
