@@ -94,6 +94,7 @@ static struct daemon {
 	char boot_id[64];
 	int64_t started_ns;
 	uint64_t lost_reported;
+	bool crash_after_commit;	/* JITGATED_FAILPOINT=crash-after-commit (tests only) */
 	bool stop;
 } d = { .listen_fd = -1, .sig_fd = -1, .timer_fd = -1, .ep_fd = -1, .lock_fd = -1 };
 
@@ -294,6 +295,120 @@ static int ledger_load(char *err, size_t errlen)
 	return ret;
 }
 
+/* ------------------------------------------------------------------ control events */
+
+/* A control event goes out: notification hooks (request events) see it with the seq it is
+ * about to get, then the audit log and the sinks take it. */
+static void emit_now(json_t *ev)
+{
+	notify__event(&d.notify, d.policy, ev, d.audit.seq + 1, d.cfg.host);
+	audit__emit(&d.audit, ev, 0);
+}
+
+/* A ledger transaction and the control events that describe it. The events are written to
+ * the ledger's outbox in the same transaction and go out after the commit (and after the
+ * kernel write, for grants), so a crash at any point leaves them for the next start to emit,
+ * never lost; an aborted transaction takes them with it. */
+#define TX_MAX_EVENTS 8
+static struct {
+	bool open;			/* between tx_begin and tx_commit/tx_abort */
+	size_t n;
+	json_t *ev[TX_MAX_EVENTS];
+	uint64_t id[TX_MAX_EVENTS];
+} tx;
+
+static int tx_begin(void)
+{
+	int ret = ledger__begin(&d.ledger);
+
+	tx.open = ret == 0;
+	tx.n = 0;
+	return ret;
+}
+
+static void tx_abort(void)
+{
+	ledger__rollback(&d.ledger);
+	for (size_t i = 0; i < tx.n; i++)
+		json_decref(tx.ev[i]);
+	tx.n = 0;
+	tx.open = false;
+}
+
+static int tx_commit(void)
+{
+	int ret = ledger__commit(&d.ledger);
+
+	if (ret)
+		tx_abort();
+	tx.open = false;
+	/* failpoint for the VM test of exactly this window: committed, not yet emitted */
+	if (!ret && tx.n && d.crash_after_commit)
+		_exit(137);
+	return ret;
+}
+
+/* After the commit: emit the events, or drop them when what they announce did not happen
+ * after all (the kernel refused a grant); either way they leave the outbox. */
+static void tx_end(bool emit)
+{
+	size_t n = tx.n;
+
+	tx.n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (emit)
+			emit_now(tx.ev[i]);
+		else
+			json_decref(tx.ev[i]);
+		ledger__outbox_del(&d.ledger, tx.id[i]);
+	}
+}
+
+/* Every control event: into the open transaction's outbox, else out now. */
+static void ctl_emit(json_t *ev)
+{
+	char *text;
+
+	if (!ev)
+		return;
+	text = tx.open && tx.n < TX_MAX_EVENTS ? json_dumps(ev, JSON_COMPACT) : NULL;
+	if (!text || ledger__outbox_add(&d.ledger, text, &tx.id[tx.n])) {
+		free(text);
+		emit_now(ev);
+		return;
+	}
+	free(text);
+	tx.ev[tx.n++] = ev;
+}
+
+/* At start: what a crash left in the outbox was committed but never emitted. */
+static int collect_outbox(uint64_t id, const char *event, void *ctx)
+{
+	json_t *arr = ctx;
+
+	json_array_append_new(arr, json_pack("{s:I, s:s}", "id", (json_int_t)id, "event", event));
+	return 0;
+}
+
+static void replay_outbox(void)
+{
+	json_t *arr = json_array(), *row;
+	size_t i;
+
+	if (ledger__outbox(&d.ledger, collect_outbox, arr))
+		ledger_warn("read the outbox", -EIO);
+	json_array_foreach(arr, i, row) {
+		json_t *ev = json_loads(json_string_value(json_object_get(row, "event")), 0, NULL);
+
+		if (ev) {
+			json_object_set_new(ev, "recovered", json_true());
+			audit__emit(&d.audit, ev, 0);
+		}
+		ledger__outbox_del(&d.ledger, (uint64_t)json_integer_value(json_object_get(row, "id")));
+	}
+	json_decref(arr);
+}
+
 /* ------------------------------------------------------------------ resources */
 
 static int res_id(const char *name)
@@ -375,7 +490,7 @@ static void audit_grant(const char *type, const struct jg_grant_rec *r, json_t *
 		json_object_update(ev, extra);
 		json_decref(extra);
 	}
-	audit__emit(&d.audit, ev, 0);
+	ctl_emit(ev);
 }
 
 static json_t *peer_json(const struct peer *p)
@@ -386,12 +501,14 @@ static json_t *peer_json(const struct peer *p)
 }
 
 static void cancel_extensions(uint64_t grant_id);
+static void announce_approval(const struct jg_request *q, const struct peer *p);
 
 /* End a live grant: the ledger first, then the kernel, then the audit line.
  * kind: "expire", "revoke", "drop", "policy". by NULL = the daemon itself. */
 static int grant_end(uint64_t id, const char *kind, const struct peer *by, const char *reason,
 		     const char *type, json_t *extra)
 {
+	json_t *again;
 	struct jg_grant_rec r;
 	int ret;
 
@@ -399,19 +516,33 @@ static int grant_end(uint64_t id, const char *kind, const struct peer *by, const
 		json_decref(extra);
 		return -ENOENT;
 	}
-	ret = ledger__grant_end(&d.ledger, id, kind, util__realtime_ns(),
-				by ? by->subject : JG_BY_POLICY, by ? by->user : "jitgated", reason);
-	if (ret)
-		ledger_warn("record the end of a grant", ret);	/* the kernel must still lose it */
-	grants__remove(&d.grants, id, &r);
-	sync_pairs(&r);
 	if (!extra)
 		extra = json_object();
 	if (by)
 		json_object_set_new(extra, "by", peer_json(by));
 	if (reason && strcmp(kind, "expire"))
 		json_object_set_new(extra, "end_reason", json_string(reason));
-	audit_grant(type, &r, extra);
+	r = *grants__find(&d.grants, id);
+	ret = tx_begin();
+	if (!ret)
+		ret = ledger__grant_end(&d.ledger, id, kind, util__realtime_ns(),
+					by ? by->subject : JG_BY_POLICY, by ? by->user : "jitgated",
+					reason);
+	if (ret) {
+		tx_abort();
+		ledger_warn("record the end of a grant", ret);	/* the kernel must still lose it */
+	}
+	again = ret ? NULL : json_deep_copy(extra);
+	audit_grant(type, &r, extra);	/* in the transaction when there is one */
+	if (!ret && tx_commit()) {
+		ledger_warn("record the end of a grant", -EIO);
+		audit_grant(type, &r, again);	/* the grant ends all the same: say so */
+		again = NULL;
+	}
+	json_decref(again);
+	grants__remove(&d.grants, id, NULL);
+	sync_pairs(&r);
+	tx_end(true);
 	cancel_extensions(id);
 	return 0;
 }
@@ -643,27 +774,36 @@ static json_t *deny_perm(const struct peer *p, const char *what)
 			    p->uid);
 }
 
-/* Start a grant: the ledger first (with the request's new state in the same transaction),
- * then the kernel. When the kernel refuses (a full map), the grant is recorded as ended by
- * "error", the request as failed, and grant.error is audited. Fills r->id. */
+/* Start a grant: the ledger first (with the request's new state and the audit events, in one
+ * transaction), then the kernel, then the events go out. When the kernel refuses (a full
+ * map), the events are dropped, the grant is recorded as ended by "error", the request as
+ * failed, and grant.error is audited. announce: a request.approve event precedes grant.create.
+ * create_extra (stolen): the fields grant.create adds. Fills r->id. */
 static int grant_start(struct jg_grant_rec *r, struct jg_request *q, const struct peer *p,
-		       char *err, size_t errlen)
+		       bool announce, json_t *create_extra, char *err, size_t errlen)
 {
 	int64_t now = util__realtime_ns();
 	json_t *ev;
 	int ret;
 
-	ret = ledger__begin(&d.ledger);
+	ret = tx_begin();
 	if (!ret)
 		ret = ledger__grant_insert(&d.ledger, r, d.boot_id);
 	if (!ret && q) {
 		wf__set_approved(q, r->id, p == NULL, now);
 		ret = ledger__request_save(&d.ledger, q);
 	}
-	if (!ret)
-		ret = ledger__commit(&d.ledger);
+	if (!ret) {
+		if (q && announce)
+			announce_approval(q, p);
+		audit_grant("grant.create", r, create_extra);
+		create_extra = NULL;
+		ret = tx_commit();
+	} else {
+		tx_abort();
+	}
+	json_decref(create_extra);
 	if (ret) {
-		ledger__rollback(&d.ledger);
 		snprintf(err, errlen, "cannot record the grant in the ledger %s: %s; nothing was "
 			 "granted", d.ledger.path, d.ledger.err);
 		return -EIO;
@@ -677,6 +817,7 @@ static int grant_start(struct jg_grant_rec *r, struct jg_request *q, const struc
 			sync_pairs(r);
 		}
 	}
+	tx_end(ret == 0);
 	if (!ret)
 		return 0;
 	ledger__grant_end(&d.ledger, r->id, "error", now, JG_BY_POLICY, "jitgated",
@@ -685,6 +826,8 @@ static int grant_start(struct jg_grant_rec *r, struct jg_request *q, const struc
 		wf__set_failed(q, ret == -ENOSPC ? "the kernel grant map is full" :
 			       "the kernel refused the grant", now);
 		ledger__request_save(&d.ledger, q);
+		if (announce)
+			announce_approval(q, p);	/* approved, but the kernel refused */
 	}
 	ev = audit__new("grant.error");
 	json_object_set_new(ev, "subject", audit__subject(r->uid, (uint32_t)-1));
@@ -698,7 +841,7 @@ static int grant_start(struct jg_grant_rec *r, struct jg_request *q, const struc
 										sizeof(id))));
 	}
 	json_object_set_new(ev, "error", json_string(strerror(-ret)));
-	audit__emit(&d.audit, ev, 0);
+	ctl_emit(ev);
 	if (ret == -ENOSPC)
 		snprintf(err, errlen, "the kernel grant map is full (%u entries); the grant was "
 			 "not created", d.gate->max_grants);
@@ -772,14 +915,13 @@ static json_t *do_grant(const struct peer *p, json_t *args)
 	r.expires_wall_ns = r.created_wall_ns + (int64_t)secs * 1000000000LL;
 	r.expires_boot_ns = util__boottime_ns() + secs * 1000000000ULL;
 
-	ret = grant_start(&r, NULL, p, err, sizeof(err));
-	if (ret)
-		return proto__error(ret == -ENOSPC ? "ENOSPC" : "EIO", "%s", err);
 	extra = json_pack("{s:I, s:b, s:o}", "duration_s", (json_int_t)secs, "break_glass", bg,
 			  "by", peer_json(p));
 	if (bg)
 		json_object_set_new(extra, "severity", json_string("critical"));
-	audit_grant("grant.create", &r, extra);
+	ret = grant_start(&r, NULL, p, false, extra, err, sizeof(err));
+	if (ret)
+		return proto__error(ret == -ENOSPC ? "ENOSPC" : "EIO", "%s", err);
 	return proto__ok(json_pack("{s:o}", "grant", grants__to_json(&r, util__realtime_ns())));
 }
 
@@ -939,8 +1081,31 @@ static void audit_request(const char *type, const struct jg_request *q, const st
 		json_object_update(ev, extra);
 		json_decref(extra);
 	}
-	notify__event(&d.notify, d.policy, ev, d.audit.seq + 1, d.cfg.host);
-	audit__emit(&d.audit, ev, 0);
+	ctl_emit(ev);
+}
+
+/* A request's new state (or a new request: insert) and its audit event, in one transaction. */
+static int request_step(struct jg_request *q, bool insert, const char *type,
+			const struct peer *by, json_t *extra)
+{
+	int ret = tx_begin();
+
+	if (!ret)
+		ret = insert ? ledger__request_insert(&d.ledger, q)
+			     : ledger__request_save(&d.ledger, q);
+	if (!ret) {
+		audit_request(type, q, by, extra);
+		extra = NULL;
+		ret = tx_commit();
+	} else {
+		tx_abort();
+	}
+	json_decref(extra);
+	if (ret)
+		ledger_warn("record a request", ret);
+	else
+		tx_end(true);
+	return ret;
 }
 
 static json_t *ledger_error(const char *what)
@@ -1050,6 +1215,7 @@ static int activate(struct jg_request *q, const struct jg_role *role, const stru
 	if (q->extends) {
 		struct jg_grant_rec *g = grants__find(&d.grants, q->extends);
 		struct jg_request cap = *q;
+		struct jg_grant_rec upd;
 		int64_t old_wall, new_wall;
 		uint64_t old_boot, allowed;
 
@@ -1069,27 +1235,9 @@ static int activate(struct jg_request *q, const struct jg_role *role, const stru
 			new_wall = now + (int64_t)allowed * 1000000000LL;
 		if (new_wall < old_wall)
 			new_wall = old_wall;
-		ret = ledger__begin(&d.ledger);
-		if (!ret)
-			ret = ledger__grant_set_expiry(&d.ledger, g->id, new_wall,
-						       old_boot + (uint64_t)(new_wall - old_wall),
-						       d.boot_id);
-		if (!ret) {
-			wf__set_approved(q, g->id, p == NULL, now);
-			ret = ledger__request_save(&d.ledger, q);
-		}
-		if (!ret)
-			ret = ledger__commit(&d.ledger);
-		if (ret) {
-			ledger__rollback(&d.ledger);
-			snprintf(err, errlen, "cannot record the extension in the ledger %s: %s",
-				 d.ledger.path, d.ledger.err);
-			return -EIO;
-		}
-		g->expires_wall_ns = new_wall;
-		g->expires_boot_ns = old_boot + (uint64_t)(new_wall - old_wall);
-		sync_pairs(g);
-		announce_approval(q, p);
+		upd = *g;
+		upd.expires_wall_ns = new_wall;
+		upd.expires_boot_ns = old_boot + (uint64_t)(new_wall - old_wall);
 		{
 			char before[48];
 
@@ -1101,7 +1249,32 @@ static int activate(struct jg_request *q, const struct jg_role *role, const stru
 		}
 		if (!p)
 			json_object_set_new(extra, "decided_by", json_string("policy"));
-		audit_grant("grant.extend", g, extra);
+		ret = tx_begin();
+		if (!ret)
+			ret = ledger__grant_set_expiry(&d.ledger, g->id, upd.expires_wall_ns,
+						       upd.expires_boot_ns, d.boot_id);
+		if (!ret) {
+			wf__set_approved(q, g->id, p == NULL, now);
+			ret = ledger__request_save(&d.ledger, q);
+		}
+		if (!ret) {
+			announce_approval(q, p);
+			audit_grant("grant.extend", &upd, extra);
+			extra = NULL;
+			ret = tx_commit();
+		} else {
+			tx_abort();
+		}
+		json_decref(extra);
+		if (ret) {
+			snprintf(err, errlen, "cannot record the extension in the ledger %s: %s",
+				 d.ledger.path, d.ledger.err);
+			return -EIO;
+		}
+		g->expires_wall_ns = upd.expires_wall_ns;
+		g->expires_boot_ns = upd.expires_boot_ns;
+		sync_pairs(g);
+		tx_end(true);
 		*grant_out = grants__to_json(g, util__realtime_ns());
 		return 0;
 	}
@@ -1132,10 +1305,7 @@ static int activate(struct jg_request *q, const struct jg_role *role, const stru
 	r.created_wall_ns = now;
 	r.expires_wall_ns = now + (int64_t)secs * 1000000000LL;
 	r.expires_boot_ns = util__boottime_ns() + secs * 1000000000ULL;
-	ret = grant_start(&r, q, p, err, errlen);
-	if (ret)
-		return ret;
-	announce_approval(q, p);
+	/* the approvers include this one: wf__approve recorded it */
 	extra = json_pack("{s:o, s:s, s:I, s:o, s:b}", "request_id", id_json(q->id, true), "role",
 			  q->role, "duration_s", (json_int_t)secs, "approvers", approvers_json(q),
 			  "auto_approved", p == NULL);
@@ -1143,7 +1313,9 @@ static int activate(struct jg_request *q, const struct jg_role *role, const stru
 		json_object_set_new(extra, "by", peer_json(p));
 	else
 		json_object_set_new(extra, "decided_by", json_string("policy"));
-	audit_grant("grant.create", &r, extra);
+	ret = grant_start(&r, q, p, true, extra, err, errlen);
+	if (ret)
+		return ret;
 	*grant_out = grants__to_json(&r, util__realtime_ns());
 	return 0;
 }
@@ -1158,9 +1330,9 @@ static json_t *submit(const struct peer *p, struct jg_request *q, const struct j
 	char err[1024];
 	int ret;
 
-	if (ledger__request_insert(&d.ledger, q))
+	if (request_step(q, true, "request.create", p,
+			 clamped ? json_pack("{s:b}", "clamped", 1) : NULL))
 		return ledger_error("record the request");
-	audit_request("request.create", q, p, clamped ? json_pack("{s:b}", "clamped", 1) : NULL);
 	if (wf__auto_approves(role, &who, util__realtime_ns())) {
 		ret = activate(q, role, NULL, &grant, err, sizeof(err));
 		if (ret) {
@@ -1337,8 +1509,7 @@ static int load_request(json_t *args, struct jg_request *q, const struct jg_role
 		return ret;
 	}
 	if (wf__expire(q, util__realtime_ns())) {
-		if (ledger__request_save(&d.ledger, q) == 0)
-			audit_request("request.expire", q, NULL, NULL);
+		request_step(q, false, "request.expire", NULL, NULL);
 	}
 	*role = policy__role(d.policy, q->role);
 	return 0;
@@ -1379,15 +1550,12 @@ static json_t *do_approve(const struct peer *p, json_t *args)
 	if (ret < 0)
 		return wf_error(ret, err);
 	if (ret == 0) {
-		if (ledger__request_save(&d.ledger, &q))
+		if (request_step(&q, false, "request.approve", p, NULL))
 			return ledger_error("record the approval");
-		audit_request("request.approve", &q, p, NULL);
 	} else {
 		ret = activate(&q, role, p, &grant, err, sizeof(err));
-		if (ret && q.state == JG_REQ_FAILED)
-			announce_approval(&q, p);	/* approved, but the kernel refused */
 		if (ret)
-			return wf_error(ret, err);	/* else nothing recorded: still pending */
+			return wf_error(ret, err);	/* pending still, unless the kernel refused */
 	}
 	res = json_pack("{s:o}", "request", wf__request_json(&q, false));
 	if (grant)
@@ -1410,9 +1578,8 @@ static json_t *do_deny(const struct peer *p, json_t *args)
 	ret = wf__deny(&q, role, &who, reason, util__realtime_ns(), err, sizeof(err));
 	if (ret < 0)
 		return wf_error(ret, err);
-	if (ledger__request_save(&d.ledger, &q))
+	if (request_step(&q, false, "request.deny", p, NULL))
 		return ledger_error("record the denial");
-	audit_request("request.deny", &q, p, NULL);
 	return proto__ok(json_pack("{s:o}", "request", wf__request_json(&q, false)));
 }
 
@@ -1431,9 +1598,8 @@ static json_t *do_cancel(const struct peer *p, json_t *args)
 	ret = wf__cancel(&q, &who, p->admin, note, util__realtime_ns(), err, sizeof(err));
 	if (ret < 0)
 		return wf_error(ret, err);
-	if (ledger__request_save(&d.ledger, &q))
+	if (request_step(&q, false, "request.cancel", p, NULL))
 		return ledger_error("record the cancellation");
-	audit_request("request.cancel", &q, p, NULL);
 	return proto__ok(json_pack("{s:o}", "request", wf__request_json(&q, false)));
 }
 
@@ -1562,18 +1728,26 @@ static json_t *do_mfa_enroll(const struct peer *p, json_t *args)
 		if (totp__new_secret(key, (size_t)len))
 			return proto__error("EIO", "no random bytes for a new secret");
 	}
-	if (ledger__mfa_set(&d.ledger, uid, name, key, (size_t)len, util__realtime_ns(), p->user)) {
-		OPENSSL_cleanse(key, sizeof(key));
-		return ledger_error("store the MFA secret");
-	}
-	totp__uri("jitgate", name, key, (size_t)len, uri, sizeof(uri));
-	totp__base32_encode(key, (size_t)len, b32, sizeof(b32));
-	OPENSSL_cleanse(key, sizeof(key));
 	ev = audit__new("mfa.enroll");
 	json_object_set_new(ev, "subject", audit__subject(uid, (uint32_t)-1));
 	json_object_set_new(ev, "by", peer_json(p));
 	json_object_set_new(ev, "imported", json_boolean(secret_text != NULL));
-	audit__emit(&d.audit, ev, 0);
+	if (tx_begin() || ledger__mfa_set(&d.ledger, uid, name, key, (size_t)len,
+					  util__realtime_ns(), p->user)) {
+		tx_abort();
+		json_decref(ev);
+		OPENSSL_cleanse(key, sizeof(key));
+		return ledger_error("store the MFA secret");
+	}
+	ctl_emit(ev);
+	if (tx_commit()) {
+		OPENSSL_cleanse(key, sizeof(key));
+		return ledger_error("store the MFA secret");
+	}
+	tx_end(true);
+	totp__uri("jitgate", name, key, (size_t)len, uri, sizeof(uri));
+	totp__base32_encode(key, (size_t)len, b32, sizeof(b32));
+	OPENSSL_cleanse(key, sizeof(key));
 	res = json_pack("{s:s, s:I, s:s, s:s}", "user", name, "uid", (json_int_t)uid, "uri", uri,
 			"secret", b32);
 	OPENSSL_cleanse(uri, sizeof(uri));
@@ -1612,8 +1786,7 @@ static void expire_requests(void)
 
 		if (ledger__request_get(&d.ledger, c.ids[i], &q) || !wf__expire(&q, c.now))
 			continue;
-		if (ledger__request_save(&d.ledger, &q) == 0)
-			audit_request("request.expire", &q, NULL, NULL);
+		request_step(&q, false, "request.expire", NULL, NULL);
 	}
 }
 
@@ -1630,8 +1803,7 @@ static void cancel_extensions(uint64_t grant_id)
 		if (ledger__request_get(&d.ledger, c.ids[i], &q) ||
 		    wf__cancel(&q, NULL, true, note, c.now, err, sizeof(err)))
 			continue;
-		if (ledger__request_save(&d.ledger, &q) == 0)
-			audit_request("request.cancel", &q, NULL, NULL);
+		request_step(&q, false, "request.cancel", NULL, NULL);
 	}
 }
 
@@ -2026,6 +2198,7 @@ static int run(int argc, char **argv)
 		json_object_set_new(ev, "pin_dir", json_string(d.cfg.pin_dir));
 		audit__emit(&d.audit, ev, 0);
 	}
+	replay_outbox();	/* events a crash kept from going out */
 	ret = policy_apply(d.cfg.policy, err, sizeof(err));
 	if (ret) {
 		pr_warn("refusing to start: %s", err);
@@ -2073,6 +2246,8 @@ static int run(int argc, char **argv)
 		"denied)", d.gate->adopted ? "adopted the pinned" : "loaded a new",
 		d.cfg.policy, d.policy->nresources, d.grants.n);
 	sd_notify_ready();
+	d.crash_after_commit = getenv("JITGATED_FAILPOINT") &&
+			       !strcmp(getenv("JITGATED_FAILPOINT"), "crash-after-commit");
 
 	while (!d.stop) {
 		struct epoll_event evs[8];

@@ -40,6 +40,8 @@ static const char schema[] =
 	"  ended_ns INTEGER, end_kind TEXT, ended_by_uid INTEGER, ended_by_user TEXT,"
 	"  end_reason TEXT);"
 	"CREATE INDEX IF NOT EXISTS grants_live ON grants(ended_ns);"
+	"CREATE TABLE IF NOT EXISTS outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS mfa ("
 	"  uid INTEGER PRIMARY KEY, user TEXT NOT NULL, secret BLOB NOT NULL,"
 	"  last_step INTEGER NOT NULL DEFAULT -1, enrolled_ns INTEGER NOT NULL,"
@@ -630,4 +632,41 @@ json_t *ledger__history(struct jg_ledger *l, const char *user, const char *resou
 	}
 	sqlite3_finalize(st);
 	return out;
+}
+
+int ledger__outbox_add(struct jg_ledger *l, const char *event, uint64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = prep(l, &st, "INSERT INTO outbox (event) VALUES (?)", "t", event);
+
+	if (rc || (rc = run(l, st)))
+		return rc;
+	*id = (uint64_t)sqlite3_last_insert_rowid(l->db);
+	return 0;
+}
+
+int ledger__outbox_del(struct jg_ledger *l, uint64_t id)
+{
+	sqlite3_stmt *st;
+	int rc = prep(l, &st, "DELETE FROM outbox WHERE id = ?", "i", (int64_t)id);
+
+	return rc ? rc : run(l, st);
+}
+
+int ledger__outbox(struct jg_ledger *l, int (*cb)(uint64_t id, const char *event, void *ctx),
+		   void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc = prep(l, &st, "SELECT id, event FROM outbox ORDER BY id", NULL);
+
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = cb((uint64_t)sqlite3_column_int64(st, 0), col_text(st, 1), ctx);
+		if (rc)
+			break;
+	}
+	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? fail(l, rc) : rc;
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -74,6 +74,14 @@ int ledger__mfa_set(struct jg_ledger *l, uint32_t uid, const char *user, const u
 		    size_t len, int64_t when_ns, const char *by_user);
 int ledger__mfa_used(struct jg_ledger *l, uint32_t uid, int64_t step);
 
+/* The outbox: audit events written in the same transaction as the state they describe and
+ * deleted once emitted, so a crash between the commit and the audit line loses nothing (the
+ * next start emits what is left). */
+int ledger__outbox_add(struct jg_ledger *l, const char *event, uint64_t *id);
+int ledger__outbox_del(struct jg_ledger *l, uint64_t id);
+int ledger__outbox(struct jg_ledger *l, int (*cb)(uint64_t id, const char *event, void *ctx),
+		   void *ctx);
+
 /* History (docs/protocol.md HISTORY objects), oldest first. Filters may be NULL / 0. */
 json_t *ledger__history(struct jg_ledger *l, const char *user, const char *resource,
 			int64_t since_ns);

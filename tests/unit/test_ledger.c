@@ -880,3 +880,39 @@ Test(ledger, foreign_meta_table_refused)
 	cr_assert_eq(ret, -EIO, "%d %s", ret, err);
 	cr_assert(strstr(err, "no such column"), "%s", err);
 }
+
+static int outbox_collect(uint64_t id, const char *event, void *ctx)
+{
+	json_t *arr = ctx;
+
+	json_array_append_new(arr, json_pack("{s:I, s:s}", "id", (json_int_t)id, "event", event));
+	return 0;
+}
+
+/* Events written in a transaction survive a restart until deleted; a rollback takes them. */
+Test(ledger, outbox)
+{
+	uint64_t a, b, c;
+	json_t *arr = json_array();
+
+	cr_assert_eq(ledger__begin(&L), 0);
+	cr_assert_eq(ledger__outbox_add(&L, "{\"type\":\"request.create\"}", &a), 0);
+	cr_assert_eq(ledger__outbox_add(&L, "{\"type\":\"grant.create\"}", &b), 0);
+	cr_assert_eq(ledger__commit(&L), 0);
+	cr_assert_lt(a, b);
+	cr_assert_eq(ledger__begin(&L), 0);
+	cr_assert_eq(ledger__outbox_add(&L, "{\"type\":\"rolled.back\"}", &c), 0);
+	ledger__rollback(&L);
+	ledger__close(&L);
+	open_ledger();		/* a restart */
+	cr_assert_eq(ledger__outbox(&L, outbox_collect, arr), 0);
+	cr_assert_eq(json_array_size(arr), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "event")),
+			 "{\"type\":\"request.create\"}");
+	cr_assert_eq(ledger__outbox_del(&L, a), 0);
+	json_array_clear(arr);
+	cr_assert_eq(ledger__outbox(&L, outbox_collect, arr), 0);
+	cr_assert_eq(json_array_size(arr), 1);
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(arr, 0), "id")), (json_int_t)b);
+	json_decref(arr);
+}

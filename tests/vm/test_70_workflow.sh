@@ -166,6 +166,21 @@ start_daemon /tmp/policy.json
 ok "after a second kill -9 the grant is listed" sh -c "jitgate list --json | grep -q '\"request_id\": *\"$rid\"'"
 expect_eq "and enforced" "$(probe alice open $SECRET r)" ok
 
+# --- a crash after the ledger commit but before the audit line: the event is not lost
+stop_daemon
+export JITGATED_FAILPOINT=crash-after-commit
+start_daemon /tmp/policy.json
+unset JITGATED_FAILPOINT
+as_user alice jitgate request two-man --reason "INC-8 crash window" -q >/dev/null 2>&1
+wait "$DAEMON_PID" 2>/dev/null
+fails "the failpoint killed jitgated right after the commit" kill -0 "$DAEMON_PID"
+fails "so the audit log has no request.create for it yet" grep -q '"reason":"INC-8 crash window"' "$AUDIT"
+start_daemon /tmp/policy.json
+ok "the request is in the ledger" sh -c "jitgate requests --json | grep -q 'INC-8 crash window'"
+audit_has "and its request.create went out at the restart, marked recovered" \
+	'"type":"request.create"' '"reason":"INC-8 crash window"' '"recovered":true'
+ok "the audit chain verifies" jitgate audit verify "$AUDIT"
+
 # --- history: who had what, when, why, approved by whom
 fails "alice may not read the history" as_user alice jitgate history
 jitgate history --user alice --json >/tmp/history.json
