@@ -8,7 +8,7 @@ PKGS=(
 	make gcc clang llvm pkg-config bpftool
 	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libsqlite3-dev libssl-dev libqrencode-dev
 	# tests: unit tests on the host, kernel tests in a VM (scripts/vm.sh)
-	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog
+	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog sudo
 	# schedules in the daemon and the VM need the zone database
 	tzdata
 )

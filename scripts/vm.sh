@@ -183,6 +183,32 @@ if [[ -x /usr/sbin/rsyslogd ]]; then
 	done
 fi
 
+# Real sudo for the elevation tests (tests/vm/test_50_elevate.sh): the setuid binary, its
+# sudoers plugin and PAM with pam_permit only (the tests are about the gate, not passwords;
+# sudoers gives alice and bob NOPASSWD). Skipped when the host has no sudo.
+if [[ -x /usr/bin/sudo && -f /usr/libexec/sudo/sudoers.so ]]; then
+	put /usr/bin/sudo /usr/bin/sudo
+	add_libs /usr/bin/sudo
+	put /usr/libexec/sudo/sudoers.so /usr/libexec/sudo/sudoers.so
+	add_libs /usr/libexec/sudo/sudoers.so
+	PAM_MODS=/usr/lib/x86_64-linux-gnu/security
+	put "$PAM_MODS/pam_permit.so" "$PAM_MODS/pam_permit.so"
+	add_libs "$PAM_MODS/pam_permit.so"
+	mkdir -p "$R/etc/pam.d" "$R/etc/sudoers.d"
+	# absolute module paths: the initramfs has no usr-merged /lib to find them by name
+	for t in auth account session password; do
+		echo "$t sufficient $PAM_MODS/pam_permit.so"
+	done >"$R/etc/pam.d/sudo"
+	cp "$R/etc/pam.d/sudo" "$R/etc/pam.d/other"
+	cat >"$R/etc/sudoers" <<'EOF'
+Defaults !lecture, !fqdn, !syslog, !use_pty, !requiretty
+alice ALL=(ALL:ALL) NOPASSWD: ALL
+bob ALL=(ALL:ALL) NOPASSWD: ALL
+EOF
+	chmod 0440 "$R/etc/sudoers"
+	chmod 4755 "$R/usr/bin/sudo"
+fi
+
 # busybox-static; /init links its applets at boot (one in-process call there, against
 # ~300 ln forks here).
 put "$BUSYBOX" /bin/busybox

@@ -60,6 +60,7 @@ if [ "$HAVE_CAPS" = ok ]; then
 	expect_eq "no gate: alice's cap_setuid program makes uid 0" "$(alice_exec $S/capuid root id -u)" 0
 fi
 expect_eq "no gate: busybox su gives alice a root shell" "$(as_user alice $S/su -c 'id -u' root 2>&1)" 0
+expect_eq "no gate: real sudo runs alice's command as root" "$(as_user alice sudo -n id -u 2>&1)" 0
 
 start_daemon /tmp/policy-elevate.json || { finish; }
 ok "status: enforcing" jitgate status
@@ -76,6 +77,11 @@ out=$(as_user alice $S/su -c 'id -u' root 2>&1)
 case $out in
 *0) _vm_not_ok "no grant: busybox su refused" "got '$out'" ;;
 *) _vm_ok "no grant: busybox su refused (id -u never ran as 0)" ;;
+esac
+out=$(as_user alice sudo -n id -u 2>&1)
+case $out in
+*"Operation not permitted"*) _vm_ok "no grant: real sudo refused at its exec (EPERM)" ;;
+*) _vm_not_ok "no grant: real sudo refused at its exec (EPERM)" "got '$out'" ;;
 esac
 expect_eq "no grant: bob refused too" "$(as_user bob jg-suid exec $S/jg-suid 2>&1)" EPERM
 expect_eq "no grant: alice's ordinary exec still works" "$(alice_exec /usr/local/bin/jg-suid)" "uid=1000 euid=1000"
@@ -95,6 +101,11 @@ if [ "$HAVE_CAPS" = ok ]; then
 	expect_eq "grant: file-capability program makes uid 0" "$(alice_exec $S/capuid root id -u)" 0
 fi
 expect_eq "grant: busybox su gives alice a root shell" "$(as_user alice $S/su -c 'id -u' root 2>&1)" 0
+expect_eq "grant: real sudo runs alice's command as root" "$(as_user alice sudo -n id -u 2>&1)" 0
+expect_eq "grant: sudo's root is still alice to the file gate (loginuid)" \
+	"$(with_loginuid 1000 as_user alice sudo -n jg-probe open $SECRET r 2>&1)" EACCES
+expect_eq "grant: bob's sudo still refused (his own subject)" \
+	"$(as_user bob sudo -n id -u 2>&1 | grep -c 'Operation not permitted')" 1
 expect_eq "grant: bob still refused" "$(as_user bob jg-suid exec $S/jg-suid 2>&1)" EPERM
 expect_eq "grant: bob with alice's loginuid is alice" \
 	"$(with_loginuid 1000 as_user bob jg-suid exec $S/jg-suid root id -u 2>&1)" 0
@@ -122,6 +133,7 @@ expect_eq "trail: a command in alice's root shell" \
 ok "revoke $gid" jitgate revoke "$gid"
 expect_eq "revoked: setuid-root exec refused" "$(alice_exec $S/jg-suid)" EPERM
 expect_eq "revoked: busybox su refused" "$(as_user alice $S/su -c 'id -u' root 2>/dev/null)" ""
+expect_eq "revoked: real sudo refused" "$(as_user alice sudo -n id -u 2>/dev/null)" ""
 settle
 trails=$(grep -c '"type":"session.exec"' "$AUDIT")
 alice_exec /usr/local/bin/jg-suid >/dev/null
