@@ -85,4 +85,8 @@ i=0; until grep -q ready /tmp/jitgated.log || [ $i -gt 300 ]; do sleep 0.1; i=$(
 cat /tmp/jitgated.log
 audit_new
 
+say "7. Every record is chained to the one before (SHA-256): the log is tamper-evident"
+run jitgate audit verify $AUDIT
+printf '$ jitgate audit tail -n 4\n'; jitgate audit tail -n 4 --file $AUDIT
+
 say "Demo done: deny -> request -> approve -> allow -> expiry -> deny, every step in $AUDIT"
