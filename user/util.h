@@ -24,8 +24,6 @@ bool util__user_in_group(uint32_t uid, const char *group);
 uint32_t util__loginuid(pid_t pid);
 
 int util__mkdir_p(const char *path, mode_t mode);
-/* Write to PATH.tmp, fsync, rename over PATH. */
-int util__write_atomic(const char *path, const char *data, size_t len, mode_t mode);
 /* /proc/sys/kernel/random/boot_id, "" when unavailable. */
 void util__boot_id(char *buf, size_t len);
 
