@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include "notify.h"
 #include "util.h"
@@ -67,7 +68,8 @@ static void spawn(struct jg_notify *n, const struct jg_notify_hook *h, const cha
 	/* an event is a few KiB, far below a pipe's 64 KiB: this write does not block; a hook
 	 * that exits without reading gets EPIPE here, which is its business */
 	fcntl(fds[1], F_SETFL, O_NONBLOCK);
-	if (write(fds[1], text, strlen(text)) < 0 && errno != EPIPE)
+	if (writev(fds[1], (struct iovec[]){ { (void *)text, strlen(text) }, { "\n", 1 } }, 2) < 0 &&
+	    errno != EPIPE)
 		fail(n, event, h->argv[0], "its stdin could not be written");
 	close(fds[1]);
 	c->pid = pid;
@@ -99,8 +101,6 @@ void notify__event(struct jg_notify *n, const struct jg_policy *p, json_t *ev, u
 			json_decref(rec);
 			if (!text)
 				return;
-			text = realloc(text, strlen(text) + 2);
-			strcat(text, "\n");
 		}
 		spawn(n, &p->notify[i], type, text);
 	}
