@@ -329,9 +329,6 @@ static __always_inline void count(const struct verdict *v)
 		 v->type == JG_EV_AUDIT ? JG_STAT_AUDIT : JG_STAT_ALLOW);
 }
 
-/* Stream the decision on an inode: the file's identity, its path when the hook may resolve
- * one (`path` NULL otherwise, a constant, so the call to bpf_d_path is compiled out),
- * extra JG_EVF_* flags. */
 /* Hooks that have no struct path (bpf_d_path is not allowed or there is nothing to give it)
  * still name the object: the dentry names up to the protected object that decided, which
  * jitgated puts under that object's path from the policy. Built in a per-CPU scratch buffer
@@ -417,6 +414,10 @@ static __always_inline void name_path(struct jg_event *e, struct dentry *d, __u6
 		    (!w.met && !w.fsroot ? JG_EVF_PATH_CUT : 0);
 }
 
+/* Stream the decision on an inode: the file's identity, its path when the hook may resolve
+ * one (`path` NULL otherwise, a constant, so the call to bpf_d_path is compiled out), else
+ * the names below the protected object from dentry `names` (NULL: none), extra JG_EVF_*
+ * flags. */
 static __always_inline void emit_file_event(const struct verdict *v, __u32 hook, __u32 subject,
 					    __u32 loginuid, int ret, bool with_exe, __u32 dev,
 					    __u64 ino, const struct path *path, struct dentry *names,
