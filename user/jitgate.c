@@ -565,57 +565,32 @@ static int add_allow(json_t *allow, const char *text, unsigned *merged_bits, siz
 		     size_t cap)
 {
 	const char *colon = strrchr(text, ':');
-	char *res, *perms, *tok, *save = NULL;
-	unsigned bits = 0;
+	struct jg_grant_allow a;
+	char err[256];
 	size_t i;
-	int ret = 0;
 
-	if (!colon || colon == text || !colon[1])
-		return usage_error("grant ", "--allow '%s' must be RESOURCE:PERM[,PERM]..., e.g. "
-				   "prod-secrets:read", text);
-	res = strndup(text, (size_t)(colon - text));
-	perms = strdup(colon + 1);
-	if (!res || !perms) {
-		pr_warn("out of memory");
-		ret = EXIT_FAIL;
-		goto cleanup;
-	}
-	if (perms[0] == ',' || perms[strlen(perms) - 1] == ',' || strstr(perms, ",,")) {
-		ret = usage_error("grant ", "--allow '%s' has an empty permission", text);
-		goto cleanup;
-	}
-	for (tok = strtok_r(perms, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		unsigned b = perm__from_name(tok);
-
-		if (!b) {
-			ret = usage_error("grant ", "--allow '%s': unknown permission '%s' (use read, "
-					  "write, exec, connect, elevate or bind)", text, tok);
-			goto cleanup;
-		}
-		bits |= b;
-	}
+	/* grants__parse_allow skips empty permissions; a typo like "read,,write" is refused */
+	if (colon && (colon[1] == ',' || strstr(colon, ",,") ||
+		      (colon[1] && colon[strlen(colon) - 1] == ',')))
+		return usage_error("grant ", "--allow '%s' has an empty permission", text);
+	if (grants__parse_allow(text, &a, err, sizeof(err)))
+		return usage_error("grant ", "--allow: %s", err);
 	for (i = 0; i < *nmerged; i++)
-		if (!strcmp(jstr(json_array_get(allow, i), "resource"), res))
+		if (!strcmp(jstr(json_array_get(allow, i), "resource"), a.resource))
 			break;
 	if (i == *nmerged) {
-		if (i == cap) {
-			ret = usage_error("grant ", "too many --allow options");
-			goto cleanup;
-		}
-		if (json_array_append_new(allow, json_pack("{s:s,s:[]}", "resource", res,
+		if (i == cap)
+			return usage_error("grant ", "too many --allow options");
+		if (json_array_append_new(allow, json_pack("{s:s,s:[]}", "resource", a.resource,
 							   "perms"))) {
 			pr_warn("out of memory");
-			ret = EXIT_FAIL;
-			goto cleanup;
+			return EXIT_FAIL;
 		}
 		merged_bits[i] = 0;
 		(*nmerged)++;
 	}
-	merged_bits[i] |= bits;
-cleanup:
-	free(res);
-	free(perms);
-	return ret;
+	merged_bits[i] |= a.perms;
+	return 0;
 }
 
 static int do_grant(int argc, char **argv)
