@@ -508,21 +508,22 @@ static void announce_approval(const struct jg_request *q, const struct peer *p);
 static int grant_end(uint64_t id, const char *kind, const struct peer *by, const char *reason,
 		     const char *type, json_t *extra)
 {
-	json_t *again;
+	const struct jg_grant_rec *g = grants__find(&d.grants, id);
 	struct jg_grant_rec r;
+	json_t *again;
 	int ret;
 
-	if (!grants__find(&d.grants, id)) {
+	if (!g) {
 		json_decref(extra);
 		return -ENOENT;
 	}
+	r = *g;
 	if (!extra)
 		extra = json_object();
 	if (by)
 		json_object_set_new(extra, "by", peer_json(by));
 	if (reason && strcmp(kind, "expire"))
 		json_object_set_new(extra, "end_reason", json_string(reason));
-	r = *grants__find(&d.grants, id);
 	ret = tx_begin();
 	if (!ret)
 		ret = ledger__grant_end(&d.ledger, id, kind, util__realtime_ns(),
