@@ -454,6 +454,15 @@ static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry,
 
 /* Shared by file_open and bprm_check_security: both decide on a struct file. The verdict is
  * left in *v (v->type 0: nothing protected was involved). */
+/* Whether file_permission and file_free_security are attached (user/gate.c arms them). */
+static __always_inline bool recheck_armed(void)
+{
+	__u32 zero = 0;
+	struct jg_config *cfg = bpf_map_lookup_elem(&gate_config, &zero);
+
+	return cfg && cfg->recheck_armed;
+}
+
 static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u8 kind,
 				       __u32 perms, __u32 hook)
 {
@@ -465,6 +474,13 @@ static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u
 			  &subject, &loginuid);
 	if (!v->type || (v->resource == JG_CANARY_RESOURCE && !v->too_deep))
 		return ret;	/* the canary is the daemon's self-test: enforced, never streamed */
+	if (v->type == JG_EV_ALLOW && hook == JG_HOOK_FILE_OPEN && !recheck_armed()) {
+		/* a descriptor no revoke could reach: userspace arms the re-check before it
+		 * writes any grant or standing rule, so only a foreign map writer gets here */
+		stat_inc(JG_STAT_UNARMED);
+		v->type = JG_EV_DENY;
+		ret = -EACCES;
+	}
 	if (ret && hook == JG_HOOK_FILE_OPEN &&
 	    bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated reading a protected directory to compile the policy */

@@ -11,7 +11,7 @@
 #define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
 
 /* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
-#define JG_LAYOUT_VERSION 3
+#define JG_LAYOUT_VERSION 4
 
 #define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
@@ -20,6 +20,8 @@
                                     * rules, both generations together */
 #define JG_MAX_NET_PREFIXES 4096   /* CIDR entries, both generations together */
 #define JG_MAX_BIND_PREFIXES 256  /* bind CIDR entries, both generations together */
+#define JG_MAX_HELD_FILES  65536   /* open files allowed by a grant or standing rule at once;
+                                    * past it the descriptor re-check stays on until unload */
 #define JG_MAX_PORT_RANGES 16      /* port ranges on one CIDR (covering prefixes included) */
 #define JG_MAX_DEVS        16      /* filesystems holding protected objects, per policy */
 #define JG_MAX_DEPTH       256     /* d_parent levels walked; deeper paths on a device with
@@ -149,6 +151,9 @@ struct jg_config {
 	/* Per generation, how many standing entries there are: none means a missing grant is
 	 * a denial without a look at the standing map. */
 	__u32 nstanding[2];
+	/* 1 while file_permission and file_free_security are attached (the descriptor
+	 * re-check): only then may an open be allowed by a grant or standing rule. */
+	__u32 recheck_armed;
 };
 
 enum jg_stat {
@@ -157,6 +162,8 @@ enum jg_stat {
 	JG_STAT_ALLOW,
 	JG_STAT_AUDIT,
 	JG_STAT_TOO_DEEP,
+	JG_STAT_HELD_FULL,	/* a granted open found held_files full: re-check stays on */
+	JG_STAT_UNARMED,	/* a grant or standing rule used while the re-check was off */
 	JG_STAT_MAX,
 };
 

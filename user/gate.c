@@ -21,14 +21,34 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 
 /* Every program of the object is attached and its link pinned as "link_" + its name without
- * the "jg_" prefix; the file_open link's presence means "the gate is loaded". */
+ * the "jg_" prefix; the file_open link's presence means "the gate is loaded". The programs
+ * of the descriptor re-check are the exception: pinned as "prog_" + name at load, attached
+ * only while armed (see held_files in bpf/files.bpf.h). */
 #define MARKER_LINK "link_file_open"
 
-static void link_name(const struct bpf_program *prog, char *buf, size_t len)
+/* Attach order; detached in reverse: file_free must see every file held under a grant. */
+static const char *const recheck_progs[] = { "file_free", "file_permission" };
+#define NRECHECK (sizeof(recheck_progs) / sizeof(recheck_progs[0]))
+
+static const char *short_name(const struct bpf_program *prog)
 {
 	const char *name = bpf_program__name(prog);
 
-	snprintf(buf, len, "link_%s", strncmp(name, "jg_", 3) ? name : name + 3);
+	return strncmp(name, "jg_", 3) ? name : name + 3;
+}
+
+static bool on_demand(const struct bpf_program *prog)
+{
+	for (size_t i = 0; i < NRECHECK; i++)
+		if (!strcmp(short_name(prog), recheck_progs[i]))
+			return true;
+	return false;
+}
+
+/* The pin that says a program is in place: its link, or for the re-check its program. */
+static void link_name(const struct bpf_program *prog, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s_%s", on_demand(prog) ? "prog" : "link", short_name(prog));
 }
 
 int gate__preflight(char *err, size_t errlen)
@@ -110,7 +130,7 @@ bool gate__is_pinned(const char *pin_dir)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[10];
+	static struct bpf_map *maps[11];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -122,7 +142,8 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[7] = skel->maps.filters;
 	maps[8] = skel->maps.bind_prefixes;
 	maps[9] = skel->maps.standing;
-	*n = 10;
+	maps[10] = skel->maps.held_files;
+	*n = 11;
 	return maps;
 }
 
@@ -293,9 +314,20 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 		}
 	}
 	bpf_object__for_each_program(prog, g->skel->obj) {
-		struct bpf_link *link = bpf_program__attach(prog);
+		struct bpf_link *link;
 		char name[128];
 
+		link_name(prog, name, sizeof(name));
+		pin_path(path, sizeof(path), g->pin_dir, name);
+		if (on_demand(prog)) {
+			ret = bpf_program__pin(prog, path);
+			if (ret) {
+				snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
+				return ret;
+			}
+			continue;
+		}
+		link = bpf_program__attach(prog);
 		if (!link) {
 			ret = -errno;
 			snprintf(err, errlen, "the kernel refused to attach the BPF program for %s: %s; "
@@ -303,8 +335,6 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 				 bpf_program__section_name(prog), strerror(-ret));
 			return ret;
 		}
-		link_name(prog, name, sizeof(name));
-		pin_path(path, sizeof(path), g->pin_dir, name);
 		ret = bpf_link__pin(link, path);
 		/* The pin holds the link now; our reference can go. */
 		bpf_link__destroy(link);
@@ -497,6 +527,13 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 			 c->ndevs, JG_MAX_DEVS);
 		return -E2BIG;
 	}
+	if (c->nstanding) {
+		/* files opened under a standing rule are re-checked like granted ones; armed
+		 * before cfg is read, as arming writes recheck_armed into it */
+		ret = gate__recheck_arm(g, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
 	if (bpf_map_lookup_elem(cfg_fd, &zero, &cfg)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot read the config map: %s", strerror(-ret));
@@ -572,7 +609,14 @@ int gate__set_grant(struct jg_gate *g, uint32_t subject, uint16_t resource,
 		    const struct jg_grant *val)
 {
 	struct jg_grant_key k = { .subject = subject, .resource = resource };
+	char err[256];
+	int ret;
 
+	ret = gate__recheck_arm(g, err, sizeof(err));
+	if (ret < 0) {
+		pr_warn("%s", err);
+		return ret;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.grants), &k, val, BPF_ANY))
 		return errno == E2BIG ? -ENOSPC : -errno;
 	return 0;
@@ -682,4 +726,143 @@ size_t gate__hooks(struct jg_gate *g, const char **names, size_t max)
 int gate__events_fd(struct jg_gate *g)
 {
 	return bpf_map__fd(g->skel->maps.events);
+}
+
+/* ------------------------------------------------------------------ descriptor re-check */
+
+static int read_config(struct jg_gate *g, struct jg_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, cfg) ? -errno : 0;
+}
+
+static int set_armed(struct jg_gate *g, __u32 armed)
+{
+	struct jg_config cfg;
+	__u32 zero = 0;
+	int ret = read_config(g, &cfg);
+
+	if (ret)
+		return ret;
+	cfg.recheck_armed = armed;
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static bool map_empty(int fd, void *key)
+{
+	return bpf_map_get_next_key(fd, NULL, key) != 0;
+}
+
+int gate__recheck_arm(struct jg_gate *g, char *err, size_t errlen)
+{
+	char prog_path[512], link_path[512], name[64];
+	struct jg_config cfg;
+	int ret, pfd, lfd, attached = 0;
+
+	for (size_t i = 0; i < NRECHECK; i++) {
+		snprintf(name, sizeof(name), "link_%s", recheck_progs[i]);
+		pin_path(link_path, sizeof(link_path), g->pin_dir, name);
+		if (!access(link_path, F_OK))
+			continue;
+		snprintf(name, sizeof(name), "prog_%s", recheck_progs[i]);
+		pin_path(prog_path, sizeof(prog_path), g->pin_dir, name);
+		pfd = bpf_obj_get(prog_path);
+		if (pfd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the pinned program %s: %s", prog_path,
+				 strerror(-ret));
+			return ret;
+		}
+		lfd = bpf_raw_tracepoint_open(NULL, pfd);
+		ret = lfd < 0 ? -errno : 0;
+		close(pfd);
+		if (ret) {
+			snprintf(err, errlen, "the kernel refused to attach %s: %s; no grant can be "
+				 "written without it", recheck_progs[i], strerror(-ret));
+			return ret;
+		}
+		ret = bpf_obj_pin(lfd, link_path) ? -errno : 0;
+		close(lfd);	/* the pin holds the link */
+		if (ret) {
+			snprintf(err, errlen, "cannot pin %s: %s", link_path, strerror(-ret));
+			return ret;
+		}
+		attached = 1;
+	}
+	ret = read_config(g, &cfg);
+	if (!ret && !cfg.recheck_armed)
+		ret = set_armed(g, 1);
+	if (ret) {
+		snprintf(err, errlen, "cannot arm the descriptor re-check: %s", strerror(-ret));
+		return ret;
+	}
+	if (attached)
+		pr_info("descriptor re-check attached (file_permission, file_free_security)");
+	return attached;
+}
+
+int gate__recheck(struct jg_gate *g, struct jg_recheck *out)
+{
+	int fd = bpf_map__fd(g->skel->maps.held_files);
+	uint64_t stats[JG_STAT_MAX];
+	struct jg_config cfg;
+	__u64 key, next;
+	void *prev = NULL;
+	int ret = read_config(g, &cfg);
+
+	if (ret)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	out->armed = cfg.recheck_armed;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		out->held++;
+	}
+	if (!gate__stats(g, stats)) {
+		out->held_full = stats[JG_STAT_HELD_FULL];
+		out->unarmed = stats[JG_STAT_UNARMED];
+	}
+	return 0;
+}
+
+int gate__recheck_idle(struct jg_gate *g)
+{
+	unsigned char key[64];
+	uint64_t stats[JG_STAT_MAX];
+	char path[512], name[64];
+	struct jg_config cfg;
+	int ret = read_config(g, &cfg);
+
+	int detached = 0;
+
+	if (ret)
+		return ret;
+	if (!map_empty(bpf_map__fd(g->skel->maps.grants), key) || cfg.nstanding[cfg.gen & 1])
+		return 0;
+	/* an open past a full held_files is held nowhere: stay on until unload */
+	if (gate__stats(g, stats) || stats[JG_STAT_HELD_FULL])
+		return 0;
+	/* Disarmed first: with no grant and no standing rule nothing can be held from here
+	 * on, so an empty held_files stays empty while the links go. */
+	if (cfg.recheck_armed) {
+		ret = set_armed(g, 0);
+		if (ret)
+			return ret;
+	}
+	if (!map_empty(bpf_map__fd(g->skel->maps.held_files), key))
+		return cfg.recheck_armed ? set_armed(g, 1) : 0;
+	/* also after a crash between the two steps: unarmed, links still there */
+	for (size_t i = NRECHECK; i-- > 0;) {
+		snprintf(name, sizeof(name), "link_%s", recheck_progs[i]);
+		pin_path(path, sizeof(path), g->pin_dir, name);
+		if (!unlink(path))
+			detached = 1;
+		else if (errno != ENOENT)
+			return -errno;
+	}
+	return detached;
 }

@@ -52,6 +52,23 @@ int gate__canary(const char *canary_path, char *err, size_t errlen);
  * protected trees to find hardlinked files. Ends with the process. */
 int gate__exempt_self(struct jg_gate *g);
 
+/* The descriptor re-check (file_permission, file_free_security) is attached on demand:
+ * armed before any grant or standing rule reaches the kernel, and idle again once no grant,
+ * no standing rule and no file opened under one is left. */
+struct jg_recheck {
+	bool armed;
+	uint64_t held;		/* files opened under a grant or standing rule, still alive */
+	uint64_t held_full;	/* opens that found held_files full (the re-check stays on) */
+	uint64_t unarmed;	/* grants refused because the re-check was off */
+};
+
+/* Attach and arm (idempotent): 1 attached now, 0 was already; -errno with one sentence,
+ * and then no grant may be written. */
+int gate__recheck_arm(struct jg_gate *g, char *err, size_t errlen);
+/* Detach when nothing can need it: 1 detached, 0 kept (or already idle), -errno. */
+int gate__recheck_idle(struct jg_gate *g);
+int gate__recheck(struct jg_gate *g, struct jg_recheck *out);
+
 int gate__stats(struct jg_gate *g, uint64_t out[JG_STAT_MAX]);
 int gate__events_fd(struct jg_gate *g);
 /* The kernel hooks the gate's programs attach to ("file_open", ...); returns how many. */

@@ -438,7 +438,7 @@ static void status_human(json_t *r, bool enforcing)
 		free(f);
 	}
 	if (json_is_object(g)) {
-		json_t *progs = json_object_get(g, "programs");
+		json_t *progs = json_object_get(g, "programs"), *rc;
 		char *pd = clean(jstr(g, "pin_dir"));
 
 		printf("%-11s%s", "gate:", *pd ? pd : env.pin_dir);
@@ -455,6 +455,23 @@ static void status_human(json_t *r, bool enforcing)
 		if (json_is_true(json_object_get(g, "adopted")))
 			printf(", adopted from pins");
 		putchar('\n');
+		rc = json_object_get(g, "recheck");
+		if (json_is_object(rc)) {
+			/* the descriptor re-check: on while a grant or a file held under one lives */
+			if (json_is_true(json_object_get(rc, "armed")))
+				print_row("recheck", "armed (file_permission attached), %lld %s held "
+					  "under grants", jint(rc, "held_files", 0),
+					  plural((size_t)jint(rc, "held_files", 0), "file", "files"));
+			else
+				print_row("recheck", "idle (file_permission detached: no grant, "
+					  "standing rule or held file)");
+			if (jint(rc, "held_full", 0))
+				printf("%-11s%lld opens found the held-file map full: armed until "
+				       "unload\n", "", jint(rc, "held_full", 0));
+			if (jint(rc, "unarmed", 0))
+				printf("%-11s%lld granted opens refused with the re-check off\n", "",
+				       jint(rc, "unarmed", 0));
+		}
 		if (jstr(g, "canary")) {
 			char *cn = clean(jstr(g, "canary"));
 

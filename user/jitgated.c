@@ -95,6 +95,7 @@ static struct daemon {
 	int64_t started_ns;
 	uint64_t lost_reported;
 	bool crash_after_commit;	/* JITGATED_FAILPOINT=crash-after-commit (tests only) */
+	bool recheck_warned;		/* said once that the re-check could not be detached */
 	bool stop;
 } d = { .listen_fd = -1, .sig_fd = -1, .timer_fd = -1, .ep_fd = -1, .lock_fd = -1 };
 
@@ -602,6 +603,20 @@ static void reconcile(void)
 	}
 }
 
+/* The descriptor re-check costs every read and write on the host: off once no grant, no
+ * standing rule and no file opened under one is left (gate__recheck_idle). */
+static void recheck_idle(void)
+{
+	int ret = gate__recheck_idle(d.gate);
+
+	if (ret > 0)
+		pr_info("descriptor re-check detached: no grant, standing rule or held file left");
+	else if (ret < 0 && !d.recheck_warned) {
+		pr_warn("cannot detach the descriptor re-check: %s; it stays on", strerror(-ret));
+		d.recheck_warned = true;
+	}
+}
+
 /* ------------------------------------------------------------------ object names */
 
 static int objpath_cmp(const void *a, const void *b)
@@ -748,17 +763,22 @@ static json_t *reply_status(void)
 	size_t nhooks = gate__hooks(d.gate, hooks, 32);
 	json_t *programs = json_array();
 
+	struct jg_recheck rc = { 0 };
+
 	for (size_t i = 0; i < nhooks; i++)
 		json_array_append_new(programs, json_string(hooks[i]));
 	gate__stats(d.gate, stats);
-	return json_pack("{s:b, s:{s:i, s:s, s:s}, s:o, s:{s:s, s:o, s:s, s:b}, "
-			 "s:{s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
+	gate__recheck(d.gate, &rc);
+	return json_pack("{s:b, s:{s:i, s:s, s:s}, s:o, s:{s:s, s:o, s:s, s:b, s:{s:b, s:I, "
+			 "s:I, s:I}}, s:{s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 			 "enforcing", enforcing,
 			 "daemon", "pid", (int)getpid(), "version", JG_VERSION, "started",
 			 util__rfc3339(d.started_ns, when, sizeof(when)),
 			 "policy", policy_summary(),
 			 "gate", "pin_dir", d.cfg.pin_dir, "programs", programs, "canary",
 			 enforcing ? "denied" : err, "adopted", d.gate->adopted,
+			 "recheck", "armed", rc.armed, "held_files", (json_int_t)rc.held,
+			 "held_full", (json_int_t)rc.held_full, "unarmed", (json_int_t)rc.unarmed,
 			 "grants", "live", (int)d.grants.n, "capacity", (int)d.gate->max_grants,
 			 "stats", "deny", (json_int_t)stats[JG_STAT_DENY],
 			 "allow", (json_int_t)stats[JG_STAT_ALLOW],
@@ -2276,6 +2296,7 @@ static int run(int argc, char **argv)
 				ring_buffer__consume(d.rb);	/* kernel events precede expiry */
 				expire_grants(false);
 				expire_requests();
+				recheck_idle();
 				notify__reap(&d.notify);
 				check_lost();
 				sink__tick();	/* reconnect, drain spools; never blocks */

@@ -2,13 +2,32 @@
 # Revocation reaches open descriptors: a descriptor opened under a grant stops reading,
 # writing and mapping the file when the grant is revoked, or when it expires with no
 # daemon running. mmap needs the grant (read; write for a shared writable mapping).
+# The re-check (file_permission) is attached only while a grant, a standing rule or a
+# descriptor opened under one exists, and never detached while such a descriptor lives.
 # Also prints what file_permission costs an unprotected read (diagnostics, no assertion).
 . "${0%/*}/lib.sh"
 . "${0%/*}/fixture.sh"
 
 SECRET=/srv/prod/secrets/db.pw
 ALL="read write mmap-r mmap-w mmap-wp"
+PIN=/sys/fs/bpf/jitgate
 make_tree
+
+# wait_detached: the daemon detaches the re-check within a few of its 250 ms ticks
+wait_detached() {
+	_i=0
+	while [ -e $PIN/link_file_permission ] && [ $_i -lt 40 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ ! -e $PIN/link_file_permission ] && [ ! -e $PIN/link_file_free ]
+}
+
+# status_has NAME PATTERN [--json]: a line of `jitgate status` matches PATTERN
+status_has() {
+	jitgate status $3 >/tmp/status.out 2>&1
+	expect_contains "$1" /tmp/status.out "$2"
+}
 
 # hold TAG USER PATH MODE OP...: jg-fd opens PATH as USER and waits; release TAG runs the ops.
 hold() {
@@ -47,7 +66,11 @@ diag "no gate: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte
 
 start_daemon || finish
 ok "status: enforcing" jitgate status
-diag "gate loaded: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
+ok "no grant yet: file_permission and file_free_security are not attached" \
+	sh -c "test ! -e $PIN/link_file_permission && test ! -e $PIN/link_file_free && \
+	test -e $PIN/prog_file_permission && test -e $PIN/prog_file_free"
+status_has "status: the re-check is idle" 'recheck: *idle'
+diag "gate loaded, no grant: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 
 # --- no grant: not even the open
 hold none alice $SECRET r read
@@ -56,6 +79,10 @@ expect_eq "no grant: the open is denied" "$(out none)" "open EACCES "
 
 # --- with a read+write grant everything works on the descriptor
 gid=$(jitgate grant --user alice --allow prod-secrets:read,write --for 10m --reason "INC-16")
+ok "grant: file_permission and file_free_security attached before it" \
+	sh -c "test -e $PIN/link_file_permission && test -e $PIN/link_file_free"
+status_has "status: the re-check is armed" 'recheck: *armed'
+diag "grant live (re-check armed): $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 hold live alice $SECRET rw $ALL
 release live
 expect_eq "grant: read, write, mmap on a held descriptor" "$(out live)" \
@@ -65,9 +92,16 @@ diag "grant live: $(as_user alice jg-fd loop $SECRET 20000) (protected file, 1-b
 # --- revoke while the descriptor is open: every later use fails
 hold rev alice $SECRET rw $ALL
 ok "revoke $gid while alice holds the file open" jitgate revoke "$gid"
+sleep 1.5	# six daemon ticks: each would detach the re-check if nothing held it
+ok "no grant left, but alice holds a file opened under one: the re-check stays" \
+	test -e $PIN/link_file_permission
+status_has "status --json: one held file" '"held_files": *1' --json
 release rev
 expect_eq "revoked: read, write and mmap on the open descriptor fail" "$(out rev)" \
 	"open ok read EACCES write EACCES mmap-r EACCES mmap-w EACCES mmap-wp EACCES "
+ok "the held file closed, no grant: the re-check is detached" wait_detached
+status_has "status: idle again" 'recheck: *idle'
+diag "after detach: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 
 # --- revoke only the write grant: reading and private mappings go on
 gid_r=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "INC-16 r")
@@ -118,5 +152,6 @@ audit_has "audit: shared writable mmap denied for write" '"type":"access.deny"' 
 	'"perm":"write"'
 audit_has "audit: grant.expire noticed after restart" '"type":"grant.expire"' \
 	"\"grant_id\":\"$gid_x\"" '"noticed_after_restart":true'
+ok "restarted, the expired grant gone, nothing held: the re-check is detached" wait_detached
 ok "audit: seq is gap-free" sh -c "grep -o '\"seq\":[0-9]*' $AUDIT | cut -d: -f2 | awk 'NR!=\$1{exit 1}'"
 finish

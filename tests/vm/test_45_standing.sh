@@ -34,6 +34,9 @@ expect_eq "no gate: bob connects" "$(as_user bob $RULE_EXE connect 127.0.0.1 700
 
 cp "$TESTDIR/policy-standing.json" /tmp/policy.json
 start_daemon /tmp/policy.json || finish
+sleep 1	# four daemon ticks: a re-check nothing needed would be detached by now
+ok "standing rules, no grant: the descriptor re-check is attached and stays" \
+	test -e /sys/fs/bpf/jitgate/link_file_permission
 
 # --- user + exe: that subject, through that program, for those permissions
 expect_eq "rule: alice reads the secret through the rule's program" \
