@@ -4,9 +4,11 @@
 #   sh /opt/jitgate/scripts/bench-in-vm.sh [--quick] [--no-stats]
 #
 # In one boot, two rounds of: the loops with no gate loaded (base), then jitgated with
-# policies/bench.json and a grant for the bench subject (root: its loginuid is unset, so
-# its subject is uid 0) and the same loops again (gated), with the daemon's default config
-# (allow events streamed); the gate is unloaded between rounds. Then the two granted cases
+# policies/bench.json and the same loops again (gated): the unprotected ones with no grant
+# live (the descriptor re-check detached), then a grant for the bench subject (root: its
+# loginuid is unset, so its subject is uid 0) and the granted ones plus read and open of
+# the unprotected file again (_armed), all with the daemon's default config (allow events
+# streamed); the gate is unloaded between rounds. Then the two granted cases
 # twice more under "stream_allow_events": false (ev-off). Two rounds rather than one show
 # how far the numbers move by themselves: under TCG on a shared host they move a lot.
 # Prints a table of gated/base ratios against the targets and what each jg_* program cost
@@ -69,14 +71,20 @@ die() {
 # The granted cases come last: with events on, each leaves the daemon a backlog of audit
 # events to write, and the next case waits until it has (wait_drain), so that no case
 # pays for another's events.
-CASES_ALL="open_samefs open_otherfs read_unprot exec connect_unprot connect_sameport open_prot_grant connect_prot_grant"
+# The descriptor re-check (file_permission on every read and write, file_free_security on
+# every close) is attached only while a grant or a file opened under one exists: the idle
+# cases run before the bench grant (the usual state of a host), the *_armed ones, the same
+# loops, after it.
+CASES_IDLE="open_samefs open_otherfs read_unprot exec connect_unprot connect_sameport"
+CASES_LIVE="read_unprot_armed open_samefs_armed open_prot_grant connect_prot_grant"
+CASES_ALL="$CASES_IDLE $CASES_LIVE"
 CASES_GRANT="open_prot_grant connect_prot_grant"
 
 case_args() {
 	case $1 in
-	open_samefs) echo "open /srv/bench/plain/file $N_OPEN" ;;
+	open_samefs | open_samefs_armed) echo "open /srv/bench/plain/file $N_OPEN" ;;
 	open_otherfs) echo "open /dev/null $N_OPEN" ;;
-	read_unprot) echo "read /srv/bench/plain/file $N_OPEN" ;;
+	read_unprot | read_unprot_armed) echo "read /srv/bench/plain/file $N_OPEN" ;;
 	open_prot_grant) echo "open /srv/bench/prot/secret $N_PROT" ;;
 	exec) echo "exec /bin/true $N_EXEC" ;;
 	connect_unprot) echo "connect 127.0.0.1 7001 $N_CONN" ;;
@@ -195,14 +203,26 @@ check_enforcing() {
 	fi
 }
 
-# gated_phase NAME: start jitgated (default config), grant, run every case, unload.
+# recheck_is STATE: `jitgate status` says the descriptor re-check is STATE (idle, armed)
+recheck_is() {
+	jitgate status 2>&1 | grep -q "^recheck: *$1" ||
+		fail "the descriptor re-check is not $1: $(jitgate status 2>&1 | grep '^recheck')"
+}
+
+# gated_phase NAME: start jitgated (default config), run the idle cases, grant, run the
+# rest, unload.
 gated_phase() {
 	say "--- phase $1: jitgated --policy $POLICY (default config: allow events streamed)"
 	start_daemon || die "jitgated did not become ready"
+	recheck_is idle
+	PROGDELTA=$STATS
+	run_phase "$1" $CASES_IDLE
+	PROGDELTA=0
 	grant_bench
 	check_enforcing
+	recheck_is armed
 	PROGDELTA=$STATS
-	run_phase "$1" $CASES_ALL
+	run_phase "$1" $CASES_LIVE
 	PROGDELTA=0
 	jg-bench progstats >"$OUT/progstats.$1" 2>&1
 	jitgate status 2>&1 | grep -i 'events' | head -n1 >"$OUT/events.$1"
@@ -274,10 +294,10 @@ awk '
 	}
 	END {
 		# the table keeps this order whatever order the cases ran in
-		n = split("open_samefs open_otherfs read_unprot open_prot_grant exec connect_unprot connect_sameport " \
-			"connect_prot_grant", cs, " ")
+		n = split("open_samefs open_otherfs read_unprot exec connect_unprot connect_sameport " \
+			"read_unprot_armed open_samefs_armed open_prot_grant connect_prot_grant", cs, " ")
 		tgt["open_samefs"] = 1.05; tgt["open_otherfs"] = 1.05; tgt["open_prot_grant"] = 1.20
-		tgt["read_unprot"] = 1.05
+		tgt["read_unprot"] = 1.05; tgt["read_unprot_armed"] = 1.05; tgt["open_samefs_armed"] = 1.05
 		tgt["exec"] = 1.03; tgt["connect_unprot"] = 1.05; tgt["connect_sameport"] = 1.05
 		tgt["connect_prot_grant"] = 1.05
 		printf "%-19s %9s %9s %6s %6s %-5s %7s %7s %9s %6s\n", "case", "base", "gated", "ratio", \
