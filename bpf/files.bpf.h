@@ -43,6 +43,15 @@ struct {
 	__type(value, __u32);
 } held_files SEC(".maps");
 
+/* How many entries held_files has, so that file_free_security (every close on the host
+ * while armed) skips the hash lookup when none is held. Not pinned, like open_marks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} held_count SEC(".maps");
+
 #define PROC_SUPER_MAGIC    0x9fa0
 #define CAP_AUDIT_CONTROL   30
 
@@ -106,10 +115,13 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 	 * audit-mode open is not held: nothing of it is enforced. */
 	if (!ret && v.type == JG_EV_ALLOW) {
 		__u64 key = (__u64)file;
-		__u32 one = 1;
+		__u32 one = 1, zero = 0;
+		__s64 *n = bpf_map_lookup_elem(&held_count, &zero);
 
-		if (bpf_map_update_elem(&held_files, &key, &one, BPF_ANY))
+		if (bpf_map_update_elem(&held_files, &key, &one, BPF_NOEXIST))
 			stat_inc(JG_STAT_HELD_FULL);
+		else if (n)
+			__sync_fetch_and_add(n, 1);
 	}
 	return ret;
 }
@@ -120,9 +132,13 @@ SEC("lsm/file_free_security")
 int BPF_PROG(jg_file_free, struct file *file)
 {
 	__u64 key = (__u64)file;
+	__u32 zero = 0;
+	__s64 *n = bpf_map_lookup_elem(&held_count, &zero);
 
-	if (bpf_map_lookup_elem(&held_files, &key))
-		bpf_map_delete_elem(&held_files, &key);
+	if (n && *n <= 0)
+		return 0;
+	if (bpf_map_lookup_elem(&held_files, &key) && !bpf_map_delete_elem(&held_files, &key) && n)
+		__sync_fetch_and_add(n, -1);
 	return 0;
 }
 

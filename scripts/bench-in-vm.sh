@@ -49,6 +49,7 @@ N_CONN=$((100 * SCALE))	# the granted connect streams events too
 
 FAILED=0
 DAEMON_PID=
+GRANT_ID=
 STARTS=0
 PROGDELTA=0
 
@@ -158,8 +159,14 @@ start_daemon() { # [jitgated options]
 	say "jitgated ready after ~$((i / 5))s: $(grep ready "$log" | tail -n1)"
 }
 
+# Ends the bench grant first: the ledger outlives the unload, and a grant restored by the
+# next round's daemon would keep the descriptor re-check armed through its idle cases.
 stop_daemon() {
 	[ -n "$DAEMON_PID" ] || return 0
+	if [ -n "$GRANT_ID" ]; then
+		jitgate revoke "$GRANT_ID" >/dev/null 2>&1 || say "jitgate revoke $GRANT_ID failed"
+		GRANT_ID=
+	fi
 	jitgate unload >"$OUT/unload.out" 2>&1 || {
 		say "jitgate unload failed: $(cat "$OUT/unload.out")"
 		kill "$DAEMON_PID" 2>/dev/null
@@ -176,9 +183,11 @@ check_unloaded() {
 
 grant_bench() {
 	local id
+	GRANT_ID=
 	id=$(jitgate grant --user root --allow bench-files:read --allow bench-db:connect \
 		--for 1h --reason "jitgate micro-benchmark" 2>"$OUT/grant.err") ||
 		die "jitgate grant failed: $(cat "$OUT/grant.err")"
+	GRANT_ID=$id
 	say "granted root bench-files:read and bench-db:connect for 1h: $id"
 }
 

@@ -10,6 +10,10 @@
  *   jg-bench rate PATH RATE SECONDS    open + close PATH at RATE per second for SECONDS
  *                                      (the audit bench: each open of a granted file is one
  *                                      event); prints "rate target=R achieved=A opens=N"
+ *   jg-bench grant-raw PIN_DIR UID SECONDS|delete
+ *                                      write every permission on resources 1..31 for UID into
+ *                                      the pinned grant map directly, behind the daemon
+ *                                      ("delete": remove them); a test of the gate's own guard
  *
  * Every loop runs N/10 (at least 1) warm-up iterations, then 5 timed runs of N iterations
  * each (CLOCK_MONOTONIC around the whole run); it prints the median run as
@@ -43,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "jitgate.h"
 
 #define RUNS 5
 
@@ -58,6 +63,7 @@ static void usage(FILE *f)
 		"       jg-bench listen ADDR PORT\n"
 		"       jg-bench progstats\n"
 		"       jg-bench rate PATH RATE SECONDS   (paced opens, for the audit bench)\n"
+		"       jg-bench grant-raw PIN_DIR UID SECONDS|delete   (grants behind the daemon)\n"
 		"Each loop: N/10 warm-up iterations, then %d timed runs of N; prints the median as\n"
 		"\"NAME ns_per_op=X ...\". progstats prints \"prog NAME run_cnt=N run_time_ns=T "
 		"ns_per_run=X\"\nfor every loaded BPF program named jg_* (needs "
@@ -448,6 +454,36 @@ static int cmd_rate(const char *path, long rate, long secs)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ grant-raw */
+
+/* What a foreign map writer (bpftool, a bug) could do: grants the daemon never armed for. */
+static int cmd_grant_raw(const char *pin_dir, long uid, long secs)
+{
+	char path[PATH_MAX];
+	struct timespec now;
+	struct jg_grant val = { 0 };
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/grants", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		die("cannot open the pinned map %s: %s", path, strerror(errno));
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	for (int p = 0; p < JG_NPERMS; p++) {
+		val.expires_ns[p] = (uint64_t)(now.tv_sec + secs) * 1000000000ULL;
+		val.grant_id[p] = 999999;
+	}
+	for (uint32_t r = 1; r < 32; r++) {
+		struct jg_grant_key k = { .subject = (uint32_t)uid, .resource = r };
+
+		if (secs ? bpf_map_update_elem(fd, &k, &val, BPF_ANY) :
+			   bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+			die("cannot write %s: %s", path, strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -502,6 +538,10 @@ int main(int argc, char **argv)
 		return cmd_listen(argv[2], argv[3]);
 	if (!strcmp(cmd, "progstats") && argc == 2)
 		return cmd_progstats();
+	if (!strcmp(cmd, "grant-raw") && argc == 5)
+		return cmd_grant_raw(argv[2], parse_count(argv[3], "UID", UINT32_MAX - 1),
+				     strcmp(argv[4], "delete") ?
+				     parse_count(argv[4], "SECONDS", 86400) : 0);
 	if (!strcmp(cmd, "rate") && argc == 5)
 		return cmd_rate(argv[2], parse_count(argv[3], "RATE", 10000000),
 				parse_count(argv[4], "SECONDS", 3600));

@@ -84,6 +84,15 @@ hold none alice $SECRET r read
 release none
 expect_eq "no grant: the open is denied" "$(out none)" "open EACCES "
 
+# --- a grant written into the pinned map behind the daemon (the re-check not armed): no
+# descriptor may exist that a revoke could not reach, so the gate refuses the open
+ok "write grants for alice straight into the pinned map" jg-bench grant-raw $PIN 1000 600
+hold raw alice $SECRET r read
+release raw
+expect_eq "grant behind the daemon, re-check idle: the open is refused" "$(out raw)" "open EACCES "
+status_has "status: the refusal is counted" 'granted opens refused with the re-check off'
+ok "remove them" jg-bench grant-raw $PIN 1000 delete
+
 # --- with a read+write grant everything works on the descriptor
 gid=$(jitgate grant --user alice --allow prod-secrets:read,write --for 10m --reason "INC-16")
 ok "grant: file_permission and file_free_security attached before it" \
