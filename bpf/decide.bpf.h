@@ -476,7 +476,8 @@ static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u
 		return ret;	/* the canary is the daemon's self-test: enforced, never streamed */
 	if (v->type == JG_EV_ALLOW && hook == JG_HOOK_FILE_OPEN && !recheck_armed()) {
 		/* a descriptor no revoke could reach: userspace arms the re-check before it
-		 * writes any grant or standing rule, so only a foreign map writer gets here */
+		 * writes a read or write grant or standing rule, so only a foreign map writer
+		 * (or a bug, failing closed) gets here */
 		stat_inc(JG_STAT_UNARMED);
 		v->type = JG_EV_DENY;
 		ret = -EACCES;

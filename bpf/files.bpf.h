@@ -32,10 +32,11 @@ struct {
 
 /* The descriptor re-check (file_permission) is the one hook on every read and write on the
  * host, and its trampoline alone costs a cheap read a fifth of its time. It is attached only
- * while something could need it: a grant or a standing rule in the kernel, or a file opened
- * under one still alive. held_files is that last set (struct file address -> 1), kept by
- * file_open and file_free_security; user/gate.c detaches both only when grants, standing
- * rules and held_files are all empty. With no daemon the links stay: fail safe. */
+ * while something could need it: a read or write grant or standing rule in the kernel, or a
+ * file opened under one still alive. held_files is that last set (struct file address -> 1),
+ * kept by file_open and file_free_security; user/gate.c detaches both only when there are
+ * no such grants or standing rules and held_files is empty. With no daemon the links stay:
+ * fail safe. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, JG_MAX_HELD_FILES);

@@ -151,6 +151,9 @@ struct jg_config {
 	/* Per generation, how many standing entries there are: none means a missing grant is
 	 * a denial without a look at the standing map. */
 	__u32 nstanding[2];
+	/* Per generation, whether a standing entry carries read or write (file access that
+	 * the descriptor re-check must be able to take back). */
+	__u32 standing_rw[2];
 	/* 1 while file_permission and file_free_security are attached (the descriptor
 	 * re-check): only then may an open be allowed by a grant or standing rule. */
 	__u32 recheck_armed;

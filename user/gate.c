@@ -513,7 +513,7 @@ static int write_filter(struct jg_gate *g, const struct jg_compiled *c, uint32_t
 int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_t errlen)
 {
 	int cfg_fd = bpf_map__fd(g->skel->maps.gate_config);
-	uint32_t next = g->gen ^ 1, zero = 0;
+	uint32_t next = g->gen ^ 1, zero = 0, standing_rw = 0;
 	struct jg_config cfg;
 	int ret;
 
@@ -527,7 +527,9 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 			 c->ndevs, JG_MAX_DEVS);
 		return -E2BIG;
 	}
-	if (c->nstanding) {
+	for (size_t i = 0; i < c->nstanding; i++)
+		standing_rw |= c->standing[i].perms & (JG_PERM_READ | JG_PERM_WRITE);
+	if (standing_rw) {
 		/* files opened under a standing rule are re-checked like granted ones; armed
 		 * before cfg is read, as arming writes recheck_armed into it */
 		ret = gate__recheck_arm(g, err, errlen);
@@ -584,6 +586,7 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 		memcpy(cfg.elevate_res[next], c->elevate_res, sizeof(cfg.elevate_res[next]));
 		memcpy(cfg.elevate_mode[next], c->elevate_mode, sizeof(cfg.elevate_mode[next]));
 		cfg.nstanding[next] = (uint32_t)c->nstanding;
+		cfg.standing_rw[next] = standing_rw != 0;
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 			ret = -errno;
 	}
@@ -605,6 +608,13 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 	return 0;
 }
 
+/* A grant that can open files: the descriptor re-check must be able to take it back. */
+static bool grant_rw(const struct jg_grant *v)
+{
+	return v->expires_ns[__builtin_ctz(JG_PERM_READ)] ||
+	       v->expires_ns[__builtin_ctz(JG_PERM_WRITE)];
+}
+
 int gate__set_grant(struct jg_gate *g, uint32_t subject, uint16_t resource,
 		    const struct jg_grant *val)
 {
@@ -612,10 +622,12 @@ int gate__set_grant(struct jg_gate *g, uint32_t subject, uint16_t resource,
 	char err[256];
 	int ret;
 
-	ret = gate__recheck_arm(g, err, sizeof(err));
-	if (ret < 0) {
-		pr_warn("%s", err);
-		return ret;
+	if (grant_rw(val)) {
+		ret = gate__recheck_arm(g, err, sizeof(err));
+		if (ret < 0) {
+			pr_warn("%s", err);
+			return ret;
+		}
 	}
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.grants), &k, val, BPF_ANY))
 		return errno == E2BIG ? -ENOSPC : -errno;
@@ -756,6 +768,23 @@ static bool map_empty(int fd, void *key)
 	return bpf_map_get_next_key(fd, NULL, key) != 0;
 }
 
+/* Whether the grant map holds a read or write grant (stops at the first). */
+static bool rw_granted(struct jg_gate *g)
+{
+	int fd = bpf_map__fd(g->skel->maps.grants);
+	struct jg_grant_key key, next;
+	struct jg_grant val;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &val) && grant_rw(&val))
+			return true;
+	}
+	return false;
+}
+
 int gate__recheck_arm(struct jg_gate *g, char *err, size_t errlen)
 {
 	char prog_path[512], link_path[512], name[64];
@@ -841,13 +870,13 @@ int gate__recheck_idle(struct jg_gate *g)
 
 	if (ret)
 		return ret;
-	if (!map_empty(bpf_map__fd(g->skel->maps.grants), key) || cfg.nstanding[cfg.gen & 1])
+	if (cfg.standing_rw[cfg.gen & 1] || rw_granted(g))
 		return 0;
 	/* an open past a full held_files is held nowhere: stay on until unload */
 	if (gate__stats(g, stats) || stats[JG_STAT_HELD_FULL])
 		return 0;
-	/* Disarmed first: with no grant and no standing rule nothing can be held from here
-	 * on, so an empty held_files stays empty while the links go. */
+	/* Disarmed first: with no read or write grant or standing rule nothing can be held
+	 * from here on, so an empty held_files stays empty while the links go. */
 	if (cfg.recheck_armed) {
 		ret = set_armed(g, 0);
 		if (ret)

@@ -53,8 +53,8 @@ int gate__canary(const char *canary_path, char *err, size_t errlen);
 int gate__exempt_self(struct jg_gate *g);
 
 /* The descriptor re-check (file_permission, file_free_security) is attached on demand:
- * armed before any grant or standing rule reaches the kernel, and idle again once no grant,
- * no standing rule and no file opened under one is left. */
+ * armed before a read or write grant or standing rule reaches the kernel, and idle again
+ * once no such grant or standing rule and no file opened under one is left. */
 struct jg_recheck {
 	bool armed;
 	uint64_t held;		/* files opened under a grant or standing rule, still alive */

@@ -463,8 +463,8 @@ static void status_human(json_t *r, bool enforcing)
 					  "under grants", jint(rc, "held_files", 0),
 					  plural((size_t)jint(rc, "held_files", 0), "file", "files"));
 			else
-				print_row("recheck", "idle (file_permission detached: no grant, "
-					  "standing rule or held file)");
+				print_row("recheck", "idle (file_permission detached: no read or "
+					  "write grant, standing rule or held file)");
 			if (jint(rc, "held_full", 0))
 				printf("%-11s%lld opens found the held-file map full: armed until "
 				       "unload\n", "", jint(rc, "held_full", 0));

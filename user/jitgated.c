@@ -603,14 +603,15 @@ static void reconcile(void)
 	}
 }
 
-/* The descriptor re-check costs every read and write on the host: off once no grant, no
- * standing rule and no file opened under one is left (gate__recheck_idle). */
+/* The descriptor re-check costs every read and write on the host: off once no read or write
+ * grant, no such standing rule and no file opened under one is left (gate__recheck_idle). */
 static void recheck_idle(void)
 {
 	int ret = gate__recheck_idle(d.gate);
 
 	if (ret > 0)
-		pr_info("descriptor re-check detached: no grant, standing rule or held file left");
+		pr_info("descriptor re-check detached: no read or write grant, standing rule or "
+			"held file left");
 	else if (ret < 0 && !d.recheck_warned) {
 		pr_warn("cannot detach the descriptor re-check: %s; it stays on", strerror(-ret));
 		d.recheck_warned = true;

@@ -93,6 +93,13 @@ expect_eq "grant behind the daemon, re-check idle: the open is refused" "$(out r
 status_has "status: the refusal is counted" 'granted opens refused with the re-check off'
 ok "remove them" jg-bench grant-raw $PIN 1000 delete
 
+# --- grants that open no file (connect, exec) leave the re-check detached
+gid_c=$(jitgate grant --user alice --allow prod-db:connect --allow prod-tools:exec --for 10m \
+	--reason "INC-16 c")
+sleep 1
+ok "connect and exec grants only: the re-check stays detached" test ! -e $PIN/link_file_permission
+jitgate revoke "$gid_c" >/dev/null
+
 # --- with a read+write grant everything works on the descriptor
 gid=$(jitgate grant --user alice --allow prod-secrets:read,write --for 10m --reason "INC-16")
 ok "grant: file_permission and file_free_security attached before it" \
@@ -121,6 +128,8 @@ ok "the held file closed, no grant: the re-check is detached" \
 diag "$(cat /tmp/detach.took)"
 status_has "status: idle again" 'recheck: *idle'
 diag "after detach: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
+sleep 2
+diag "2 s later: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 
 # --- revoke only the write grant: reading and private mappings go on
 gid_r=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "INC-16 r")
