@@ -858,18 +858,32 @@ int gate__recheck(struct jg_gate *g, struct jg_recheck *out)
 	return 0;
 }
 
+/* Whether either re-check link is pinned (attached). */
+static bool recheck_links(struct jg_gate *g)
+{
+	char path[512], name[64];
+
+	for (size_t i = 0; i < NRECHECK; i++) {
+		snprintf(name, sizeof(name), "link_%s", recheck_progs[i]);
+		pin_path(path, sizeof(path), g->pin_dir, name);
+		if (!access(path, F_OK))
+			return true;
+	}
+	return false;
+}
+
 int gate__recheck_idle(struct jg_gate *g)
 {
 	unsigned char key[64];
 	uint64_t stats[JG_STAT_MAX];
 	char path[512], name[64];
 	struct jg_config cfg;
-	int ret = read_config(g, &cfg);
-
-	int detached = 0;
+	int ret = read_config(g, &cfg), detached = 0;
 
 	if (ret)
 		return ret;
+	if (!cfg.recheck_armed && !recheck_links(g))
+		return 0;	/* idle already, the usual case: two access() calls a tick */
 	if (cfg.standing_rw[cfg.gen & 1] || rw_granted(g))
 		return 0;
 	/* an open past a full held_files is held nowhere: stay on until unload */
