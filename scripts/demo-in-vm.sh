@@ -64,11 +64,14 @@ as_alice cat $SECRET
 as_alice /srv/prod/bin/prodctl
 printf 'bob$ cat %s\n' $SECRET; as_user bob cat $SECRET
 run jitgate list
+# the descriptor re-check (file_permission) is attached while a read/write grant lives
+printf '$ jitgate status | grep recheck\n'; jitgate status | grep recheck
 audit_new
 
 say "5. The grant expires: nothing to revoke, the kernel compares the expiry on every open"
 sleep 21
 as_alice cat $SECRET
+printf '$ jitgate status | grep recheck\n'; jitgate status | grep recheck
 audit_new
 printf '$ jitgate history --user alice\n'; jitgate history --user alice
 
