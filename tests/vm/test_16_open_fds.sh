@@ -30,6 +30,17 @@ wait_detached() {
 	return 1
 }
 
+# perm_runs_during CMD...: how many times jg_file_permission ran while CMD ran (the kernel's
+# own count, kernel.bpf_stats_enabled=1): the proof that the hook is attached or not
+perm_runs() {
+	jg-bench progstats | awk '$2 == "jg_file_permiss" { sub(/run_cnt=/, "", $3); print $3 }'
+}
+perm_runs_during() {
+	_r0=$(perm_runs)
+	"$@" >/dev/null
+	echo $(($(perm_runs) - _r0))
+}
+
 # status_has NAME PATTERN [--json]: a line of `jitgate status` matches PATTERN
 status_has() {
 	jitgate status $3 >/tmp/status.out 2>&1
@@ -72,11 +83,14 @@ expect_eq "no gate: read, write, mmap on a held descriptor" "$(out base)" \
 diag "no gate: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 
 start_daemon || finish
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
 ok "status: enforcing" jitgate status
 ok "no grant yet: file_permission and file_free_security are not attached" \
 	sh -c "test ! -e $PIN/link_file_permission && test ! -e $PIN/link_file_free && \
 	test -e $PIN/prog_file_permission && test -e $PIN/prog_file_free"
 status_has "status: the re-check is idle" 'recheck: *idle'
+expect_eq "no grant: 1000 reads run jg_file_permission 0 times" \
+	"$(perm_runs_during jg-fd loop /srv/public/readme 1000)" 0
 diag "gate loaded, no grant: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 
 # --- no grant: not even the open
@@ -105,6 +119,9 @@ gid=$(jitgate grant --user alice --allow prod-secrets:read,write --for 10m --rea
 ok "grant: file_permission and file_free_security attached before it" \
 	sh -c "test -e $PIN/link_file_permission && test -e $PIN/link_file_free"
 status_has "status: the re-check is armed" 'recheck: *armed'
+_n=$(perm_runs_during jg-fd loop /srv/public/readme 1000)
+ok "grant live: 1000 reads of an unprotected file run jg_file_permission ($_n times)" \
+	test "$_n" -ge 1000
 diag "grant live (re-check armed): $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 hold live alice $SECRET rw $ALL
 release live
@@ -127,6 +144,8 @@ ok "the held file closed, no grant: the re-check is detached" \
 	test ! -e $PIN/link_file_permission -a ! -e $PIN/link_file_free
 diag "$(cat /tmp/detach.took)"
 status_has "status: idle again" 'recheck: *idle'
+expect_eq "detached: 1000 reads run jg_file_permission 0 times" \
+	"$(perm_runs_during jg-fd loop /srv/public/readme 1000)" 0
 diag "after detach: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 sleep 2
 diag "2 s later: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
