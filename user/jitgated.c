@@ -29,6 +29,7 @@
 #include "notify.h"
 #include "log.h"
 #include "policy.h"
+#include "preexisting.h"
 #include "proto.h"
 #include "schedule.h"
 #include "sink.h"
@@ -692,11 +693,86 @@ static json_t *policy_summary(void)
 			 util__rfc3339(d.policy_loaded_ns, when, sizeof(when)));
 }
 
+/* ------------------------------------------------------------------ pre-existing opens */
+
+#define PREEXISTING_LISTED 16	/* descriptors named in policy.load; the count has them all */
+
+struct prot_obj {
+	uint32_t dev;
+	uint64_t ino;
+	uint16_t resource;
+};
+
+static int prot_obj_cmp(const void *a, const void *b)
+{
+	const struct prot_obj *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+struct prot_set {
+	struct prot_obj *v;
+	size_t n;
+};
+
+static bool prot_lookup(uint32_t kdev, uint64_t ino, uint16_t *resource, void *ctx)
+{
+	const struct prot_set *set = ctx;
+	struct prot_obj key = { .dev = kdev, .ino = ino }, *hit;
+
+	hit = bsearch(&key, set->v, set->n, sizeof(key), prot_obj_cmp);
+	if (hit)
+		*resource = hit->resource;
+	return hit != NULL;
+}
+
+/* The gate decides at open: a descriptor opened before it protected the file is never
+ * checked again. On a freshly loaded gate, name them, so that whoever holds them can be
+ * restarted. NULL when there are none. */
+static json_t *preexisting_opens(const struct jg_compiled *c)
+{
+	struct jg_preexisting found[PREEXISTING_LISTED];
+	struct prot_set set = { .v = calloc(c->nobjs ? c->nobjs : 1, sizeof(*set.v)) };
+	json_t *list;
+	size_t n;
+
+	if (!set.v)
+		return NULL;
+	for (size_t i = 0; i < c->nobjs; i++)
+		if (c->objs[i].val.kind == JG_KIND_FILES &&
+		    c->objs[i].val.resource != JG_CANARY_RESOURCE)
+			set.v[set.n++] = (struct prot_obj){ .dev = c->objs[i].dev,
+							    .ino = c->objs[i].ino,
+							    .resource = c->objs[i].val.resource };
+	qsort(set.v, set.n, sizeof(*set.v), prot_obj_cmp);
+	n = set.n ? preexisting__scan("/proc", getpid(), prot_lookup, &set, found,
+				      PREEXISTING_LISTED) : 0;
+	free(set.v);
+	if (!n)
+		return NULL;
+	list = json_array();
+	for (size_t i = 0; i < n && i < PREEXISTING_LISTED; i++) {
+		const char *res = d.res_names[found[i].resource];
+
+		pr_warn("pid %d (%s) has %s open since before the policy (fd %d): not re-checked "
+			"by the gate; restart it", found[i].pid, found[i].comm, found[i].path,
+			found[i].fd);
+		json_array_append_new(list, json_pack("{s:i, s:s, s:i, s:s, s:s}", "pid",
+						      found[i].pid, "comm", found[i].comm, "fd",
+						      found[i].fd, "path", found[i].path,
+						      "resource", res ? res : "?"));
+	}
+	return json_pack("{s:I, s:o}", "count", (json_int_t)n, "listed", list);
+}
+
 /* Validate, compile and apply a policy; on any error nothing changes. */
 static int policy_apply(const char *file, char *err, size_t errlen)
 {
 	struct jg_compiled *c = NULL;
 	struct jg_policy *p = NULL;
+	bool first = !d.policy && !d.gate->adopted;	/* the gate's first policy */
 	uint16_t *ids = NULL;
 	int ret;
 
@@ -730,6 +806,12 @@ static int policy_apply(const char *file, char *err, size_t errlen)
 		json_object_set_new(ev, "net_prefixes", json_integer((json_int_t)c->nnets));
 		json_object_set_new(ev, "bind_prefixes", json_integer((json_int_t)c->nbinds));
 		json_object_set_new(ev, "standing", json_integer((json_int_t)c->nstanding));
+		if (first) {
+			json_t *pre = preexisting_opens(c);
+
+			if (pre)
+				json_object_set_new(ev, "preexisting_opens", pre);
+		}
 		audit__emit(&d.audit, ev, 0);
 	}
 	/* Grants on resources the new policy no longer names end now. */

@@ -82,8 +82,17 @@ expect_eq "no gate: read, write, mmap on a held descriptor" "$(out base)" \
 	"open ok read ok write ok mmap-r ok mmap-w ok mmap-wp ok "
 diag "no gate: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte pread)"
 
+# a service that had the secret open before the gate existed (fd 0 of a sleep)
+sleep 600 <$SECRET &
+EARLY_PID=$!
 start_daemon || finish
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
+audit_has "policy.load names the descriptor opened before the gate" '"type":"policy.load"' \
+	'"preexisting_opens":{"count":1' "\"pid\":$EARLY_PID" '"comm":"sleep"' '"fd":0' \
+	"\"path\":\"$SECRET\"" '"resource":"prod-secrets"'
+expect_contains "and the daemon log says to restart it" "$DAEMON_LOG" \
+	"pid $EARLY_PID (sleep) has $SECRET open since before the policy"
+kill $EARLY_PID
 ok "status: enforcing" jitgate status
 ok "no grant yet: file_permission and file_free_security are not attached" \
 	sh -c "test ! -e $PIN/link_file_permission && test ! -e $PIN/link_file_free && \
