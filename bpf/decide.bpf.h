@@ -452,8 +452,6 @@ static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry,
 	return v->type == JG_EV_DENY ? -EACCES : 0;
 }
 
-/* Shared by file_open and bprm_check_security: both decide on a struct file. The verdict is
- * left in *v (v->type 0: nothing protected was involved). */
 /* Whether file_permission and file_free_security are attached (user/gate.c arms them). */
 static __always_inline bool recheck_armed(void)
 {
@@ -463,6 +461,8 @@ static __always_inline bool recheck_armed(void)
 	return cfg && cfg->recheck_armed;
 }
 
+/* Shared by file_open and bprm_check_security: both decide on a struct file. The verdict is
+ * left in *v (v->type 0: nothing protected was involved). */
 static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u8 kind,
 				       __u32 perms, __u32 hook)
 {

@@ -31,7 +31,7 @@ struct {
 } open_marks SEC(".maps");
 
 /* The descriptor re-check (file_permission) is the one hook on every read and write on the
- * host, and its trampoline alone costs a cheap read a fifth of its time. It is attached only
+ * host, and its trampoline alone adds a quarter to a cheap read (in the VM). It is attached only
  * while something could need it: a read or write grant or standing rule in the kernel, or a
  * file opened under one still alive. held_files is that last set (struct file address -> 1),
  * kept by file_open and file_free_security; user/gate.c detaches both only when there are

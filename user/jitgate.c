@@ -457,7 +457,7 @@ static void status_human(json_t *r, bool enforcing)
 		putchar('\n');
 		rc = json_object_get(g, "recheck");
 		if (json_is_object(rc)) {
-			/* the descriptor re-check: on while a grant or a file held under one lives */
+			/* the descriptor re-check: on while a read/write grant or a held file lives */
 			if (json_is_true(json_object_get(rc, "armed")))
 				print_row("recheck", "armed (file_permission attached), %lld %s held "
 					  "under grants", jint(rc, "held_files", 0),
