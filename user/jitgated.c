@@ -74,6 +74,7 @@ struct peer {
 struct objpath {
 	uint32_t dev;
 	uint64_t ino;
+	struct jg_object val;		/* resource, kind, mode */
 	char *path;
 };
 
@@ -652,6 +653,7 @@ static void objpaths_set(const struct jg_compiled *c)
 			continue;
 		v[n].dev = c->objs[i].dev;
 		v[n].ino = c->objs[i].ino;
+		v[n].val = c->objs[i].val;
 		n++;
 	}
 	qsort(v, n, sizeof(*v), objpath_cmp);
@@ -697,59 +699,29 @@ static json_t *policy_summary(void)
 
 #define PREEXISTING_LISTED 16	/* descriptors named in policy.load; the count has them all */
 
-struct prot_obj {
-	uint32_t dev;
-	uint64_t ino;
-	uint16_t resource;
-};
-
-static int prot_obj_cmp(const void *a, const void *b)
+/* preexisting__scan's question, asked of the applied policy's objects */
+static bool files_object(uint32_t kdev, uint64_t ino, uint16_t *resource, void *ctx)
 {
-	const struct prot_obj *x = a, *y = b;
+	struct objpath key = { .dev = kdev, .ino = ino }, *hit;
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
-}
-
-struct prot_set {
-	struct prot_obj *v;
-	size_t n;
-};
-
-static bool prot_lookup(uint32_t kdev, uint64_t ino, uint16_t *resource, void *ctx)
-{
-	const struct prot_set *set = ctx;
-	struct prot_obj key = { .dev = kdev, .ino = ino }, *hit;
-
-	hit = bsearch(&key, set->v, set->n, sizeof(key), prot_obj_cmp);
-	if (hit)
-		*resource = hit->resource;
-	return hit != NULL;
+	(void)ctx;
+	hit = bsearch(&key, d.objpaths, d.nobjpaths, sizeof(key), objpath_cmp);
+	if (!hit || hit->val.kind != JG_KIND_FILES || hit->val.resource == JG_CANARY_RESOURCE)
+		return false;
+	*resource = hit->val.resource;
+	return true;
 }
 
 /* The gate decides at open: a descriptor opened before it protected the file is never
  * checked again. On a freshly loaded gate, name them, so that whoever holds them can be
  * restarted. NULL when there are none. */
-static json_t *preexisting_opens(const struct jg_compiled *c)
+static json_t *preexisting_opens(void)
 {
 	struct jg_preexisting found[PREEXISTING_LISTED];
-	struct prot_set set = { .v = calloc(c->nobjs ? c->nobjs : 1, sizeof(*set.v)) };
 	json_t *list;
 	size_t n;
 
-	if (!set.v)
-		return NULL;
-	for (size_t i = 0; i < c->nobjs; i++)
-		if (c->objs[i].val.kind == JG_KIND_FILES &&
-		    c->objs[i].val.resource != JG_CANARY_RESOURCE)
-			set.v[set.n++] = (struct prot_obj){ .dev = c->objs[i].dev,
-							    .ino = c->objs[i].ino,
-							    .resource = c->objs[i].val.resource };
-	qsort(set.v, set.n, sizeof(*set.v), prot_obj_cmp);
-	n = set.n ? preexisting__scan("/proc", getpid(), prot_lookup, &set, found,
-				      PREEXISTING_LISTED) : 0;
-	free(set.v);
+	n = preexisting__scan("/proc", getpid(), files_object, NULL, found, PREEXISTING_LISTED);
 	if (!n)
 		return NULL;
 	list = json_array();
@@ -807,7 +779,7 @@ static int policy_apply(const char *file, char *err, size_t errlen)
 		json_object_set_new(ev, "bind_prefixes", json_integer((json_int_t)c->nbinds));
 		json_object_set_new(ev, "standing", json_integer((json_int_t)c->nstanding));
 		if (first) {
-			json_t *pre = preexisting_opens(c);
+			json_t *pre = preexisting_opens();	/* d.objpaths: set above */
 
 			if (pre)
 				json_object_set_new(ev, "preexisting_opens", pre);
