@@ -755,7 +755,7 @@ static int set_armed(struct jg_gate *g, __u32 armed)
 	__u32 zero = 0;
 	int ret = read_config(g, &cfg);
 
-	if (ret)
+	if (ret || cfg.recheck_armed == armed)
 		return ret;
 	cfg.recheck_armed = armed;
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, &cfg, BPF_ANY))
@@ -766,6 +766,15 @@ static int set_armed(struct jg_gate *g, __u32 armed)
 static bool map_empty(int fd, void *key)
 {
 	return bpf_map_get_next_key(fd, NULL, key) != 0;
+}
+
+/* The pin of re-check program i: its link ("link_") or the program itself ("prog_"). */
+static void recheck_pin(struct jg_gate *g, const char *kind, size_t i, char *buf, size_t len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s_%s", kind, recheck_progs[i]);
+	pin_path(buf, len, g->pin_dir, name);
 }
 
 /* Whether the grant map holds a read or write grant (stops at the first). */
@@ -787,17 +796,14 @@ static bool rw_granted(struct jg_gate *g)
 
 int gate__recheck_arm(struct jg_gate *g, char *err, size_t errlen)
 {
-	char prog_path[512], link_path[512], name[64];
-	struct jg_config cfg;
+	char prog_path[512], link_path[512];
 	int ret, pfd, lfd, attached = 0;
 
 	for (size_t i = 0; i < NRECHECK; i++) {
-		snprintf(name, sizeof(name), "link_%s", recheck_progs[i]);
-		pin_path(link_path, sizeof(link_path), g->pin_dir, name);
+		recheck_pin(g, "link", i, link_path, sizeof(link_path));
 		if (!access(link_path, F_OK))
 			continue;
-		snprintf(name, sizeof(name), "prog_%s", recheck_progs[i]);
-		pin_path(prog_path, sizeof(prog_path), g->pin_dir, name);
+		recheck_pin(g, "prog", i, prog_path, sizeof(prog_path));
 		pfd = bpf_obj_get(prog_path);
 		if (pfd < 0) {
 			ret = -errno;
@@ -821,9 +827,7 @@ int gate__recheck_arm(struct jg_gate *g, char *err, size_t errlen)
 		}
 		attached = 1;
 	}
-	ret = read_config(g, &cfg);
-	if (!ret && !cfg.recheck_armed)
-		ret = set_armed(g, 1);
+	ret = set_armed(g, 1);
 	if (ret) {
 		snprintf(err, errlen, "cannot arm the descriptor re-check: %s", strerror(-ret));
 		return ret;
@@ -861,11 +865,10 @@ int gate__recheck(struct jg_gate *g, struct jg_recheck *out)
 /* Whether either re-check link is pinned (attached). */
 static bool recheck_links(struct jg_gate *g)
 {
-	char path[512], name[64];
+	char path[512];
 
 	for (size_t i = 0; i < NRECHECK; i++) {
-		snprintf(name, sizeof(name), "link_%s", recheck_progs[i]);
-		pin_path(path, sizeof(path), g->pin_dir, name);
+		recheck_pin(g, "link", i, path, sizeof(path));
 		if (!access(path, F_OK))
 			return true;
 	}
@@ -876,7 +879,7 @@ int gate__recheck_idle(struct jg_gate *g)
 {
 	unsigned char key[64];
 	uint64_t stats[JG_STAT_MAX];
-	char path[512], name[64];
+	char path[512];
 	struct jg_config cfg;
 	int ret = read_config(g, &cfg), detached = 0;
 
@@ -900,8 +903,7 @@ int gate__recheck_idle(struct jg_gate *g)
 		return cfg.recheck_armed ? set_armed(g, 1) : 0;
 	/* also after a crash between the two steps: unarmed, links still there */
 	for (size_t i = NRECHECK; i-- > 0;) {
-		snprintf(name, sizeof(name), "link_%s", recheck_progs[i]);
-		pin_path(path, sizeof(path), g->pin_dir, name);
+		recheck_pin(g, "link", i, path, sizeof(path));
 		if (!unlink(path))
 			detached = 1;
 		else if (errno != ENOENT)
