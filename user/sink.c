@@ -501,18 +501,19 @@ static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 			c->activity_id = 4;
 			c->activity_name = "Delete";
 		}
-	} else if (!strcmp(type, "daemon.start")) {
-		c->activity_id = 3;
-		c->activity_name = "Start";
-	} else if (!strcmp(type, "daemon.stop")) {
-		c->activity_id = 4;
-		c->activity_name = "Stop";
-	} else if (!strcmp(type, "policy.load") || !strcmp(type, "policy.reject")) {
-		c->activity_id = 8;
-		c->activity_name = "Update";
-	} else if (!strcmp(type, "gate.unload")) {
-		c->activity_id = 7;
-		c->activity_name = "Disable";
+	} else {
+		/* the daemon's own lifecycle: Application Lifecycle, set above */
+		static const struct { const char *type; int id; const char *name; } life[] = {
+			{ "daemon.start", 3, "Start" },   { "daemon.stop", 4, "Stop" },
+			{ "policy.load", 8, "Update" },   { "policy.reject", 8, "Update" },
+			{ "gate.unload", 7, "Disable" },
+		};
+
+		for (size_t i = 0; i < sizeof(life) / sizeof(life[0]); i++)
+			if (!strcmp(type, life[i].type)) {
+				c->activity_id = life[i].id;
+				c->activity_name = life[i].name;
+			}
 	}
 }
 

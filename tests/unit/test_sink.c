@@ -272,6 +272,25 @@ Test(ocsf, audit_lost)
 	json_decref(o);
 }
 
+Test(ocsf, daemon_lifecycle)
+{
+	static const struct { const char *type; int id; } want[] = {
+		{ "daemon.start", 3 }, { "daemon.stop", 4 }, { "policy.load", 8 },
+		{ "policy.reject", 8 }, { "gate.unload", 7 }, { "audit.gap", 99 },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		json_t *o = ocsf(json_pack("{s:i, s:s, s:s, s:s}", "seq", 1, "time",
+					   "2026-11-22T21:44:27.000000000Z", "host", "h", "type",
+					   want[i].type));
+
+		INT_AT(o, "class_uid", 6002);
+		cr_assert_eq(json_integer_value(GET(o, "activity_id")), want[i].id, "%s",
+			     want[i].type);
+		json_decref(o);
+	}
+}
+
 /* ------------------------------------------------------------------ syslog framing */
 
 Test(syslog, rfc5424_header_and_pri)
