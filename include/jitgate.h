@@ -11,7 +11,7 @@
 #define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
 
 /* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
-#define JG_LAYOUT_VERSION 4
+#define JG_LAYOUT_VERSION 5
 
 #define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
@@ -167,6 +167,12 @@ enum jg_stat {
 	JG_STAT_TOO_DEEP,
 	JG_STAT_HELD_FULL,	/* a granted open found held_files full: re-check stays on */
 	JG_STAT_UNARMED,	/* a grant or standing rule used while the re-check was off */
+	JG_STAT_SUPPRESSED,	/* denial events not streamed: the subject's rate limit */
+	JG_STAT_PRIO_LOST,	/* priority ring buffer reserve failed */
+	JG_STAT_DISCONNECTED,	/* denied: a disconnected dentry (no way up to the root) */
+	JG_STAT_REBIND,		/* protection carried to a new inode at a protected name */
+	JG_STAT_REBIND_FULL,	/* ... that found the objects map full */
+	JG_STAT_TAINTED,	/* a standing rule refused: loader environment or ptrace */
 	JG_STAT_MAX,
 };
 
@@ -175,6 +181,7 @@ enum jg_event_type {
 	JG_EV_ALLOW = 2,	/* allowed by a grant or a standing rule (JG_EVF_STANDING) */
 	JG_EV_AUDIT = 3,	/* would have been denied; resource is in audit mode */
 	JG_EV_TRAIL = 4,	/* an exec by a subject holding an elevate grant (session trail) */
+	JG_EV_REBIND = 5,	/* a new inode took a protected name: now protected too */
 };
 
 enum jg_hook {
@@ -198,6 +205,8 @@ enum jg_hook {
 	JG_HOOK_SETUID_EXEC = 15,	/* exec of a setuid/setgid-root or file-capability program */
 	JG_HOOK_SETUID    = 16,	/* setuid-family transition to uid 0 */
 	JG_HOOK_SETGID    = 17,	/* setgid-family transition to gid 0 */
+	JG_HOOK_MPROTECT  = 18,	/* mprotect adding PROT_EXEC to a file mapping */
+	JG_HOOK_D_INSTANTIATE = 19,	/* a name created (create, link, mknod, symlink) */
 };
 
 #define JG_AF_INET  2
@@ -256,6 +265,13 @@ struct jg_event {
 #define JG_EVF_PATH_FSROOT (1u << 6)
 #define JG_EVF_PATH_CUT  (1u << 7)	/* more than JG_NAME_LEVELS names: the outer ones are
 					 * missing */
+#define JG_EVF_DISCONNECTED (1u << 8)	/* denied: the dentry is disconnected from its root
+					 * (open_by_handle_at, NFS export): no ancestor walk */
+#define JG_EVF_STACKED   (1u << 9)	/* reached through a stacking filesystem (overlayfs):
+					 * decided on the real inode */
+#define JG_EVF_TAINTED   (1u << 10)	/* a standing rule did not apply: the process's loader
+					 * environment was injectable or it was traced */
+#define JG_EVF_PRIO      (1u << 11)	/* came on the priority ring buffer */
 #define JG_NAME_LEVELS   16		/* names of such a path, innermost first */
 
 /* A JG_EV_TRAIL record (longer than the others): an exec by a subject holding an elevate
