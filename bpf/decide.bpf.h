@@ -138,6 +138,7 @@ struct verdict {
 	__u8  type;		/* 0 = nothing protected, else enum jg_event_type */
 	__u8  too_deep;
 	__u8  standing;		/* an allow by a standing rule (grant_id 0) */
+	__u8  disconnected;	/* denied: no way up to the filesystem's root */
 	__u64 grant_id;
 	__u64 prot_ino;
 };
@@ -165,6 +166,14 @@ static __always_inline bool require(struct verdict *v, __u32 gen, __u32 subject,
 	return type == JG_EV_DENY;
 }
 
+/* Which kinds of protected object a check with these permissions involves: read and write
+ * are about `files` trees, exec about `exec` programs. */
+static __always_inline __u8 kinds_of(__u32 perms)
+{
+	return ((perms & (JG_PERM_READ | JG_PERM_WRITE)) ? 1u << JG_KIND_FILES : 0) |
+	       ((perms & JG_PERM_EXEC) ? 1u << JG_KIND_EXEC : 0);
+}
+
 /* Direct loads below, not BPF_CORE_READ: BTF pointers of LSM programs are read with
  * fault-safe loads (CO-RE relocated), without a bpf_probe_read_kernel call per field. */
 
@@ -172,52 +181,90 @@ struct walk_hit {
 	__u64 ino;
 	__u16 resource;
 	__u8  mode;
+	__u8  kind;
 };
 
 struct walk_ctx {
 	struct dentry *d;
 	struct jg_filter *filter;
 	struct jg_object_key key;
-	__u8 kind;
-	__u8 done;		/* reached the filesystem root */
+	__u8 kinds;		/* 1 << enum jg_kind of the objects that count */
+	__u8 done;		/* reached a root */
+	__u8 disconnected;	/* ... and it is not the filesystem's root */
 	__u8 overflow;		/* more than JG_MAX_NESTED protected levels */
 	__u8 nhits;
 	struct walk_hit hits[JG_MAX_NESTED];
 };
 
-/* One level of the ancestor walk (a bpf_loop callback: the verifier checks it once, the
- * kernel inlines the loop). */
-static long walk_step(__u32 i, struct walk_ctx *w)
+/* Is the inode `ino` on the walk a protected object that counts? Records it; false when
+ * there are more than JG_MAX_NESTED (the walk stops, failing closed). */
+static __always_inline bool walk_visit(struct walk_ctx *w, __u64 ino)
 {
-	struct dentry *d = w->d, *parent;
 	struct jg_object *obj;
 	__u32 bit;
 	__u8 n;
+
+	w->key.ino = ino;
+	bit = jg_ino_bit(ino);
+	if (!(w->filter->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))))
+		return true;	/* certainly not protected: no hash lookup */
+	obj = bpf_map_lookup_elem(&objects, &w->key);
+	if (!obj || obj->kind >= 8 || !(w->kinds & (1u << obj->kind)))
+		return true;
+	n = w->nhits;
+	if (n >= JG_MAX_NESTED) {
+		w->overflow = 1;
+		return false;
+	}
+	w->hits[n].ino = ino;
+	w->hits[n].resource = obj->resource;
+	w->hits[n].mode = obj->mode;
+	w->hits[n].kind = obj->kind;
+	w->nhits = n + 1;
+	return true;
+}
+
+/* One level of the ancestor walk (a bpf_loop callback: the verifier checks it once, the
+ * kernel inlines the loop). A root that is not the filesystem's root is a disconnected
+ * dentry (open_by_handle_at on a cold cache, an NFS export): its real ancestors are
+ * unknown. */
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	struct dentry *d = w->d, *parent;
 
 	if (!d) {
 		w->done = 1;
 		return 1;
 	}
-	w->key.ino = d->d_inode->i_ino;
-	bit = jg_ino_bit(w->key.ino);
-	if (!(w->filter->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))))
-		obj = NULL;	/* certainly not protected: no hash lookup */
-	else
-		obj = bpf_map_lookup_elem(&objects, &w->key);
-	if (obj && obj->kind == w->kind) {
-		n = w->nhits;
-		if (n >= JG_MAX_NESTED) {
-			w->overflow = 1;
-			return 1;
-		}
-		w->hits[n].ino = w->key.ino;
-		w->hits[n].resource = obj->resource;
-		w->hits[n].mode = obj->mode;
-		w->nhits = n + 1;
-	}
+	if (!walk_visit(w, d->d_inode->i_ino))
+		return 1;
 	parent = d->d_parent;
 	if (parent == d) {
 		w->done = 1;
+		w->disconnected = d != d->d_sb->s_root;
+		return 1;
+	}
+	w->d = parent;
+	return 0;
+}
+
+/* The same walk from a dentry that is no BTF pointer (found through an inode's alias list):
+ * every field by probe read. */
+static long walk_step_raw(__u32 i, struct walk_ctx *w)
+{
+	struct dentry *d = w->d, *parent;
+
+	if (!d) {
+		w->done = 1;
+		w->disconnected = 1;	/* no dentry at all: nothing proves where it is */
+		return 1;
+	}
+	if (!walk_visit(w, BPF_CORE_READ(d, d_inode, i_ino)))
+		return 1;
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d) {
+		w->done = 1;
+		w->disconnected = d != BPF_CORE_READ(d, d_sb, s_root);
 		return 1;
 	}
 	w->d = parent;
@@ -225,12 +272,13 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 }
 
 /* Walk from the dentry up through its ancestors on the same filesystem; every protected
- * object of `kind` on the way must be satisfied for every bit of `perms`. */
-static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u32 gen, __u32 dev,
-				       __u8 kind, __u32 perms, __u32 *subject_out,
+ * object the permissions involve (kinds_of) must be satisfied for each of its bits. `raw`:
+ * d is no BTF pointer (walk_step_raw). */
+static __always_inline void check_tree(struct verdict *v, struct dentry *d, bool raw, __u32 gen,
+				       __u32 dev, __u32 perms, __u32 *subject_out,
 				       __u32 *loginuid)
 {
-	struct walk_ctx w = { .d = d, .key = { .gen = gen, .dev = dev }, .kind = kind };
+	struct walk_ctx w = { .d = d, .key = { .gen = gen, .dev = dev }, .kinds = kinds_of(perms) };
 	__u32 subject;
 	__u64 now;
 	int i;
@@ -238,22 +286,26 @@ static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u3
 	w.filter = bpf_map_lookup_elem(&filters, &gen);
 	if (!w.filter)
 		return;
-	bpf_loop(JG_MAX_DEPTH, walk_step, &w, 0);
-	if (w.done && !w.overflow && !w.nhits)
+	if (raw)
+		bpf_loop(JG_MAX_DEPTH, walk_step_raw, &w, 0);
+	else
+		bpf_loop(JG_MAX_DEPTH, walk_step, &w, 0);
+	if (w.done && !w.disconnected && !w.overflow && !w.nhits)
 		return;		/* the common case: nothing protected on the way */
 	/* Only now the subject and the clock (an emulated clock read is not cheap). */
 	subject = subject_of(bpf_get_current_task_btf(), loginuid);
 	*subject_out = subject;
 	now = bpf_ktime_get_boot_ns();
-	if (!w.done || w.overflow) {
-		/* Deeper (or more nested) than we look: we cannot prove the path is outside
-		 * every protected tree, so it is denied. */
+	if (!w.done || w.overflow || w.disconnected) {
+		/* Deeper (or more nested) than we look, or cut off from the root: we cannot
+		 * prove the path is outside every protected tree, so it is denied. */
 		v->type = JG_EV_DENY;
-		v->too_deep = 1;
+		v->too_deep = !w.disconnected;
+		v->disconnected = w.disconnected;
 		v->resource = 0;
 		v->perm = perms & JG_PERM_READ ? JG_PERM_READ :
 			  perms & JG_PERM_WRITE ? JG_PERM_WRITE : perms;
-		stat_inc(JG_STAT_TOO_DEEP);
+		stat_inc(w.disconnected ? JG_STAT_DISCONNECTED : JG_STAT_TOO_DEEP);
 		return;
 	}
 	for (i = 0; i < JG_MAX_NESTED; i++) {
@@ -261,14 +313,17 @@ static __always_inline void check_tree(struct verdict *v, struct dentry *d, __u3
 
 		if (i >= w.nhits)
 			break;
+		if (h->kind == JG_KIND_EXEC) {
+			if (require(v, gen, subject, h->resource, h->mode, JG_PERM_EXEC, now,
+				    h->ino))
+				return;
+			continue;
+		}
 		if ((perms & JG_PERM_READ) &&
 		    require(v, gen, subject, h->resource, h->mode, JG_PERM_READ, now, h->ino))
 			return;
 		if ((perms & JG_PERM_WRITE) &&
 		    require(v, gen, subject, h->resource, h->mode, JG_PERM_WRITE, now, h->ino))
-			return;
-		if ((perms & JG_PERM_EXEC) &&
-		    require(v, gen, subject, h->resource, h->mode, JG_PERM_EXEC, now, h->ino))
 			return;
 	}
 }
@@ -296,7 +351,8 @@ static __always_inline void event_fill(struct jg_event *e, const struct verdict 
 	e->resource = v->resource;
 	e->perm = v->perm;
 	e->ret = ret;
-	e->flags = (v->too_deep ? JG_EVF_TOO_DEEP : 0) | (v->standing ? JG_EVF_STANDING : 0);
+	e->flags = (v->too_deep ? JG_EVF_TOO_DEEP : 0) | (v->standing ? JG_EVF_STANDING : 0) |
+		   (v->disconnected ? JG_EVF_DISCONNECTED : 0);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->path[0] = 0;
 	e->exe[0] = 0;
@@ -438,18 +494,64 @@ static __always_inline void emit_file_event(const struct verdict *v, __u32 hook,
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* Decide on a dentry of device `dev`; returns 0 when nothing protected is involved. */
-static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry, __u32 dev,
-				       __u8 kind, __u32 perms, __u32 *gen, __u32 *subject,
+/* The daemon's canary: enforced, never streamed. A walk that failed closed (too deep,
+ * disconnected) has resource 0 too, and is streamed. */
+static __always_inline bool is_canary(const struct verdict *v)
+{
+	return v->resource == JG_CANARY_RESOURCE && !v->too_deep && !v->disconnected;
+}
+
+/* Decide on a dentry of device `dev` (`raw`: no BTF pointer, see walk_step_raw); returns 0
+ * when nothing protected is involved. */
+static __always_inline int gate_dentry(struct verdict *v, struct dentry *dentry, bool raw,
+				       __u32 dev, __u32 perms, __u32 *gen, __u32 *subject,
 				       __u32 *loginuid)
 {
 	if (!dev_protected(dev, gen))
 		return 0;
-	check_tree(v, dentry, *gen, dev, kind, perms, subject, loginuid);
+	check_tree(v, dentry, raw, *gen, dev, perms, subject, loginuid);
 	if (!v->type)
 		return 0;
 	count(v);
 	return v->type == JG_EV_DENY ? -EACCES : 0;
+}
+
+/* A stacking filesystem (overlayfs) opens the file of the layer below with the overlay's
+ * path: f_inode is the real inode, f_path.dentry the overlay's, whose ancestors are the
+ * overlay's, not the protected tree's. Such a file is decided on its real inode, walked up
+ * from that inode's own dentry (the first alias: a file with another link into a protected
+ * tree is protected by its own identity, see user/compile.c). No alias is no proof:
+ * walk_step_raw denies it. */
+static __always_inline bool file_stacked(struct file *file)
+{
+	return file->f_path.dentry->d_inode != file->f_inode;
+}
+
+static __always_inline struct dentry *inode_alias(struct inode *inode)
+{
+	struct hlist_node *first = BPF_CORE_READ(inode, i_dentry.first);
+
+	if (!first)
+		return NULL;
+	return (struct dentry *)((void *)first - bpf_core_field_offset(struct dentry, d_u));
+}
+
+/* Decide on an open file for `perms`. Reached through a stacked path it needs exec as well
+ * on exec-protected programs: the overlay's own file, which exec and mmap see, is on
+ * another device, so its open is the one place that can stop them. *flags gets
+ * JG_EVF_STACKED then. */
+static __always_inline int gate_open_file(struct verdict *v, struct file *file, __u32 perms,
+					  __u32 *gen, __u32 *subject, __u32 *loginuid,
+					  __u32 *flags)
+{
+	__u32 dev = file->f_inode->i_sb->s_dev;
+
+	if (!file_stacked(file))
+		return gate_dentry(v, file->f_path.dentry, false, dev, perms, gen, subject,
+				   loginuid);
+	*flags |= JG_EVF_STACKED;
+	return gate_dentry(v, inode_alias(file->f_inode), true, dev, perms | JG_PERM_EXEC, gen,
+			   subject, loginuid);
 }
 
 /* Whether file_permission and file_free_security are attached (user/gate.c arms them). */
@@ -463,16 +565,15 @@ static __always_inline bool recheck_armed(void)
 
 /* Shared by file_open and bprm_check_security: both decide on a struct file. The verdict is
  * left in *v (v->type 0: nothing protected was involved). */
-static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u8 kind,
-				       __u32 perms, __u32 hook)
+static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u32 perms,
+				       __u32 hook)
 {
 	__u32 dev = file->f_inode->i_sb->s_dev;
-	__u32 gen, subject, loginuid;
+	__u32 gen, subject, loginuid, flags = 0;
 	int ret;
 
-	ret = gate_dentry(v, file->f_path.dentry, dev, kind, perms, &gen,
-			  &subject, &loginuid);
-	if (!v->type || (v->resource == JG_CANARY_RESOURCE && !v->too_deep))
+	ret = gate_open_file(v, file, perms, &gen, &subject, &loginuid, &flags);
+	if (!v->type || is_canary(v))
 		return ret;	/* the canary is the daemon's self-test: enforced, never streamed */
 	if (v->type == JG_EV_ALLOW && hook == JG_HOOK_FILE_OPEN && !recheck_armed()) {
 		/* a descriptor no revoke could reach: userspace arms the re-check before it
@@ -486,15 +587,15 @@ static __always_inline int gate_file_v(struct verdict *v, struct file *file, __u
 	    bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated reading a protected directory to compile the policy */
 	emit_file_event(v, hook, subject, loginuid, ret, true, dev, file->f_inode->i_ino,
-			&file->f_path, NULL, 0);
+			&file->f_path, NULL, flags);
 	return ret;
 }
 
-static __always_inline int gate_file(struct file *file, __u8 kind, __u32 perms, __u32 hook)
+static __always_inline int gate_file(struct file *file, __u32 perms, __u32 hook)
 {
 	struct verdict v = {};
 
-	return gate_file_v(&v, file, kind, perms, hook);
+	return gate_file_v(&v, file, perms, hook);
 }
 
 #endif

@@ -4,4 +4,5 @@
 #define JG_ERRNO_BPF_H
 #define EPERM  1
 #define EACCES 13
+#define ENOSPC 28
 #endif

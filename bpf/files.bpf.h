@@ -15,6 +15,8 @@
 #define PROT_WRITE  0x2
 #define PROT_EXEC   0x4
 #define MAP_SHARED  0x1
+#define VM_EXEC     0x4
+#define VM_SHARED   0x8
 
 /* Set by the loader from the running kernel's BTF: newer kernels pass an idmap before the
  * dentry of inode_setattr (6.1 does not). */
@@ -106,7 +108,7 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 	}
 	if (!perms)
 		return 0;
-	ret = gate_file_v(&v, file, JG_KIND_FILES, perms, JG_HOOK_FILE_OPEN);
+	ret = gate_file_v(&v, file, perms, JG_HOOK_FILE_OPEN);
 	/* Allowed (by a grant, or in audit mode), and protected: later reads, writes and mmaps
 	 * on it are checked again. Not jitgated's exempt reads (v.type is DENY there). */
 	if (!ret && (v.type == JG_EV_ALLOW || v.type == JG_EV_AUDIT))
@@ -154,14 +156,14 @@ static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 
 
 	if (!dev_protected(dev, &gen))
 		return 0;
-	check_tree(&v, a, gen, dev, JG_KIND_FILES, JG_PERM_WRITE, &subject, &loginuid);
+	check_tree(&v, a, false, gen, dev, JG_PERM_WRITE, &subject, &loginuid);
 	if (b && v.type != JG_EV_DENY)
-		check_tree(&v, b, gen, dev, JG_KIND_FILES, JG_PERM_WRITE, &subject, &loginuid);
+		check_tree(&v, b, false, gen, dev, JG_PERM_WRITE, &subject, &loginuid);
 	if (!v.type)
 		return 0;
 	count(&v);
 	ret = v.type == JG_EV_DENY ? -EACCES : 0;
-	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
+	if (is_canary(&v))
 		return ret;
 	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, a->d_inode->i_ino, NULL, a,
 			0);
@@ -173,6 +175,96 @@ static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 
 static __always_inline struct dentry *existing(struct dentry *d)
 {
 	return d->d_inode ? d : d->d_parent;
+}
+
+/* Names of protected objects (user/compile.c), for carry_name. Pinned: it is policy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_NAMES);
+	__type(key, struct jg_name_key);
+	__type(value, struct jg_name);
+} names SEC(".maps");
+
+#define I_NEW (1 << 3)
+
+/* i_state as 6.1 has it (an unsigned long; later kernels made it an enum of another size):
+ * the CO-RE relocation finds the field by name, the load keeps this size. */
+struct inode___state {
+	unsigned long i_state;
+} __attribute__((preserve_access_index));
+
+/* A new inode is about to take (rename) or took (d_instantiate) the name `dentry` in `dir`.
+ * If that is a protected object's name in the live policy, the inode is protected as the
+ * object was, by its own (dev, ino), and the event tells jitgated (object.rebind). Returns
+ * -ENOSPC when the objects map has no room: the caller refuses what it can.
+ * `fresh`: the inode was just allocated (I_NEW), so an objects entry with its number is
+ * about an inode that is gone (deleted, its number reused): that entry is dropped, or a
+ * new file would inherit a dead object's protection. */
+static __always_inline int carry_name(struct inode *dir, struct dentry *dentry,
+				      struct inode *inode, __u32 hook, bool with_exe, bool fresh)
+{
+	struct jg_name_key nk = {};
+	struct jg_object_key ok = {};
+	struct verdict v = {};
+	struct jg_config *c;
+	struct jg_filter *f;
+	struct jg_name *nv;
+	__u32 zero = 0, gen, bit, subject, loginuid;
+	int err;
+
+	if (!dir || !inode)
+		return 0;
+	nk.dev = dir->i_sb->s_dev;
+	if (!dev_protected(nk.dev, &gen))
+		return 0;
+	if (fresh) {
+		ok.gen = gen;
+		ok.dev = inode->i_sb->s_dev;
+		ok.ino = inode->i_ino;
+		if (!bpf_map_delete_elem(&objects, &ok))
+			stat_inc(JG_STAT_STALE);
+	}
+	c = bpf_map_lookup_elem(&gate_config, &zero);
+	if (!c || !c->nnames[gen & 1])
+		return 0;
+	f = bpf_map_lookup_elem(&filters, &gen);
+	if (!f)
+		return 0;
+	nk.dir_ino = dir->i_ino;
+	bit = jg_ino_bit(nk.dir_ino);
+	if (!(f->dir[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))))
+		return 0;	/* no protected name in this directory */
+	nk.gen = gen;
+	bpf_probe_read_kernel_str(nk.name, sizeof(nk.name), dentry->d_name.name);
+	nv = bpf_map_lookup_elem(&names, &nk);
+	if (!nv)
+		return 0;
+	ok.gen = gen;
+	ok.dev = inode->i_sb->s_dev;
+	ok.ino = inode->i_ino;
+	if (ok.dev != nk.dev || bpf_map_lookup_elem(&objects, &ok))
+		return 0;	/* the object itself (a lookup), or protected already */
+	err = bpf_map_update_elem(&objects, &ok, &nv->obj, BPF_NOEXIST);
+	if (err) {
+		stat_inc(JG_STAT_REBIND_FULL);
+		err = -ENOSPC;
+	} else {
+		/* the walk looks at the filter first: the new entry must pass it */
+		bit = jg_ino_bit(ok.ino);
+		__sync_fetch_and_or(&f->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)],
+				    1ULL << (bit & 63));
+		stat_inc(JG_STAT_REBIND);
+	}
+	subject = subject_of(bpf_get_current_task_btf(), &loginuid);
+	v.type = JG_EV_REBIND;
+	v.resource = nv->obj.resource;
+	v.prot_ino = nv->ino;
+	if (v.resource == JG_CANARY_RESOURCE)
+		return err;
+	/* path "" below the object: jitgated names it by the policy's path of prot_ino */
+	emit_file_event(&v, hook, subject, loginuid, err, with_exe, ok.dev, ok.ino, NULL, NULL,
+			JG_EVF_PATH_REL);
+	return err;
 }
 
 SEC("lsm/inode_unlink")
@@ -199,7 +291,30 @@ int BPF_PROG(jg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 {
 	if (ret)
 		return ret;
-	return gate_write(old_dentry, existing(new_dentry), JG_HOOK_RENAME, true);
+	ret = gate_write(old_dentry, existing(new_dentry), JG_HOOK_RENAME, true);
+	if (ret)
+		return ret;
+	/* a file renamed onto a protected name (an editor's save, sed -i, dpkg) takes over its
+	 * protection; if it cannot, the rename is refused */
+	return carry_name(new_dir, new_dentry, old_dentry->d_inode, JG_HOOK_RENAME, true, false);
+}
+
+/* Every dentry that gets an inode: creates, links, and lookups that miss the cache. A new
+ * inode at a protected name (the object was unlinked and made again) takes over the
+ * protection. A void hook: a full map cannot refuse it, only count and report. */
+SEC("lsm/d_instantiate")
+int BPF_PROG(jg_d_instantiate, struct dentry *dentry, struct inode *inode)
+{
+	struct dentry *parent;
+
+	if (!inode)
+		return 0;
+	parent = dentry->d_parent;
+	if (!parent || parent == dentry)
+		return 0;
+	carry_name(parent->d_inode, dentry, inode, JG_HOOK_D_INSTANTIATE, false,
+		   ((struct inode___state *)inode)->i_state & I_NEW);
+	return 0;
 }
 
 /* create, mkdir, mknod, symlink: the new dentry is negative; its directory decides. */
@@ -286,15 +401,14 @@ static __always_inline int gate_marked(struct file *file, __u32 perms, __u32 hoo
 				       bool with_exe)
 {
 	struct inode *inode = file->f_inode;
-	__u32 dev, gen = 0, subject = 0, loginuid = 0;
+	__u32 dev, gen = 0, subject = 0, loginuid = 0, flags = 0;
 	struct verdict v = {};
 	int ret;
 
 	if (!bpf_inode_storage_get(&open_marks, inode, 0, 0))
 		return 0;
 	dev = inode->i_sb->s_dev;
-	ret = gate_dentry(&v, file->f_path.dentry, dev, JG_KIND_FILES, perms, &gen, &subject,
-			  &loginuid);
+	ret = gate_open_file(&v, file, perms, &gen, &subject, &loginuid, &flags);
 	if (!v.type) {
 		/* renamed out of every protected tree, or the policy changed */
 		bpf_inode_storage_delete(&open_marks, inode);
@@ -305,7 +419,7 @@ static __always_inline int gate_marked(struct file *file, __u32 perms, __u32 hoo
 	if (bpf_task_storage_get(&exempt_tasks, bpf_get_current_task_btf(), 0, 0))
 		return 0;	/* jitgated listing a protected directory */
 	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, inode->i_ino, NULL,
-			file->f_path.dentry, 0);
+			file->f_path.dentry, flags);
 	return ret;
 }
 
@@ -329,18 +443,18 @@ int BPF_PROG(jg_file_permission, struct file *file, int mask, int ret)
  * as the program (`ld.so /path/to/tool`) opens and maps the tool without any exec of it.
  * Needs exec; denials (and audit-mode would-denials) are streamed, allows are not: the
  * exec that loads a program already logged its grant. */
-static __always_inline int gate_exec_map(struct file *file)
+static __always_inline int gate_exec_map(struct file *file, __u32 hook, bool with_path)
 {
-	__u32 dev = file->f_inode->i_sb->s_dev, gen = 0, subject = 0, loginuid = 0;
+	__u32 dev = file->f_inode->i_sb->s_dev, gen = 0, subject = 0, loginuid = 0, flags = 0;
 	struct verdict v = {};
 	int ret;
 
-	ret = gate_dentry(&v, file->f_path.dentry, dev, JG_KIND_EXEC, JG_PERM_EXEC, &gen,
-			  &subject, &loginuid);
+	ret = gate_open_file(&v, file, JG_PERM_EXEC, &gen, &subject, &loginuid, &flags);
 	if (v.type != JG_EV_DENY && v.type != JG_EV_AUDIT)
 		return ret;
-	emit_file_event(&v, JG_HOOK_MMAP, subject, loginuid, ret, true, dev, file->f_inode->i_ino,
-			&file->f_path, file->f_path.dentry, 0);
+	/* bpf_d_path is refused in hooks off the kernel's sleepable list (file_mprotect) */
+	emit_file_event(&v, hook, subject, loginuid, ret, with_path, dev, file->f_inode->i_ino,
+			with_path ? &file->f_path : NULL, file->f_path.dentry, flags);
 	return ret;
 }
 
@@ -355,7 +469,7 @@ int BPF_PROG(jg_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 	if (ret || !file)
 		return ret;
 	if (prot & PROT_EXEC) {
-		ret = gate_exec_map(file);
+		ret = gate_exec_map(file, JG_HOOK_MMAP, true);
 		if (ret)
 			return ret;
 	}
@@ -369,7 +483,33 @@ int BPF_PROG(jg_exec, struct linux_binprm *bprm, int ret)
 {
 	if (ret)
 		return ret;
-	return gate_file(bprm->file, JG_KIND_EXEC, JG_PERM_EXEC, JG_HOOK_EXEC);
+	return gate_file(bprm->file, JG_PERM_EXEC, JG_HOOK_EXEC);
+}
+
+/* Making a file mapping executable after the fact (mmap PROT_READ, then mprotect PROT_EXEC)
+ * is mapping it executable: the same exec check as mmap_file. Making a shared mapping
+ * writable re-checks write like a writable mmap. */
+SEC("lsm/file_mprotect")
+int BPF_PROG(jg_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	struct file *file;
+	unsigned long vm_flags;
+
+	if (ret)
+		return ret;
+	file = vma->vm_file;
+	if (!file)
+		return 0;
+	vm_flags = vma->vm_flags;
+	if ((prot & PROT_EXEC) && !(vm_flags & VM_EXEC)) {
+		ret = gate_exec_map(file, JG_HOOK_MPROTECT, false);
+		if (ret)
+			return ret;
+	}
+	if ((prot & PROT_WRITE) && (vm_flags & VM_SHARED))
+		return gate_marked(file, JG_PERM_WRITE, JG_HOOK_MPROTECT, false);
+	return 0;
 }
 
 /* A new name for a protected inode needs write; the inode then stays protected by its own
@@ -388,8 +528,7 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 	if (ret)
 		return ret;
 	dev = old_dentry->d_sb->s_dev;
-	ret = gate_dentry(&v, old_dentry, dev, JG_KIND_FILES, JG_PERM_WRITE, &gen, &subject,
-			  &loginuid);
+	ret = gate_dentry(&v, old_dentry, false, dev, JG_PERM_WRITE, &gen, &subject, &loginuid);
 	if (!v.type)
 		return ret;
 	if (!ret && !v.too_deep) {
@@ -408,7 +547,7 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 			__sync_fetch_and_or(&f->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)],
 					    1ULL << (bit & 63));
 	}
-	if (v.resource == JG_CANARY_RESOURCE && !v.too_deep)
+	if (is_canary(&v))
 		return ret;
 	emit_file_event(&v, JG_HOOK_LINK, subject, loginuid, ret, false, dev,
 			old_dentry->d_inode->i_ino, NULL, old_dentry, 0);

@@ -28,6 +28,9 @@
                                     * protected objects are denied (fail closed) */
 #define JG_MAX_NESTED      4       /* protected objects on one path (file, its dirs); more
                                     * is denied (fail closed) */
+#define JG_MAX_NAMES       4096    /* names of protected objects, both generations together */
+#define JG_NAME_KEY_LEN    64      /* bytes of a name kept in its key (longer: cut, so two
+                                    * long names may share a key: more protection, not less) */
 #define JG_PATH_LEN        256
 #define JG_MAX_ELEVATE     4       /* elevate resources per policy */
 #define JG_ARGV_LEN        256     /* bytes of argv a session.exec event carries */
@@ -107,6 +110,7 @@ struct jg_filter {
 	__u64 ino[JG_FILTER_WORDS];
 	__u64 port[JG_FILTER_WORDS];		/* connect endpoints (net_prefixes) */
 	__u64 bind_port[JG_FILTER_WORDS];	/* bind endpoints (bind_prefixes) */
+	__u64 dir[JG_FILTER_WORDS];		/* directories holding a protected name */
 };
 
 /* Fibonacci hashing to 16 bits: inode numbers are often dense, this spreads them. */
@@ -114,6 +118,21 @@ static inline __u32 jg_ino_bit(__u64 ino)
 {
 	return (__u32)((ino * 0x9E3779B97F4A7C15ULL) >> 48);
 }
+
+/* A protected object's name (its directory and last component): a new inode put at that
+ * name (a rename over it, a create after an unlink) is protected like the object was. */
+struct jg_name_key {
+	__u32 gen;
+	__u32 dev;
+	__u64 dir_ino;
+	char  name[JG_NAME_KEY_LEN];
+};
+
+struct jg_name {
+	__u64 ino;		/* the inode the policy found at the name */
+	struct jg_object obj;
+	__u32 pad;
+};
 
 struct jg_grant_key {
 	__u32 subject;		/* loginuid, else uid */
@@ -157,6 +176,8 @@ struct jg_config {
 	/* 1 while file_permission and file_free_security are attached (the descriptor
 	 * re-check): only then may an open be allowed by a grant or standing rule. */
 	__u32 recheck_armed;
+	/* Per generation, how many protected names there are (the names map). */
+	__u32 nnames[2];
 };
 
 enum jg_stat {
@@ -173,6 +194,7 @@ enum jg_stat {
 	JG_STAT_REBIND,		/* protection carried to a new inode at a protected name */
 	JG_STAT_REBIND_FULL,	/* ... that found the objects map full */
 	JG_STAT_TAINTED,	/* a standing rule refused: loader environment or ptrace */
+	JG_STAT_STALE,		/* an object entry dropped: its inode number was reused */
 	JG_STAT_MAX,
 };
 
@@ -292,6 +314,8 @@ _Static_assert(sizeof(struct jg_event) == 104 + 2 * JG_PATH_LEN, "jg_event layou
 _Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");
 _Static_assert(sizeof(struct jg_grant) == 16 * JG_NPERMS, "jg_grant layout changed");
 _Static_assert(sizeof(struct jg_standing_key) == 24, "jg_standing_key layout changed");
+_Static_assert(sizeof(struct jg_name_key) == 16 + JG_NAME_KEY_LEN, "jg_name_key layout changed");
+_Static_assert(sizeof(struct jg_name) == 16, "jg_name layout changed");
 #endif
 
 #endif /* JITGATE_H */

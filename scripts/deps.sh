@@ -5,10 +5,12 @@ set -euo pipefail
 
 PKGS=(
 	# build
-	make gcc clang llvm pkg-config bpftool
+	make gcc clang llvm pkg-config bpftool kmod
 	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libsqlite3-dev libssl-dev libqrencode-dev
 	# tests: unit tests on the host, kernel tests in a VM (scripts/vm.sh)
 	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog sudo
+	# filesystems the VM tests build: btrfs and ext4 images on loop devices
+	btrfs-progs e2fsprogs
 	# schedules in the daemon and the VM need the zone database
 	tzdata
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boot the jitgate test VM, run one command in it as root, and exit with its status.
 #
-#   scripts/vm.sh [--lsm LIST] [--add SRC:DST]... [--mem MB] [--timeout SEC] -- CMD [ARGS]
+#   scripts/vm.sh [--lsm LIST] [--add SRC:DST]... [--modules LIST] [--mem MB] [--timeout SEC]
+#                 -- CMD [ARGS]
 #
 # The host kernel cannot attach BPF LSM programs, so kernel behaviour is tested in
 # qemu (TCG) booting Debian's cloud kernel. That kernel has no 9p and modular virtio,
@@ -20,18 +21,22 @@ LSM=
 MEM=512
 TIMEOUT=300
 ADDS=()
+MODULES=
 
 die() { echo "$PROG: $*" >&2; exit 2; }
 warn() { echo "$PROG: warning: $*" >&2; }
 
 usage() {
 	cat <<'EOF'
-usage: scripts/vm.sh [--lsm LIST] [--add SRC:DST]... [--mem MB] [--timeout SEC] -- CMD [ARGS]
+usage: scripts/vm.sh [--lsm LIST] [--add SRC:DST]... [--modules LIST] [--mem MB] [--timeout SEC]
+                    -- CMD [ARGS]
 
 Boots the test VM with .output/bin/* on PATH (/usr/local/bin), policies/, tests/ and
 scripts/ under /opt/jitgate, runs CMD as root and exits with CMD's exit status.
   --lsm LIST      boot with lsm=LIST (e.g. lockdown,capability to run without BPF LSM)
   --add SRC:DST   also put host file or directory SRC at DST in the VM (repeatable)
+  --modules LIST  put these kernel modules (comma-separated, e.g. btrfs,overlay,loop) and
+                  what they depend on in the VM; load them there with modprobe NAME
   --mem MB        guest memory (default 512)
   --timeout SEC   kill the VM and fail after SEC seconds (default 300)
 A kernel oops/WARNING/BUG/panic or a BPF verifier log in the console fails the run.
@@ -43,6 +48,7 @@ while (($#)); do
 	--lsm) (($# >= 2)) || die "--lsm needs a value"; LSM=$2; shift 2 ;;
 	--add) (($# >= 2)) || die "--add needs SRC:DST"; ADDS+=("$2"); shift 2 ;;
 	--mem) (($# >= 2)) || die "--mem needs a value"; MEM=$2; shift 2 ;;
+	--modules) (($# >= 2)) || die "--modules needs a value"; MODULES=$2; shift 2 ;;
 	--timeout) (($# >= 2)) || die "--timeout needs a value"; TIMEOUT=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -53,6 +59,7 @@ done
 [[ $MEM =~ ^[0-9]+$ ]] || die "--mem must be a number of MB"
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be a number of seconds"
 [[ -z $LSM || $LSM =~ ^[a-z0-9_,]+$ ]] || die "--lsm must be a comma-separated list of LSM names"
+[[ -z $MODULES || $MODULES =~ ^[a-z0-9_,-]+$ ]] || die "--modules must be a comma-separated list of module names"
 for a in "${ADDS[@]}"; do
 	[[ $a == *:/* ]] || die "--add '$a': want SRC:/absolute/dst"
 	[[ -e ${a%:*} ]] || die "--add '$a': ${a%:*} does not exist"
@@ -96,6 +103,15 @@ fetch_kernel() {
 	cp "$tmp"/x/boot/config-* "$CACHE/config" 2>/dev/null || true
 	echo "${vmlinuz[0]##*/vmlinuz-} ($pkg $(dpkg-deb -f "$tmp"/"$pkg"_*.deb Version))" >"$CACHE/kernel.txt"
 	mv "${vmlinuz[0]}" "$CACHE/vmlinuz"
+	# The modules of the same package (tests load btrfs, overlay, loop), with the
+	# modules.dep that depmod makes at install time.
+	rm -rf "$CACHE/modules"
+	mv "$tmp/x/lib/modules" "$CACHE/modules"
+	local ver=(${CACHE}/modules/*)
+	command -v depmod >/dev/null || die "depmod missing (kmod; run scripts/deps.sh)"
+	mkdir -p "$CACHE/modules-root/lib"
+	ln -sfn ../../modules "$CACHE/modules-root/lib/modules"
+	depmod -b "$CACHE/modules-root" "${ver[0]##*/}" || die "depmod failed"
 	rm -rf "$tmp"
 }
 
@@ -104,10 +120,12 @@ if [[ -n ${JITGATE_VM_KERNEL:-} ]]; then
 	[[ -f $KERNEL ]] || die "JITGATE_VM_KERNEL=$KERNEL does not exist"
 else
 	KERNEL=$CACHE/vmlinuz
-	if [[ ! -s $KERNEL ]]; then
+	# A cache from before modules were kept is fetched again (kernel and modules must be
+	# of the same package).
+	if [[ ! -s $KERNEL || ! -f $CACHE/modules-root/lib/modules/$(ls "$CACHE/modules" 2>/dev/null | head -n1)/modules.dep ]]; then
 		exec 9>"$CACHE/.lock"
 		flock 9
-		[[ -s $KERNEL ]] || fetch_kernel
+		if [[ ! -s $KERNEL || ! -d $CACHE/modules-root ]]; then fetch_kernel; fi
 		exec 9>&-
 	fi
 fi
@@ -207,6 +225,30 @@ bob ALL=(ALL:ALL) NOPASSWD: ALL
 EOF
 	chmod 0440 "$R/etc/sudoers"
 	chmod 4755 "$R/usr/bin/sudo"
+fi
+
+# Kernel modules asked for, with their dependencies (modules.dep), for busybox modprobe.
+if [[ -n $MODULES && -z ${JITGATE_VM_KERNEL:-} ]]; then
+	kver=$(ls "$CACHE/modules" | head -n1)
+	mdir=$CACHE/modules/$kver
+	declare -A MOD_DONE=()
+	add_module() { # NAME
+		local line rel dep
+		line=$(grep -E "(^|/)${1//-/[-_]}\.ko(\.[a-z]+)?:" "$mdir/modules.dep" | head -n1)
+		[[ -n $line ]] || die "--modules: no module $1 in $kver"
+		rel=${line%%:*}
+		[[ -n ${MOD_DONE[$rel]:-} ]] && return 0
+		MOD_DONE[$rel]=1
+		mkdir -p "$R/lib/modules/$kver/$(dirname "$rel")"
+		cp "$mdir/$rel" "$R/lib/modules/$kver/$rel"
+		for dep in ${line#*:}; do
+			dep=${dep##*/}
+			add_module "${dep%%.ko*}"
+		done
+	}
+	IFS=, read -ra mods <<<"$MODULES"
+	for m in "${mods[@]}"; do add_module "$m"; done
+	cp "$mdir/modules.dep" "$R/lib/modules/$kver/modules.dep"
 fi
 
 # busybox-static; /init links its applets at boot (one in-process call there, against

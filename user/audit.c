@@ -520,6 +520,7 @@ static const char *event_type(uint32_t t)
 	case JG_EV_ALLOW: return "access.allow";
 	case JG_EV_AUDIT: return "access.audit";
 	case JG_EV_TRAIL: return "session.exec";
+	case JG_EV_REBIND: return "object.rebind";
 	default:          return "access.unknown";
 	}
 }
@@ -544,6 +545,8 @@ static const char *hook_name(uint32_t h)
 	case JG_HOOK_SETUID_EXEC: return "setuid_exec";
 	case JG_HOOK_SETUID:    return "setuid";
 	case JG_HOOK_SETGID:    return "setgid";
+	case JG_HOOK_MPROTECT:  return "mprotect";
+	case JG_HOOK_D_INSTANTIATE: return "create";
 	default:                return "unknown";
 	}
 }
@@ -653,6 +656,15 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 				    json_string("setting the login uid needs CAP_AUDIT_CONTROL"));
 	if (e->flags & JG_EVF_TOO_DEEP)
 		json_object_set_new(ev, "reason", json_string("path deeper than the ancestor walk"));
+	if (e->flags & JG_EVF_DISCONNECTED)
+		json_object_set_new(ev, "reason",
+				    json_string("disconnected dentry: its ancestors are unknown"));
+	if (e->flags & JG_EVF_STACKED)
+		json_object_set_new(ev, "stacked", json_true());	/* through overlayfs */
+	if (e->type == JG_EV_REBIND)
+		json_object_set_new(ev, "perm", json_null());	/* no access: a new inode */
+	if (e->type == JG_EV_REBIND && e->ret)
+		json_object_set_new(ev, "reason", json_string("the objects map is full"));
 	if (e->type == JG_EV_TRAIL)
 		trail_of((const struct jg_trail *)e, ev);
 	return ev;

@@ -8,9 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <libgen.h>
+#include <limits.h>
 #include "compile.h"
+#include "mounts.h"
 
 /* Half of each map: a reload writes the next generation beside the live one. */
+#define MAX_NAMES_PER_GEN (JG_MAX_NAMES / 2)
 #define MAX_OBJS_PER_GEN (JG_MAX_OBJECTS / 2)
 #define MAX_NETS_PER_GEN (JG_MAX_NET_PREFIXES / 2)
 #define MAX_BINDS_PER_GEN (JG_MAX_BIND_PREFIXES / 2)
@@ -18,6 +22,32 @@
 uint32_t compile__kdev(uint64_t st_dev)
 {
 	return (uint32_t)((major(st_dev) << 20) | (minor(st_dev) & 0xfffff));
+}
+
+/* The mount table of the compile in progress (compiling is single-threaded, like nftw). */
+static struct jg_mounts mounts_now;
+
+/* The filesystem identity the kernel compares: (super_block->s_dev, inode). */
+static int identify(const char *path, uint32_t *kdev, uint64_t *ino, const char **fstype)
+{
+	return mounts__identify(&mounts_now, path, kdev, ino, fstype);
+}
+
+/* The kernel dev of a path already stat()ed (st_dev when statx cannot tell). */
+static uint32_t kdev_of_path(const char *path, dev_t st_dev)
+{
+	const char *fstype;
+	uint32_t kdev;
+	uint64_t ino;
+	bool mine = !mounts_now.v;
+
+	if (mine && mounts__load(&mounts_now, NULL))
+		return compile__kdev(st_dev);
+	if (identify(path, &kdev, &ino, &fstype))
+		kdev = compile__kdev(st_dev);
+	if (mine)
+		mounts__free(&mounts_now);
+	return kdev;
 }
 
 static int grow(void **arr, size_t n, size_t elem)
@@ -77,6 +107,7 @@ static int add_obj(struct jg_compiled *c, uint32_t dev, uint64_t ino, uint16_t r
 static struct {
 	struct jg_compiled *c;
 	uint32_t dev;
+	dev_t st_dev;		/* stat's device of the tree's top: nftw stays on it */
 	uint16_t res;
 	uint8_t kind, mode;
 	int err;
@@ -95,7 +126,7 @@ static int walk_hardlinks(const char *path, const struct stat *st, int type, str
 	}
 	if (type != FTW_F || st->st_nlink < 2 || S_ISDIR(st->st_mode))
 		return 0;
-	if (compile__kdev(st->st_dev) != walk.dev)
+	if (st->st_dev != walk.st_dev)
 		return 0;
 	if (find_obj(walk.c, walk.dev, st->st_ino))
 		return 0;
@@ -105,17 +136,54 @@ static int walk_hardlinks(const char *path, const struct stat *st, int type, str
 	return walk.err ? 1 : 0;
 }
 
+/* Remember where the object is: its directory and last name. A new inode put there later
+ * (rename over it, create after unlink) is protected by the kernel at once. An object that
+ * is a mount point, or "/", has no such name (nothing can be put at it). */
+static int add_name(struct jg_compiled *c, const char *path, uint32_t dev, uint64_t ino,
+		    const struct jg_object *val)
+{
+	char buf[PATH_MAX], dirbuf[PATH_MAX];
+	const char *fstype, *base, *dir;
+	struct jg_cname *n;
+	uint64_t dir_ino;
+	uint32_t dir_dev;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	base = basename(buf);
+	dir = dirname(dirbuf);
+	if (!strcmp(base, "/") || !strcmp(base, ".") || !strcmp(base, ".."))
+		return 0;
+	if (identify(dir, &dir_dev, &dir_ino, &fstype) || dir_dev != dev)
+		return 0;
+	if (c->nnames >= MAX_NAMES_PER_GEN)
+		return -E2BIG;
+	if (grow((void **)&c->names, c->nnames, sizeof(*c->names)))
+		return -ENOMEM;
+	n = &c->names[c->nnames++];
+	memset(n, 0, sizeof(*n));
+	n->key.dev = dev;
+	n->key.dir_ino = dir_ino;
+	/* cut like the kernel's copy of the name: at most JG_NAME_KEY_LEN - 1 bytes */
+	strncpy(n->key.name, base, sizeof(n->key.name) - 1);
+	n->val.ino = ino;
+	n->val.obj = *val;
+	return 0;
+}
+
 static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 		    const struct jg_resource *r, const struct jg_path *jp, uint16_t res,
 		    uint8_t kind, unsigned flags, char *err, size_t errlen)
 {
 	uint8_t mode = r->audit_mode ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
+	const char *fstype;
 	struct jg_cobject *o;
 	struct stat st;
+	uint64_t ino;
 	uint32_t dev;
 	int ret;
 
-	if (stat(jp->path, &st)) {
+	if (stat(jp->path, &st) || identify(jp->path, &dev, &ino, &fstype)) {
 		ret = -errno;
 		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": cannot protect \"%s\": %s",
 			 p->file, jp->pos.line, jp->pos.col, r->name, jp->path, strerror(-ret));
@@ -126,7 +194,13 @@ static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 			 "nor a directory", p->file, jp->pos.line, jp->pos.col, r->name, jp->path);
 		return -EINVAL;
 	}
-	dev = compile__kdev(st.st_dev);
+	if (!strcmp(fstype, "overlay")) {
+		/* its files are checked as the layers' inodes, which stat here does not show */
+		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": \"%s\" is on overlayfs: protect "
+			 "it in the layer's own directory, where the kernel checks it",
+			 p->file, jp->pos.line, jp->pos.col, r->name, jp->path);
+		return -EINVAL;
+	}
 	o = find_obj(c, dev, st.st_ino);
 	if (o) {
 		if (o->val.resource == res && o->val.kind == kind)
@@ -137,9 +211,12 @@ static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 		return -EEXIST;
 	}
 	ret = add_obj(c, dev, st.st_ino, res, kind, mode, jp->path);
+	if (!ret)
+		ret = add_name(c, jp->path, dev, st.st_ino, &c->objs[c->nobjs - 1].val);
 	if (ret == 0 && S_ISDIR(st.st_mode) && !(flags & JG_COMPILE_NO_HARDLINK_WALK)) {
 		walk.c = c;
 		walk.dev = dev;
+		walk.st_dev = st.st_dev;
 		walk.res = res;
 		walk.kind = kind;
 		walk.mode = mode;
@@ -151,7 +228,8 @@ static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 	}
 	if (ret == -E2BIG)
 		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": the policy protects more than %d "
-			 "objects", p->file, jp->pos.line, jp->pos.col, r->name, MAX_OBJS_PER_GEN);
+			 "objects or %d names", p->file, jp->pos.line, jp->pos.col, r->name,
+			 MAX_OBJS_PER_GEN, MAX_NAMES_PER_GEN);
 	else if (ret)
 		snprintf(err, errlen, "%s:%d:%d: resource \"%s\": cannot walk \"%s\" (at %s): %s",
 			 p->file, jp->pos.line, jp->pos.col, r->name, jp->path, walk.where,
@@ -192,7 +270,7 @@ static int add_elevate(struct jg_compiled *c, const struct jg_policy *p,
 				 r->name, jp->path);
 			return -EINVAL;
 		}
-		dev = compile__kdev(st.st_dev);
+		dev = kdev_of_path(jp->path, st.st_dev);
 		o = find_obj(c, dev, st.st_ino);
 		if (o) {
 			if (o->val.kind == JG_KIND_ELEVATE_EXCEPT)
@@ -483,7 +561,7 @@ static int add_standing(struct jg_compiled *c, const struct jg_policy *p, const 
 				 st->exe);
 			return -EINVAL;
 		}
-		dev = compile__kdev(sb.st_dev);
+		dev = kdev_of_path(st->exe, sb.st_dev);
 		ino = sb.st_ino;
 	}
 	for (size_t j = 0; j < st->nallow; j++) {
@@ -534,8 +612,10 @@ int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigne
 	struct jg_compiled *c = calloc(1, sizeof(*c));
 	int ret = 0;
 
-	if (!c)
+	if (!c || mounts__load(&mounts_now, NULL)) {
+		free(c);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < p->nresources && !ret; i++) {
 		const struct jg_resource *r = &p->resources[i];
 
@@ -554,6 +634,7 @@ int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigne
 		ret = add_endpoints(c, p, ids, true, err, errlen);
 	for (size_t i = 0; i < p->nstanding && !ret; i++)
 		ret = add_standing(c, p, ids, i, err, errlen);
+	mounts__free(&mounts_now);
 	if (ret) {
 		if (ret == -ENOMEM)
 			snprintf(err, errlen, "%s: out of memory while compiling the policy", p->file);
@@ -574,8 +655,8 @@ int compile__add_canary(struct jg_compiled *c, const char *path, char *err, size
 		snprintf(err, errlen, "cannot stat the canary %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = add_obj(c, compile__kdev(st.st_dev), st.st_ino, JG_CANARY_RESOURCE, JG_KIND_FILES,
-		      JG_MODE_ENFORCE, path);
+	ret = add_obj(c, kdev_of_path(path, st.st_dev), st.st_ino, JG_CANARY_RESOURCE,
+		      JG_KIND_FILES, JG_MODE_ENFORCE, path);
 	if (ret)
 		snprintf(err, errlen, "cannot add the canary: %s", strerror(-ret));
 	return ret;
@@ -592,5 +673,6 @@ void compile__free(struct jg_compiled *c)
 	free(c->binds);
 	free(c->devs);
 	free(c->standing);
+	free(c->names);
 	free(c);
 }

@@ -16,6 +16,12 @@ struct jg_cobject {
 	char *path;			/* the name it was found by, for audit records */
 };
 
+/* A protected object's name: a new inode at it takes over the protection (the names map). */
+struct jg_cname {
+	struct jg_name_key key;		/* gen is set when written */
+	struct jg_name val;
+};
+
 struct jg_cnet {
 	uint8_t addr[16];
 	uint8_t prefixlen;		/* 0..128 */
@@ -39,6 +45,7 @@ struct jg_compiled {
 						 * ::ffff:0.0.0.0/128 and ::/128 */
 	uint32_t *devs;          size_t ndevs;
 	size_t nhardlinks;		/* objects added for multiply-linked files inside trees */
+	struct jg_cname *names;  size_t nnames;	/* the names of files and exec objects */
 	uint16_t elevate_res[JG_MAX_ELEVATE];	/* resource ids of kind elevate */
 	uint8_t elevate_mode[JG_MAX_ELEVATE];	/* enum jg_mode */
 	size_t nelevate;
@@ -60,7 +67,9 @@ int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigne
 			 struct jg_compiled **out, char *err, size_t errlen);
 void compile__free(struct jg_compiled *c);
 
-/* Userspace st_dev -> the kernel's internal dev_t as seen in super_block->s_dev. */
+/* Userspace st_dev -> the kernel's encoding of a dev_t (major << 20 | minor). For the
+ * filesystem a path is on, as the gate sees it, use mounts__identify: st_dev is not always
+ * super_block->s_dev. */
 uint32_t compile__kdev(uint64_t st_dev);
 
 /* Add the canary object (resource JG_CANARY_RESOURCE). */

@@ -130,7 +130,7 @@ bool gate__is_pinned(const char *pin_dir)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[11];
+	static struct bpf_map *maps[12];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -143,7 +143,8 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[8] = skel->maps.bind_prefixes;
 	maps[9] = skel->maps.standing;
 	maps[10] = skel->maps.held_files;
-	*n = 11;
+	maps[11] = skel->maps.names;
+	*n = 12;
 	return maps;
 }
 
@@ -432,8 +433,8 @@ out:
 /* Delete every key of a map whose generation is `gen`. */
 static int drop_gen(int fd, size_t key_size, uint32_t gen, bool net)
 {
-	unsigned char key[32], next[32];
-	unsigned char (*doomed)[32] = NULL;
+	unsigned char key[128], next[128];
+	unsigned char (*doomed)[128] = NULL;
 	size_t n = 0, cap = 0;
 	void *prev = NULL;
 	int ret = 0;
@@ -477,6 +478,9 @@ static int drop_generation(struct jg_gate *g, uint32_t gen)
 	if (!ret)
 		ret = drop_gen(bpf_map__fd(g->skel->maps.standing), sizeof(struct jg_standing_key),
 			       gen, false);
+	if (!ret)
+		ret = drop_gen(bpf_map__fd(g->skel->maps.names), sizeof(struct jg_name_key), gen,
+			       false);
 	return ret;
 }
 
@@ -494,6 +498,8 @@ static int write_filter(struct jg_gate *g, const struct jg_compiled *c, uint32_t
 		return -ENOMEM;
 	for (size_t i = 0; i < c->nobjs; i++)
 		set_bit64(f->ino, jg_ino_bit(c->objs[i].ino));
+	for (size_t i = 0; i < c->nnames; i++)
+		set_bit64(f->dir, jg_ino_bit(c->names[i].key.dir_ino));
 	for (size_t i = 0; i < c->nnets; i++)
 		for (uint32_t r = 0; r < c->nets[i].val.count; r++)
 			for (uint32_t p = c->nets[i].val.ranges[r].lo;
@@ -565,6 +571,14 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 					&c->binds[i].val, BPF_ANY))
 			ret = -errno;
 	}
+	for (size_t i = 0; i < c->nnames && !ret; i++) {
+		struct jg_name_key k = c->names[i].key;
+
+		k.gen = next;
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.names), &k, &c->names[i].val,
+					BPF_ANY))
+			ret = -errno;
+	}
 	for (size_t i = 0; i < c->nstanding && !ret; i++) {
 		const struct jg_cstanding *e = &c->standing[i];
 		struct jg_standing_key k = { .gen = next, .subject = e->subject,
@@ -587,6 +601,7 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 		memcpy(cfg.elevate_mode[next], c->elevate_mode, sizeof(cfg.elevate_mode[next]));
 		cfg.nstanding[next] = (uint32_t)c->nstanding;
 		cfg.standing_rw[next] = standing_rw != 0;
+		cfg.nnames[next] = (uint32_t)c->nnames;
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 			ret = -errno;
 	}

@@ -662,6 +662,31 @@ static void objpaths_set(const struct jg_compiled *c)
 	d.nobjpaths = n;
 }
 
+/* The kernel protected a new inode at a protected object's name: it has that object's path
+ * now (and keeps it until the next policy load recompiles the objects). */
+static void objpaths_rebind(const struct jg_event *e)
+{
+	struct objpath key = { .dev = e->file.dev, .ino = e->file.prot_ino }, *base, *v;
+
+	if (e->ret || bsearch(&(struct objpath){ .dev = e->file.dev, .ino = e->file.ino },
+			      d.objpaths, d.nobjpaths, sizeof(key), objpath_cmp))
+		return;
+	base = bsearch(&key, d.objpaths, d.nobjpaths, sizeof(key), objpath_cmp);
+	if (!base)
+		return;
+	v = realloc(d.objpaths, (d.nobjpaths + 1) * sizeof(*v));
+	if (!v)
+		return;
+	d.objpaths = v;
+	base = bsearch(&key, v, d.nobjpaths, sizeof(key), objpath_cmp);
+	v[d.nobjpaths] = (struct objpath){ .dev = e->file.dev, .ino = e->file.ino,
+					    .path = strdup(base->path), .val = base->val };
+	if (!v[d.nobjpaths].path)
+		return;
+	d.nobjpaths++;
+	qsort(v, d.nobjpaths, sizeof(*v), objpath_cmp);
+}
+
 /* The readable path of a kernel event whose hook had no struct path (JG_EVF_PATH_REL). */
 static void name_object(const struct jg_event *e, json_t *rec)
 {
@@ -1973,6 +1998,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	rec = audit__from_kernel(e, name);
 	if (rec && e->type != JG_EV_TRAIL && (e->flags & JG_EVF_PATH_REL))
 		name_object(e, rec);
+	if (e->type == JG_EV_REBIND)
+		objpaths_rebind(e);
 	audit__emit(&d.audit, rec, util__boot_to_wall(e->boot_ns));
 	return 0;
 }
