@@ -7,12 +7,15 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,7 +42,12 @@
 #include <openssl/crypto.h>
 
 #define MAX_ADMIN_GROUPS 16
-#define CLIENT_TIMEOUT_MS 2000
+/* Control socket limits (config keys of the same names; docs/protocol.md) */
+#define MAX_CLIENTS_DEFAULT		64
+#define MAX_CLIENTS_PER_UID_DEFAULT	8
+#define MAX_CLIENTS_LIMIT		1024
+#define CLIENT_READ_TIMEOUT_MS		2000
+#define CLIENT_WRITE_TIMEOUT_MS		10000
 
 struct config {
 	char policy[256];
@@ -60,6 +68,10 @@ struct config {
 	char auditor_groups[MAX_ADMIN_GROUPS][JG_NAME_LEN];
 	size_t nauditor_groups;
 	json_t *sinks;			/* "sinks" as given; sink.c parses it */
+	uint32_t max_clients;		/* connections open at once (root may use more) */
+	uint32_t max_clients_per_uid;
+	uint32_t client_read_timeout_ms;	/* the request must be in within this */
+	uint32_t client_write_timeout_ms;	/* the reply must be taken within this */
 };
 
 struct peer {
@@ -217,6 +229,26 @@ static int config_load(struct config *c, const char *file, bool must_exist, char
 				c->audit_keep = (uint32_t)n;
 			} else {
 				c->audit_max_bytes = (uint64_t)n;
+			}
+		} else if (!strcmp(key, "max_clients") || !strcmp(key, "max_clients_per_uid") ||
+			   !strcmp(key, "client_read_timeout_ms") ||
+			   !strcmp(key, "client_write_timeout_ms")) {
+			json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+			bool count = !strncmp(key, "max_", 4);
+			json_int_t lo = count ? 1 : 100, hi = count ? MAX_CLIENTS_LIMIT : 600000;
+
+			if (n < lo || n > hi) {
+				snprintf(err, errlen, "%s: \"%s\" must be an integer between %lld and "
+					 "%lld", file, key, (long long)lo, (long long)hi);
+				ret = -EINVAL;
+			} else if (!strcmp(key, "max_clients")) {
+				c->max_clients = (uint32_t)n;
+			} else if (!strcmp(key, "max_clients_per_uid")) {
+				c->max_clients_per_uid = (uint32_t)n;
+			} else if (!strcmp(key, "client_read_timeout_ms")) {
+				c->client_read_timeout_ms = (uint32_t)n;
+			} else {
+				c->client_write_timeout_ms = (uint32_t)n;
 			}
 		} else if (!strcmp(key, "ledger")) {
 			ret = copy_str(v, file, key, c->ledger, sizeof(c->ledger), err, errlen);
@@ -1908,17 +1940,90 @@ static void cancel_extensions(uint64_t grant_id)
 	}
 }
 
-static int peer_of(int fd, struct peer *p)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
-		return -errno;
-	p->pid = cred.pid;
-	p->uid = cred.uid;
-	p->gid = cred.gid;
-	p->loginuid = util__loginuid(cred.pid);
+/* ------------------------------------------------------------------ clients */
+
+/* The control socket is served without ever waiting on one client. Every connection is
+ * non-blocking and has a slot: its input (one newline-terminated request, gathered as it
+ * comes), its reply (written as the socket takes it) and a deadline (for the request, then
+ * for taking the reply); a client past it is dropped. Requests are handled one at a time,
+ * as they complete; only the I/O is spread out, so the ring buffer, expiries and other
+ * clients are served while a client is slow or stuck. Connections are capped overall and
+ * per uid; root has a reserve of its per-uid cap beyond the overall one, so an admin's
+ * revoke gets through when others fill the slots. Every refusal and drop is counted
+ * (status: daemon.clients) and reported in a client.drop audit event at most once a minute. */
+
+#define CLIENT_CHUNK		4096
+#define ACCEPTS_PER_WAKEUP	64
+#define DROP_REPORT_MS		60000
+enum { TAG_CLIENT = 16 };	/* epoll tags TAG_CLIENT + slot; below are the loop's own */
+
+struct client {
+	int fd;				/* -1: a free slot */
+	bool writing;			/* the request was handled; its reply is going out */
+	bool want_out;			/* waiting for EPOLLOUT */
+	struct peer peer;		/* proven at accept and never looked up again */
+	char unproven[200];		/* why the peer's identity is not proven; "" = it is */
+	char *in;			/* the request so far; NULL until its first byte */
+	size_t inlen, incap;
+	char *out;			/* the reply line */
+	size_t outlen, outoff;
+	int64_t deadline;		/* CLOCK_MONOTONIC ms */
+};
+
+struct client_stats {
+	uint64_t accepted, served, refused_full, refused_uid, read_timeouts, write_timeouts,
+		 bad_requests, unproven, hangups, errors;
+};
+
+static struct {
+	struct client *v;
+	size_t n;			/* slots: max_clients + max_clients_per_uid (root) */
+	size_t open;
+	int spare_fd;			/* given up to accept and refuse when out of descriptors */
+	struct client_stats st, reported;
+	int64_t reported_ms;
+} srv = { .spare_fd = -1 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Who is on the other end, taken from the connection at accept. SO_PEERCRED (uid, gid,
+ * pid) was fixed by the kernel at connect. The loginuid must come from the process that
+ * connected, but SO_PEERCRED's pid is a number: when that process has exited, the number
+ * may belong to anyone (PID reuse). So it is read through a pidfd that must still be live
+ * after the read (util__proc_ids), from a process that still runs with the euid and egid
+ * the connection was made with. Otherwise the identity is unproven: why says so, and every
+ * request on the connection is refused. */
+static int peer_of(const struct ucred *cred, struct peer *p, char *why, size_t whylen)
+{
+	struct util_proc_ids ids;
+	char err[160];
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->pid = cred->pid;
+	p->uid = cred->uid;
+	p->gid = cred->gid;
+	p->loginuid = (uint32_t)-1;
+	p->subject = p->uid;
+	ret = util__proc_ids(cred->pid, &ids, err, sizeof(err));
+	if (!ret && (ids.euid != cred->uid || ids.egid != cred->gid)) {
+		snprintf(err, sizeof(err), "process %d runs as uid %u gid %u, not as uid %u gid %u "
+			 "that connected", (int)cred->pid, ids.euid, ids.egid, cred->uid, cred->gid);
+		ret = -ESRCH;
+	}
+	if (ret) {
+		snprintf(why, whylen, "%s", err);
+		util__user_name(p->uid, p->user, sizeof(p->user));
+		return ret;
+	}
+	p->loginuid = ids.loginuid;
 	p->subject = p->loginuid != (uint32_t)-1 ? p->loginuid : p->uid;
 	util__user_name(p->subject, p->user, sizeof(p->user));
 	p->admin = p->uid == 0;
@@ -1929,59 +2034,403 @@ static int peer_of(int fd, struct peer *p)
 	return 0;
 }
 
-static void serve_client(int fd)
+static json_t *clients_json(void)
 {
-	struct peer peer;
-	json_t *msg = NULL, *args, *reply;
-	const char *cmd;
-	char err[256];
-	int ret;
+	return json_pack("{s:I, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:I}",
+			 "open", (json_int_t)srv.open, "max", (int)d.cfg.max_clients,
+			 "max_per_uid", (int)d.cfg.max_clients_per_uid,
+			 "read_timeout_ms", (int)d.cfg.client_read_timeout_ms,
+			 "write_timeout_ms", (int)d.cfg.client_write_timeout_ms,
+			 "accepted", (json_int_t)srv.st.accepted,
+			 "served", (json_int_t)srv.st.served,
+			 "refused_full", (json_int_t)srv.st.refused_full,
+			 "refused_uid", (json_int_t)srv.st.refused_uid,
+			 "read_timeouts", (json_int_t)srv.st.read_timeouts,
+			 "write_timeouts", (json_int_t)srv.st.write_timeouts,
+			 "bad_requests", (json_int_t)srv.st.bad_requests,
+			 "unproven", (json_int_t)srv.st.unproven,
+			 "hangups", (json_int_t)srv.st.hangups,
+			 "errors", (json_int_t)srv.st.errors);
+}
 
-	if (peer_of(fd, &peer))
-		goto out;
-	ret = proto__read(fd, CLIENT_TIMEOUT_MS, &msg, err, sizeof(err));
-	if (ret) {
-		reply = proto__error("EPROTO", "%s", err);
-	} else if (proto__parse_request(msg, &cmd, &args, err, sizeof(err))) {
-		reply = proto__error("EINVAL", "%s", err);
-	} else if (!strcmp(cmd, "status")) {
-		reply = proto__ok(reply_status());
-	} else if (!strcmp(cmd, "grant")) {
-		reply = do_grant(&peer, args);
-	} else if (!strcmp(cmd, "revoke")) {
-		reply = do_revoke(&peer, args);
-	} else if (!strcmp(cmd, "list")) {
-		reply = do_list(&peer);
-	} else if (!strcmp(cmd, "policy.reload")) {
-		reply = do_reload(&peer);
-	} else if (!strcmp(cmd, "unload")) {
-		reply = do_unload(&peer);
-	} else if (!strcmp(cmd, "request")) {
-		reply = do_request(&peer, args);
-	} else if (!strcmp(cmd, "requests")) {
-		reply = do_requests(&peer, args);
-	} else if (!strcmp(cmd, "approve")) {
-		reply = do_approve(&peer, args);
-	} else if (!strcmp(cmd, "deny")) {
-		reply = do_deny(&peer, args);
-	} else if (!strcmp(cmd, "cancel")) {
-		reply = do_cancel(&peer, args);
-	} else if (!strcmp(cmd, "drop")) {
-		reply = do_drop(&peer, args);
-	} else if (!strcmp(cmd, "extend")) {
-		reply = do_extend(&peer, args);
-	} else if (!strcmp(cmd, "history")) {
-		reply = do_history(&peer, args);
-	} else if (!strcmp(cmd, "mfa.enroll")) {
-		reply = do_mfa_enroll(&peer, args);
-	} else {
-		reply = proto__error("EINVAL", "unknown command \"%s\"", cmd);
-	}
-	proto__write(fd, reply);
+/* One try to send a short error line on a fresh or dying socket; it is closed after. */
+static void send_error_line(int fd, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void send_error_line(int fd, const char *code, const char *fmt, ...)
+{
+	char msg[512], *line;
+	json_t *reply;
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reply = proto__error(code, "%s", msg);
+	line = reply ? proto__line(reply, &len) : NULL;
+	if (line && send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		pr_debug("client error line not sent: %s", strerror(errno));
+	free(line);
 	json_decref(reply);
-out:
-	json_decref(msg);
-	close(fd);
+}
+
+static void client_close(struct client *c)
+{
+	if (c->fd < 0)
+		return;
+	close(c->fd);	/* leaves the epoll set with it */
+	free(c->in);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	srv.open--;
+}
+
+static int client_watch(struct client *c, int op, uint32_t events)
+{
+	struct epoll_event ev = { .events = events,
+				  .data.u32 = TAG_CLIENT + (uint32_t)(c - srv.v) };
+
+	return epoll_ctl(d.ep_fd, op, c->fd, &ev) ? -errno : 0;
+}
+
+/* The request of an unproven peer: refused, and audited (someone may be borrowing another
+ * process's PID). */
+static json_t *refuse_unproven(const struct client *c, const char *cmd)
+{
+	json_t *ev = audit__new("client.refuse");
+
+	json_object_set_new(ev, "by", peer_json(&c->peer));
+	json_object_set_new(ev, "gid", json_integer(c->peer.gid));
+	json_object_set_new(ev, "cmd", json_string(cmd));
+	json_object_set_new(ev, "reason", json_string(c->unproven));
+	audit__emit(&d.audit, ev, 0);
+	srv.st.unproven++;
+	return proto__error("EPERM", "jitgated cannot prove who sent this request (%s); nothing "
+			    "was done", c->unproven);
+}
+
+static json_t *dispatch(const struct client *c, json_t *msg)
+{
+	const struct peer *peer = &c->peer;
+	const char *cmd;
+	json_t *args;
+	char err[256];
+
+	if (proto__parse_request(msg, &cmd, &args, err, sizeof(err))) {
+		srv.st.bad_requests++;
+		return proto__error("EINVAL", "%s", err);
+	}
+	if (c->unproven[0])
+		return refuse_unproven(c, cmd);
+	if (!strcmp(cmd, "status")) {
+		json_t *st = reply_status();
+
+		json_object_set_new(json_object_get(st, "daemon"), "clients", clients_json());
+		return proto__ok(st);
+	}
+	if (!strcmp(cmd, "grant"))
+		return do_grant(peer, args);
+	if (!strcmp(cmd, "revoke"))
+		return do_revoke(peer, args);
+	if (!strcmp(cmd, "list"))
+		return do_list(peer);
+	if (!strcmp(cmd, "policy.reload"))
+		return do_reload(peer);
+	if (!strcmp(cmd, "unload"))
+		return do_unload(peer);
+	if (!strcmp(cmd, "request"))
+		return do_request(peer, args);
+	if (!strcmp(cmd, "requests"))
+		return do_requests(peer, args);
+	if (!strcmp(cmd, "approve"))
+		return do_approve(peer, args);
+	if (!strcmp(cmd, "deny"))
+		return do_deny(peer, args);
+	if (!strcmp(cmd, "cancel"))
+		return do_cancel(peer, args);
+	if (!strcmp(cmd, "drop"))
+		return do_drop(peer, args);
+	if (!strcmp(cmd, "extend"))
+		return do_extend(peer, args);
+	if (!strcmp(cmd, "history"))
+		return do_history(peer, args);
+	if (!strcmp(cmd, "mfa.enroll"))
+		return do_mfa_enroll(peer, args);
+	return proto__error("EINVAL", "unknown command \"%s\"", cmd);
+}
+
+/* Write what the socket takes; done: close. */
+static void client_output(struct client *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!c->want_out && client_watch(c, EPOLL_CTL_MOD, EPOLLOUT)) {
+				srv.st.errors++;
+				client_close(c);
+				return;
+			}
+			c->want_out = true;
+			return;
+		}
+		if (n < 0) {
+			srv.st.hangups++;	/* gone before taking its reply */
+			client_close(c);
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	srv.st.served++;
+	client_close(c);
+}
+
+static void client_reply(struct client *c, json_t *reply)
+{
+	c->out = reply ? proto__line(reply, &c->outlen) : NULL;
+	json_decref(reply);
+	free(c->in);
+	c->in = NULL;
+	if (!c->out) {
+		srv.st.errors++;
+		client_close(c);
+		return;
+	}
+	c->writing = true;
+	c->deadline = mono_ms() + d.cfg.client_write_timeout_ms;
+	client_output(c);
+}
+
+/* Gather what arrived; once the request is complete, handle it and start the reply. */
+static void client_input(struct client *c)
+{
+	for (;;) {
+		json_t *msg = NULL, *reply;
+		char err[256];
+		ssize_t n;
+		int ret;
+
+		if (c->inlen == c->incap) {
+			size_t cap = c->incap + CLIENT_CHUNK;
+			char *p;
+
+			if (cap > JG_PROTO_MAX_MSG + 1)
+				cap = JG_PROTO_MAX_MSG + 1;	/* the message and its newline */
+			p = realloc(c->in, cap);
+			if (!p) {
+				srv.st.errors++;
+				client_close(c);
+				return;
+			}
+			c->in = p;
+			c->incap = cap;
+		}
+		n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			srv.st.hangups++;	/* closed before a whole request */
+			client_close(c);
+			return;
+		}
+		c->inlen += (size_t)n;
+		ret = proto__frame(c->in, c->inlen, JG_PROTO_MAX_MSG, &msg, err, sizeof(err));
+		if (ret == -EAGAIN)
+			continue;
+		if (ret) {
+			srv.st.bad_requests++;
+			reply = proto__error("EPROTO", "%s", err);
+		} else {
+			reply = dispatch(c, msg);
+		}
+		json_decref(msg);
+		client_reply(c, reply);
+		return;
+	}
+}
+
+static void client_event(uint32_t slot, uint32_t events)
+{
+	struct client *c = slot < srv.n ? &srv.v[slot] : NULL;
+
+	if (!c || c->fd < 0)
+		return;		/* closed earlier in this round */
+	if (c->writing)
+		client_output(c);
+	else if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		client_input(c);
+}
+
+static void client_open(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	size_t mine = 0, slot = SIZE_MAX;
+	struct client *c;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		srv.st.errors++;
+		close(fd);
+		return;
+	}
+	for (size_t i = 0; i < srv.n; i++) {
+		if (srv.v[i].fd < 0 && slot == SIZE_MAX)
+			slot = i;
+		else if (srv.v[i].fd >= 0 && srv.v[i].peer.uid == cred.uid)
+			mine++;
+	}
+	if (mine >= d.cfg.max_clients_per_uid) {
+		send_error_line(fd, "EBUSY", "uid %u has %zu connections to jitgated open, the most "
+				"one uid may have; try again when one of them has ended", cred.uid,
+				mine);
+		srv.st.refused_uid++;
+		close(fd);
+		return;
+	}
+	if (slot == SIZE_MAX || (srv.open >= d.cfg.max_clients && cred.uid != 0)) {
+		send_error_line(fd, "EBUSY", "jitgated is serving the most connections it takes "
+				"(%u); try again shortly", d.cfg.max_clients);
+		srv.st.refused_full++;
+		close(fd);
+		return;
+	}
+	c = &srv.v[slot];
+	c->fd = fd;
+	if (peer_of(&cred, &c->peer, c->unproven, sizeof(c->unproven)) && !c->unproven[0])
+		snprintf(c->unproven, sizeof(c->unproven), "its process cannot be identified");
+	c->deadline = mono_ms() + d.cfg.client_read_timeout_ms;
+	srv.open++;
+	if (client_watch(c, EPOLL_CTL_ADD, EPOLLIN | EPOLLRDHUP)) {
+		srv.st.errors++;
+		client_close(c);
+		return;
+	}
+	srv.st.accepted++;
+}
+
+static void clients_accept(void)
+{
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		int fd = accept4(d.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd >= 0) {
+			client_open(fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if ((errno == EMFILE || errno == ENFILE) && srv.spare_fd >= 0) {
+			/* out of descriptors: take the connection with the spare one and say no,
+			 * or it would wake the loop forever */
+			close(srv.spare_fd);
+			fd = accept4(d.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (fd >= 0) {
+				send_error_line(fd, "EBUSY", "jitgated is out of file descriptors; "
+						"try again shortly");
+				close(fd);
+			}
+			srv.st.errors++;
+			srv.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			pr_warn("accept on %s: %s", d.cfg.socket, strerror(errno));
+		return;
+	}
+}
+
+/* From the timer: drop who is past its deadline; now and then, audit what was dropped. */
+static void clients_tick(void)
+{
+	int64_t now = mono_ms();
+	struct client_stats *s = &srv.st, *r = &srv.reported;
+	json_t *ev;
+
+	for (size_t i = 0; i < srv.n; i++) {
+		struct client *c = &srv.v[i];
+
+		if (c->fd < 0 || now < c->deadline)
+			continue;
+		if (c->writing) {
+			s->write_timeouts++;
+		} else {
+			send_error_line(c->fd, "ETIMEDOUT", "no complete request within %u ms",
+					d.cfg.client_read_timeout_ms);
+			s->read_timeouts++;
+		}
+		client_close(c);
+	}
+	if (now - srv.reported_ms < DROP_REPORT_MS && srv.reported_ms)
+		return;
+	if (s->refused_full == r->refused_full && s->refused_uid == r->refused_uid &&
+	    s->read_timeouts == r->read_timeouts && s->write_timeouts == r->write_timeouts &&
+	    s->errors == r->errors)
+		return;
+	ev = audit__new("client.drop");
+	json_object_set_new(ev, "refused_full", json_integer((json_int_t)(s->refused_full -
+									  r->refused_full)));
+	json_object_set_new(ev, "refused_uid", json_integer((json_int_t)(s->refused_uid -
+									 r->refused_uid)));
+	json_object_set_new(ev, "read_timeouts", json_integer((json_int_t)(s->read_timeouts -
+									   r->read_timeouts)));
+	json_object_set_new(ev, "write_timeouts", json_integer((json_int_t)(s->write_timeouts -
+									    r->write_timeouts)));
+	json_object_set_new(ev, "errors", json_integer((json_int_t)(s->errors - r->errors)));
+	json_object_set_new(ev, "since_ms", json_integer(srv.reported_ms ?
+							   now - srv.reported_ms : 0));
+	audit__emit(&d.audit, ev, 0);
+	*r = *s;
+	srv.reported_ms = now;
+}
+
+static int clients_init(char *err, size_t errlen)
+{
+	size_t n = (size_t)d.cfg.max_clients + d.cfg.max_clients_per_uid;
+	struct rlimit rl;
+
+	/* a descriptor per slot and enough for everything else */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < n + 256) {
+		rl.rlim_cur = rl.rlim_max < n + 256 ? rl.rlim_max : n + 256;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	srv.v = calloc(n, sizeof(*srv.v));
+	if (!srv.v) {
+		snprintf(err, errlen, "out of memory for %zu client slots", n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		srv.v[i].fd = -1;
+	srv.n = n;
+	srv.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+/* At exit: one last try to hand out replies already made (unload's), then close all. */
+static void clients_close(void)
+{
+	for (size_t i = 0; i < srv.n; i++) {
+		struct client *c = &srv.v[i];
+
+		if (c->fd >= 0 && c->writing && c->outoff < c->outlen &&
+		    send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			pr_debug("reply not sent at exit: %s", strerror(errno));
+		client_close(c);
+	}
+	free(srv.v);
+	srv.v = NULL;
+	srv.n = 0;
+	if (srv.spare_fd >= 0)
+		close(srv.spare_fd);
+	srv.spare_fd = -1;
 }
 
 /* ------------------------------------------------------------------ events */
@@ -2040,7 +2489,7 @@ static int listen_on(const char *path, char *err, size_t errlen)
 		util__mkdir_p(dir, 0755);
 	}
 	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	unlink(path);	/* we hold the lock: a socket file here is stale */
@@ -2204,6 +2653,10 @@ static int run(int argc, char **argv)
 	d.cfg.audit_max_bytes = JG_AUDIT_MAX_BYTES_DEFAULT;
 	d.cfg.audit_keep = JG_AUDIT_KEEP_DEFAULT;
 	d.cfg.stream_allow_events = true;
+	d.cfg.max_clients = MAX_CLIENTS_DEFAULT;
+	d.cfg.max_clients_per_uid = MAX_CLIENTS_PER_UID_DEFAULT;
+	d.cfg.client_read_timeout_ms = CLIENT_READ_TIMEOUT_MS;
+	d.cfg.client_write_timeout_ms = CLIENT_WRITE_TIMEOUT_MS;
 	ret = config_load(&d.cfg, config_file, config_given, err, sizeof(err));
 	if (ret) {
 		pr_warn("%s", err);
@@ -2323,6 +2776,10 @@ static int run(int argc, char **argv)
 	check_lost();
 
 	d.listen_fd = listen_on(d.cfg.socket, err, sizeof(err));
+	if (d.listen_fd >= 0 && clients_init(err, sizeof(err))) {
+		close(d.listen_fd);
+		d.listen_fd = -1;
+	}
 	if (d.listen_fd < 0) {
 		pr_warn("%s", err);
 		return 1;
@@ -2355,18 +2812,15 @@ static int run(int argc, char **argv)
 	while (!d.stop) {
 		struct epoll_event evs[8];
 		int n = epoll_wait(d.ep_fd, evs, 8, -1);
+		bool accept_due = false;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		for (int i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
-			case TAG_LISTEN: {
-				int cfd = accept4(d.listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-				if (cfd >= 0)
-					serve_client(cfd);
+			case TAG_LISTEN:
+				accept_due = true;	/* after this round: no slot reused in it */
 				break;
-			}
 			case TAG_RB:
 				ring_buffer__consume(d.rb);
 				break;
@@ -2382,6 +2836,7 @@ static int run(int argc, char **argv)
 				notify__reap(&d.notify);
 				check_lost();
 				sink__tick();	/* reconnect, drain spools; never blocks */
+				clients_tick();
 				break;
 			}
 			case TAG_SIG: {
@@ -2405,9 +2860,15 @@ static int run(int argc, char **argv)
 				}
 				break;
 			}
+			default:
+				client_event(evs[i].data.u32 - TAG_CLIENT, evs[i].events);
+				break;
 			}
 		}
+		if (accept_due)
+			clients_accept();
 	}
+	clients_close();
 	ring_buffer__consume(d.rb);
 	{
 		json_t *ev = audit__new("daemon.stop");

@@ -64,27 +64,57 @@ static int wait_readable(int fd, int64_t deadline)
 	}
 }
 
+int proto__frame(const char *buf, size_t len, size_t max, json_t **msg, char *err,
+		 size_t errlen)
+{
+	const char *nl = memchr(buf, '\n', len);
+	json_error_t jerr;
+	json_t *obj;
+
+	*msg = NULL;
+	if (!nl) {
+		if (len <= max)
+			return -EAGAIN;
+		seterr(err, errlen, "message longer than %zu bytes", max);
+		return -EMSGSIZE;
+	}
+	if ((size_t)(nl - buf) + 1 != len) {
+		seterr(err, errlen, "unexpected bytes after the end of the message");
+		return -EPROTO;
+	}
+	if ((size_t)(nl - buf) > max) {
+		seterr(err, errlen, "message longer than %zu bytes", max);
+		return -EMSGSIZE;
+	}
+	obj = json_loadb(buf, (size_t)(nl - buf), JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		seterr(err, errlen, "message is not valid JSON: %s (column %d)", jerr.text,
+		       jerr.column);
+		return -EPROTO;
+	}
+	if (!json_is_object(obj)) {
+		seterr(err, errlen, "message is not a JSON object");
+		json_decref(obj);
+		return -EPROTO;
+	}
+	*msg = obj;
+	return 0;
+}
+
 int proto__read_max(int fd, int timeout_ms, size_t max, json_t **msg, char *err, size_t errlen)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	size_t len = 0, cap = max + 1;	/* the message and its newline */
-	char *buf = NULL, *nl = NULL;
-	json_error_t jerr;
-	json_t *obj = NULL;
-	int ret;
+	char *buf = NULL;
+	int ret = -EAGAIN;
 
 	*msg = NULL;
-	while (!nl) {
+	while (ret == -EAGAIN) {
 		size_t want = cap - len;
 		size_t bufsz = len + (want < READ_CHUNK ? want : READ_CHUNK);
 		ssize_t n;
 		char *p;
 
-		if (want == 0) {
-			seterr(err, errlen, "message longer than %zu bytes", max);
-			ret = -EMSGSIZE;
-			goto cleanup;
-		}
 		ret = wait_readable(fd, deadline);
 		if (ret == -ETIMEDOUT) {
 			seterr(err, errlen, "no complete message within %d ms", timeout_ms);
@@ -103,9 +133,11 @@ int proto__read_max(int fd, int timeout_ms, size_t max, json_t **msg, char *err,
 		buf = p;
 		n = read(fd, buf + len, bufsz - len);
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
 			ret = -errno;
+			if (ret == -EINTR || ret == -EAGAIN || ret == -EWOULDBLOCK) {
+				ret = -EAGAIN;
+				continue;
+			}
 			if (ret == -ECONNRESET)
 				seterr(err, errlen, "the peer closed the connection before a full message");
 			else
@@ -118,35 +150,9 @@ int proto__read_max(int fd, int timeout_ms, size_t max, json_t **msg, char *err,
 			ret = -ECONNRESET;
 			goto cleanup;
 		}
-		nl = memchr(buf + len, '\n', (size_t)n);
 		len += (size_t)n;
+		ret = proto__frame(buf, len, max, msg, err, errlen);
 	}
-
-	if ((size_t)(nl - buf) + 1 != len) {
-		seterr(err, errlen, "unexpected bytes after the end of the message");
-		ret = -EPROTO;
-		goto cleanup;
-	}
-	if ((size_t)(nl - buf) > max) {
-		seterr(err, errlen, "message longer than %zu bytes", max);
-		ret = -EMSGSIZE;
-		goto cleanup;
-	}
-	obj = json_loadb(buf, (size_t)(nl - buf), JSON_REJECT_DUPLICATES, &jerr);
-	if (!obj) {
-		seterr(err, errlen, "message is not valid JSON: %s (column %d)", jerr.text,
-		       jerr.column);
-		ret = -EPROTO;
-		goto cleanup;
-	}
-	if (!json_is_object(obj)) {
-		seterr(err, errlen, "message is not a JSON object");
-		json_decref(obj);
-		ret = -EPROTO;
-		goto cleanup;
-	}
-	*msg = obj;
-	ret = 0;
 cleanup:
 	free(buf);
 	return ret;
@@ -187,27 +193,43 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int proto__write(int fd, const json_t *msg)
+char *proto__line(const json_t *msg, size_t *len)
 {
 	char *text, *line;
-	size_t len;
-	int ret;
+	size_t n;
 
-	if (!json_is_object(msg))
-		return -EINVAL;
+	if (!json_is_object(msg)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	/* Compact output has no raw newline: strings escape theirs. */
 	text = json_dumps(msg, JSON_COMPACT);
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
-	line = realloc(text, len + 2);
+	if (!text) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	n = strlen(text);
+	line = realloc(text, n + 2);
 	if (!line) {
 		free(text);
-		return -ENOMEM;
+		errno = ENOMEM;
+		return NULL;
 	}
-	line[len] = '\n';
-	line[len + 1] = '\0';
-	ret = write_all(fd, line, len + 1);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	*len = n + 1;
+	return line;
+}
+
+int proto__write(int fd, const json_t *msg)
+{
+	size_t len;
+	char *line = proto__line(msg, &len);
+	int ret;
+
+	if (!line)
+		return -errno;
+	ret = write_all(fd, line, len);
 	free(line);
 	return ret;
 }
@@ -402,6 +424,15 @@ int proto__call(const char *socket_path, const char *cmd, json_t *args, int time
 	}
 
 	ret = proto__write(fd, req);
+	if (ret == -EPIPE || ret == -ECONNRESET) {
+		/* The daemon may have refused the connection (too many of them) with a line
+		 * and closed before the request went out: that line says why. */
+		if (proto__read_max(fd, 1000, JG_PROTO_MAX_REPLY, &rep, NULL, 0) == 0) {
+			*reply = rep;
+			ret = proto__parse_reply(rep, result, NULL, err, errlen);
+			goto cleanup;
+		}
+	}
 	if (ret) {
 		seterr(err, errlen, "cannot send the request to jitgated: %s", strerror(-ret));
 		goto cleanup;

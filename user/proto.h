@@ -22,8 +22,18 @@ int proto__read(int fd, int timeout_ms, json_t **msg, char *err, size_t errlen);
 /* The same with another limit (max bytes before the newline). timeout_ms < 0 waits forever. */
 int proto__read_max(int fd, int timeout_ms, size_t max, json_t **msg, char *err, size_t errlen);
 
+/* Framing for a reader that gathers bytes itself (the daemon's non-blocking sockets):
+ * buf[0..len) is everything read so far. Returns 0 with *msg (caller decrefs) once it is one
+ * complete line holding a JSON object, -EAGAIN while no newline came yet and len <= max,
+ * else -EMSGSIZE or -EPROTO with one sentence in err (as proto__read). */
+int proto__frame(const char *buf, size_t len, size_t max, json_t **msg, char *err,
+		 size_t errlen);
+
 /* Write msg compactly followed by "\n". Returns 0 or -errno. */
 int proto__write(int fd, const json_t *msg);
+/* The same line in a malloc'd buffer (*len bytes, the newline included; NUL-terminated);
+ * NULL with errno EINVAL (not an object) or ENOMEM. */
+char *proto__line(const json_t *msg, size_t *len);
 
 /* Validate a request {"v":1,"cmd":"...","args":{...}}; args may be absent ({} then).
  * *cmd and *args borrow from msg. Returns 0 or -EINVAL with one sentence in err. */

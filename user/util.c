@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include "util.h"
 
 static int64_t clock_ns(clockid_t id)
@@ -148,6 +150,90 @@ uint32_t util__loginuid(pid_t pid)
 	buf[n] = 0;
 	v = strtoul(buf, NULL, 10);
 	return (uint32_t)v;
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* "Uid:\t1000\t1000\t1000\t1000" -> real and effective id. */
+static int status_ids(const char *status, const char *key, uint32_t *real, uint32_t *eff)
+{
+	const char *line = strstr(status, key);
+	unsigned long r, e;
+	char *end;
+
+	if (!line)
+		return -EPROTO;
+	line += strlen(key);
+	errno = 0;
+	r = strtoul(line, &end, 10);
+	if (end == line || errno)
+		return -EPROTO;
+	line = end;
+	e = strtoul(line, &end, 10);
+	if (end == line || errno)
+		return -EPROTO;
+	*real = (uint32_t)r;
+	*eff = (uint32_t)e;
+	return 0;
+}
+
+int util__proc_ids(pid_t pid, struct util_proc_ids *ids, char *err, size_t errlen)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char path[64], status[4096];
+	int pidfd = -1, fd = -1, ret;
+	ssize_t n;
+
+	if (pid <= 0) {
+		snprintf(err, errlen, "the kernel names no process for the connection (pid %d)",
+			 (int)pid);
+		return -ESRCH;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		ret = -errno;
+		if (ret == -ESRCH)
+			snprintf(err, errlen, "process %d has exited", (int)pid);
+		else
+			snprintf(err, errlen, "cannot open a pidfd for process %d: %s", (int)pid,
+				 strerror(-ret));
+		goto cleanup;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
+	if (n <= 0) {
+		ret = n < 0 ? -errno : -EIO;
+		if (ret == -ENOENT || ret == -ESRCH)
+			ret = -ESRCH;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+		goto cleanup;
+	}
+	status[n] = 0;
+	if (status_ids(status, "\nUid:", &ids->ruid, &ids->euid) ||
+	    status_ids(status, "\nGid:", &ids->rgid, &ids->egid)) {
+		snprintf(err, errlen, "%s has no Uid/Gid lines", path);
+		ret = -EPROTO;
+		goto cleanup;
+	}
+	ids->loginuid = util__loginuid(pid);
+	/* A pidfd is readable once its process has exited. Not readable: the process that
+	 * held PID when the pidfd was opened still holds it, so the reads above were its. */
+	pfd.fd = pidfd;
+	if (poll(&pfd, 1, 0) != 0) {
+		snprintf(err, errlen, "process %d exited while it was being identified", (int)pid);
+		ret = -ESRCH;
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret;
 }
 
 int util__mkdir_p(const char *path, mode_t mode)

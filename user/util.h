@@ -23,6 +23,18 @@ bool util__user_in_group(uint32_t uid, const char *group);
 /* /proc/PID/loginuid, (uint32_t)-1 when unset or unreadable. */
 uint32_t util__loginuid(pid_t pid);
 
+/* The ids of one live process, provably read from the process that holds PID now. */
+struct util_proc_ids {
+	uint32_t ruid, euid, rgid, egid;
+	uint32_t loginuid;		/* (uint32_t)-1 when unset */
+};
+/* Opens a pidfd for PID first, then reads /proc/PID/status and /proc/PID/loginuid, then
+ * checks that the pidfd's process has not exited: while it lives its number cannot be given
+ * to another process, so everything read was that process's. Returns 0, or -ESRCH (no such
+ * process, or it exited: its PID may belong to someone else by now), -errno, with one
+ * sentence in err. */
+int util__proc_ids(pid_t pid, struct util_proc_ids *ids, char *err, size_t errlen);
+
 int util__mkdir_p(const char *path, mode_t mode);
 /* /proc/sys/kernel/random/boot_id, "" when unavailable. */
 void util__boot_id(char *buf, size_t len);

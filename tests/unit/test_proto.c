@@ -279,6 +279,40 @@ Test(framing, timeout)
 	cr_assert(strstr(err, "100 ms"), "%s", err);
 }
 
+Test(framing, frame_gathers_until_the_newline)
+{
+	const char *full = "{\"v\":1}\n";
+	json_t *msg = NULL;
+
+	cr_assert_eq(proto__frame(full, 3, 100, &msg, err, sizeof(err)), -EAGAIN);
+	cr_assert_null(msg);
+	cr_assert_eq(proto__frame(full, strlen(full), 100, &msg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_integer_value(json_object_get(msg, "v")), 1);
+	json_decref(msg);
+	cr_assert_eq(proto__frame("{}\n{}", 5, 100, &msg, err, sizeof(err)), -EPROTO);
+	cr_assert(strstr(err, "after the end"), "%s", err);
+	cr_assert_eq(proto__frame("{\"a\":1", 7, 6, &msg, err, sizeof(err)), -EMSGSIZE);
+	cr_assert_eq(proto__frame("[1]\n", 4, 100, &msg, err, sizeof(err)), -EPROTO);
+	cr_assert_null(msg);
+}
+
+Test(framing, line_is_compact_with_one_newline)
+{
+	json_t *m = json_pack("{s:s}", "a", "x\ny");
+	size_t len = 0;
+	char *line = proto__line(m, &len);
+
+	cr_assert_not_null(line);
+	cr_assert_eq(len, strlen(line));
+	cr_assert_str_eq(line, "{\"a\":\"x\\ny\"}\n");
+	free(line);
+	json_decref(m);
+	m = json_array();
+	cr_assert_null(proto__line(m, &len));
+	cr_assert_eq(errno, EINVAL);
+	json_decref(m);
+}
+
 Test(framing, write_then_read_round_trip)
 {
 	json_t *out = json_pack("{s:i,s:s,s:{s:s}}", "v", 1, "cmd", "grant", "args", "reason",
@@ -675,6 +709,44 @@ Test(call, daemon_hangs_up)
 	cr_assert(strstr(err, "without answering"), "%s", err);
 	cr_assert_null(reply);
 	json_decref(s.request);
+}
+
+/* The daemon refuses a connection (too many open) with a line and closes it unread. */
+static void *refuser_main(void *arg)
+{
+	struct server *s = arg;
+	int fd = accept(s->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return NULL;
+	put_quiet(fd, s->answer, strlen(s->answer));
+	close(fd);
+	return NULL;
+}
+
+Test(call, refusal_before_the_request_went_out)
+{
+	/* A request bigger than the socket buffer: its write is still going when the daemon
+	 * closes, so it fails (EPIPE); the refusal line must still reach the caller. */
+	struct server s = { .answer = "{\"ok\":false,\"code\":\"EBUSY\",\"error\":\"uid 1000 has "
+				      "8 connections\"}\n" };
+	json_t *reply = NULL, *result = NULL;
+	size_t big = 1 << 20;
+	char *pad = malloc(big + 1);
+	int ret;
+
+	memset(pad, 'x', big);
+	pad[big] = 0;
+	s.lfd = listen_at(sock_path, true);
+	pthread_create(&s.thread, NULL, refuser_main, &s);
+	ret = proto__call(sock_path, "status", json_pack("{s:s}", "pad", pad), 2000, &reply,
+			  &result, err, sizeof(err));
+	pthread_join(s.thread, NULL);
+	close(s.lfd);
+	free(pad);
+	cr_assert_eq(ret, -EREMOTEIO, "%d: %s", ret, err);
+	cr_assert_str_eq(err, "uid 1000 has 8 connections");
+	json_decref(reply);
 }
 
 Test(call, daemon_says_nothing)
