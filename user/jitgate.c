@@ -489,6 +489,12 @@ static void status_human(json_t *r, bool enforcing)
 		       jint(s, "events_lost", 0));
 		if (jint(s, "too_deep", 0))
 			printf(", %lld denied as too deep", jint(s, "too_deep", 0));
+		if (jint(s, "disconnected", 0))
+			printf(", %lld denied as disconnected", jint(s, "disconnected", 0));
+		if (jint(s, "rebind", 0))
+			printf(", %lld protections carried to a new inode", jint(s, "rebind", 0));
+		if (jint(s, "rebind_full", 0))
+			printf(", %lld NOT carried (objects map full)", jint(s, "rebind_full", 0));
 		if (jint(s, "audit_write_errors", 0))
 			printf(", %lld audit write errors", jint(s, "audit_write_errors", 0));
 		putchar('\n');

@@ -871,9 +871,9 @@ static json_t *reply_status(void)
 	uint64_t stats[JG_STAT_MAX] = { 0 };
 	char err[256], when[48];
 	bool enforcing = gate__canary(d.canary, err, sizeof(err)) == 0;
-	const char *hooks[32];
-	size_t nhooks = gate__hooks(d.gate, hooks, 32);
-	json_t *programs = json_array();
+	const char *hooks[64];
+	size_t nhooks = gate__hooks(d.gate, hooks, 64);
+	json_t *programs = json_array(), *st, *kstats;
 
 	struct jg_recheck rc = { 0 };
 
@@ -881,7 +881,7 @@ static json_t *reply_status(void)
 		json_array_append_new(programs, json_string(hooks[i]));
 	gate__stats(d.gate, stats);
 	gate__recheck(d.gate, &rc);
-	return json_pack("{s:b, s:{s:i, s:s, s:s}, s:o, s:{s:s, s:o, s:s, s:b, s:{s:b, s:I, "
+	st = json_pack("{s:b, s:{s:i, s:s, s:s}, s:o, s:{s:s, s:o, s:s, s:b, s:{s:b, s:I, "
 			 "s:I, s:I}}, s:{s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 			 "enforcing", enforcing,
 			 "daemon", "pid", (int)getpid(), "version", JG_VERSION, "started",
@@ -899,6 +899,15 @@ static json_t *reply_status(void)
 			 "too_deep", (json_int_t)stats[JG_STAT_TOO_DEEP],
 			 "audit_write_errors", (json_int_t)d.audit.write_errors,
 			 "sinks", sink__stats());
+	/* how the file gate's identity checks went (docs/design.md, "Identity, not names") */
+	kstats = json_object_get(st, "stats");
+	json_object_set_new(kstats, "disconnected",
+			    json_integer((json_int_t)stats[JG_STAT_DISCONNECTED]));
+	json_object_set_new(kstats, "rebind", json_integer((json_int_t)stats[JG_STAT_REBIND]));
+	json_object_set_new(kstats, "rebind_full",
+			    json_integer((json_int_t)stats[JG_STAT_REBIND_FULL]));
+	json_object_set_new(kstats, "stale", json_integer((json_int_t)stats[JG_STAT_STALE]));
+	return st;
 }
 
 static json_t *deny_perm(const struct peer *p, const char *what)

@@ -138,6 +138,37 @@ Test(compile, files_resolve_to_inodes_and_missing_paths_are_errors)
 	rmdir(dir);
 }
 
+Test(compile, objects_keep_their_names_for_a_new_inode)
+{
+	char dir[] = "/tmp/jg-compile-XXXXXX", path[128], text[512];
+	struct jg_policy *p;
+	struct jg_compiled *c;
+	uint16_t ids[] = { 1 };
+	char err[512];
+	struct stat st, dst;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/app.conf", dir);
+	close(creat(path, 0600));
+	snprintf(text, sizeof(text), "{\"version\":1,\"resources\":{\"s\":{\"files\":[\"%s\"]}}}",
+		 path);
+	p = load(text);
+	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c->nnames, 1);
+	stat(path, &st);
+	stat(dir, &dst);
+	cr_assert_eq(c->names[0].key.dir_ino, dst.st_ino);
+	cr_assert_str_eq(c->names[0].key.name, "app.conf");
+	cr_assert_eq(c->names[0].key.dev, c->objs[0].dev);
+	cr_assert_eq(c->names[0].val.ino, st.st_ino);
+	cr_assert_eq(c->names[0].val.obj.resource, 1);
+	cr_assert_eq(c->names[0].val.obj.kind, JG_KIND_FILES);
+	compile__free(c);
+	policy__free(p);
+	unlink(path);
+	rmdir(dir);
+}
+
 Test(compile, kdev_matches_the_kernel_encoding)
 {
 	/* userspace makedev(8, 1) is the kernel's MKDEV(8, 1) = 8 << 20 | 1 */
