@@ -217,18 +217,21 @@ static __always_inline int carry_name(struct inode *dir, struct dentry *dentry,
 	nk.dev = dir->i_sb->s_dev;
 	if (!dev_protected(nk.dev, &gen))
 		return 0;
+	f = bpf_map_lookup_elem(&filters, &gen);
+	if (!f)
+		return 0;
 	if (fresh) {
 		ok.gen = gen;
 		ok.dev = inode->i_sb->s_dev;
 		ok.ino = inode->i_ino;
-		if (!bpf_map_delete_elem(&objects, &ok))
+		bit = jg_ino_bit(ok.ino);
+		/* a clear filter bit proves there is no entry to drop */
+		if ((f->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))) &&
+		    !bpf_map_delete_elem(&objects, &ok))
 			stat_inc(JG_STAT_STALE);
 	}
 	c = bpf_map_lookup_elem(&gate_config, &zero);
 	if (!c || !c->nnames[gen & 1])
-		return 0;
-	f = bpf_map_lookup_elem(&filters, &gen);
-	if (!f)
 		return 0;
 	nk.dir_ino = dir->i_ino;
 	bit = jg_ino_bit(nk.dir_ino);
