@@ -758,8 +758,8 @@ static json_t *perm_json(int slot, uint64_t expires_boot, uint64_t grant_id, con
 	const char *perm = perm__name(1u << slot);
 	json_t *o = json_pack("{s:s}", "perm", perm ? perm : "?");
 
-	/* a forger's expiry may be anything: no wall time past the year 9999 */
-	if (expires_boot > util__boottime_ns() + 250000000000000000ULL)
+	/* a forger's expiry may be anything: past about 146 years it is no wall time */
+	if (expires_boot > (uint64_t)INT64_MAX / 2)
 		json_object_set_new(o, key, json_string("never"));
 	else
 		json_object_set_new(o, key, json_string(util__rfc3339(
