@@ -446,7 +446,7 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 			"host", a->host);
 	json_object_update(rec, ev);
 	json_decref(ev);
-	body = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	body = util__json_escape_del(json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII));
 	json_decref(rec);
 	if (!body || (blen = strlen(body)) < 2 || auditchain__hash(a->chain, body, blen, chain) ||
 	    !(line = malloc(blen + JG_CHAIN_SUFFIX_LEN + 1))) {
@@ -493,6 +493,48 @@ json_t *audit__subject(uint32_t subject, uint32_t loginuid)
 			 "user", util__user_name(subject, name, sizeof(name)));
 }
 
+/* A name from the kernel (comm, path, argument) as a JSON string. Names are bytes: one
+ * that is not UTF-8 would make jansson drop the field (and the object holding it), so each
+ * byte of an ill-formed sequence becomes U+FFFD instead. */
+static json_t *kernel_text(const char *s)
+{
+	json_t *j = json_string(s);
+	size_t len = strlen(s), o = 0;
+	char *out;
+
+	if (j)
+		return j;
+	out = malloc(len * 3 + 1);
+	if (!out)
+		return json_string("?");
+	for (size_t i = 0; i < len;) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		size_t n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 :
+			   *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+		char seq[5] = { 0 };
+		json_t *t = NULL;
+
+		if (n && i + n <= len) {
+			memcpy(seq, p, n);
+			t = json_string(seq);	/* jansson judges overlongs and surrogates */
+		}
+		if (t) {
+			memcpy(out + o, p, n);
+			o += n;
+			i += n;
+			json_decref(t);
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = 0;
+	j = json_string(out);
+	free(out);
+	return j ? j : json_string("?");
+}
+
 static json_t *exe_of(const struct jg_event *e)
 {
 	char exe[JG_PATH_LEN + 1];
@@ -503,14 +545,14 @@ static json_t *exe_of(const struct jg_event *e)
 	if (e->flags & JG_EVF_EXE_OK) {
 		memcpy(exe, e->exe, JG_PATH_LEN);
 		exe[JG_PATH_LEN] = 0;
-		return json_string(exe);
+		return kernel_text(exe);
 	}
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return json_null();	/* the process is gone already */
 	buf[n] = 0;
-	return json_string(buf);
+	return kernel_text(buf);
 }
 
 static const char *event_type(uint32_t t)
@@ -581,7 +623,7 @@ static json_t *object_of(const struct jg_event *e)
 		memcpy(path, e->path, JG_PATH_LEN);
 		path[JG_PATH_LEN] = 0;
 		return json_pack("{s:o, s:s, s:I, s:I}", "path",
-				 e->flags & JG_EVF_PATH_OK ? json_string(path) : json_null(),
+				 e->flags & JG_EVF_PATH_OK ? kernel_text(path) : json_null(),
 				 "dev", dev, "ino", (json_int_t)e->file.ino,
 				 "protected_ino", (json_int_t)e->file.prot_ino);
 	}
@@ -604,8 +646,8 @@ static void trail_of(const struct jg_trail *t, json_t *ev)
 
 		memcpy(arg, t->argv + i, n);
 		arg[n] = 0;
-		s = json_string(arg);	/* NULL: not UTF-8 */
-		json_array_append_new(argv, s ? s : json_string("?"));
+		s = kernel_text(arg);
+		json_array_append_new(argv, s);
 		if (i + n == len)
 			cut = true;	/* no NUL: the copy ended inside this argument */
 		i += n + 1;
@@ -619,7 +661,7 @@ static void trail_of(const struct jg_trail *t, json_t *ev)
 	if (t->cwd_len) {
 		memcpy(cwd, t->cwd, JG_PATH_LEN);
 		cwd[JG_PATH_LEN] = 0;
-		json_object_set_new(ev, "cwd", json_string(cwd));
+		json_object_set_new(ev, "cwd", kernel_text(cwd));
 	} else {
 		json_object_set_new(ev, "cwd", json_null());
 	}
@@ -635,9 +677,9 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 	json_object_set_new(ev, "hook", json_string(hook_name(e->hook)));
 	json_object_set_new(ev, "subject", audit__subject(e->subject, e->loginuid));
 	json_object_set_new(ev, "process",
-			    json_pack("{s:I, s:I, s:I, s:s, s:o, s:I, s:I}",
+			    json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I}",
 				      "pid", (json_int_t)e->pid, "tid", (json_int_t)e->tid,
-				      "ppid", (json_int_t)e->ppid, "comm", comm, "exe",
+				      "ppid", (json_int_t)e->ppid, "comm", kernel_text(comm), "exe",
 				      exe_of(e), "uid", (json_int_t)e->uid,
 				      "euid", (json_int_t)e->euid));
 	json_object_set_new(ev, "resource", resource ? json_string(resource) : json_null());

@@ -483,6 +483,11 @@ static void status_human(json_t *r, bool enforcing)
 	if (json_is_object(gr))
 		print_row("grants", "%lld live / %lld capacity", jint(gr, "live", 0),
 			  jint(gr, "capacity", JG_MAX_GRANTS));
+	if (json_is_object(gr) && (jint(gr, "forged", 0) || jint(gr, "corrected", 0) ||
+				   jint(gr, "restored", 0)))
+		print_row("tampering", "%lld forged grants removed, %lld corrected, %lld restored "
+			  "(written behind jitgated; see the audit log)", jint(gr, "forged", 0),
+			  jint(gr, "corrected", 0), jint(gr, "restored", 0));
 	if (json_is_object(s)) {
 		printf("%-11s%lld denied, %lld allowed by grants, %lld audited, %lld events lost",
 		       "events:", jint(s, "deny", 0), jint(s, "allow", 0), jint(s, "audit", 0),
@@ -2213,12 +2218,16 @@ static int do_history(int argc, char **argv)
 
 static const char mfa_help[] =
 "Usage: jitgate mfa enroll USER [--secret BASE32] [--qr] [--json]\n"
+"       jitgate mfa unlock USER [--json]\n"
 "\n"
 "Enrol USER for TOTP codes (roles with require_mfa ask for one: --otp CODE). Admins only.\n"
 "Prints the otpauth:// URI (first line) and the base32 secret, for USER's authenticator\n"
 "app, and a QR code of the URI when the output is a terminal (or with --qr). They are\n"
 "shown this once: jitgated keeps the secret and never prints it again. Enrolling again\n"
 "replaces the user's secret.\n"
+"\n"
+"unlock lifts USER's MFA lockout (too many wrong codes: jitgated refuses every code\n"
+"until the lock's time is over) and clears the failures counted so far. Admins only.\n"
 "\n"
 "Options:\n"
 "  -s, --secret BASE32  use this secret (A-Z, 2-7) instead of a new random one; '-' reads\n"
@@ -2229,7 +2238,8 @@ static const char mfa_help[] =
 "\n"
 "EXAMPLES\n"
 "  jitgate mfa enroll alice\n"
-"  jitgate mfa enroll alice --secret - < alice.secret\n";
+"  jitgate mfa enroll alice --secret - < alice.secret\n"
+"  jitgate mfa unlock alice\n";
 
 
 /* The URI as a QR code for the authenticator app's camera, drawn with half blocks (two
@@ -2262,6 +2272,56 @@ static void print_qr(const char *uri)
 #endif
 }
 
+static int mfa_unlock(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	json_t *args, *reply = NULL, *result = NULL;
+	bool json = false;
+	const char *user;
+	char *name;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'h': fputs(mfa_help, stdout); return EXIT_OK;
+		default: return bad_option("mfa ", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("mfa ", "name the USER to unlock");
+	user = argv[optind++];
+	if (optind < argc)
+		return usage_error("mfa ", "unexpected argument '%s'", argv[optind]);
+	if (!*user)
+		return usage_error("mfa ", "the USER must not be empty");
+	args = json_pack("{s:s}", "user", user);
+	if (!args) {
+		pr_warn("out of memory");
+		return EXIT_FAIL;
+	}
+	if (call("mfa.unlock", args, &reply, &result))
+		return EXIT_FAIL;
+	if (json) {
+		print_json(result);
+	} else {
+		name = who(result);
+		if (json_is_true(json_object_get(result, "was_locked")))
+			printf("MFA for %s unlocked (it was locked after %lld failed codes)\n", name,
+			       jint(result, "failures", 0));
+		else
+			printf("MFA for %s was not locked; %lld failed codes cleared\n", name,
+			       jint(result, "failures", 0));
+		free(name);
+	}
+	json_decref(reply);
+	return EXIT_OK;
+}
+
 static int do_mfa(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -2284,8 +2344,11 @@ static int do_mfa(int argc, char **argv)
 		fputs(mfa_help, stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "unlock"))
+		return mfa_unlock(argc - 1, argv + 1);
 	if (strcmp(argv[1], "enroll"))
-		return usage_error("mfa ", "unknown mfa command '%s' (use enroll)", argv[1]);
+		return usage_error("mfa ", "unknown mfa command '%s' (use enroll or unlock)",
+				   argv[1]);
 	argc--;
 	argv++;
 	while ((c = getopt_long(argc, argv, ":s:h", opts, NULL)) != -1) {
@@ -2873,7 +2936,7 @@ static const struct cmd {
 	{ "extend",   do_extend,   "ask for more time on a grant you hold" },
 	{ "drop",     do_drop,     "give up a grant of yours now" },
 	{ "history",  do_history,  "who had what, when, why, approved by whom" },
-	{ "mfa",      do_mfa,      "enrol a user for TOTP codes (admins)" },
+	{ "mfa",      do_mfa,      "enrol a user for TOTP codes, or lift a lockout (admins)" },
 	{ "policy",   do_policy,   "check a policy file, or make jitgated reload its policy" },
 	{ "audit",    do_audit,    "verify the audit log's hash chain, or show its last events" },
 	{ "unload",   do_unload,   "remove the gate from the kernel (root)" },

@@ -72,6 +72,8 @@ struct config {
 	uint32_t max_clients_per_uid;
 	uint32_t client_read_timeout_ms;	/* the request must be in within this */
 	uint32_t client_write_timeout_ms;	/* the reply must be taken within this */
+	struct jg_mfa_policy mfa;	/* "mfa_lockout" */
+	struct jg_req_limits req;	/* "requests" */
 };
 
 struct peer {
@@ -111,6 +113,9 @@ static struct daemon {
 	bool crash_after_commit;	/* JITGATED_FAILPOINT=crash-after-commit (tests only) */
 	bool recheck_warned;		/* said once that the re-check could not be detached */
 	bool stop;
+	struct jg_refusals refusals;	/* request refusals being summarised */
+	uint64_t forged, corrected, restored;	/* kernel grant entries the guard fixed */
+	int64_t guarded_ns;		/* last pass of grants_guard (boot time) */
 } d = { .listen_fd = -1, .sig_fd = -1, .timer_fd = -1, .ep_fd = -1, .lock_fd = -1 };
 
 /* ------------------------------------------------------------------ config */
@@ -144,6 +149,113 @@ static int group_list(json_t *v, const char *file, const char *key,
 		if (ret)
 			return ret;
 		*n = i + 1;
+	}
+	return 0;
+}
+
+/* "KEY": a duration ("15m") of at least one second, in ns. */
+static int config_duration(json_t *v, const char *file, const char *obj, const char *key,
+			   int64_t *ns, char *err, size_t errlen)
+{
+	char e[128];
+	uint64_t secs;
+
+	if (!json_is_string(v) || duration__parse(json_string_value(v), &secs, e, sizeof(e)) ||
+	    !secs) {
+		snprintf(err, errlen, "%s: \"%s\".\"%s\" must be a duration like \"15m\" (at least "
+			 "1s)", file, obj, key);
+		return -EINVAL;
+	}
+	*ns = (int64_t)secs * 1000000000LL;
+	return 0;
+}
+
+/* "KEY": a whole number in [min, max]. */
+static int config_count(json_t *v, const char *file, const char *obj, const char *key,
+			json_int_t min, json_int_t max, json_int_t *n, char *err, size_t errlen)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(err, errlen, "%s: \"%s\".\"%s\" must be a whole number from %lld to %lld",
+			 file, obj, key, (long long)min, (long long)max);
+		return -EINVAL;
+	}
+	*n = json_integer_value(v);
+	return 0;
+}
+
+/* "mfa_lockout": {"deny", "fail_interval", "unlock_time"} (faillock's names and meaning). */
+static int config_mfa(json_t *o, const char *file, struct jg_mfa_policy *m, char *err,
+		      size_t errlen)
+{
+	const char *key;
+	json_int_t n;
+	json_t *v;
+	int ret = 0;
+
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "%s: \"mfa_lockout\" must be an object", file);
+		return -EINVAL;
+	}
+	json_object_foreach(o, key, v) {
+		if (!strcmp(key, "deny")) {
+			ret = config_count(v, file, "mfa_lockout", key, 0, JG_MFA_DENY_MAX, &n, err,
+					   errlen);
+			if (!ret)
+				m->deny = (unsigned)n;
+		} else if (!strcmp(key, "fail_interval")) {
+			ret = config_duration(v, file, "mfa_lockout", key, &m->fail_interval_ns, err,
+					      errlen);
+		} else if (!strcmp(key, "unlock_time")) {
+			ret = config_duration(v, file, "mfa_lockout", key, &m->unlock_time_ns, err,
+					      errlen);
+		} else {
+			snprintf(err, errlen, "%s: unknown key \"mfa_lockout\".\"%s\" (deny, "
+				 "fail_interval, unlock_time)", file, key);
+			ret = -EINVAL;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* "requests": {"max_pending", "rate", "rate_window", "max_reason_bytes"}. */
+static int config_requests(json_t *o, const char *file, struct jg_req_limits *l, char *err,
+			   size_t errlen)
+{
+	const char *key;
+	json_int_t n;
+	json_t *v;
+	int ret = 0;
+
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "%s: \"requests\" must be an object", file);
+		return -EINVAL;
+	}
+	json_object_foreach(o, key, v) {
+		if (!strcmp(key, "max_pending")) {
+			ret = config_count(v, file, "requests", key, 1, 1000, &n, err, errlen);
+			if (!ret)
+				l->max_pending = (unsigned)n;
+		} else if (!strcmp(key, "rate")) {
+			ret = config_count(v, file, "requests", key, 0, 100000, &n, err, errlen);
+			if (!ret)
+				l->rate = (unsigned)n;
+		} else if (!strcmp(key, "rate_window")) {
+			ret = config_duration(v, file, "requests", key, &l->rate_window_ns, err,
+					      errlen);
+		} else if (!strcmp(key, "max_reason_bytes")) {
+			ret = config_count(v, file, "requests", key, 1, JG_REASON_LEN - 1, &n, err,
+					   errlen);
+			if (!ret)
+				l->reason_max = (size_t)n;
+		} else {
+			snprintf(err, errlen, "%s: unknown key \"requests\".\"%s\" (max_pending, "
+				 "rate, rate_window, max_reason_bytes)", file, key);
+			ret = -EINVAL;
+		}
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -255,6 +367,10 @@ static int config_load(struct config *c, const char *file, bool must_exist, char
 		} else if (!strcmp(key, "sinks")) {
 			json_decref(c->sinks);
 			c->sinks = json_incref(v);
+		} else if (!strcmp(key, "mfa_lockout")) {
+			ret = config_mfa(v, file, &c->mfa, err, errlen);
+		} else if (!strcmp(key, "requests")) {
+			ret = config_requests(v, file, &c->req, err, errlen);
 		} else {
 			snprintf(err, errlen, "%s: unknown key \"%s\"", file, key);
 			ret = -EINVAL;
@@ -536,6 +652,7 @@ static json_t *peer_json(const struct peer *p)
 }
 
 static void cancel_extensions(uint64_t grant_id);
+static void expire_requests(void);
 static void announce_approval(const struct jg_request *q, const struct peer *p);
 
 /* End a live grant: the ledger first, then the kernel, then the audit line.
@@ -635,6 +752,200 @@ static void reconcile(void)
 		json_object_set_new(ev, "reason", json_string("kernel grant without a record"));
 		audit__emit(&d.audit, ev, 0);
 	}
+}
+
+/* ------------------------------------------------------------------ the grant map's guard */
+
+/* While the daemon runs, the kernel grant map holds what the ledger says and nothing else.
+ * Anything that writes the pinned map behind the daemon (bpftool, a bug, root with a
+ * grudge) is found within a second (grants_guard from the timer), audited and undone:
+ *   grant.forged     an entry no live grant explains: removed
+ *   grant.corrected  an entry granting more (a permission, a later expiry) than the ledger:
+ *                    written back to the ledger's value
+ *   grant.restored   a live grant's entry that is missing or grants less: written again
+ * A pass costs a walk of the map (two syscalls an entry): cheap for the few live grants. */
+#define GUARD_INTERVAL_NS 1000000000LL
+#define GUARD_DETAILED 64		/* forged entries audited one by one per pass; the rest
+					 * in one record with their count */
+
+struct guard_ctx {
+	uint64_t now;			/* boot time of the pass */
+	struct jg_grant_key *seen;	/* entries the ledger explains */
+	size_t nseen, cap;
+	size_t forged_detailed, forged_more;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct jg_grant_key *x = a, *y = b;
+
+	if (x->subject != y->subject)
+		return x->subject < y->subject ? -1 : 1;
+	return x->resource < y->resource ? -1 : x->resource > y->resource;
+}
+
+static json_t *perm_json(int slot, uint64_t expires_boot, uint64_t grant_id, const char *key)
+{
+	char when[48], gid[32];
+	const char *perm = perm__name(1u << slot);
+	json_t *o = json_pack("{s:s}", "perm", perm ? perm : "?");
+
+	/* a forger's expiry may be anything: past about 146 years it is no wall time */
+	if (expires_boot > (uint64_t)INT64_MAX / 2)
+		json_object_set_new(o, key, json_string("never"));
+	else
+		json_object_set_new(o, key, json_string(util__rfc3339(
+			util__boot_to_wall(expires_boot), when, sizeof(when))));
+	json_object_set_new(o, "grant_id", grant_id ?
+			    json_string(grants__format_id(grant_id, gid, sizeof(gid))) :
+			    json_null());
+	return o;
+}
+
+static void guard_audit(const char *type, const struct jg_grant_key *k, json_t *perms,
+			const char *action, int ret)
+{
+	const char *name = k->resource < JG_MAX_RESOURCES ? d.res_names[k->resource] : NULL;
+	json_t *ev = audit__new(type);
+
+	json_object_set_new(ev, "subject", audit__subject(k->subject, (uint32_t)-1));
+	json_object_set_new(ev, "resource", name ? json_string(name) : json_null());
+	json_object_set_new(ev, "resource_id", json_integer(k->resource));
+	json_object_set_new(ev, "perms", perms);
+	json_object_set_new(ev, "action", json_string(ret ? "failed" : action));
+	if (ret)
+		json_object_set_new(ev, "error", json_string(strerror(-ret)));
+	ctl_emit(ev);
+}
+
+static int guard_entry(const struct jg_grant_key *k, const struct jg_grant *v, void *ctx)
+{
+	struct guard_ctx *g = ctx;
+	const char *name = k->resource < JG_MAX_RESOURCES ? d.res_names[k->resource] : NULL;
+	json_t *more = json_array(), *less = json_array();
+	struct jg_grant known, want;
+	int ret = 0;
+
+	/* known: every grant the ledger holds for the pair, expired in the kernel or not (the
+	 * tick ends those); want: what sync_pairs writes now */
+	if (!name || !grants__kernel_value(&d.grants, k->subject, name, 0, &known)) {
+		json_t *perms = json_array();
+
+		for (int i = 0; i < JG_NPERMS; i++)
+			if (v->expires_ns[i])
+				json_array_append_new(perms, perm_json(i, v->expires_ns[i],
+								       v->grant_id[i], "expires"));
+		ret = gate__del_grant(d.gate, k->subject, (uint16_t)k->resource);
+		d.forged++;
+		if (g->forged_detailed < GUARD_DETAILED) {
+			g->forged_detailed++;
+			guard_audit("grant.forged", k, perms, "removed", ret);
+		} else {
+			g->forged_more++;
+			json_decref(perms);
+		}
+		json_decref(more);
+		json_decref(less);
+		return 0;
+	}
+	if (g->nseen == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		struct jg_grant_key *n = realloc(g->seen, cap * sizeof(*n));
+
+		if (!n)
+			goto out;	/* unseen: restored (rewritten) below, which is harmless */
+		g->seen = n;
+		g->cap = cap;
+	}
+	g->seen[g->nseen++] = *k;
+	grants__kernel_value(&d.grants, k->subject, name, g->now, &want);
+	/* compare what is live now: a permission that ran out is the same on both sides */
+	for (int i = 0; i < JG_NPERMS; i++) {
+		uint64_t kv = v->expires_ns[i] > g->now ? v->expires_ns[i] : 0;
+		uint64_t wv = want.expires_ns[i] > g->now ? want.expires_ns[i] : 0;
+
+		if (kv > wv || (kv && kv == wv && v->grant_id[i] != want.grant_id[i])) {
+			json_t *o = perm_json(i, kv, v->grant_id[i], "kernel_expires");
+
+			json_object_set_new(o, "ledger_grant_id", want.grant_id[i] ?
+					    json_integer((json_int_t)want.grant_id[i]) : json_null());
+			json_array_append_new(more, o);
+		} else if (kv < wv) {
+			json_array_append_new(less, perm_json(i, wv, want.grant_id[i], "expires"));
+		}
+	}
+	if (json_array_size(more) || json_array_size(less))
+		ret = gate__set_grant(d.gate, k->subject, (uint16_t)k->resource, &want);
+	if (json_array_size(more)) {
+		d.corrected++;
+		guard_audit("grant.corrected", k, json_incref(more), "rewritten", ret);
+	}
+	if (json_array_size(less)) {
+		d.restored++;
+		guard_audit("grant.restored", k, json_incref(less), "rewritten", ret);
+	}
+out:
+	json_decref(more);
+	json_decref(less);
+	return 0;
+}
+
+static void grants_guard(void)
+{
+	struct guard_ctx g = { .now = util__boottime_ns() };
+	int64_t mono = (int64_t)g.now;
+
+	if (mono - d.guarded_ns < GUARD_INTERVAL_NS)
+		return;
+	d.guarded_ns = mono;
+	gate__for_each_grant(d.gate, guard_entry, &g);
+	if (g.forged_more) {
+		json_t *ev = audit__new("grant.forged");
+
+		json_object_set_new(ev, "count", json_integer((json_int_t)g.forged_more));
+		json_object_set_new(ev, "summary", json_true());
+		json_object_set_new(ev, "action", json_string("removed"));
+		ctl_emit(ev);
+	}
+	if (g.nseen > 1)
+		qsort(g.seen, g.nseen, sizeof(*g.seen), key_cmp);
+	/* live grants whose entry is gone altogether */
+	for (size_t i = 0; i < d.grants.n; i++) {
+		const struct jg_grant_rec *r = &d.grants.v[i];
+
+		if (r->expires_boot_ns <= g.now)
+			continue;	/* the tick ends it */
+		for (size_t a = 0; a < r->nallow; a++) {
+			int id = res_id(r->allow[a].resource);
+			struct jg_grant_key k = { .subject = r->uid };
+			struct jg_grant want;
+			json_t *perms;
+			int ret;
+
+			if (id < 0)
+				continue;
+			k.resource = (uint32_t)id;
+			if (bsearch(&k, g.seen, g.nseen, sizeof(k), key_cmp) ||
+			    !grants__kernel_value(&d.grants, k.subject, r->allow[a].resource, g.now,
+						  &want))
+				continue;
+			perms = json_array();
+			for (int p = 0; p < JG_NPERMS; p++)
+				if (want.expires_ns[p])
+					json_array_append_new(perms, perm_json(p, want.expires_ns[p],
+									       want.grant_id[p],
+									       "expires"));
+			ret = gate__set_grant(d.gate, k.subject, k.resource, &want);
+			d.restored++;
+			guard_audit("grant.restored", &k, perms, "rewritten", ret);
+			if (!ret && g.nseen < g.cap) {
+				/* another grant of the pair must not restore it twice */
+				g.seen[g.nseen++] = k;
+				qsort(g.seen, g.nseen, sizeof(*g.seen), key_cmp);
+			}
+		}
+	}
+	free(g.seen);
 }
 
 /* The descriptor re-check costs every read and write on the host: off once no read or write
@@ -882,7 +1193,7 @@ static json_t *reply_status(void)
 	gate__stats(d.gate, stats);
 	gate__recheck(d.gate, &rc);
 	st = json_pack("{s:b, s:{s:i, s:s, s:s}, s:o, s:{s:s, s:o, s:s, s:b, s:{s:b, s:I, "
-			 "s:I, s:I}}, s:{s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
+			 "s:I, s:I}}, s:{s:i, s:i, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 			 "enforcing", enforcing,
 			 "daemon", "pid", (int)getpid(), "version", JG_VERSION, "started",
 			 util__rfc3339(d.started_ns, when, sizeof(when)),
@@ -892,6 +1203,8 @@ static json_t *reply_status(void)
 			 "recheck", "armed", rc.armed, "held_files", (json_int_t)rc.held,
 			 "held_full", (json_int_t)rc.held_full, "unarmed", (json_int_t)rc.unarmed,
 			 "grants", "live", (int)d.grants.n, "capacity", (int)d.gate->max_grants,
+			 "forged", (json_int_t)d.forged, "corrected", (json_int_t)d.corrected,
+			 "restored", (json_int_t)d.restored,
 			 "stats", "deny", (json_int_t)stats[JG_STAT_DENY],
 			 "allow", (json_int_t)stats[JG_STAT_ALLOW],
 			 "audit", (json_int_t)stats[JG_STAT_AUDIT],
@@ -1016,9 +1329,10 @@ static json_t *do_grant(const struct peer *p, json_t *args)
 		return proto__error("ENOENT", "%s", err);
 	if (duration__parse(dur, &secs, err, sizeof(err)))
 		return proto__error("EINVAL", "--for: %s", err);
-	if (!*reason || strlen(reason) >= sizeof(r.reason))
-		return proto__error("EINVAL", "the reason must be between 1 and %zu characters",
-				    sizeof(r.reason) - 1);
+	if (!*reason)
+		return proto__error("EINVAL", "a grant needs a reason (--reason TEXT)");
+	if (wf__check_text(reason, sizeof(r.reason) - 1, "the reason", err, sizeof(err)))
+		return proto__error("EINVAL", "%s", err);
 	if (json_array_size(allow) == 0 || json_array_size(allow) > JG_GRANT_MAX_ALLOW)
 		return proto__error("EINVAL", "a grant needs between 1 and %d allow entries",
 				    JG_GRANT_MAX_ALLOW);
@@ -1085,6 +1399,10 @@ static json_t *do_revoke(const struct peer *p, json_t *args)
 	if (!id_text == !user) {
 		json_decref(revoked);
 		return proto__error("EINVAL", "revoke needs either a grant id or a user");
+	}
+	if (wf__check_text(reason, JG_REASON_LEN - 1, "the reason", err, sizeof(err))) {
+		json_decref(revoked);
+		return proto__error("EINVAL", "%s", err);
 	}
 	if (id_text && grants__parse_id(id_text, &id)) {
 		json_decref(revoked);
@@ -1268,59 +1586,189 @@ static json_t *wf_error(int ret, const char *err)
 	case -ENOENT: code = "ENOENT"; break;
 	case -EEXIST: code = "EEXIST"; break;
 	case -ENOSPC: code = "ENOSPC"; break;
+	case -EDQUOT: code = "EDQUOT"; break;
+	case -ENOLCK: code = "ENOLCK"; break;
 	case -EIO: code = "EIO"; break;
 	default: code = "EINVAL"; break;
 	}
 	return proto__error(code, "%s", err);
 }
 
-/* A role's MFA: the requester's TOTP code, once. Failures are audited (mfa.fail). */
-static int check_otp(const struct peer *p, const char *role, const char *otp, char *err,
-		     size_t errlen)
+/* "in 14m" for a lock's remaining time. */
+static char *time_left(int64_t until_ns, int64_t now_ns, char *buf, size_t len)
+{
+	int64_t s = (until_ns - now_ns + 999999999LL) / 1000000000LL;
+
+	return duration__format(s > 0 ? (uint64_t)s : 1, buf, len);
+}
+
+/* A failed code: the tally grows (the ledger keeps it across restarts), mfa.fail says how
+ * far it is, and the failure that reaches "deny" locks the user's MFA (mfa.lockout). */
+static void mfa_failed(const struct peer *p, const char *role, struct jg_mfa_tally *t,
+		       char *err, size_t errlen)
+{
+	const struct jg_mfa_policy *m = &d.cfg.mfa;
+	int64_t now = util__realtime_ns();
+	bool locks = totp__tally_fail(t, m, now);
+	char win[32], lock[32], until[48], left[32];
+	json_t *ev = audit__new("mfa.fail");
+	size_t n = strlen(err);
+
+	duration__format((uint64_t)(m->fail_interval_ns / 1000000000LL), win, sizeof(win));
+	duration__format((uint64_t)(m->unlock_time_ns / 1000000000LL), lock, sizeof(lock));
+	json_object_set_new(ev, "subject", audit__subject(p->subject, p->loginuid));
+	json_object_set_new(ev, "role", json_string(role));
+	json_object_set_new(ev, "by", peer_json(p));
+	json_object_set_new(ev, "error", json_string(err));
+	json_object_set_new(ev, "failures", json_integer(t->nfail));
+	json_object_set_new(ev, "deny", json_integer(m->deny));
+	/* the tally first: a crash after it loses at most this audit line, never a failure */
+	if (ledger__mfa_tally_set(&d.ledger, p->subject, t))
+		ledger_warn("record a failed MFA code", -EIO);	/* the audit line still goes */
+	ctl_emit(ev);
+	if (locks) {
+		ev = audit__new("mfa.lockout");
+		json_object_set_new(ev, "subject", audit__subject(p->subject, p->loginuid));
+		json_object_set_new(ev, "role", json_string(role));
+		json_object_set_new(ev, "by", peer_json(p));
+		json_object_set_new(ev, "failures", json_integer(t->nfail));
+		json_object_set_new(ev, "fail_interval_s",
+				    json_integer(m->fail_interval_ns / 1000000000LL));
+		json_object_set_new(ev, "until", json_string(util__rfc3339(t->locked_until_ns, until,
+									  sizeof(until))));
+		ctl_emit(ev);
+	}
+	if (locks)
+		snprintf(err + n, errlen - n, "; that was failure %u within %s: MFA for %s is locked "
+			 "until %s (for %s); an admin can lift it with 'jitgate mfa unlock %s'",
+			 t->nfail, win, p->user, util__rfc3339(t->locked_until_ns, until,
+								 sizeof(until)),
+			 time_left(t->locked_until_ns, now, left, sizeof(left)), p->user);
+	else if (m->deny)
+		snprintf(err + n, errlen - n, " (failure %u of %u within %s; then MFA is locked "
+			 "for %s)", t->nfail, m->deny, win, lock);
+}
+
+/* A role's MFA: the requester's TOTP code, once. While the user's MFA is locked nothing is
+ * checked (-ENOLCK, not audited here: the caller's refusal record counts it); failures are
+ * audited (mfa.fail, mfa.lockout) and *audited set. */
+static int check_otp(const struct peer *p, const char *role, const char *otp, bool *audited,
+		     char *err, size_t errlen)
 {
 	uint8_t key[JG_TOTP_SECRET_MAX];
 	size_t len = sizeof(key);
-	int64_t last, step;
+	struct jg_mfa_tally t;
+	int64_t last, step, now = util__realtime_ns();
+	char until[48], left[32];
 	int ret;
 
-	if (!otp || !*otp) {
-		snprintf(err, errlen, "role \"%s\" requires an MFA code (--otp CODE)", role);
-		return -EINVAL;
-	}
+	*audited = false;
 	ret = ledger__mfa_get(&d.ledger, p->subject, key, &len, &last);
 	if (ret == -ENOENT) {
 		snprintf(err, errlen, "role \"%s\" requires MFA and %s has no MFA enrolment; an "
 			 "admin runs 'jitgate mfa enroll %s'", role, p->user, p->user);
 		return -EPERM;
 	}
+	if (!ret)
+		ret = ledger__mfa_tally_get(&d.ledger, p->subject, &t);
 	if (ret) {
+		OPENSSL_cleanse(key, sizeof(key));
 		snprintf(err, errlen, "cannot read the MFA enrolment: %s", d.ledger.err);
 		return -EIO;
 	}
-	ret = totp__verify(key, len, otp, util__realtime_ns() / 1000000000LL, last, &step);
+	if (totp__tally_locked(&t, now)) {
+		OPENSSL_cleanse(key, sizeof(key));
+		snprintf(err, errlen, "MFA for %s is locked after %u failed codes until %s (%s from "
+			 "now); no code is checked until then, or until an admin runs 'jitgate mfa "
+			 "unlock %s'", p->user, t.nfail, util__rfc3339(t.locked_until_ns, until,
+								       sizeof(until)),
+			 time_left(t.locked_until_ns, now, left, sizeof(left)), p->user);
+		return -ENOLCK;
+	}
+	if (!otp || !*otp) {
+		OPENSSL_cleanse(key, sizeof(key));
+		snprintf(err, errlen, "role \"%s\" requires an MFA code (--otp CODE)", role);
+		return -EINVAL;
+	}
+	ret = totp__verify(key, len, otp, now / 1000000000LL, last, &step);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (ret) {
-		json_t *ev = audit__new("mfa.fail");
-
 		if (ret == -EALREADY)
 			snprintf(err, errlen, "this MFA code was used already; wait for the next one");
 		else if (ret == -EACCES)
 			snprintf(err, errlen, "wrong MFA code for %s", p->user);
 		else
 			snprintf(err, errlen, "an MFA code is %d digits", JG_TOTP_DIGITS);
-		json_object_set_new(ev, "subject", audit__subject(p->subject, p->loginuid));
-		json_object_set_new(ev, "role", json_string(role));
-		json_object_set_new(ev, "by", peer_json(p));
-		json_object_set_new(ev, "error", json_string(err));
-		audit__emit(&d.audit, ev, 0);
-		return ret == -EALREADY ? -EALREADY : -EINVAL;
+		mfa_failed(p, role, &t, err, errlen);
+		*audited = true;
+		return ret == -EALREADY ? -EALREADY : t.locked_ns ? -ENOLCK : -EINVAL;
 	}
-	ret = ledger__mfa_used(&d.ledger, p->subject, step);
+	/* a correct code ends the run of failures */
+	ret = tx_begin();
+	if (!ret)
+		ret = ledger__mfa_used(&d.ledger, p->subject, step);
+	if (!ret && (t.nfail || t.locked_ns)) {
+		totp__tally_reset(&t);
+		ret = ledger__mfa_tally_set(&d.ledger, p->subject, &t);
+	}
+	if (!ret)
+		ret = tx_commit();
+	else
+		tx_abort();
 	if (ret) {
 		snprintf(err, errlen, "cannot record the MFA code as used: %s", d.ledger.err);
 		return -EIO;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ refusals */
+
+/* A refusal of a request or extension is audited as request.refused: the first of a quiet
+ * user at once, the rest as one summary a minute (wf__refusal_note), so that a user filing
+ * junk cannot grow the audit log (or the ledger: nothing refused is stored) without bound. */
+static void refusal_summary(const struct jg_refusal *s, void *ctx)
+{
+	json_t *ev = audit__new("request.refused");
+	char first[48], last[48];
+
+	(void)ctx;
+	json_object_set_new(ev, "subject", audit__subject(s->uid, (uint32_t)-1));
+	json_object_set_new(ev, "count", json_integer((json_int_t)s->count));
+	json_object_set_new(ev, "summary", json_true());
+	json_object_set_new(ev, "first", json_string(util__rfc3339(s->first_ns, first,
+								  sizeof(first))));
+	json_object_set_new(ev, "last", json_string(util__rfc3339(s->last_ns, last,
+								 sizeof(last))));
+	json_object_set_new(ev, "code", json_string(s->code));
+	json_object_set_new(ev, "error", json_string(s->error));
+	ctl_emit(ev);
+}
+
+static json_t *refused(const struct peer *p, const char *command, const char *what,
+		       json_t *reply, bool audited)
+{
+	const char *code = json_string_value(json_object_get(reply, "code"));
+	const char *error = json_string_value(json_object_get(reply, "error"));
+	json_t *ev;
+
+	if (!json_is_false(json_object_get(reply, "ok")) || audited)
+		return reply;
+	if (!wf__refusal_note(&d.refusals, p->subject, p->user, code, error,
+			      util__realtime_ns()))
+		return reply;		/* counted for the next summary */
+	ev = audit__new("request.refused");
+	json_object_set_new(ev, "subject", audit__subject(p->subject, p->loginuid));
+	json_object_set_new(ev, "by", peer_json(p));
+	json_object_set_new(ev, "command", json_string(command));
+	if (what)
+		json_object_set_new(ev, !strcmp(command, "extend") ? "grant_id" : "role",
+				    json_string(what));
+	json_object_set_new(ev, "count", json_integer(1));
+	json_object_set_new(ev, "code", json_string(code ? code : "EIO"));
+	json_object_set_new(ev, "error", json_string(error ? error : ""));
+	ctl_emit(ev);
+	return reply;
 }
 
 static json_t *approvers_json(const struct jg_request *q)
@@ -1531,18 +1979,32 @@ static int ask_args(json_t *args, const char *key, struct ask *a, char *err, siz
 	    proto__arg_string(args, "reason", false, &a->reason, err, errlen) == -EINVAL ||
 	    proto__arg_string(args, "otp", false, &a->otp, err, errlen) == -EINVAL)
 		return -EINVAL;
+	if (a->reason && wf__check_text(a->reason, d.cfg.req.reason_max, "the reason", err,
+					errlen))
+		return -EINVAL;
 	return want_duration(args, &a->want, err, errlen);
 }
 
-/* A new request (q from wf__new) passes the role's MFA, then goes to the ledger. */
+/* A new request (q from wf__new) within the user's limits passes the role's MFA, then goes
+ * to the ledger. *audited: the refusal was audited already (mfa.fail). */
 static json_t *ask_finish(const struct peer *p, struct jg_request *q, const struct jg_role *role,
-			  const struct ask *a, bool clamped)
+			  const struct ask *a, bool clamped, bool *audited)
 {
+	int64_t now = util__realtime_ns(), oldest;
+	unsigned pending, recent;
 	char err[1024];
 	int ret;
 
+	expire_requests();	/* a request past its ttl is no longer pending */
+	if (ledger__request_counts(&d.ledger, p->subject, now - d.cfg.req.rate_window_ns,
+				   &pending, &recent, &oldest))
+		return ledger_error("count the requests");
+	ret = wf__limits_check(&d.cfg.req, p->user, pending, recent, oldest, now, err,
+			       sizeof(err));
+	if (ret)
+		return wf_error(ret, err);
 	if (role->require_mfa) {
-		ret = check_otp(p, role->name, a->otp, err, sizeof(err));
+		ret = check_otp(p, role->name, a->otp, audited, err, sizeof(err));
 		if (ret)
 			return wf_error(ret, err);
 		q->mfa = true;
@@ -1550,7 +2012,7 @@ static json_t *ask_finish(const struct peer *p, struct jg_request *q, const stru
 	return submit(p, q, role, clamped);
 }
 
-static json_t *do_request(const struct peer *p, json_t *args)
+static json_t *request_new(const struct peer *p, json_t *args, bool *audited)
 {
 	const struct jg_grant_rec *live;
 	const struct jg_role *role;
@@ -1582,10 +2044,19 @@ static json_t *do_request(const struct peer *p, json_t *args)
 				    "use 'jitgate extend g-%llu' for more time", p->user,
 				    (unsigned long long)live->id, role->name,
 				    (unsigned long long)live->id);
-	return ask_finish(p, &q, role, &a, clamped);
+	return ask_finish(p, &q, role, &a, clamped, audited);
 }
 
-static json_t *do_extend(const struct peer *p, json_t *args)
+static json_t *do_request(const struct peer *p, json_t *args)
+{
+	bool audited = false;
+	json_t *reply = request_new(p, args, &audited);
+
+	return refused(p, "request", json_string_value(json_object_get(args, "role")), reply,
+		       audited);
+}
+
+static json_t *extend_new(const struct peer *p, json_t *args, bool *audited)
 {
 	const struct jg_grant_rec *g;
 	const struct jg_role *role;
@@ -1623,7 +2094,16 @@ static json_t *do_extend(const struct peer *p, json_t *args)
 	if (ret)
 		return wf_error(ret, err);
 	q.extends = id;
-	return ask_finish(p, &q, role, &a, clamped);
+	return ask_finish(p, &q, role, &a, clamped, audited);
+}
+
+static json_t *do_extend(const struct peer *p, json_t *args)
+{
+	bool audited = false;
+	json_t *reply = extend_new(p, args, &audited);
+
+	return refused(p, "extend", json_string_value(json_object_get(args, "id")), reply,
+		       audited);
 }
 
 /* Load a request and expire it first when its ttl passed. */
@@ -1785,8 +2265,6 @@ static int list_request(const struct jg_request *q, void *ctx)
 	return 0;
 }
 
-static void expire_requests(void);
-
 static json_t *do_requests(const struct peer *p, json_t *args)
 {
 	struct list_ctx c = { .p = p, .out = json_array(), .now = util__realtime_ns() };
@@ -1895,6 +2373,49 @@ static json_t *do_mfa_enroll(const struct peer *p, json_t *args)
 	OPENSSL_cleanse(uri, sizeof(uri));
 	OPENSSL_cleanse(b32, sizeof(b32));
 	return proto__ok(res);
+}
+
+/* An admin lifts a user's MFA lock (and clears the failures counted towards one). */
+static json_t *do_mfa_unlock(const struct peer *p, json_t *args)
+{
+	const char *user;
+	char name[JG_NAME_LEN], err[256], until[48];
+	struct jg_mfa_tally t;
+	bool was_locked;
+	unsigned failures;
+	uint32_t uid;
+	json_t *ev;
+
+	if (!p->admin)
+		return deny_perm(p, "unlock MFA");
+	if (proto__arg_string(args, "user", true, &user, err, sizeof(err)))
+		return proto__error("EINVAL", "%s", err);
+	if (util__resolve_user(user, &uid, name, sizeof(name), err, sizeof(err)))
+		return proto__error("ENOENT", "%s", err);
+	if (ledger__mfa_tally_get(&d.ledger, uid, &t))
+		return ledger_error("read the MFA lockout");
+	was_locked = totp__tally_locked(&t, util__realtime_ns());
+	failures = t.nfail;
+	ev = audit__new("mfa.unlock");
+	json_object_set_new(ev, "subject", audit__subject(uid, (uint32_t)-1));
+	json_object_set_new(ev, "by", peer_json(p));
+	json_object_set_new(ev, "was_locked", json_boolean(was_locked));
+	json_object_set_new(ev, "failures", json_integer(failures));
+	if (was_locked)
+		json_object_set_new(ev, "until", json_string(util__rfc3339(t.locked_until_ns, until,
+									  sizeof(until))));
+	totp__tally_reset(&t);
+	if (tx_begin() || ledger__mfa_tally_set(&d.ledger, uid, &t)) {
+		tx_abort();
+		json_decref(ev);
+		return ledger_error("clear the MFA lockout");
+	}
+	ctl_emit(ev);
+	if (tx_commit())
+		return ledger_error("clear the MFA lockout");
+	tx_end(true);
+	return proto__ok(json_pack("{s:s, s:I, s:b, s:i}", "user", name, "uid", (json_int_t)uid,
+				   "was_locked", was_locked, "failures", (int)failures));
 }
 
 /* Requests undecided past their ttl, and extensions of grants that ended. */
@@ -2168,6 +2689,8 @@ static json_t *dispatch(const struct client *c, json_t *msg)
 		return do_history(peer, args);
 	if (!strcmp(cmd, "mfa.enroll"))
 		return do_mfa_enroll(peer, args);
+	if (!strcmp(cmd, "mfa.unlock"))
+		return do_mfa_unlock(peer, args);
 	return proto__error("EINVAL", "unknown command \"%s\"", cmd);
 }
 
@@ -2666,6 +3189,14 @@ static int run(int argc, char **argv)
 	d.cfg.max_clients_per_uid = MAX_CLIENTS_PER_UID_DEFAULT;
 	d.cfg.client_read_timeout_ms = CLIENT_READ_TIMEOUT_MS;
 	d.cfg.client_write_timeout_ms = CLIENT_WRITE_TIMEOUT_MS;
+	d.cfg.mfa = (struct jg_mfa_policy){
+		.deny = JG_MFA_DENY_DEFAULT,
+		.fail_interval_ns = JG_MFA_FAIL_INTERVAL_DEFAULT * 1000000000LL,
+		.unlock_time_ns = JG_MFA_UNLOCK_TIME_DEFAULT * 1000000000LL };
+	d.cfg.req = (struct jg_req_limits){
+		.max_pending = JG_REQ_MAX_PENDING_DEFAULT, .rate = JG_REQ_RATE_DEFAULT,
+		.rate_window_ns = JG_REQ_RATE_WINDOW_DEFAULT * 1000000000LL,
+		.reason_max = JG_REQ_REASON_MAX_DEFAULT };
 	ret = config_load(&d.cfg, config_file, config_given, err, sizeof(err));
 	if (ret) {
 		pr_warn("%s", err);
@@ -2840,6 +3371,9 @@ static int run(int argc, char **argv)
 					break;
 				ring_buffer__consume(d.rb);	/* kernel events precede expiry */
 				expire_grants(false);
+				grants_guard();		/* after expiry: the ledger's view is current */
+				wf__refusals_flush(&d.refusals, util__realtime_ns(), false,
+						   refusal_summary, NULL);
 				expire_requests();
 				recheck_idle();
 				notify__reap(&d.notify);
@@ -2879,6 +3413,7 @@ static int run(int argc, char **argv)
 	}
 	clients_close();
 	ring_buffer__consume(d.rb);
+	wf__refusals_flush(&d.refusals, util__realtime_ns(), true, refusal_summary, NULL);
 	{
 		json_t *ev = audit__new("daemon.stop");
 

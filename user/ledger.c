@@ -9,9 +9,10 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 #include "ledger.h"
+#include "totp.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
@@ -46,6 +47,19 @@ static const char schema[] =
 	"  uid INTEGER PRIMARY KEY, user TEXT NOT NULL, secret BLOB NOT NULL,"
 	"  last_step INTEGER NOT NULL DEFAULT -1, enrolled_ns INTEGER NOT NULL,"
 	"  enrolled_by TEXT NOT NULL);";
+
+/* Each step takes the schema from version i + 1 to i + 2 (migrations[0]: 1 -> 2). A fresh
+ * ledger gets the version-1 schema above and then every step, so both ways end equal. */
+static const char *const migrations[] = {
+	/* 2: the MFA lockout tally (kept across restarts), and the index the per-user request
+	 * limits count with */
+	"CREATE TABLE IF NOT EXISTS mfa_tally ("
+	"  uid INTEGER PRIMARY KEY, failures TEXT NOT NULL DEFAULT '',"
+	"  locked_ns INTEGER NOT NULL DEFAULT 0, locked_until_ns INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS requests_uid ON requests(uid, created_ns);",
+};
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SCHEMA_VERSION - 1,
+	       "one migration per schema version after the first");
 
 static int fail(struct jg_ledger *l, int rc)
 {
@@ -134,6 +148,36 @@ static const char *col_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
+/* From version `from` to SCHEMA_VERSION, in one transaction: all steps or none. */
+static int migrate(struct jg_ledger *l, int from)
+{
+	char ver[16];
+	int rc;
+
+	if (from < 1 || from > SCHEMA_VERSION) {
+		snprintf(l->err, sizeof(l->err), "schema version %d, this build knows 1 to %d", from,
+			 SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	rc = ledger__begin(l);
+	for (int v = from; !rc && v < SCHEMA_VERSION; v++)
+		rc = exec(l, migrations[v - 1]);
+	snprintf(ver, sizeof(ver), "%d", SCHEMA_VERSION);
+	if (!rc)
+		rc = ledger__meta_set(l, "schema", ver);
+	if (!rc)
+		rc = ledger__commit(l);
+	if (rc) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "%.199s", l->err);
+		ledger__rollback(l);
+		snprintf(l->err, sizeof(l->err), "migrating the schema from %d to %d: %s", from,
+			 SCHEMA_VERSION, why);
+	}
+	return rc;
+}
+
 int ledger__open(struct jg_ledger *l, const char *path, char *err, size_t errlen)
 {
 	char ver[16];
@@ -163,13 +207,11 @@ int ledger__open(struct jg_ledger *l, const char *path, char *err, size_t errlen
 	if (!rc)
 		rc = ledger__meta_get(l, "schema", ver, sizeof(ver));
 	if (rc == -ENOENT) {
-		snprintf(ver, sizeof(ver), "%d", SCHEMA_VERSION);
-		rc = ledger__meta_set(l, "schema", ver);
-	} else if (!rc && atoi(ver) != SCHEMA_VERSION) {
-		snprintf(l->err, sizeof(l->err), "schema version %s, this build knows %d", ver,
-			 SCHEMA_VERSION);
-		rc = -EPROTO;
+		snprintf(ver, sizeof(ver), "1");	/* fresh: version 1, migrated below */
+		rc = 0;
 	}
+	if (!rc)
+		rc = migrate(l, atoi(ver));
 	if (rc) {
 		snprintf(err, errlen, "the ledger %s is unusable: %s", path, l->err);
 		ledger__close(l);
@@ -559,6 +601,70 @@ int ledger__mfa_used(struct jg_ledger *l, uint32_t uid, int64_t step)
 		      (int64_t)uid);
 
 	return rc ? rc : run(l, st);
+}
+
+int ledger__mfa_tally_get(struct jg_ledger *l, uint32_t uid, struct jg_mfa_tally *t)
+{
+	sqlite3_stmt *st;
+	int rc = prep(l, &st, "SELECT failures, locked_ns, locked_until_ns FROM mfa_tally "
+			      "WHERE uid = ?", "i", (int64_t)uid);
+
+	totp__tally_reset(t);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		totp__tally_parse(t, col_text(st, 0));
+		t->locked_ns = sqlite3_column_int64(st, 1);
+		t->locked_until_ns = sqlite3_column_int64(st, 2);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : fail(l, rc);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int ledger__mfa_tally_set(struct jg_ledger *l, uint32_t uid, const struct jg_mfa_tally *t)
+{
+	char text[JG_MFA_DENY_MAX * 21 + 1];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!t->nfail && !t->locked_ns)
+		rc = prep(l, &st, "DELETE FROM mfa_tally WHERE uid = ?", "i", (int64_t)uid);
+	else if (totp__tally_format(t, text, sizeof(text)))
+		return -ENOSPC;
+	else
+		rc = prep(l, &st, "INSERT INTO mfa_tally (uid, failures, locked_ns, "
+			  "locked_until_ns) VALUES (?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET "
+			  "failures = excluded.failures, locked_ns = excluded.locked_ns, "
+			  "locked_until_ns = excluded.locked_until_ns", "itii", (int64_t)uid, text,
+			  t->locked_ns, t->locked_until_ns);
+	return rc ? rc : run(l, st);
+}
+
+int ledger__request_counts(struct jg_ledger *l, uint32_t uid, int64_t since_ns,
+			   unsigned *pending, unsigned *recent, int64_t *oldest_ns)
+{
+	sqlite3_stmt *st;
+	int rc = prep(l, &st, "SELECT (SELECT COUNT(*) FROM requests WHERE uid = ?1 AND "
+			      "state = 'pending'), COUNT(*), IFNULL(MIN(created_ns), 0) FROM requests "
+			      "WHERE uid = ?1 AND created_ns >= ?2", "ii", (int64_t)uid, since_ns);
+
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*pending = (unsigned)sqlite3_column_int64(st, 0);
+		*recent = (unsigned)sqlite3_column_int64(st, 1);
+		*oldest_ns = sqlite3_column_int64(st, 2);
+		rc = 0;
+	} else {
+		rc = fail(l, rc);
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static json_t *time_or_null(int64_t ns)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* The ledger: a SQLite database (WAL, synchronous=FULL) holding every request, decision and
- * grant with its whole history, MFA enrolments, the stable resource ids and the daemon's few
- * counters. The daemon writes it before it touches the kernel, so after a crash at any point
+ * grant with its whole history, MFA enrolments and lockout tallies, the stable resource ids
+ * and the daemon's few counters. The daemon writes it before it touches the kernel, so after a crash at any point
  * the ledger is the truth the kernel map is reconciled against. */
 #ifndef JG_LEDGER_H
 #define JG_LEDGER_H
@@ -73,6 +73,16 @@ int ledger__mfa_get(struct jg_ledger *l, uint32_t uid, uint8_t *secret, size_t *
 int ledger__mfa_set(struct jg_ledger *l, uint32_t uid, const char *user, const uint8_t *secret,
 		    size_t len, int64_t when_ns, const char *by_user);
 int ledger__mfa_used(struct jg_ledger *l, uint32_t uid, int64_t step);
+/* The user's failed-code tally and lock (totp.h); a user without one gets an empty tally.
+ * set with an empty tally deletes the row. */
+struct jg_mfa_tally;
+int ledger__mfa_tally_get(struct jg_ledger *l, uint32_t uid, struct jg_mfa_tally *t);
+int ledger__mfa_tally_set(struct jg_ledger *l, uint32_t uid, const struct jg_mfa_tally *t);
+
+/* For the per-user request limits: uid's pending requests, and the requests it filed at or
+ * after since_ns with the oldest one's time (0 when none). */
+int ledger__request_counts(struct jg_ledger *l, uint32_t uid, int64_t since_ns,
+			   unsigned *pending, unsigned *recent, int64_t *oldest_ns);
 
 /* The outbox: audit events written in the same transaction as the state they describe and
  * deleted once emitted, so a crash between the commit and the audit line loses nothing (the

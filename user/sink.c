@@ -172,13 +172,19 @@ static const struct ev_info {
 	{ "grant.expire",    3, "grant expired" },
 	{ "grant.error",     6, "grant failed" },
 	{ "grant.orphan",    6, "orphan kernel grants removed" },
+	{ "grant.forged",    9, "forged kernel grant removed" },
+	{ "grant.corrected", 8, "kernel grant beyond the ledger corrected" },
+	{ "grant.restored",  7, "missing kernel grant restored" },
 	{ "request.create",  3, "access requested" },
 	{ "request.approve", 4, "request approved" },
 	{ "request.deny",    4, "request denied" },
 	{ "request.cancel",  3, "request cancelled" },
 	{ "request.expire",  3, "request expired" },
+	{ "request.refused", 4, "request refused" },
 	{ "mfa.enroll",      5, "MFA enrolled" },
 	{ "mfa.fail",        7, "MFA code rejected" },
+	{ "mfa.lockout",     8, "MFA locked after failed codes" },
+	{ "mfa.unlock",      5, "MFA lockout lifted" },
 	{ "notify.error",    5, "notification hook failed" },
 	{ "daemon.start",    3, "daemon started" },
 	{ "daemon.stop",     5, "daemon stopped" },
@@ -223,7 +229,8 @@ static int syslog_severity(int sev)
 static bool is_failure(const char *type)
 {
 	static const char *const fail[] = { "access.deny", "grant.error", "policy.reject",
-					    "mfa.fail", "notify.error", "audit.lost" };
+					    "mfa.fail", "mfa.lockout", "request.refused",
+					    "notify.error", "audit.lost" };
 
 	for (size_t i = 0; type && i < sizeof(fail) / sizeof(fail[0]); i++)
 		if (!strcmp(type, fail[i]))
@@ -233,19 +240,79 @@ static bool is_failure(const char *type)
 
 /* ------------------------------------------------------------------ CEF */
 
+/* Bytes of the well-formed UTF-8 sequence at p (1-4), 0 when it is not one (a stray
+ * continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short). */
+static size_t utf8_seq(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;	/* also stops at the NUL */
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* Text for a format that has its own escapes for `special` (each written as \c) and none
+ * for control characters: \n and \r as such (nl), every other C0 control, DEL, the C1
+ * controls (U+0080-U+009F) and every byte that is not well-formed UTF-8 as \xNN. A
+ * literal backslash is always escaped, so none of this can be mistaken for text. */
+static void put_escaped(struct sbuf *b, const char *text, const char *special, bool nl)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	char x[16];
+
+	while (p && *p) {
+		size_t n = utf8_seq(p);
+
+		if (n == 1 && (*p == '\\' || strchr(special, *p))) {
+			x[0] = '\\';
+			x[1] = (char)*p;
+			sb_put(b, x, 2);
+		} else if (n == 1 && nl && (*p == '\n' || *p == '\r')) {
+			sb_put(b, *p == '\n' ? "\\n" : "\\r", 2);
+		} else if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+			snprintf(x, sizeof(x), "\\x%02X", *p);
+			sb_put(b, x, 4);
+			n = 1;
+		} else if (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f) {
+			snprintf(x, sizeof(x), "\\xC2\\x%02X", p[1]);
+			sb_put(b, x, 8);
+		} else {
+			sb_put(b, (const char *)p, n);
+		}
+		p += n;
+	}
+}
+
+/* CEF header field: | and \ escaped (the spec's only header escapes), the rest as above. */
 static void cef_hdr(struct sbuf *b, const char *s)
 {
-	for (; s && *s; s++) {
-		if (*s == '|' || *s == '\\')
-			sb_put(b, "\\", 1);
-		if (*s == '\n' || *s == '\r')
-			sb_put(b, " ", 1);
-		else
-			sb_put(b, s, 1);
-	}
+	put_escaped(b, s, "|", true);
 	sb_put(b, "|", 1);
 }
 
+/* CEF extension value: \ and = escaped, newline as \n, the rest as above. */
 static void cef_ext(struct sbuf *b, const char *key, const char *val)
 {
 	if (!val || !*val)
@@ -255,15 +322,17 @@ static void cef_ext(struct sbuf *b, const char *key, const char *val)
 	b->ext = true;
 	sb_puts(b, key);
 	sb_put(b, "=", 1);
-	for (; *val; val++) {
-		switch (*val) {
-		case '\\': sb_put(b, "\\\\", 2); break;
-		case '=':  sb_put(b, "\\=", 2); break;
-		case '\n': sb_put(b, "\\n", 2); break;
-		case '\r': sb_put(b, "\\r", 2); break;
-		default:   sb_put(b, val, 1);
-		}
-	}
+	put_escaped(b, val, "=", true);
+}
+
+char *sink__sd_value(const char *value)
+{
+	struct sbuf b = { 0 };
+
+	/* RFC 5424 6.3.3: ", \ and ] escaped; no escape exists for control characters */
+	sb_put(&b, "", 0);
+	put_escaped(&b, value, "\"]", false);
+	return sb_done(&b, NULL);
 }
 
 static void cef_int(struct sbuf *b, const char *key, json_t *v)
@@ -477,9 +546,10 @@ static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 			c->activity_name = hook_activity(hook, str_of(rec, "perm"), type,
 							 &c->activity_id);
 		}
-	} else if (!strncmp(type, "grant.", 6) || !strcmp(type, "mfa.enroll")) {
+	} else if (!strncmp(type, "grant.", 6) || !strcmp(type, "mfa.enroll") ||
+		   !strcmp(type, "mfa.lockout") || !strcmp(type, "mfa.unlock")) {
 		bool attach = !strcmp(type, "grant.create") || !strcmp(type, "grant.extend") ||
-			      !strcmp(type, "grant.error");
+			      !strcmp(type, "grant.error") || !strcmp(type, "grant.restored");
 
 		*c = (struct ocsf_class){ 3001, 3, attach ? 7 : 8, "Account Change",
 					  "Identity & Access Management",
@@ -487,6 +557,12 @@ static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 		if (!strcmp(type, "mfa.enroll")) {
 			c->activity_id = 10;
 			c->activity_name = "MFA Factor Enable";
+		} else if (!strcmp(type, "mfa.lockout")) {
+			c->activity_id = 9;
+			c->activity_name = "Lock";
+		} else if (!strcmp(type, "mfa.unlock")) {
+			c->activity_id = 12;
+			c->activity_name = "Unlock";
 		}
 	} else if (!strcmp(type, "mfa.fail")) {
 		*c = (struct ocsf_class){ 3002, 3, 99, "Authentication",
@@ -494,7 +570,7 @@ static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 	} else if (!strncmp(type, "request.", 8)) {
 		*c = (struct ocsf_class){ 3004, 3, 3, "Entity Management",
 					  "Identity & Access Management", "Update" };
-		if (!strcmp(type, "request.create")) {
+		if (!strcmp(type, "request.create") || !strcmp(type, "request.refused")) {
 			c->activity_id = 1;
 			c->activity_name = "Create";
 		} else if (!strcmp(type, "request.cancel") || !strcmp(type, "request.expire")) {
@@ -734,7 +810,7 @@ char *sink__format(enum sink_format f, json_t *rec, const char *line, size_t lin
 	} else if (f == SINK_OCSF) {
 		json_t *o = sink__ocsf(rec);
 
-		s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		s = util__json_escape_del(json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII));
 		json_decref(o);
 	} else {
 		while (linelen && (line[linelen - 1] == '\n' || line[linelen - 1] == '\r'))
@@ -811,9 +887,16 @@ char *sink__rfc5424(json_t *rec, int facility, const char *app, const char *msg,
 	sd_token(&b, app, 48);
 	sd_token(&b, NULL, 128);			/* PROCID */
 	sd_token(&b, str_of(rec, "type"), 32);
-	if (json_is_integer(seq))
-		sb_printf(&b, "[jitgate@32473 seq=\"%lld\"] ", (long long)json_integer_value(seq));
-	else
+	if (json_is_integer(seq)) {
+		char num[32], *v;
+
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(seq));
+		v = sink__sd_value(num);	/* every SD-PARAM value goes through the escape */
+		sb_puts(&b, "[jitgate@32473 seq=\"");
+		sb_puts(&b, v ? v : "");
+		sb_puts(&b, "\"] ");
+		free(v);
+	} else
 		sb_puts(&b, "- ");
 	sb_put(&b, msg, msglen);
 	return sb_done(&b, len);

@@ -44,6 +44,9 @@ char *sink__format(enum sink_format f, json_t *rec, const char *line, size_t lin
  * facility 0-23. malloc'd, length in *len. */
 char *sink__rfc5424(json_t *rec, int facility, const char *app, const char *msg,
 		    size_t msglen, size_t *len);
+/* An RFC 5424 SD-PARAM value: ", \ and ] escaped with \, control characters and bytes that
+ * are not UTF-8 as \xNN (never raw). malloc'd. */
+char *sink__sd_value(const char *value);
 /* Facility name ("authpriv", "local0", ...) to number, -1 when unknown. */
 int sink__facility(const char *name);
 /* RFC 6587 octet counting: "LEN SP MSG"; malloc'd, length in *len. */

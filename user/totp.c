@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -210,4 +211,80 @@ int totp__uri(const char *issuer, const char *account, const uint8_t *key, size_
 		return -ENOSPC;
 	}
 	return 0;
+}
+
+/* ---- lockout */
+
+bool totp__tally_locked(struct jg_mfa_tally *t, int64_t now_ns)
+{
+	if (!t->locked_ns)
+		return false;
+	if (now_ns < t->locked_until_ns)
+		return true;
+	totp__tally_reset(t);	/* served: a fresh start */
+	return false;
+}
+
+bool totp__tally_fail(struct jg_mfa_tally *t, const struct jg_mfa_policy *p, int64_t now_ns)
+{
+	unsigned keep = 0, cap = p->deny ? p->deny : 1;
+
+	if (cap > JG_MFA_DENY_MAX)
+		cap = JG_MFA_DENY_MAX;
+	/* the window slides: only failures within fail_interval of this one count */
+	for (unsigned i = 0; i < t->nfail && i < JG_MFA_DENY_MAX; i++)
+		if (now_ns - t->fail_ns[i] < p->fail_interval_ns)
+			t->fail_ns[keep++] = t->fail_ns[i];
+	/* room for this one: the oldest goes first (more than deny never matter) */
+	while (keep >= cap) {
+		memmove(t->fail_ns, t->fail_ns + 1, (keep - 1) * sizeof(t->fail_ns[0]));
+		keep--;
+	}
+	t->fail_ns[keep++] = now_ns;
+	t->nfail = keep;
+	if (!p->deny || t->nfail < p->deny || t->locked_ns)
+		return false;
+	t->locked_ns = now_ns;
+	t->locked_until_ns = now_ns + p->unlock_time_ns;
+	return true;
+}
+
+void totp__tally_reset(struct jg_mfa_tally *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+int totp__tally_format(const struct jg_mfa_tally *t, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return -ENOSPC;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < t->nfail && i < JG_MFA_DENY_MAX; i++) {
+		int n = snprintf(buf + off, len - off, "%s%lld", i ? " " : "",
+				 (long long)t->fail_ns[i]);
+
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENOSPC;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+void totp__tally_parse(struct jg_mfa_tally *t, const char *text)
+{
+	char *end;
+
+	t->nfail = 0;
+	while (text && *text && t->nfail < JG_MFA_DENY_MAX) {
+		long long v = strtoll(text, &end, 10);
+
+		if (end == text) {
+			text++;
+			continue;
+		}
+		t->fail_ns[t->nfail++] = v;
+		text = end;
+	}
 }

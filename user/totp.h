@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* TOTP (RFC 6238 over RFC 4226 HOTP): HMAC-SHA1, 30 s steps, 6 digits, a window of one step
- * either side, and replay protection by remembering the last step a user consumed. */
+ * either side, and replay protection by remembering the last step a user consumed. And the
+ * lockout that makes guessing pointless, like PAM's faillock: `deny` failed codes within
+ * `fail_interval` lock the user's MFA for `unlock_time`. */
 #ifndef JG_TOTP_H
 #define JG_TOTP_H
 
@@ -41,5 +43,40 @@ int totp__new_secret(uint8_t *key, size_t keylen);
  * -ENOSPC (also for a key over JG_TOTP_SECRET_MAX bytes). */
 int totp__uri(const char *issuer, const char *account, const uint8_t *key, size_t keylen,
 	      char *out, size_t outlen);
+
+/* ---- lockout (pure: time is a parameter; the daemon keeps the tally in the ledger) */
+
+#define JG_MFA_DENY_MAX 100		/* the largest "deny" a config may set */
+#define JG_MFA_DENY_DEFAULT 5
+#define JG_MFA_FAIL_INTERVAL_DEFAULT (15 * 60)	/* seconds */
+#define JG_MFA_UNLOCK_TIME_DEFAULT (15 * 60)	/* seconds */
+
+struct jg_mfa_policy {
+	unsigned deny;			/* failures that lock; 0 = never lock */
+	int64_t fail_interval_ns;	/* they count within this sliding window */
+	int64_t unlock_time_ns;		/* the lock lasts this long (or until an admin lifts it) */
+};
+
+/* One user's failures: the counted ones (within fail_interval of the newest), oldest first,
+ * and the lock. Never more than `deny` failures are kept, so the tally stays small. */
+struct jg_mfa_tally {
+	int64_t fail_ns[JG_MFA_DENY_MAX];
+	unsigned nfail;
+	int64_t locked_ns;		/* when the lock began; 0 = not locked */
+	int64_t locked_until_ns;
+};
+
+/* Is the tally locked at now? A lock whose time is over is lifted here (failures cleared,
+ * so the user starts afresh) and false returned. */
+bool totp__tally_locked(struct jg_mfa_tally *t, int64_t now_ns);
+/* A failed code at now: failures older than fail_interval drop out, this one counts. Returns
+ * true when it is the one that locks (locked_ns/locked_until_ns set). */
+bool totp__tally_fail(struct jg_mfa_tally *t, const struct jg_mfa_policy *p, int64_t now_ns);
+/* A correct code, or an admin's unlock: no failures, no lock. */
+void totp__tally_reset(struct jg_mfa_tally *t);
+/* "NS NS ..." (the failure times) and back; parse skips what is not a number and keeps at
+ * most JG_MFA_DENY_MAX. format returns -ENOSPC when len is too small. */
+int totp__tally_format(const struct jg_mfa_tally *t, char *buf, size_t len);
+void totp__tally_parse(struct jg_mfa_tally *t, const char *text);
 
 #endif

@@ -265,3 +265,32 @@ void util__boot_id(char *buf, size_t len)
 		buf[strcspn(buf, "\n")] = 0;
 	fclose(f);
 }
+
+char *util__json_escape_del(char *json)
+{
+	size_t n = 0, len;
+	char *out, *o;
+
+	if (!json || !strchr(json, 0x7f))
+		return json;
+	len = strlen(json);
+	for (size_t i = 0; i < len; i++)
+		n += json[i] == 0x7f;
+	out = malloc(len + n * 5 + 1);
+	if (!out) {
+		free(json);
+		return NULL;
+	}
+	o = out;
+	for (size_t i = 0; i < len; i++) {
+		if (json[i] == 0x7f) {
+			memcpy(o, "\\u007F", 6);
+			o += 6;
+		} else {
+			*o++ = json[i];
+		}
+	}
+	*o = 0;
+	free(json);
+	return out;
+}

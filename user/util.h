@@ -39,4 +39,9 @@ int util__mkdir_p(const char *path, mode_t mode);
 /* /proc/sys/kernel/random/boot_id, "" when unavailable. */
 void util__boot_id(char *buf, size_t len);
 
+/* JSON text from jansson with DEL escaped too (jansson escapes every other control
+ * character; DEL can only stand in a string, where \u007F means the same), so no output
+ * carries a raw control character. Takes json (malloc'd); NULL stays NULL, and on ENOMEM. */
+char *util__json_escape_del(char *json);
+
 #endif

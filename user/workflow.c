@@ -81,11 +81,8 @@ int wf__new(struct jg_request *q, const struct jg_role *role, const struct jg_wh
 		snprintf(err, errlen, "role \"%s\" requires a reason (--reason TEXT)", role->name);
 		return -EINVAL;
 	}
-	if (strlen(reason) >= sizeof(r.reason)) {
-		snprintf(err, errlen, "the reason is longer than %zu characters",
-			 sizeof(r.reason) - 1);
+	if (wf__check_text(reason, sizeof(r.reason) - 1, "the reason", err, errlen))
 		return -EINVAL;
-	}
 	if (role->has_schedule && !in_schedule(&role->schedule, now_ns, NULL)) {
 		outside_schedule(role, now_ns, err, errlen);
 		return -EAGAIN;
@@ -180,11 +177,8 @@ static int record(struct jg_request *q, const struct jg_who *who, bool approve,
 {
 	struct jg_decision *d = &q->decisions[q->ndecisions];
 
-	if (reason && strlen(reason) >= sizeof(d->reason)) {
-		snprintf(err, errlen, "the reason is longer than %zu characters",
-			 sizeof(d->reason) - 1);
+	if (reason && wf__check_text(reason, sizeof(d->reason) - 1, "the reason", err, errlen))
 		return -EINVAL;
-	}
 	memset(d, 0, sizeof(*d));
 	d->uid = who->uid;
 	snprintf(d->user, sizeof(d->user), "%s", who->user);
@@ -376,4 +370,116 @@ json_t *wf__request_json(const struct jg_request *q, bool can_decide)
 	if (*q->note)
 		json_object_set_new(o, "note", json_string(q->note));
 	return o;
+}
+
+/* ------------------------------------------------------------------ limits */
+
+int wf__check_text(const char *text, size_t max, const char *what, char *err, size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t len = text ? strlen(text) : 0;
+
+	if (len > max) {
+		snprintf(err, errlen, "%s is %zu bytes, longer than the %zu allowed", what, len,
+			 max);
+		return -EINVAL;
+	}
+	/* one line of text for people: a newline, ESC or CSI in it only forges or hides
+	 * lines in terminals, logs and SIEMs */
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = p[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f ||
+		    (c == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)) {
+			c = c == 0xc2 ? p[i + 1] : c;	/* C1: the code point is the second byte */
+			snprintf(err, errlen, "%s has a control character (U+%04X) at byte %zu; "
+				 "only printable text and tabs are allowed", what, c, i + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int wf__limits_check(const struct jg_req_limits *l, const char *user, unsigned pending,
+		     unsigned recent, int64_t oldest_ns, int64_t now_ns, char *err,
+		     size_t errlen)
+{
+	if (l->max_pending && pending >= l->max_pending) {
+		snprintf(err, errlen, "%s has %u pending requests, the most one user may have; "
+			 "cancel one or wait for a decision", user, pending);
+		return -EDQUOT;
+	}
+	if (l->rate && recent >= l->rate) {
+		char when[48], win[32];
+		int64_t next = oldest_ns + l->rate_window_ns;
+
+		duration__format((uint64_t)(l->rate_window_ns / NS), win, sizeof(win));
+		snprintf(err, errlen, "%s filed %u requests within %s, the most allowed; the next "
+			 "is possible at %s", user, recent, win,
+			 util__rfc3339(next > now_ns ? next : now_ns, when, sizeof(when)));
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ refusals */
+
+static struct jg_refusal *refusal_of(struct jg_refusals *r, uint32_t uid)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].uid == uid)
+			return &r->v[i];
+	return NULL;
+}
+
+bool wf__refusal_note(struct jg_refusals *r, uint32_t uid, const char *user, const char *code,
+		      const char *error, int64_t now_ns)
+{
+	struct jg_refusal *s = refusal_of(r, uid);
+
+	if (!s) {
+		if (r->n >= JG_REFUSALS_MAX)
+			return true;	/* audited one by one rather than lost */
+		s = &r->v[r->n++];
+		memset(s, 0, sizeof(*s));
+		s->uid = uid;
+		snprintf(s->user, sizeof(s->user), "%s", user ? user : "");
+		s->window_ns = now_ns;
+		return true;		/* the first of a quiet user: audited at once */
+	}
+	if (!s->count)
+		s->first_ns = now_ns;
+	s->count++;
+	s->last_ns = now_ns;
+	snprintf(s->code, sizeof(s->code), "%s", code ? code : "");
+	snprintf(s->error, sizeof(s->error), "%s", error ? error : "");
+	return false;
+}
+
+size_t wf__refusals_flush(struct jg_refusals *r, int64_t now_ns, bool all,
+			  void (*emit)(const struct jg_refusal *s, void *ctx), void *ctx)
+{
+	size_t sent = 0;
+
+	for (size_t i = 0; i < r->n;) {
+		struct jg_refusal *s = &r->v[i];
+
+		if (!all && now_ns - s->window_ns < JG_REFUSAL_WINDOW_NS) {
+			i++;
+			continue;
+		}
+		if (s->count) {
+			emit(s, ctx);
+			sent++;
+		}
+		if (s->count && !all) {
+			/* still busy: the next window starts now, its refusals summarised too */
+			s->window_ns = now_ns;
+			s->count = 0;
+			i++;
+			continue;
+		}
+		r->v[i] = r->v[--r->n];		/* quiet for a window: forgotten */
+	}
+	return sent;
 }

@@ -117,4 +117,63 @@ char *wf__format_id(uint64_t id, char *buf, size_t len);
 /* The protocol's REQUEST object (docs/protocol.md). */
 json_t *wf__request_json(const struct jg_request *q, bool can_decide);
 
+/* ---- what one user may file (the daemon config's "requests"; docs/design.md) */
+
+#define JG_REQ_MAX_PENDING_DEFAULT 5
+#define JG_REQ_RATE_DEFAULT 30			/* requests ... */
+#define JG_REQ_RATE_WINDOW_DEFAULT 3600		/* ... per this many seconds */
+#define JG_REQ_REASON_MAX_DEFAULT (JG_REASON_LEN - 1)
+
+struct jg_req_limits {
+	unsigned max_pending;		/* pending requests (and extensions) one user may have */
+	unsigned rate;			/* requests one user may file per rate_window; 0: no limit */
+	int64_t rate_window_ns;
+	size_t reason_max;		/* bytes, at most JG_REASON_LEN - 1 */
+};
+
+/* A reason (or other free text a person gives): at most max bytes, and no control character
+ * but tab (C0, DEL, and the C1 range U+0080-U+009F). what names the field ("the reason").
+ * Returns 0 or -EINVAL with one sentence naming the first bad byte's offset. */
+int wf__check_text(const char *text, size_t max, const char *what, char *err, size_t errlen);
+
+/* May a user with `pending` pending requests, who filed `recent` requests within the rate
+ * window (the oldest of them at oldest_ns), file one more now? 0, or -EDQUOT (pending cap)
+ * or -EAGAIN (rate, naming when the next one is possible) with one sentence. */
+int wf__limits_check(const struct jg_req_limits *l, const char *user, unsigned pending,
+		     unsigned recent, int64_t oldest_ns, int64_t now_ns, char *err,
+		     size_t errlen);
+
+/* ---- refusals, summarised: a user who is refused again and again must not grow the audit
+ * log by a record per attempt. The first refusal of a quiet user is audited at once; later
+ * ones are only counted, and each minute (JG_REFUSAL_WINDOW) one summary with the count goes
+ * out while they keep coming. */
+
+#define JG_REFUSAL_WINDOW_NS (60 * 1000000000LL)
+#define JG_REFUSALS_MAX 256		/* users tracked at once; past that each is audited */
+
+struct jg_refusal {
+	uint32_t uid;
+	char user[JG_NAME_LEN];
+	int64_t window_ns;		/* start of the current window */
+	int64_t first_ns, last_ns;	/* of the refusals counted in it */
+	uint64_t count;			/* refusals counted, not yet audited */
+	char code[16];			/* of the last one */
+	char error[256];
+};
+
+struct jg_refusals {
+	struct jg_refusal v[JG_REFUSALS_MAX];
+	size_t n;
+};
+
+/* A refusal of uid at now. Returns true when the caller audits it now (the first of a quiet
+ * user, or the table is full); false when it was counted for the next summary. */
+bool wf__refusal_note(struct jg_refusals *r, uint32_t uid, const char *user, const char *code,
+		      const char *error, int64_t now_ns);
+/* Windows over by now (all: every one, at shutdown): emit(summary) for each with a count,
+ * then the window starts again; a window that counted nothing is forgotten. Returns the
+ * number of summaries. */
+size_t wf__refusals_flush(struct jg_refusals *r, int64_t now_ns, bool all,
+			  void (*emit)(const struct jg_refusal *s, void *ctx), void *ctx);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "jitgate.h"
 #include "ledger.h"
+#include "totp.h"
 
 #define NS 1000000000LL
 #define T0 (1795428000LL * NS)		/* 2026-11-23T10:00:00Z */
@@ -178,7 +179,8 @@ static int count_tables(void)
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = "
 					"'table' AND name IN ('meta', 'resources', 'requests', "
-					"'decisions', 'grants', 'mfa')", -1, &st, NULL), SQLITE_OK);
+					"'decisions', 'grants', 'mfa', 'mfa_tally')", -1, &st, NULL),
+		     SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -193,9 +195,9 @@ Test(ledger, open_creates_0600_with_schema)
 
 	cr_assert_eq(stat(path, &sb), 0);
 	cr_assert_eq(sb.st_mode & 07777, 0600, "mode %o", sb.st_mode & 07777);
-	cr_assert_eq(count_tables(), 6);
+	cr_assert_eq(count_tables(), 7);
 	cr_assert_eq(ledger__meta_get(&L, "schema", ver, sizeof(ver)), 0);
-	cr_assert_str_eq(ver, "1");
+	cr_assert_str_eq(ver, "2");
 	/* the write-ahead log holds the same secrets */
 	cr_assert_eq(ledger__meta_set(&L, "k", "v"), 0);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
@@ -262,7 +264,7 @@ Test(ledger, reopen_keeps_everything)
 	cr_assert_eq(ledger__mfa_get(&L, 1000, secret, &len, &step), 0);
 	cr_assert_eq(len, 20);
 	cr_assert_eq(ledger__meta_get(&L, "schema", buf, sizeof(buf)), 0);
-	cr_assert_str_eq(buf, "1");
+	cr_assert_str_eq(buf, "2");
 }
 
 /* ---- grants ---- */
@@ -850,13 +852,85 @@ Test(ledger, newer_schema_refused)
 {
 	struct jg_ledger l2;
 
-	cr_assert_eq(ledger__meta_set(&L, "schema", "2"), 0);
+	cr_assert_eq(ledger__meta_set(&L, "schema", "3"), 0);
 	ledger__close(&L);
 	cr_assert_eq(ledger__open(&l2, path, err, sizeof(err)), -EPROTO);
-	cr_assert(strstr(err, "schema version 2"), "%s", err);
+	cr_assert(strstr(err, "schema version 3"), "%s", err);
 	cr_assert_null(l2.db);
-	sql(path, "UPDATE meta SET value = '1' WHERE key = 'schema'");
+	sql(path, "UPDATE meta SET value = '2' WHERE key = 'schema'");
 	open_ledger();
+}
+
+/* A version-1 ledger (before the MFA lockout) is migrated on open: its data stays, the
+ * tally table and the version appear. */
+Test(ledger, migrates_version_1)
+{
+	struct jg_request q = request("db-debug", 1000, "alice", T0);
+	struct jg_mfa_tally t = { .nfail = 2, .fail_ns = { T0, T0 + NS } };
+	char ver[16];
+
+	insert_request(&q);
+	ledger__close(&L);
+	sql(path, "DROP TABLE mfa_tally; DROP INDEX requests_uid; "
+		  "UPDATE meta SET value = '1' WHERE key = 'schema'");
+	cr_assert_eq(count_tables(), 6);
+	open_ledger();
+	cr_assert_eq(count_tables(), 7);
+	cr_assert_eq(ledger__meta_get(&L, "schema", ver, sizeof(ver)), 0);
+	cr_assert_str_eq(ver, "2");
+	cr_assert_eq(ledger__mfa_tally_set(&L, 1000, &t), 0);
+	cr_assert_eq(ledger__pending_of(&L, 1000, "db-debug", 0), q.id);
+}
+
+/* The lockout tally survives a restart; an empty one leaves no row. */
+Test(ledger, mfa_tally)
+{
+	struct jg_mfa_tally t = { .nfail = 3, .fail_ns = { T0, T0 + NS, T0 + 2 * NS },
+				  .locked_ns = T0 + 2 * NS, .locked_until_ns = T0 + 902 * NS };
+	struct jg_mfa_tally back;
+
+	cr_assert_eq(ledger__mfa_tally_get(&L, 1000, &back), 0);
+	cr_assert_eq(back.nfail, 0);
+	cr_assert_eq(back.locked_ns, 0);
+	cr_assert_eq(ledger__mfa_tally_set(&L, 1000, &t), 0);
+	reopen();
+	cr_assert_eq(ledger__mfa_tally_get(&L, 1000, &back), 0);
+	cr_assert_eq(back.nfail, 3);
+	cr_assert_eq(back.fail_ns[2], T0 + 2 * NS);
+	cr_assert_eq(back.locked_ns, T0 + 2 * NS);
+	cr_assert_eq(back.locked_until_ns, T0 + 902 * NS);
+	totp__tally_reset(&t);
+	cr_assert_eq(ledger__mfa_tally_set(&L, 1000, &t), 0);
+	cr_assert_eq(ledger__mfa_tally_get(&L, 1000, &back), 0);
+	cr_assert_eq(back.nfail, 0);
+	cr_assert_eq(back.locked_until_ns, 0);
+}
+
+/* What the per-user request limits count. */
+Test(ledger, request_counts)
+{
+	struct jg_request a = request("db-debug", 1000, "alice", T0);
+	struct jg_request b = request("two-man", 1000, "alice", T0 + 60 * NS);
+	struct jg_request c = request("db-debug", 1001, "bob", T0 + 90 * NS);
+	unsigned pending, recent;
+	int64_t oldest;
+
+	insert_request(&a);
+	insert_request(&b);
+	insert_request(&c);
+	b.state = JG_REQ_CANCELLED;
+	save(&b);
+	cr_assert_eq(ledger__request_counts(&L, 1000, T0, &pending, &recent, &oldest), 0);
+	cr_assert_eq(pending, 1);
+	cr_assert_eq(recent, 2);
+	cr_assert_eq(oldest, T0);
+	cr_assert_eq(ledger__request_counts(&L, 1000, T0 + 30 * NS, &pending, &recent, &oldest),
+		     0);
+	cr_assert_eq(recent, 1);
+	cr_assert_eq(oldest, T0 + 60 * NS);
+	cr_assert_eq(ledger__request_counts(&L, 1002, 0, &pending, &recent, &oldest), 0);
+	cr_assert_eq(pending + recent, 0);
+	cr_assert_eq(oldest, 0);
 }
 
 /* A database with a meta table of another shape: the open fails with SQLite's complaint

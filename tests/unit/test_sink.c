@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include "audit.h"
 #include "sink.h"
 
 #define DENY_FILE "{\"seq\":3,\"time\":\"2026-11-22T19:36:13.256800110Z\",\"host\":\"jitgate-vm\"," \
@@ -316,6 +317,179 @@ Test(syslog, rfc5424_header_and_pri)
 	cr_assert_str_eq(s, "<13>1 - - app - x - m");
 	free(s);
 	json_decref(r);
+}
+
+/* ---- hostile text: a reason, a path and a comm full of control characters, separators
+ * and bytes that are not UTF-8, through every format: nothing raw comes out */
+
+#define HOSTILE_TEXT "a\x1b[2J\x1b]0;pwned\x07|b=c\\d\"e]f\nCEF:0|fake|\r\t\x7f\xc2\x9b" "31m"
+
+/* the record as the daemon would have it, plus (nocheck) a path that is not UTF-8 */
+static json_t *hostile(bool bad_utf8)
+{
+	json_t *r = rec(DENY_FILE);
+	json_t *obj = json_object_get(r, "object"), *proc = json_object_get(r, "process");
+
+	json_object_set_new(r, "type", json_string("access.deny|x"));
+	json_object_set_new(r, "reason", json_string(HOSTILE_TEXT));
+	json_object_set_new(r, "role", json_string(HOSTILE_TEXT));
+	json_object_set_new(proc, "comm", json_string("ev\x1bil\ncomm"));
+	json_object_set_new(obj, "path", bad_utf8 ?
+			    json_string_nocheck("/srv/prod/secrets/\xff\xfe\xc0\xaf\xed\xa0\x80x\x1b") :
+			    json_string("/srv/prod/secrets/" HOSTILE_TEXT));
+	return r;
+}
+
+/* no C0 control character (tab included) and no DEL in s */
+static void no_raw_controls(const char *what, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		cr_assert(!((unsigned char)s[i] < 0x20 || s[i] == 0x7f),
+			  "%s: raw byte 0x%02x at %zu in %s", what, (unsigned char)s[i], i, s);
+	/* nor a C1 control (U+0080-U+009F as UTF-8) */
+	for (size_t i = 0; i + 1 < len; i++)
+		cr_assert(!((unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+			    (unsigned char)s[i + 1] <= 0x9f), "%s: raw C1 at %zu in %s", what, i, s);
+}
+
+/* well-formed UTF-8 (whatever the input had) */
+static void valid_utf8(const char *what, const char *s)
+{
+	json_t *j = json_string(s);	/* jansson checks UTF-8 */
+
+	cr_assert(j, "%s: not UTF-8: %s", what, s);
+	json_decref(j);
+}
+
+Test(hostile, cef_escapes_everything)
+{
+	json_t *r = hostile(false);
+	char *s = sink__cef(r);
+
+	no_raw_controls("cef", s, strlen(s));
+	valid_utf8("cef", s);
+	/* header: | and \ escaped */
+	HAS(s, "|access.deny\\|x|");
+	/* extension: = and \ escaped, newline as \n, the rest as \xNN */
+	HAS(s, " msg=a\\x1B[2J\\x1B]0;pwned\\x07|b\\=c\\\\d\"e]f\\nCEF:0|fake|\\r\\x09\\x7F"
+	       "\\xC2\\x9B31m");
+	HAS(s, " sproc=ev\\x1Bil\\ncomm ");
+	HAS(s, " filePath=/srv/prod/secrets/a\\x1B[2J");
+	/* no extension can be forged: every = in a value is escaped */
+	HASNT(s, " fake=");
+	free(s);
+	json_decref(r);
+}
+
+Test(hostile, cef_invalid_utf8_escaped)
+{
+	json_t *r = hostile(true);
+	char *s = sink__cef(r);
+
+	no_raw_controls("cef", s, strlen(s));
+	valid_utf8("cef", s);
+	HAS(s, "filePath=/srv/prod/secrets/\\xFF\\xFE\\xC0\\xAF\\xED\\xA0\\x80x\\x1B ");
+	free(s);
+	json_decref(r);
+}
+
+/* The JSON sink gets the audit line as audit__emit wrote it. */
+static char tapped[16384];
+
+static void tap(const char *line, size_t len, void *ctx)
+{
+	(void)ctx;
+	cr_assert_lt(len, sizeof(tapped));
+	memcpy(tapped, line, len);
+	tapped[len] = 0;
+}
+
+static char *audit_line(json_t *r)
+{
+	char dirt[] = "/tmp/jg-sink-audit-XXXXXX", path[64], err[256];
+	struct jg_audit a;
+
+	cr_assert(mkdtemp(dirt));
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dirt);
+	cr_assert_eq(audit__open(&a, path, false, "h", err, sizeof(err)), 0, "%s", err);
+	audit__set_tap(&a, tap, NULL);
+	tapped[0] = 0;
+	json_object_del(r, "seq");
+	json_object_del(r, "time");
+	json_object_del(r, "host");
+	json_object_del(r, "chain");
+	cr_assert_eq(audit__emit(&a, json_incref(r), 0), 0);
+	audit__close(&a);
+	unlink(path);
+	rmdir(dirt);
+	return tapped;
+}
+
+Test(hostile, json_and_ocsf_escape_and_refuse_bad_utf8)
+{
+	json_t *r = hostile(false), *back;
+	char *line = audit_line(r), *s;
+	size_t len;
+
+	/* JSON: the audit line as is; jansson escaped it, audit__emit its DEL */
+	s = sink__format(SINK_JSON, r, line, strlen(line), &len);
+	no_raw_controls("json", s, len);
+	HAS(s, "\\u001B[2J");
+	HAS(s, "\\u007F");
+	back = json_loads(s, 0, NULL);
+	cr_assert(back, "the escaped line is JSON");
+	cr_assert_str_eq(json_string_value(json_object_get(back, "reason")), HOSTILE_TEXT);
+	json_decref(back);
+	free(s);
+	s = sink__format(SINK_OCSF, r, line, strlen(line), &len);
+	no_raw_controls("ocsf", s, len);
+	HAS(s, "\\u001B");
+	free(s);
+	json_decref(r);
+	/* a string that is not UTF-8 never reaches a JSON output: jansson refuses to write it
+	 * (the daemon's kernel names are made UTF-8 before, audit.c kernel_text) */
+	r = hostile(true);
+	line = json_dumps(r, JSON_COMPACT | JSON_ENSURE_ASCII);
+	cr_assert_null(line, "jansson wrote a string that is not UTF-8: %s", line);
+	s = sink__format(SINK_OCSF, r, "", 0, &len);
+	if (s) {		/* a field jansson cannot hold is left out, never written raw */
+		no_raw_controls("ocsf", s, len);
+		valid_utf8("ocsf", s);
+	}
+	free(s);
+	json_decref(r);
+}
+
+Test(hostile, rfc5424_around_every_format)
+{
+	static const enum sink_format fmts[] = { SINK_JSON, SINK_CEF, SINK_OCSF };
+	json_t *r = hostile(false);
+	char *line = audit_line(r);
+
+	json_object_set_new(r, "host", json_string("h\x1bst\nx"));
+	json_object_set_new(r, "seq", json_integer(3));
+	for (size_t i = 0; i < 3; i++) {
+		size_t mlen, slen;
+		char *m = sink__format(fmts[i], r, line, strlen(line), &mlen);
+		char *s = sink__rfc5424(r, 10, "jitgate", m, mlen, &slen);
+
+		no_raw_controls("rfc5424", s, slen);
+		HAS(s, " hstx jitgate - access.deny|x [jitgate@32473 seq=\"3\"] ");
+		free(m);
+		free(s);
+	}
+	json_decref(r);
+}
+
+Test(hostile, sd_param_values)
+{
+	char *v = sink__sd_value("a\"b\\c]d\ne\x1b\xff");
+
+	cr_assert_str_eq(v, "a\\\"b\\\\c\\]d\\x0Ae\\x1B\\xFF");
+	free(v);
+	v = sink__sd_value("");
+	cr_assert_str_eq(v, "");
+	free(v);
 }
 
 Test(syslog, facility_names)

@@ -285,3 +285,85 @@ Test(uri, no_space)
 	cr_assert_eq(totp__uri("j", "a", (const uint8_t *)"f", 1, out, sizeof(out)), 0);
 	cr_assert_str_eq(out, want);
 }
+
+/* ---- lockout (faillock's deny / fail_interval / unlock_time) ---- */
+
+#define S 1000000000LL
+#define T0 (1795428000LL * S)
+
+static const struct jg_mfa_policy pol5 = { .deny = 5, .fail_interval_ns = 900 * S,
+					   .unlock_time_ns = 900 * S };
+
+Test(lockout, deny_failures_within_the_interval_lock)
+{
+	struct jg_mfa_tally t = { 0 };
+
+	for (int i = 0; i < 4; i++) {
+		cr_assert_not(totp__tally_fail(&t, &pol5, T0 + i * S));
+		cr_assert_eq(t.nfail, (unsigned)i + 1, "the running count");
+		cr_assert_not(totp__tally_locked(&t, T0 + i * S));
+	}
+	cr_assert(totp__tally_fail(&t, &pol5, T0 + 4 * S), "the 5th failure locks");
+	cr_assert_eq(t.locked_ns, T0 + 4 * S);
+	cr_assert_eq(t.locked_until_ns, T0 + 904 * S);
+	cr_assert(totp__tally_locked(&t, T0 + 903 * S));
+	/* served: lifted, and the user starts afresh */
+	cr_assert_not(totp__tally_locked(&t, T0 + 904 * S));
+	cr_assert_eq(t.nfail, 0);
+	cr_assert_eq(t.locked_ns, 0);
+}
+
+Test(lockout, the_window_slides)
+{
+	struct jg_mfa_tally t = { 0 };
+
+	/* four failures, then four more 14 minutes later: the first four still count */
+	for (int i = 0; i < 4; i++)
+		cr_assert_not(totp__tally_fail(&t, &pol5, T0 + i * S));
+	cr_assert(totp__tally_fail(&t, &pol5, T0 + 840 * S));
+	/* failures older than fail_interval drop out: 4 early ones, then one 16 min later */
+	totp__tally_reset(&t);
+	for (int i = 0; i < 4; i++)
+		cr_assert_not(totp__tally_fail(&t, &pol5, T0 + i * S));
+	cr_assert_not(totp__tally_fail(&t, &pol5, T0 + 960 * S));
+	cr_assert_eq(t.nfail, 1);
+	/* a fixed window would reset here; the sliding one keeps the last 15 minutes */
+	totp__tally_reset(&t);
+	cr_assert_not(totp__tally_fail(&t, &pol5, T0));
+	for (int i = 0; i < 3; i++)
+		cr_assert_not(totp__tally_fail(&t, &pol5, T0 + 800 * S + i * S));
+	cr_assert(totp__tally_fail(&t, &pol5, T0 + 899 * S));
+}
+
+Test(lockout, deny_zero_never_locks_and_reset)
+{
+	struct jg_mfa_policy off = pol5;
+	struct jg_mfa_tally t = { 0 };
+
+	off.deny = 0;
+	for (int i = 0; i < 50; i++)
+		cr_assert_not(totp__tally_fail(&t, &off, T0 + i * S));
+	cr_assert_not(totp__tally_locked(&t, T0 + 50 * S));
+	cr_assert_leq(t.nfail, 1);
+	for (int i = 0; i < 3; i++)
+		totp__tally_fail(&t, &pol5, T0 + i * S);
+	totp__tally_reset(&t);	/* a correct code */
+	cr_assert_eq(t.nfail, 0);
+}
+
+Test(lockout, text_round_trip)
+{
+	struct jg_mfa_tally t = { 0 }, back = { 0 };
+	char buf[64];
+
+	for (int i = 0; i < 3; i++)
+		totp__tally_fail(&t, &pol5, T0 + i * S);
+	cr_assert_eq(totp__tally_format(&t, buf, sizeof(buf)), 0);
+	totp__tally_parse(&back, buf);
+	cr_assert_eq(back.nfail, 3);
+	cr_assert_eq(back.fail_ns[2], T0 + 2 * S);
+	cr_assert_eq(totp__tally_format(&t, buf, 8), -ENOSPC);
+	totp__tally_parse(&back, "junk 12 x 13");
+	cr_assert_eq(back.nfail, 2);
+	cr_assert_eq(back.fail_ns[1], 13);
+}

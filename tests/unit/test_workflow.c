@@ -733,3 +733,119 @@ Test(workflow, request_json_approved)
 	cr_assert_str_eq(jstr(o, "note"), "done already");
 	json_decref(o);
 }
+
+/* ---- free text, limits and refusals ---- */
+
+Test(workflow, control_characters_refused)
+{
+	struct jg_request q;
+	bool clamped;
+	static const char *const bad[] = {
+		"INC-1\nfake line", "INC-1 \x1b[31mred", "\rINC", "bell\a", "del\x7f",
+		"csi \xc2\x9b" "31m", "nel \xc2\x85",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(wf__new(&q, role("plain"), &alice, bad[i], 0, MON_10, &clamped, err,
+				     sizeof(err)), -EINVAL, "%zu", i);
+		cr_assert(strstr(err, "control character"), "%s", err);
+	}
+	cr_assert_eq(wf__check_text("a\x1b", 100, "the reason", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "(U+001B) at byte 2"), "%s", err);
+	cr_assert_eq(wf__check_text("x \xc2\x9b", 100, "the reason", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "(U+009B) at byte 3"), "%s", err);
+	/* a tab, and UTF-8 text beyond the C1 range, are fine */
+	cr_assert_eq(wf__new(&q, role("plain"), &alice, "INC-1\tStra\xc3\x9f" "e \xe2\x82\xac",
+			     0, MON_10, &clamped, err, sizeof(err)), 0, "%s", err);
+	/* a deny reason too */
+	q = req("plain", &alice, MON_10);
+	cr_assert_eq(wf__deny(&q, role("plain"), &bob, "no\nway", MON_10, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "control character"), "%s", err);
+	cr_assert_eq(q.ndecisions, 0);
+	/* and the configurable length */
+	cr_assert_eq(wf__check_text("12345", 4, "the reason", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "5 bytes, longer than the 4 allowed"), "%s", err);
+	cr_assert_eq(wf__check_text("1234", 4, "the reason", err, sizeof(err)), 0);
+	cr_assert_eq(wf__check_text(NULL, 4, "the reason", err, sizeof(err)), 0);
+}
+
+Test(workflow, limits)
+{
+	struct jg_req_limits l = { .max_pending = 5, .rate = 30, .rate_window_ns = 3600 * NS,
+				   .reason_max = 100 };
+
+	cr_assert_eq(wf__limits_check(&l, "alice", 4, 29, MON_10 - 600 * NS, MON_10, err,
+				      sizeof(err)), 0);
+	cr_assert_eq(wf__limits_check(&l, "alice", 5, 0, 0, MON_10, err, sizeof(err)), -EDQUOT);
+	cr_assert(strstr(err, "alice has 5 pending requests, the most one user may have"), "%s",
+		  err);
+	cr_assert_eq(wf__limits_check(&l, "alice", 0, 30, MON_10 - 600 * NS, MON_10, err,
+				      sizeof(err)), -EAGAIN);
+	cr_assert(strstr(err, "alice filed 30 requests within 1h"), "%s", err);
+	cr_assert(strstr(err, "2026-11-23T10:50:00"), "next = oldest + window: %s", err);
+	l.rate = 0;		/* no rate limit */
+	cr_assert_eq(wf__limits_check(&l, "alice", 0, 1000, MON_10, MON_10, err, sizeof(err)), 0);
+}
+
+struct flushed {
+	struct jg_refusal s[8];
+	size_t n;
+};
+
+static void keep(const struct jg_refusal *s, void *ctx)
+{
+	struct flushed *f = ctx;
+
+	cr_assert_lt(f->n, 8);
+	f->s[f->n++] = *s;
+}
+
+Test(workflow, refusals_summarised)
+{
+	static struct jg_refusals r;
+	struct flushed f = { 0 };
+	int64_t t = MON_10;
+
+	memset(&r, 0, sizeof(r));
+	/* the first is audited at once, the next 299 within the minute only counted */
+	cr_assert(wf__refusal_note(&r, 1000, "alice", "EDQUOT", "too many", t));
+	for (int i = 1; i < 300; i++)
+		cr_assert_not(wf__refusal_note(&r, 1000, "alice", "EAGAIN", "rate", t + i * 100000000LL));
+	cr_assert(wf__refusal_note(&r, 1001, "bob", "EINVAL", "x", t));
+	cr_assert_eq(wf__refusals_flush(&r, t + 59 * NS, false, keep, &f), 0);
+	/* the minute is over: one summary for alice with the count; bob (nothing counted) is
+	 * forgotten */
+	cr_assert_eq(wf__refusals_flush(&r, t + 60 * NS, false, keep, &f), 1);
+	cr_assert_eq(f.s[0].uid, 1000);
+	cr_assert_eq(f.s[0].count, 299);
+	cr_assert_str_eq(f.s[0].code, "EAGAIN");
+	cr_assert_eq(f.s[0].first_ns, t + 100000000LL);
+	cr_assert_eq(f.s[0].last_ns, t + 299 * 100000000LL);
+	cr_assert_eq(r.n, 1);
+	/* alice goes on: still summarised (no new immediate record), one summary a minute */
+	cr_assert_not(wf__refusal_note(&r, 1000, "alice", "EAGAIN", "rate", t + 61 * NS));
+	cr_assert(wf__refusal_note(&r, 1001, "bob", "EINVAL", "x", t + 61 * NS));
+	cr_assert_eq(wf__refusals_flush(&r, t + 120 * NS, false, keep, &f), 1);
+	cr_assert_eq(f.s[1].count, 1);
+	/* quiet for a minute: forgotten, so the next refusal is audited at once again */
+	cr_assert_eq(wf__refusals_flush(&r, t + 181 * NS, false, keep, &f), 0);
+	cr_assert_eq(r.n, 0);
+	cr_assert(wf__refusal_note(&r, 1000, "alice", "EAGAIN", "rate", t + 182 * NS));
+	cr_assert_not(wf__refusal_note(&r, 1000, "alice", "EAGAIN", "rate", t + 183 * NS));
+	/* at shutdown whatever was counted goes out */
+	cr_assert_eq(wf__refusals_flush(&r, t + 184 * NS, true, keep, &f), 1);
+	cr_assert_eq(f.s[2].count, 1);
+	cr_assert_eq(r.n, 0);
+}
+
+Test(workflow, refusals_table_full_audits_each)
+{
+	static struct jg_refusals r;
+
+	memset(&r, 0, sizeof(r));
+	for (uint32_t u = 0; u < JG_REFUSALS_MAX; u++)
+		cr_assert(wf__refusal_note(&r, u, "u", "E", "e", MON_10));
+	cr_assert(wf__refusal_note(&r, 99999, "x", "E", "e", MON_10), "no room: audited");
+	cr_assert(wf__refusal_note(&r, 99999, "x", "E", "e", MON_10), "still audited");
+}
