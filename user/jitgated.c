@@ -102,10 +102,12 @@ static struct daemon {
 	uint64_t prio_lost_reported;
 	int64_t suppressed_checked_ns;	/* wall time of the last access.suppressed check, 0: none
 					 * since start */
+	uint64_t suppressed_seen;	/* JG_STAT_SUPPRESSED at that check */
 	bool crash_after_commit;	/* JITGATED_FAILPOINT=crash-after-commit (tests only) */
 	bool recheck_warned;		/* said once that the re-check could not be detached */
 	bool stop;
-} d = { .listen_fd = -1, .sig_fd = -1, .timer_fd = -1, .ep_fd = -1, .lock_fd = -1 };
+} d = { .listen_fd = -1, .sig_fd = -1, .timer_fd = -1, .ep_fd = -1, .lock_fd = -1,
+	.suppressed_seen = UINT64_MAX };
 
 /* ------------------------------------------------------------------ config */
 
@@ -2092,9 +2094,14 @@ static int suppressed_one(uint32_t subject, const struct jg_deny_rate *r, uint64
 
 static void check_suppressed(void)
 {
+	uint64_t stats[JG_STAT_MAX] = { 0 };
 	int64_t now = util__realtime_ns();
 
+	/* the map walk only when the kernel suppressed something since the last one */
+	if (gate__stats(d.gate, stats) || stats[JG_STAT_SUPPRESSED] == d.suppressed_seen)
+		return;
 	gate__for_each_deny(d.gate, suppressed_one, &now);
+	d.suppressed_seen = stats[JG_STAT_SUPPRESSED];
 	d.suppressed_checked_ns = now;
 }
 
