@@ -28,7 +28,8 @@ LIB_SRCS  := $(filter-out user/jitgated.c user/jitgate.c,$(wildcard user/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 LIB       := $(OUTPUT)/libjitgate.a
 BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
-	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client
+	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
+	     $(BIN_DIR)/jg-preload.so
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_TESTS  := $(sort $(wildcard tests/vm/test_*.sh))
@@ -102,6 +103,15 @@ $(BIN_DIR)/jg-fsprobe: tests/jg-fsprobe.c | $(BIN_DIR)
 $(BIN_DIR)/jg-client: tests/jg-client.c | $(BIN_DIR)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(BIN_DIR)/jg-inject: tests/jg-inject.c | $(BIN_DIR)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# A test artifact: the library a user would LD_PRELOAD into a standing rule's program.
+$(BIN_DIR)/jg-preload.so: tests/jg-preload.c | $(BIN_DIR)
+	$(call msg,SHLIB,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -fPIC $< -o $@
 
 $(BIN_DIR)/jg-fd: tests/jg-fd.c | $(BIN_DIR)
 	$(call msg,BINARY,$@)

@@ -95,13 +95,37 @@ static __always_inline __u64 grant_for(__u32 subject, __u16 resource, __u32 perm
 	return g->grant_id[slot] ? g->grant_id[slot] : 1;
 }
 
+/* May the current task use a standing rule bound to its program (dev, ino)? Only when the
+ * exec of that very program was checked and found clean (bpf/taint.bpf.h: no injectable
+ * loader variable, not traced), and nothing has traced the process or opened its memory
+ * since. A process started before the rule was in the kernel has no such record: refused,
+ * fail closed. */
+static __always_inline bool taint_free(struct task_struct *task, __u32 dev, __u64 ino)
+{
+	struct task_struct *leader = task->group_leader;
+	struct jg_taint *t;
+
+	if (task->ptrace)
+		return false;
+	t = bpf_task_storage_get(&taint, task, 0, 0);
+	if (!t || t->flags != JG_TAINT_SCANNED || t->dev != dev || t->ino != ino)
+		return false;
+	if (leader == task)
+		return true;
+	/* a tracer of another thread marked the whole process on its leader */
+	t = bpf_task_storage_get(&taint, leader, 0, 0);
+	return !t || !(t->flags & (JG_TAINT_ENV | JG_TAINT_TRACED));
+}
+
 /* Does a standing rule of generation `gen` (the one the object was found in: one decision,
  * one policy, even across a reload's flip) give `perm` on `res` to the subject running the
  * current executable? Asked only when no grant holds, so unprotected and granted accesses
  * never get here. A subprogram: require() is inlined at a dozen places and this need not
  * be. The executable is current->mm->exe_file's inode (a kernel thread has no mm: only
- * rules for any program apply to it). */
-static __noinline bool standing_allows(__u32 gen, __u32 subject, __u32 res, __u32 perm)
+ * rules for any program apply to it). A rule bound to the program holds only for a clean
+ * process (taint_free); when that alone refused, *tainted is set and counted. */
+static __noinline bool standing_allows(__u32 gen, __u32 subject, __u32 res, __u32 perm,
+				       __u8 *tainted)
 {
 	struct jg_standing_key key = { .gen = gen & 1, .subject = subject, .resource = res };
 	struct task_struct *task;
@@ -109,6 +133,7 @@ static __noinline bool standing_allows(__u32 gen, __u32 subject, __u32 res, __u3
 	struct mm_struct *mm;
 	struct file *exe;
 	__u32 zero = 0, *bits;
+	bool refused = false;
 
 	if (res == JG_CANARY_RESOURCE)
 		return false;
@@ -122,13 +147,22 @@ static __noinline bool standing_allows(__u32 gen, __u32 subject, __u32 res, __u3
 		key.dev = exe->f_inode->i_sb->s_dev;
 		key.ino = exe->f_inode->i_ino;
 		bits = bpf_map_lookup_elem(&standing, &key);
-		if (bits && (*bits & perm))
-			return true;
+		if (bits && (*bits & perm)) {
+			if (taint_free(task, key.dev, key.ino))
+				return true;
+			refused = true;
+		}
 	}
 	key.dev = 0;
 	key.ino = 0;
 	bits = bpf_map_lookup_elem(&standing, &key);
-	return bits && (*bits & perm);
+	if (bits && (*bits & perm))
+		return true;
+	if (refused) {
+		*tainted = 1;
+		stat_inc(JG_STAT_TAINTED);
+	}
+	return false;
 }
 
 /* Outcome of checking every protected object a request touches. */
@@ -139,6 +173,8 @@ struct verdict {
 	__u8  too_deep;
 	__u8  standing;		/* an allow by a standing rule (grant_id 0) */
 	__u8  disconnected;	/* denied: no way up to the filesystem's root */
+	__u8  tainted;		/* a standing rule bound to the program was refused: the
+				 * process is tainted (JG_EVF_TAINTED) */
 	__u64 grant_id;
 	__u64 prot_ino;
 };
@@ -150,7 +186,7 @@ static __always_inline bool require(struct verdict *v, __u32 gen, __u32 subject,
 				    __u8 mode, __u32 perm, __u64 now, __u64 prot_ino)
 {
 	__u64 gid = grant_for(subject, res, perm, now);
-	bool by_rule = !gid && standing_allows(gen, subject, res, perm);
+	bool by_rule = !gid && standing_allows(gen, subject, res, perm, &v->tainted);
 	__u8 type = gid || by_rule ? JG_EV_ALLOW :
 		    mode == JG_MODE_AUDIT ? JG_EV_AUDIT : JG_EV_DENY;
 
@@ -352,7 +388,8 @@ static __always_inline void event_fill(struct jg_event *e, const struct verdict 
 	e->perm = v->perm;
 	e->ret = ret;
 	e->flags = (v->too_deep ? JG_EVF_TOO_DEEP : 0) | (v->standing ? JG_EVF_STANDING : 0) |
-		   (v->disconnected ? JG_EVF_DISCONNECTED : 0);
+		   (v->disconnected ? JG_EVF_DISCONNECTED : 0) |
+		   (v->tainted && v->type != JG_EV_ALLOW ? JG_EVF_TAINTED : 0);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->path[0] = 0;
 	e->exe[0] = 0;
@@ -362,21 +399,89 @@ static __always_inline void event_fill(struct jg_event *e, const struct verdict 
 		e->flags |= JG_EVF_EXE_OK;
 }
 
-static __always_inline struct jg_event *event_start(const struct verdict *v, __u32 hook,
-						    __u32 subject, __u32 loginuid, int ret,
-						    bool with_exe)
+/* Does this denial fit its subject's budget? Each one counts in the subject's `denied`;
+ * one over the budget counts in `suppressed` (and JG_STAT_SUPPRESSED) and is not streamed.
+ * It is still denied: only its record is left out, and jitgated reports the count as
+ * access.suppressed. A full map streams rather than loses a count (JG_STAT_RATE_FULL). */
+static __always_inline bool deny_budget(__u32 subject)
 {
+	struct deny_rate_val *r, init = {};
+	__u64 now, t, interval, tau;
+	struct jg_config *c;
+	__u32 zero = 0;
+	bool ok;
+
+	c = bpf_map_lookup_elem(&gate_config, &zero);
+	if (!c || !c->deny_interval_ns)
+		return true;
+	interval = c->deny_interval_ns;
+	tau = c->deny_tau_ns;
+	r = bpf_map_lookup_elem(&deny_rate, &subject);
+	if (!r) {
+		bpf_map_update_elem(&deny_rate, &subject, &init, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&deny_rate, &subject);
+		if (!r) {
+			stat_inc(JG_STAT_RATE_FULL);
+			return true;
+		}
+	}
+	now = bpf_ktime_get_boot_ns();
+	bpf_spin_lock(&r->lock);
+	r->denied++;
+	t = r->tat_ns > now ? r->tat_ns : now;
+	ok = t - now <= tau;
+	if (ok)
+		r->tat_ns = t + interval;
+	else
+		r->suppressed++;
+	bpf_spin_unlock(&r->lock);
+	if (!ok)
+		stat_inc(JG_STAT_SUPPRESSED);
+	return ok;
+}
+
+/* Records that go to the priority ring: elevation decisions, login uid tampering, rebinds
+ * (and whatever an emitter marks JG_EVF_PRIO). Session trails reserve there directly. */
+static __always_inline bool event_prio(const struct verdict *v, __u32 hook, __u32 flags)
+{
+	return hook == JG_HOOK_SETUID_EXEC || hook == JG_HOOK_SETUID || hook == JG_HOOK_SETGID ||
+	       v->type == JG_EV_REBIND || v->type == JG_EV_TRAIL ||
+	       (flags & (JG_EVF_PRIO | JG_EVF_LOGINUID));
+}
+
+/* Reserve and fill a record, or NULL: an allow while allows are not streamed, a denial
+ * over its subject's budget, a full ring (counted per ring). `flags` (JG_EVF_*) only
+ * choose the ring here; the caller sets them. */
+static __always_inline struct jg_event *event_start_flags(const struct verdict *v, __u32 hook,
+							  __u32 subject, __u32 loginuid,
+							  int ret, bool with_exe, __u32 flags)
+{
+	bool prio = event_prio(v, hook, flags);
 	struct jg_event *e;
 
 	if (v->type == JG_EV_ALLOW && !ringbuf_events_allow)
 		return NULL;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (v->type == JG_EV_DENY && !deny_budget(subject))
+		return NULL;
+	if (prio)
+		e = bpf_ringbuf_reserve(&events_prio, sizeof(*e), 0);
+	else
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		stat_inc(JG_STAT_EVENTS_LOST);
+		stat_inc(prio ? JG_STAT_PRIO_LOST : JG_STAT_EVENTS_LOST);
 		return NULL;
 	}
 	event_fill(e, v, hook, subject, loginuid, ret, with_exe);
+	if (prio)
+		e->flags |= JG_EVF_PRIO;
 	return e;
+}
+
+static __always_inline struct jg_event *event_start(const struct verdict *v, __u32 hook,
+						    __u32 subject, __u32 loginuid, int ret,
+						    bool with_exe)
+{
+	return event_start_flags(v, hook, subject, loginuid, ret, with_exe, 0);
 }
 
 static __always_inline void count(const struct verdict *v)
@@ -473,13 +578,13 @@ static __always_inline void name_path(struct jg_event *e, struct dentry *d, __u6
 /* Stream the decision on an inode: the file's identity, its path when the hook may resolve
  * one (`path` NULL otherwise, a constant, so the call to bpf_d_path is compiled out), else
  * the names below the protected object from dentry `names` (NULL: none), extra JG_EVF_*
- * flags. */
+ * flags (JG_EVF_PRIO or JG_EVF_LOGINUID: on the priority ring). */
 static __always_inline void emit_file_event(const struct verdict *v, __u32 hook, __u32 subject,
 					    __u32 loginuid, int ret, bool with_exe, __u32 dev,
 					    __u64 ino, const struct path *path, struct dentry *names,
 					    __u32 flags)
 {
-	struct jg_event *e = event_start(v, hook, subject, loginuid, ret, with_exe);
+	struct jg_event *e = event_start_flags(v, hook, subject, loginuid, ret, with_exe, flags);
 
 	if (!e)
 		return;

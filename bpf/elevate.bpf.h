@@ -208,12 +208,14 @@ int BPF_PROG(jg_exec_trail, struct linux_binprm *bprm)
 	if (v.type != JG_EV_ALLOW)
 		return 0;
 	v.type = JG_EV_TRAIL;
-	t = bpf_ringbuf_reserve(&events, sizeof(*t), 0);
+	/* the priority ring: a flood of denials cannot push the trail out */
+	t = bpf_ringbuf_reserve(&events_prio, sizeof(*t), 0);
 	if (!t) {
-		stat_inc(JG_STAT_EVENTS_LOST);
+		stat_inc(JG_STAT_PRIO_LOST);
 		return 0;
 	}
 	event_fill(&t->ev, &v, JG_HOOK_EXEC, subject, loginuid, 0, true);
+	t->ev.flags |= JG_EVF_PRIO;
 	t->ev.file.dev = bprm->file->f_inode->i_sb->s_dev;
 	t->ev.file.ino = bprm->file->f_inode->i_ino;
 	t->ev.file.prot_ino = 0;

@@ -15,3 +15,4 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "files.bpf.h"
 #include "net.bpf.h"
 #include "elevate.bpf.h"
+#include "taint.bpf.h"

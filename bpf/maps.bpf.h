@@ -83,4 +83,69 @@ struct {
 	__uint(max_entries, JG_RINGBUF_DEFAULT);
 } events SEC(".maps");
 
+/* The records that matter most (elevation decisions, session trails, login uid tampering,
+ * protection carried to new inodes) have a ring of their own: a flood of denials in
+ * `events` cannot crowd them out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, JG_PRIO_RINGBUF_DEFAULT);
+} events_prio SEC(".maps");
+
+/* struct jg_deny_rate with the kernel's lock type (same layout). */
+struct deny_rate_val {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 tat_ns;
+	__u64 denied;
+	__u64 suppressed;
+};
+_Static_assert(sizeof(struct deny_rate_val) == sizeof(struct jg_deny_rate), "deny_rate layout");
+
+/* Per subject: the denial budget and its exact counters. Never LRU (an evicted entry would
+ * take its counts along); when full, denials are streamed without a budget. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_RATE_SUBJECTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct deny_rate_val);
+} deny_rate SEC(".maps");
+
+/* Written by jitgated only: per subject, the `suppressed` count it has reported in
+ * access.suppressed records. Pinned, so a restarted daemon goes on from there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_RATE_SUBJECTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} deny_reported SEC(".maps");
+
+/* The executables named by standing rules, (gen, dev, ino) -> 1: their execs are checked
+ * for an injectable loader environment (bpf/taint.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_STANDING);
+	__type(key, struct jg_object_key);
+	__type(value, __u32);
+} standing_exes SEC(".maps");
+
+/* Whether a process may use a standing rule bound to its program (bpf/taint.bpf.h). */
+#define JG_TAINT_SCANNED 1u	/* the exec of (dev, ino) was checked */
+#define JG_TAINT_ENV     2u	/* ... and its loader environment was injectable */
+#define JG_TAINT_TRACED  4u	/* traced, or its memory opened by another process */
+
+struct jg_taint {
+	__u32 flags;		/* JG_TAINT_* */
+	__u32 dev;		/* the program the exec check was for */
+	__u64 ino;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct jg_taint);
+} taint SEC(".maps");
+
 #endif

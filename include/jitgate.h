@@ -37,6 +37,12 @@
 #define JG_ARGV_MAX        8       /* and at most this many arguments */
 #define JG_COMM_LEN        16
 #define JG_RINGBUF_DEFAULT (4u << 20)
+#define JG_PRIO_RINGBUF_DEFAULT (1u << 20)	/* the priority ring: elevation, trails,
+						 * login uid tampering, rebinds */
+#define JG_MAX_RATE_SUBJECTS 8192	/* subjects with a denial budget; past it denials are
+					 * streamed unlimited (JG_STAT_RATE_FULL) */
+#define JG_DENY_RATE_DEFAULT  50	/* denial events streamed per second and subject */
+#define JG_DENY_BURST_DEFAULT 500	/* ... and at once after a quiet spell */
 
 #define JG_CANARY_RESOURCE 0
 
@@ -178,6 +184,11 @@ struct jg_config {
 	__u32 recheck_armed;
 	/* Per generation, how many protected names there are (the names map). */
 	__u32 nnames[2];
+	/* The per-subject denial budget (a GCRA bucket, set by jitgated at start): one denial
+	 * event every deny_interval_ns, deny_tau_ns / deny_interval_ns + 1 at once.
+	 * deny_interval_ns 0: every denial is streamed. */
+	__u64 deny_interval_ns;
+	__u64 deny_tau_ns;
 };
 
 enum jg_stat {
@@ -195,6 +206,7 @@ enum jg_stat {
 	JG_STAT_REBIND_FULL,	/* ... that found the objects map full */
 	JG_STAT_TAINTED,	/* a standing rule refused: loader environment or ptrace */
 	JG_STAT_STALE,		/* an object entry dropped: its inode number was reused */
+	JG_STAT_RATE_FULL,	/* a denial streamed past its budget: deny_rate map full */
 	JG_STAT_MAX,
 };
 
@@ -309,7 +321,20 @@ struct jg_trail {
 					 * read (of up to JG_ARGV_LEN) fit */
 };
 
+/* A subject's denial budget (the deny_rate map, key: subject), a GCRA token bucket. The
+ * kernel updates it under the lock; the counters only grow, so userspace reads them without
+ * it. Every denial that reaches the event stage counts in `denied` and either is streamed
+ * or counts in `suppressed`. */
+struct jg_deny_rate {
+	__u32 lock;		/* struct bpf_spin_lock in the kernel's view of the map */
+	__u32 pad;
+	__u64 tat_ns;		/* theoretical arrival time of the next denial (boot ns) */
+	__u64 denied;		/* denials of this subject that would be streamed */
+	__u64 suppressed;	/* ... of them not streamed: over the budget */
+};
+
 #ifndef __cplusplus
+_Static_assert(sizeof(struct jg_deny_rate) == 32, "jg_deny_rate layout changed");
 _Static_assert(sizeof(struct jg_event) == 104 + 2 * JG_PATH_LEN, "jg_event layout changed");
 _Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");
 _Static_assert(sizeof(struct jg_grant) == 16 * JG_NPERMS, "jg_grant layout changed");

@@ -707,6 +707,15 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 		json_object_set_new(ev, "perm", json_null());	/* no access: a new inode */
 	if (e->type == JG_EV_REBIND && e->ret)
 		json_object_set_new(ev, "reason", json_string("the objects map is full"));
+	if (e->flags & JG_EVF_TAINTED) {
+		/* a standing rule bound to this program matched, and was refused */
+		json_object_set_new(ev, "tainted", json_true());
+		json_object_set_new(ev, "reason",
+				    json_string("standing rule refused: the process's loader "
+						"environment was injectable, it was traced or its "
+						"memory opened by another process, or it started "
+						"before the rule"));
+	}
 	if (e->type == JG_EV_TRAIL)
 		trail_of((const struct jg_trail *)e, ev);
 	return ev;

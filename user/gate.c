@@ -130,7 +130,7 @@ bool gate__is_pinned(const char *pin_dir)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[12];
+	static struct bpf_map *maps[16];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -143,8 +143,12 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[8] = skel->maps.bind_prefixes;
 	maps[9] = skel->maps.standing;
 	maps[10] = skel->maps.held_files;
-	maps[11] = skel->maps.names;
-	*n = 12;
+	maps[11] = skel->maps.events_prio;
+	maps[12] = skel->maps.deny_rate;
+	maps[13] = skel->maps.deny_reported;
+	maps[14] = skel->maps.standing_exes;
+	maps[15] = skel->maps.names;
+	*n = 16;
 	return maps;
 }
 
@@ -234,6 +238,7 @@ static int adopt(struct jg_gate *g, char *err, size_t errlen)
 	}
 	g->gen = cfg.gen;
 	g->ringbuf_bytes = bpf_map__max_entries(g->skel->maps.events);
+	g->prio_ringbuf_bytes = bpf_map__max_entries(g->skel->maps.events_prio);
 	g->max_grants = bpf_map__max_entries(g->skel->maps.grants);
 	g->adopted = true;
 	return 0;
@@ -275,6 +280,12 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 	if (ret) {
 		snprintf(err, errlen, "ring buffer size %u is invalid: %s", g->ringbuf_bytes,
 			 strerror(-ret));
+		return ret;
+	}
+	ret = bpf_map__set_max_entries(g->skel->maps.events_prio, g->prio_ringbuf_bytes);
+	if (ret) {
+		snprintf(err, errlen, "priority ring buffer size %u is invalid: %s",
+			 g->prio_ringbuf_bytes, strerror(-ret));
 		return ret;
 	}
 	ret = bpf_map__set_max_entries(g->skel->maps.grants, g->max_grants);
@@ -347,8 +358,8 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 	return 0;
 }
 
-int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes,
-	       uint32_t max_grants, bool stream_allow_events, char *err, size_t errlen)
+int gate__open(struct jg_gate **out, const char *pin_dir, const struct jg_gate_opts *o,
+	       char *err, size_t errlen)
 {
 	struct jg_gate *g = calloc(1, sizeof(*g));
 	bool fresh;
@@ -357,8 +368,9 @@ int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes
 	if (!g)
 		return -ENOMEM;
 	snprintf(g->pin_dir, sizeof(g->pin_dir), "%s", pin_dir);
-	g->ringbuf_bytes = ringbuf_bytes;
-	g->max_grants = max_grants;
+	g->ringbuf_bytes = o->ringbuf_bytes;
+	g->prio_ringbuf_bytes = o->prio_ringbuf_bytes;
+	g->max_grants = o->max_grants;
 	ret = ensure_bpffs(pin_dir, err, errlen);
 	if (ret)
 		goto fail;
@@ -369,7 +381,7 @@ int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes
 		goto fail;
 	}
 	fresh = !gate__is_pinned(pin_dir);
-	ret = fresh ? load_fresh(g, stream_allow_events, err, errlen) : adopt(g, err, errlen);
+	ret = fresh ? load_fresh(g, o->stream_allow_events, err, errlen) : adopt(g, err, errlen);
 	if (ret && fresh)
 		gate__unpin(pin_dir, NULL, 0);	/* leave nothing half-made behind */
 	if (ret)
@@ -481,6 +493,9 @@ static int drop_generation(struct jg_gate *g, uint32_t gen)
 	if (!ret)
 		ret = drop_gen(bpf_map__fd(g->skel->maps.names), sizeof(struct jg_name_key), gen,
 			       false);
+	if (!ret)
+		ret = drop_gen(bpf_map__fd(g->skel->maps.standing_exes),
+			       sizeof(struct jg_object_key), gen, false);
 	return ret;
 }
 
@@ -586,6 +601,17 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 
 		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.standing), &k, &e->perms,
 					BPF_ANY))
+			ret = -errno;
+	}
+	/* the programs of rules bound to one: their execs get the loader-environment check
+	 * (bpf/taint.bpf.h); written before the flip, like everything else */
+	for (size_t i = 0; i < c->nstanding && !ret; i++) {
+		const struct jg_cstanding *e = &c->standing[i];
+		struct jg_object_key k = { .gen = next, .dev = e->dev, .ino = e->ino };
+		__u32 one = 1;
+
+		if (e->ino && bpf_map_update_elem(bpf_map__fd(g->skel->maps.standing_exes), &k,
+						  &one, BPF_ANY))
 			ret = -errno;
 	}
 	if (!ret)
@@ -753,6 +779,11 @@ size_t gate__hooks(struct jg_gate *g, const char **names, size_t max)
 int gate__events_fd(struct jg_gate *g)
 {
 	return bpf_map__fd(g->skel->maps.events);
+}
+
+int gate__prio_events_fd(struct jg_gate *g)
+{
+	return bpf_map__fd(g->skel->maps.events_prio);
 }
 
 /* ------------------------------------------------------------------ descriptor re-check */
@@ -925,4 +956,58 @@ int gate__recheck_idle(struct jg_gate *g)
 			return -errno;
 	}
 	return detached;
+}
+
+/* ------------------------------------------------------------------ denial budget */
+
+int gate__set_deny_budget(struct jg_gate *g, uint32_t rate, uint32_t burst)
+{
+	int fd = bpf_map__fd(g->skel->maps.gate_config);
+	struct jg_config cfg;
+	__u32 zero = 0;
+	int ret = read_config(g, &cfg);
+
+	if (ret)
+		return ret;
+	cfg.deny_interval_ns = rate ? 1000000000ull / rate : 0;
+	cfg.deny_tau_ns = rate && burst > 1 ? cfg.deny_interval_ns * (burst - 1) : 0;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int gate__for_each_deny(struct jg_gate *g,
+			int (*fn)(uint32_t subject, const struct jg_deny_rate *r,
+				  uint64_t reported, void *ctx),
+			void *ctx)
+{
+	int fd = bpf_map__fd(g->skel->maps.deny_rate);
+	int rfd = bpf_map__fd(g->skel->maps.deny_reported);
+	struct jg_deny_rate val;
+	__u32 key, next;
+	__u64 reported;
+	void *prev = NULL;
+	int ret;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		/* the counters only grow: read without the kernel's lock */
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		if (bpf_map_lookup_elem(rfd, &key, &reported))
+			reported = 0;
+		ret = fn(key, &val, reported, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int gate__set_deny_reported(struct jg_gate *g, uint32_t subject, uint64_t reported)
+{
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.deny_reported), &subject, &reported,
+				BPF_ANY))
+		return -errno;
+	return 0;
 }

@@ -17,15 +17,24 @@ struct jg_gate {
 	bool adopted;			/* the programs were already attached and pinned */
 	uint32_t gen;			/* live policy generation (0 or 1) */
 	uint32_t ringbuf_bytes;
+	uint32_t prio_ringbuf_bytes;	/* the priority ring (elevation, trails, tampering) */
 	uint32_t max_grants;		/* capacity of the grant map */
+};
+
+/* What a new gate is loaded with (an adopted one keeps its ring and map sizes). */
+struct jg_gate_opts {
+	uint32_t ringbuf_bytes;
+	uint32_t prio_ringbuf_bytes;
+	uint32_t max_grants;
+	bool stream_allow_events;
 };
 
 /* "BPF LSM can enforce here" or -errno with one sentence. */
 int gate__preflight(char *err, size_t errlen);
 
 /* Load and attach the programs and pin everything, or adopt what is pinned already. */
-int gate__open(struct jg_gate **out, const char *pin_dir, uint32_t ringbuf_bytes,
-	       uint32_t max_grants, bool stream_allow_events, char *err, size_t errlen);
+int gate__open(struct jg_gate **out, const char *pin_dir, const struct jg_gate_opts *o,
+	       char *err, size_t errlen);
 /* Close our descriptors; the pins keep the gate enforcing. NULL is fine. */
 void gate__close(struct jg_gate *g);
 /* Remove every pin under pin_dir (the gate stops once no descriptor holds the links). */
@@ -71,6 +80,18 @@ int gate__recheck(struct jg_gate *g, struct jg_recheck *out);
 
 int gate__stats(struct jg_gate *g, uint64_t out[JG_STAT_MAX]);
 int gate__events_fd(struct jg_gate *g);
+int gate__prio_events_fd(struct jg_gate *g);
+
+/* The per-subject denial budget: `rate` denial events a second, `burst` at once; rate 0
+ * streams every denial. Applies to a loaded or adopted gate alike. */
+int gate__set_deny_budget(struct jg_gate *g, uint32_t rate, uint32_t burst);
+/* Call fn for every subject with a denial budget: its kernel counters and the suppressed
+ * count reported so far (gate__set_deny_reported); stops when fn returns non-zero. */
+int gate__for_each_deny(struct jg_gate *g,
+			int (*fn)(uint32_t subject, const struct jg_deny_rate *r,
+				  uint64_t reported, void *ctx),
+			void *ctx);
+int gate__set_deny_reported(struct jg_gate *g, uint32_t subject, uint64_t reported);
 /* The kernel hooks the gate's programs attach to ("file_open", ...); returns how many. */
 size_t gate__hooks(struct jg_gate *g, const char **names, size_t max);
 

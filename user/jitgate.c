@@ -492,6 +492,12 @@ static void status_human(json_t *r, bool enforcing)
 		printf("%-11s%lld denied, %lld allowed by grants, %lld audited, %lld events lost",
 		       "events:", jint(s, "deny", 0), jint(s, "allow", 0), jint(s, "audit", 0),
 		       jint(s, "events_lost", 0));
+		printf(", %lld priority events lost", jint(s, "prio_lost", 0));
+		if (jint(s, "suppressed", 0))
+			printf(", %lld denials not streamed (rate limit)", jint(s, "suppressed", 0));
+		if (jint(s, "tainted", 0))
+			printf(", %lld standing rules refused to tainted processes",
+			       jint(s, "tainted", 0));
 		if (jint(s, "too_deep", 0))
 			printf(", %lld denied as too deep", jint(s, "too_deep", 0));
 		if (jint(s, "disconnected", 0))

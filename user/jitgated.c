@@ -58,6 +58,9 @@ struct config {
 	char ledger[300];		/* "" = STATE_DIR/ledger.db */
 	char host[256];
 	uint32_t ringbuf_bytes;
+	uint32_t prio_ringbuf_bytes;
+	uint32_t deny_rate;		/* denial events streamed per second and subject; 0: all */
+	uint32_t deny_burst;
 	uint32_t max_grants;
 	uint64_t audit_max_bytes;	/* rotate the audit log past this; 0: never */
 	uint32_t audit_keep;		/* rotated audit files kept */
@@ -110,13 +113,18 @@ static struct daemon {
 	char boot_id[64];
 	int64_t started_ns;
 	uint64_t lost_reported;
+	uint64_t prio_lost_reported;
+	int64_t suppressed_checked_ns;	/* wall time of the last access.suppressed check, 0: none
+					 * since start */
+	uint64_t suppressed_seen;	/* JG_STAT_SUPPRESSED at that check */
 	bool crash_after_commit;	/* JITGATED_FAILPOINT=crash-after-commit (tests only) */
 	bool recheck_warned;		/* said once that the re-check could not be detached */
 	bool stop;
 	struct jg_refusals refusals;	/* request refusals being summarised */
 	uint64_t forged, corrected, restored;	/* kernel grant entries the guard fixed */
 	int64_t guarded_ns;		/* last pass of grants_guard (boot time) */
-} d = { .listen_fd = -1, .sig_fd = -1, .timer_fd = -1, .ep_fd = -1, .lock_fd = -1 };
+} d = { .listen_fd = -1, .sig_fd = -1, .timer_fd = -1, .ep_fd = -1, .lock_fd = -1,
+	.suppressed_seen = UINT64_MAX };
 
 /* ------------------------------------------------------------------ config */
 
@@ -302,16 +310,32 @@ static int config_load(struct config *c, const char *file, bool must_exist, char
 			} else {
 				c->stream_allow_events = json_is_true(v);
 			}
-		} else if (!strcmp(key, "ringbuf_bytes")) {
+		} else if (!strcmp(key, "ringbuf_bytes") || !strcmp(key, "prio_ringbuf_bytes")) {
 			json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
 
 			/* the kernel wants a power of two, at least one page */
 			if (n < 4096 || n > (1 << 30) || (n & (n - 1))) {
-				snprintf(err, errlen, "%s: \"ringbuf_bytes\" must be a power of two "
-					 "between 4096 and 1073741824", file);
+				snprintf(err, errlen, "%s: \"%s\" must be a power of two "
+					 "between 4096 and 1073741824", file, key);
 				ret = -EINVAL;
-			} else {
+			} else if (!strcmp(key, "ringbuf_bytes")) {
 				c->ringbuf_bytes = (uint32_t)n;
+			} else {
+				c->prio_ringbuf_bytes = (uint32_t)n;
+			}
+		} else if (!strcmp(key, "deny_rate") || !strcmp(key, "deny_burst")) {
+			json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+			bool burst = !strcmp(key, "deny_burst");
+
+			if (n < (burst ? 1 : 0) || n > 1000000) {
+				snprintf(err, errlen, "%s: \"%s\" must be between %d and 1000000%s",
+					 file, key, burst ? 1 : 0,
+					 burst ? "" : " (0: stream every denial)");
+				ret = -EINVAL;
+			} else if (burst) {
+				c->deny_burst = (uint32_t)n;
+			} else {
+				c->deny_rate = (uint32_t)n;
 			}
 		} else if (!strcmp(key, "max_grants")) {
 			json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
@@ -396,6 +420,10 @@ static void save_lost(void)
 
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)d.lost_reported);
 	ret = ledger__meta_set(&d.ledger, "lost_reported", v);
+	if (!ret) {
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)d.prio_lost_reported);
+		ret = ledger__meta_set(&d.ledger, "prio_lost_reported", v);
+	}
 	if (ret)
 		ledger_warn("save the loss counter", ret);
 }
@@ -435,6 +463,9 @@ static int ledger_load(char *err, size_t errlen)
 	if (!strcmp(saved_boot, d.boot_id) && !ledger__meta_get(&d.ledger, "lost_reported", v,
 								 sizeof(v)))
 		d.lost_reported = strtoull(v, NULL, 10);
+	if (!strcmp(saved_boot, d.boot_id) &&
+	    !ledger__meta_get(&d.ledger, "prio_lost_reported", v, sizeof(v)))
+		d.prio_lost_reported = strtoull(v, NULL, 10);
 	ret = ledger__resources(&d.ledger, load_resource, NULL);
 	if (!ret)
 		ret = ledger__grants_live(&d.ledger, load_grant, NULL);
@@ -1184,7 +1215,7 @@ static json_t *reply_status(void)
 	bool enforcing = gate__canary(d.canary, err, sizeof(err)) == 0;
 	const char *hooks[64];
 	size_t nhooks = gate__hooks(d.gate, hooks, 64);
-	json_t *programs = json_array(), *st, *kstats;
+	json_t *programs = json_array(), *st, *sj;
 
 	struct jg_recheck rc = { 0 };
 
@@ -1212,14 +1243,30 @@ static json_t *reply_status(void)
 			 "too_deep", (json_int_t)stats[JG_STAT_TOO_DEEP],
 			 "audit_write_errors", (json_int_t)d.audit.write_errors,
 			 "sinks", sink__stats());
+	if (!st)
+		return NULL;
+	/* both rings, and what kept denials and standing rules out of them */
+	sj = json_object_get(st, "stats");
+	json_object_set_new(sj, "prio_lost", json_integer((json_int_t)stats[JG_STAT_PRIO_LOST]));
+	json_object_set_new(sj, "suppressed", json_integer((json_int_t)stats[JG_STAT_SUPPRESSED]));
+	json_object_set_new(sj, "tainted", json_integer((json_int_t)stats[JG_STAT_TAINTED]));
+	json_object_set_new(sj, "rate_full", json_integer((json_int_t)stats[JG_STAT_RATE_FULL]));
+	json_object_set_new(json_object_get(st, "gate"), "rings",
+			    json_pack("{s:{s:I, s:I}, s:{s:I, s:I}}",
+				      "events", "bytes", (json_int_t)d.gate->ringbuf_bytes,
+				      "lost", (json_int_t)stats[JG_STAT_EVENTS_LOST],
+				      "priority", "bytes", (json_int_t)d.gate->prio_ringbuf_bytes,
+				      "lost", (json_int_t)stats[JG_STAT_PRIO_LOST]));
+	json_object_set_new(json_object_get(st, "gate"), "deny_budget",
+			    json_pack("{s:I, s:I}", "rate", (json_int_t)d.cfg.deny_rate,
+				      "burst", (json_int_t)d.cfg.deny_burst));
 	/* how the file gate's identity checks went (docs/design.md, "Identity, not names") */
-	kstats = json_object_get(st, "stats");
-	json_object_set_new(kstats, "disconnected",
+	json_object_set_new(sj, "disconnected",
 			    json_integer((json_int_t)stats[JG_STAT_DISCONNECTED]));
-	json_object_set_new(kstats, "rebind", json_integer((json_int_t)stats[JG_STAT_REBIND]));
-	json_object_set_new(kstats, "rebind_full",
+	json_object_set_new(sj, "rebind", json_integer((json_int_t)stats[JG_STAT_REBIND]));
+	json_object_set_new(sj, "rebind_full",
 			    json_integer((json_int_t)stats[JG_STAT_REBIND_FULL]));
-	json_object_set_new(kstats, "stale", json_integer((json_int_t)stats[JG_STAT_STALE]));
+	json_object_set_new(sj, "stale", json_integer((json_int_t)stats[JG_STAT_STALE]));
 	return st;
 }
 
@@ -2985,21 +3032,81 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* One audit.lost per ring that lost records since the last report: which ring, how many,
+ * and the kernel's total for it. */
+static void report_lost(const char *ring, uint64_t total, uint64_t *reported)
+{
+	json_t *ev;
+
+	if (total == *reported)
+		return;
+	ev = audit__new("audit.lost");
+	json_object_set_new(ev, "lost", json_integer((json_int_t)(total - *reported)));
+	json_object_set_new(ev, "lost_total", json_integer((json_int_t)total));
+	json_object_set_new(ev, "ring", json_string(ring));
+	json_object_set_new(ev, "reason", json_string("kernel ring buffer full"));
+	audit__emit(&d.audit, ev, 0);
+	*reported = total;
+}
+
 static void check_lost(void)
 {
 	uint64_t stats[JG_STAT_MAX] = { 0 };
-	json_t *ev;
+	uint64_t was = d.lost_reported, prio_was = d.prio_lost_reported;
 
-	if (gate__stats(d.gate, stats) || stats[JG_STAT_EVENTS_LOST] == d.lost_reported)
+	if (gate__stats(d.gate, stats))
 		return;
-	ev = audit__new("audit.lost");
-	json_object_set_new(ev, "lost", json_integer((json_int_t)(stats[JG_STAT_EVENTS_LOST] -
-								  d.lost_reported)));
-	json_object_set_new(ev, "lost_total", json_integer((json_int_t)stats[JG_STAT_EVENTS_LOST]));
-	json_object_set_new(ev, "reason", json_string("kernel ring buffer full"));
+	report_lost("priority", stats[JG_STAT_PRIO_LOST], &d.prio_lost_reported);
+	report_lost("events", stats[JG_STAT_EVENTS_LOST], &d.lost_reported);
+	if (d.lost_reported != was || d.prio_lost_reported != prio_was)
+		save_lost();
+}
+
+/* Denials over a subject's budget were denied but not streamed: one access.suppressed per
+ * subject whose kernel count grew, with the exact number since the last record. Runs after
+ * a drain, so it follows the denials that were streamed. Emitted before the reported count
+ * is stored: a crash in between repeats a count (suppressed_total tells), never drops one. */
+static int suppressed_one(uint32_t subject, const struct jg_deny_rate *r, uint64_t reported,
+			  void *ctx)
+{
+	int64_t now = *(const int64_t *)ctx;
+	char when[48];
+	json_t *ev;
+	int ret;
+
+	if (r->suppressed <= reported)
+		return 0;
+	ev = audit__new("access.suppressed");
+	/* the budget is per subject (login uid, else uid): which of the two is not kept */
+	json_object_set_new(ev, "subject", audit__subject(subject, (uint32_t)-1));
+	json_object_del(json_object_get(ev, "subject"), "loginuid");
+	json_object_set_new(ev, "suppressed", json_integer((json_int_t)(r->suppressed - reported)));
+	json_object_set_new(ev, "suppressed_total", json_integer((json_int_t)r->suppressed));
+	json_object_set_new(ev, "denied_total", json_integer((json_int_t)r->denied));
+	json_object_set_new(ev, "since", d.suppressed_checked_ns ?
+			    json_string(util__rfc3339(d.suppressed_checked_ns, when, sizeof(when))) :
+			    json_null());
+	json_object_set_new(ev, "until", json_string(util__rfc3339(now, when, sizeof(when))));
+	json_object_set_new(ev, "reason", json_string("denials over the subject's rate limit"));
 	audit__emit(&d.audit, ev, 0);
-	d.lost_reported = stats[JG_STAT_EVENTS_LOST];
-	save_lost();
+	ret = gate__set_deny_reported(d.gate, subject, r->suppressed);
+	if (ret)
+		pr_warn("cannot store the reported suppressed count of subject %u: %s", subject,
+			strerror(-ret));
+	return 0;
+}
+
+static void check_suppressed(void)
+{
+	uint64_t stats[JG_STAT_MAX] = { 0 };
+	int64_t now = util__realtime_ns();
+
+	/* the map walk only when the kernel suppressed something since the last one */
+	if (gate__stats(d.gate, stats) || stats[JG_STAT_SUPPRESSED] == d.suppressed_seen)
+		return;
+	gate__for_each_deny(d.gate, suppressed_one, &now);
+	d.suppressed_seen = stats[JG_STAT_SUPPRESSED];
+	d.suppressed_checked_ns = now;
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -3181,6 +3288,9 @@ static int run(int argc, char **argv)
 	snprintf(d.cfg.state_dir, sizeof(d.cfg.state_dir), "%s", JG_STATE_DIR_DEFAULT);
 	gethostname(d.cfg.host, sizeof(d.cfg.host) - 1);
 	d.cfg.ringbuf_bytes = JG_RINGBUF_DEFAULT;
+	d.cfg.prio_ringbuf_bytes = JG_PRIO_RINGBUF_DEFAULT;
+	d.cfg.deny_rate = JG_DENY_RATE_DEFAULT;
+	d.cfg.deny_burst = JG_DENY_BURST_DEFAULT;
 	d.cfg.max_grants = JG_MAX_GRANTS;
 	d.cfg.audit_max_bytes = JG_AUDIT_MAX_BYTES_DEFAULT;
 	d.cfg.audit_keep = JG_AUDIT_KEEP_DEFAULT;
@@ -3264,26 +3374,46 @@ static int run(int argc, char **argv)
 		pr_warn("%s", err);
 		return 1;
 	}
-	ret = gate__open(&d.gate, d.cfg.pin_dir, d.cfg.ringbuf_bytes, d.cfg.max_grants,
-			 d.cfg.stream_allow_events, err, sizeof(err));
+	{
+		struct jg_gate_opts o = {
+			.ringbuf_bytes = d.cfg.ringbuf_bytes,
+			.prio_ringbuf_bytes = d.cfg.prio_ringbuf_bytes,
+			.max_grants = d.cfg.max_grants,
+			.stream_allow_events = d.cfg.stream_allow_events,
+		};
+
+		ret = gate__open(&d.gate, d.cfg.pin_dir, &o, err, sizeof(err));
+	}
 	if (ret) {
 		pr_warn("refusing to start: %s", err);
 		return 1;
 	}
-	if (!d.gate->adopted)
+	if (!d.gate->adopted) {
 		d.lost_reported = 0;	/* a new stats map counts from zero */
+		d.prio_lost_reported = 0;
+	}
+	ret = gate__set_deny_budget(d.gate, d.cfg.deny_rate, d.cfg.deny_burst);
+	if (ret) {
+		pr_warn("refusing to start: cannot set the denial budget in the config map: %s",
+			strerror(-ret));
+		if (!d.gate->adopted)
+			gate__unpin(d.cfg.pin_dir, NULL, 0);
+		return 1;
+	}
 	ret = gate__exempt_self(d.gate);
 	if (ret) {
 		pr_warn("refusing to start: cannot exempt jitgated from its own gate: %s",
 			strerror(-ret));
 		return 1;
 	}
-	d.rb = ring_buffer__new(gate__events_fd(d.gate), on_event, NULL, NULL);
-	if (!d.rb) {
-		pr_warn("cannot open the event ring buffer: %s", strerror(errno));
+	/* The priority ring first: each drain empties it before the other one. */
+	d.rb = ring_buffer__new(gate__prio_events_fd(d.gate), on_event, NULL, NULL);
+	if (!d.rb || ring_buffer__add(d.rb, gate__events_fd(d.gate), on_event, NULL)) {
+		pr_warn("cannot open the event ring buffers: %s", strerror(errno));
 		return 1;
 	}
 	ring_buffer__consume(d.rb);	/* what the kernel kept while no daemon ran comes first */
+	check_suppressed();
 	d.started_ns = util__realtime_ns();
 	{
 		json_t *ev = audit__new("daemon.start");
@@ -3378,6 +3508,7 @@ static int run(int argc, char **argv)
 				recheck_idle();
 				notify__reap(&d.notify);
 				check_lost();
+				check_suppressed();
 				sink__tick();	/* reconnect, drain spools; never blocks */
 				clients_tick();
 				break;
@@ -3413,6 +3544,8 @@ static int run(int argc, char **argv)
 	}
 	clients_close();
 	ring_buffer__consume(d.rb);
+	check_lost();
+	check_suppressed();
 	wf__refusals_flush(&d.refusals, util__realtime_ns(), true, refusal_summary, NULL);
 	{
 		json_t *ev = audit__new("daemon.stop");
