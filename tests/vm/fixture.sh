@@ -56,6 +56,24 @@ settle() {
 	sleep 0.6
 }
 
+# wait_audit SECONDS PATTERN...: wait until a single audit line matches every pattern (for
+# what the daemon does on its own tick, which a loaded emulator may delay); 1 if it never does.
+wait_audit() {
+	_limit=$(($1 * 10))
+	shift
+	_n=0
+	while [ $_n -lt $_limit ]; do
+		_lines=$(cat "$AUDIT" 2>/dev/null)
+		for _p in "$@"; do
+			_lines=$(printf '%s\n' "$_lines" | grep -F -- "$_p")
+		done
+		[ -n "$_lines" ] && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
 # audit_has NAME PATTERN...: a single audit line matches every (grep -F) pattern.
 audit_has() {
 	_name=$1

@@ -162,7 +162,7 @@ ok "remove them" jg-bench grant-raw $PIN 1000 delete
 start || finish
 expect_eq "daemon up: alice may not exec" "$(probe alice exec $TOOL)" EACCES
 ok "daemon running: forge alice's grants behind it" jg-bench grant-raw $PIN 1000 600
-sleep 2
+wait_audit 15 '"type":"grant.forged"' '"resource":"prod-tools"'
 expect_eq "within ~1 s the forged grant is gone: exec refused" "$(probe alice exec $TOOL)" EACCES
 settle
 audit_has "audit: grant.forged with subject, resource, perms, expiry" '"type":"grant.forged"' \
@@ -174,14 +174,14 @@ expect_contains "status counts them" /tmp/status.out "forged grants removed"
 gid=$(jitgate grant --user alice --allow prod-tools:exec --for 10m --reason "INC-64 exec")
 expect_eq "a real grant: alice execs" "$(probe alice exec $TOOL)" prodctl-ran
 ok "overwrite it (and forge others) behind the daemon" jg-bench grant-raw $PIN 1000 600
-sleep 2
+wait_audit 15 '"type":"grant.corrected"' '"resource":"prod-tools"' '"action":"rewritten"'
 expect_eq "the forged read is gone" "$(probe alice open $SECRET r)" EACCES
 expect_eq "the real exec grant still works" "$(probe alice exec $TOOL)" prodctl-ran
 settle
 audit_has "audit: grant.corrected back to the ledger's value" '"type":"grant.corrected"' \
 	'"resource":"prod-tools"' '"perm":"exec"' '"grant_id":"g-999999"' '"action":"rewritten"'
 ok "delete the live grant's entry behind the daemon" jg-bench grant-raw $PIN 1000 delete
-sleep 2
+wait_audit 15 '"type":"grant.restored"' "\"grant_id\":\"$gid\""
 expect_eq "it came back: alice execs" "$(probe alice exec $TOOL)" prodctl-ran
 settle
 audit_has "audit: grant.restored" '"type":"grant.restored"' "\"grant_id\":\"$gid\"" \
