@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include "compile.h"
 
@@ -588,6 +589,17 @@ static int add_host(uint8_t (**hosts)[16], size_t *n, const uint8_t *addr)
 		return -ENOMEM;
 	memcpy((*hosts)[(*n)++], addr, 16);
 	return 0;
+}
+
+const char *compile__addr_text(const uint8_t addr[16], char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!memcmp(addr, mapped, 12))
+		inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+	return buf;
 }
 
 int compile__host_addrs(uint8_t (**out)[16], size_t *nout, char *err, size_t errlen)

@@ -69,6 +69,9 @@ int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigne
 int compile__policy_hosts(const struct jg_policy *p, const uint16_t *ids, unsigned flags,
 			  const uint8_t (*hosts)[16], size_t nhosts, struct jg_compiled **out,
 			  char *err, size_t errlen);
+/* "10.0.2.15" or "2001:db8::5" for a 16-byte address (IPv4 as ::ffff:a.b.c.d); buf has room
+ * for INET6_ADDRSTRLEN. Returns buf. */
+const char *compile__addr_text(const uint8_t addr[16], char *buf, size_t len);
 /* This host's addresses now, outside loopback, IPv4 as ::ffff:a.b.c.d; free(*out). */
 int compile__host_addrs(uint8_t (**out)[16], size_t *nout, char *err, size_t errlen);
 void compile__free(struct jg_compiled *c);
