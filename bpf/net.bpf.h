@@ -8,49 +8,132 @@
 
 #define JG_MSG_FASTOPEN 0x20000000	/* MSG_FASTOPEN: a #define, so not in vmlinux.h */
 #define JG_SIN6_LEN     24		/* SIN6_LEN_RFC2133: the shortest sockaddr_in6 the stack takes */
+#define JG_IPPROTO_ICMPV6 58		/* a #define, so not in vmlinux.h */
+
+/* Which socket call names the address: each protocol reads an AF_UNSPEC name its own way. */
+enum net_call {
+	NET_CONNECT,
+	NET_SEND,
+	NET_BIND,
+};
+
+/* Which port ranges of the matching prefix a call must satisfy. */
+enum net_ports {
+	PORTS_NAMED,	/* the port the name carries: TCP, UDP, UDP-Lite, SCTP, DCCP, MPTCP */
+	PORTS_HOST,	/* ping sockets: ICMP echo reaches no port, only the host; the ranges
+			 * that span every port (an endpoint written without a port) */
+	PORTS_EVERY,	/* raw sockets and other port-less protocols: the payload may carry
+			 * any transport header, so every range of the prefix */
+};
 
 /* An address and port a socket call names. The address is kept aligned here (word loads
  * and stores; the packed LPM key is byte-aligned) and copied into the key at lookup. */
 struct net_target {
 	__u8  addr[16] __attribute__((aligned(8)));	/* IPv6 form, IPv4 as ::ffff:a.b.c.d */
 	__u16 family;
-	__u16 port;
+	__u16 port;		/* 0 unless PORTS_NAMED */
 	__u32 gen;
+	__u8  ports;		/* enum net_ports */
 };
 
+/* The family the stack reads a name of `family` as, or 0 when the call names no IP
+ * destination. AF_INET and AF_INET6 are taken at their word whatever the socket (an AF_INET
+ * name on an IPv6 UDP socket goes down the IPv4 path; where a protocol refuses the mix, a
+ * check costs nothing). AF_UNSPEC (0) is what each protocol makes of it (6.1):
+ *  - connect: inet_dgram_connect and __inet_stream_connect disconnect; no destination.
+ *  - bind: inet_bind takes AF_UNSPEC with INADDR_ANY as AF_INET (compatibility).
+ *  - sendmsg on an IPv4 socket: udp_sendmsg (UDP, UDP-Lite), raw_sendmsg and l2tp_ip take
+ *    it as AF_INET. On a stream socket (TCP Fast Open) it is a disconnect, nothing is sent.
+ *  - sendmsg on an IPv6 socket: udpv6_sendmsg sends to the connected peer (gated at its
+ *    connect); rawv6_sendmsg and l2tp_ip6 take it as AF_INET6. */
+static __always_inline __u16 name_family(__u16 family, const __u8 *sa, struct sock *sk,
+					 short type, enum net_call call)
+{
+	__u16 sk_family;
+
+	if (family == JG_AF_INET || family == JG_AF_INET6)
+		return family;
+	if (family != 0 || call == NET_CONNECT)
+		return 0;
+	sk_family = sk->__sk_common.skc_family;
+	if (call == NET_BIND)
+		return sk_family == JG_AF_INET && !*(__u32 *)&sa[4] ? JG_AF_INET : 0;
+	if (type == SOCK_STREAM)
+		return 0;
+	if (sk_family == JG_AF_INET)
+		return JG_AF_INET;
+	if (sk_family != JG_AF_INET6)
+		return 0;
+	if (type != SOCK_RAW && (sk->sk_protocol == IPPROTO_UDP ||
+				 sk->sk_protocol == IPPROTO_UDPLITE))
+		return 0;
+	return JG_AF_INET6;
+}
+
+/* Port-less traffic is told apart by the socket, never by the name: only an IPv4 or IPv6
+ * socket's protocol number means an IP protocol (other families reuse the numbers). */
+static __always_inline __u8 ports_of(struct sock *sk, short type)
+{
+	__u16 sk_family = sk->__sk_common.skc_family, proto;
+
+	if (sk_family != JG_AF_INET && sk_family != JG_AF_INET6)
+		return PORTS_NAMED;
+	if (type == SOCK_RAW)
+		return PORTS_EVERY;
+	proto = sk->sk_protocol;
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+	case IPPROTO_MPTCP:
+		return PORTS_NAMED;
+	case IPPROTO_ICMP:
+	case JG_IPPROTO_ICMPV6:
+		return PORTS_HOST;
+	default:
+		return PORTS_EVERY;
+	}
+}
+
 /* Fill t from a sockaddr the kernel has copied in, up to the port bitmap test. Returns false
- * when nothing protected can be involved: not IPv4/IPv6, too short for the stack to accept
- * (it then fails with EINVAL anyway), or a port no endpoint of the kind (connect or bind)
- * has.
+ * when nothing protected can be involved: no IP destination (see name_family), too short
+ * for the stack to accept (it then fails with EINVAL anyway), or a port no endpoint of the
+ * kind (connect or bind) has. A port-less call skips the bitmap: its answer is in the LPM.
  * sin_port and sin6_port sit at byte 2, sin_addr at 4, sin6_addr at 8: fixed by the socket
  * ABI, so plain offsets (sa_data's declaration differs between kernel versions). The reads
  * are probe reads: msg_name is a void pointer, and a 6.1 verifier will not let a BTF
  * struct sockaddr be read past its 16 bytes. */
 static __always_inline bool target_read(struct net_target *t, const void *addr, int len,
-					__u16 sock_family, bool bind)
+					struct socket *sock, enum net_call call)
 {
 	__u8 sa[JG_SIN6_LEN] __attribute__((aligned(8)));
+	struct sock *sk = sock->sk;
 	struct jg_filter *filter;
 	__u16 family, port;
+	short type;
 	__u32 gen;
 	__u64 *words;
+	__u8 ports;
 
-	if (!addr || len < 16 || bpf_probe_read_kernel(sa, 16, addr))
+	if (!addr || !sk || len < 16 || bpf_probe_read_kernel(sa, 16, addr))
 		return false;
-	family = *(__u16 *)sa;
-	/* inet_bind takes AF_UNSPEC with INADDR_ANY as AF_INET (compatibility) */
-	if (bind && family == 0 && sock_family == JG_AF_INET && !*(__u32 *)&sa[4])
-		family = JG_AF_INET;
-	if (family != JG_AF_INET && family != JG_AF_INET6)
+	type = sock->type;
+	family = name_family(*(__u16 *)sa, sa, sk, type, call);
+	if (!family)
 		return false;
-	port = bpf_ntohs(*(__u16 *)&sa[2]);
+	ports = call == NET_BIND ? PORTS_NAMED : ports_of(sk, type);
+	port = ports == PORTS_NAMED ? bpf_ntohs(*(__u16 *)&sa[2]) : 0;
 	gen = live_gen() & 1;
-	filter = bpf_map_lookup_elem(&filters, &gen);
-	if (!filter)
-		return false;
-	words = bind ? filter->bind_port : filter->port;
-	if (!(words[(port >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (port & 63))))
-		return false;	/* no protected endpoint has this port: no LPM lookup */
+	if (ports == PORTS_NAMED) {
+		filter = bpf_map_lookup_elem(&filters, &gen);
+		if (!filter)
+			return false;
+		words = call == NET_BIND ? filter->bind_port : filter->port;
+		if (!(words[(port >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (port & 63))))
+			return false;	/* no protected endpoint has this port: no LPM lookup */
+	}
 	if (family == JG_AF_INET) {
 		t->addr[10] = 0xff;
 		t->addr[11] = 0xff;
@@ -63,6 +146,7 @@ static __always_inline bool target_read(struct net_target *t, const void *addr, 
 	t->family = family;
 	t->port = port;
 	t->gen = gen;
+	t->ports = ports;
 	return true;
 }
 
@@ -102,7 +186,8 @@ static __always_inline void target_unspecified(struct net_target *t, struct sock
 }
 
 /* The endpoint check shared by connect, sendmsg and bind: every port range of the longest
- * matching prefix that holds the port must be satisfied for `perm`. */
+ * matching prefix that holds the port (for port-less calls: see enum net_ports) must be
+ * satisfied for `perm`. */
 static __always_inline int net_gate(void *lpm, struct net_target *t, __u32 perm, __u32 hook)
 {
 	struct jg_net_key key = { .prefixlen = 8 + 128, .gen = (__u8)t->gen };
@@ -125,7 +210,9 @@ static __always_inline int net_gate(void *lpm, struct net_target *t, __u32 perm,
 		if (i >= val->count)
 			break;
 		r = &val->ranges[i];
-		if (t->port < r->lo || t->port > r->hi)
+		if (t->ports == PORTS_HOST && (r->lo > 1 || r->hi < 65535))
+			continue;
+		if (t->ports == PORTS_NAMED && (t->port < r->lo || t->port > r->hi))
 			continue;
 		if (require(&v, t->gen, subject, r->resource, r->mode, perm, now, 0))
 			break;
@@ -151,16 +238,19 @@ int BPF_PROG(jg_connect, struct socket *sock, struct sockaddr *address, int addr
 
 	if (ret)
 		return ret;
-	if (!target_read(&t, address, addrlen, 0, false))
+	/* a raw or ping socket's connect names a port nobody reads: checked port-less, or its
+	 * later send() without a name would reach the address unchecked */
+	if (!target_read(&t, address, addrlen, sock, NET_CONNECT))
 		return 0;
 	target_unspecified(&t, sock->sk);
 	return net_gate(&net_prefixes, &t, JG_PERM_CONNECT, JG_HOOK_CONNECT);
 }
 
 /* Runs on every send on the host. Only a send that names its destination can reach an
- * endpoint the connect hook did not see: a datagram sendto/sendmsg (a connected UDP socket
- * passed connect; a given address overrides it) and TCP Fast Open, whose implicit connect
- * never calls security_socket_connect. A stream send without MSG_FASTOPEN ignores msg_name. */
+ * endpoint the connect hook did not see: a datagram or raw sendto/sendmsg (a connected
+ * socket passed connect; a given address overrides it), also each message of sendmmsg and
+ * io_uring's sends, and TCP Fast Open, whose implicit connect never calls
+ * security_socket_connect. A stream send without MSG_FASTOPEN ignores msg_name. */
 SEC("lsm/socket_sendmsg")
 int BPF_PROG(jg_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
 {
@@ -174,10 +264,10 @@ int BPF_PROG(jg_sendmsg, struct socket *sock, struct msghdr *msg, int size, int 
 	if (!name)
 		return 0;	/* the common case: connected socket */
 	type = sock->type;
-	if (type != SOCK_DGRAM && type != SOCK_SEQPACKET &&
+	if (type != SOCK_DGRAM && type != SOCK_SEQPACKET && type != SOCK_RAW &&
 	    !(type == SOCK_STREAM && (msg->msg_flags & JG_MSG_FASTOPEN)))
 		return 0;
-	if (!target_read(&t, name, msg->msg_namelen, 0, false))
+	if (!target_read(&t, name, msg->msg_namelen, sock, NET_SEND))
 		return 0;
 	target_unspecified(&t, sock->sk);
 	return net_gate(&net_prefixes, &t, JG_PERM_CONNECT, JG_HOOK_SENDMSG);
@@ -194,7 +284,7 @@ int BPF_PROG(jg_bind, struct socket *sock, struct sockaddr *address, int addrlen
 		return ret;
 	if (sock->type == SOCK_RAW)
 		return 0;	/* a raw socket's bind has no port */
-	if (!target_read(&t, address, addrlen, sock->sk->__sk_common.skc_family, true))
+	if (!target_read(&t, address, addrlen, sock, NET_BIND))
 		return 0;
 	return net_gate(&bind_prefixes, &t, JG_PERM_BIND, JG_HOOK_BIND);
 }

@@ -69,6 +69,8 @@ die() {
 # the gate, the same outcome both ways. 127.0.0.1:7001 is an unprotected port (the gate's
 # port filter already says no); 127.0.0.2:7000 has the protected port number on another
 # address, so the gate also does the LPM lookup before allowing (the unprotected worst case).
+# The protected endpoint is 10.99.0.1:7000, an address of lo's that is not loopback: an
+# endpoint on loopback would protect 127.0.0.2 too (every loopback address is this host).
 # The granted cases come last: with events on, each leaves the daemon a backlog of audit
 # events to write, and the next case waits until it has (wait_drain), so that no case
 # pays for another's events.
@@ -90,7 +92,7 @@ case_args() {
 	exec) echo "exec /bin/true $N_EXEC" ;;
 	connect_unprot) echo "connect 127.0.0.1 7001 $N_CONN" ;;
 	connect_sameport) echo "connect 127.0.0.2 7000 $N_CONN" ;;
-	connect_prot_grant) echo "connect 127.0.0.1 7000 $N_CONN" ;;
+	connect_prot_grant) echo "connect 10.99.0.1 7000 $N_CONN" ;;
 	esac
 }
 
@@ -198,8 +200,8 @@ check_enforcing() {
 	if $alice cat /srv/bench/prot/secret >/dev/null 2>&1; then
 		fail "alice could read /srv/bench/prot/secret without a grant"
 	fi
-	if $alice jg-bench connect 127.0.0.1 7000 1 >/dev/null 2>&1; then
-		fail "alice could connect to 127.0.0.1:7000 without a grant"
+	if $alice jg-bench connect 10.99.0.1 7000 1 >/dev/null 2>&1; then
+		fail "alice could connect to 10.99.0.1:7000 without a grant"
 	fi
 	if /srv/bench/bin/tool true 2>/dev/null; then
 		fail "root could exec /srv/bench/bin/tool without a grant"
@@ -249,6 +251,7 @@ mkdir -p /srv/bench/prot /srv/bench/plain /srv/bench/bin
 echo "protected bench data" >/srv/bench/prot/secret
 echo "plain bench data" >/srv/bench/plain/file
 cp /bin/busybox /srv/bench/bin/tool	# a copy, not a link: busybox itself stays unprotected
+ip addr add 10.99.0.1/32 dev lo || die "cannot give lo the bench's protected address 10.99.0.1"
 
 [ "$(stat -c %d /srv/bench/plain/file)" = "$(stat -c %d /srv/bench/prot)" ] ||
 	die "/srv/bench/plain and /srv/bench/prot are on different devices"

@@ -86,6 +86,8 @@ static int usage(void)
 		"       jg-probe udp ADDR PORT [sendmsg|connected|short] | udp-recv ADDR PORT\n"
 		"       jg-probe connect-short ADDR PORT\n"
 		"       jg-probe tfo ADDR PORT | bind ADDR PORT [tcp|udp|unspec]\n"
+		"       jg-probe send SOCK FAM ADDR PORT [HOW] | send-mmsg SOCK FAM A1 P1 A2 P2\n"
+		"       jg-probe tfo-unspec ADDR PORT\n"
 		"       jg-probe BYPASS-MODE ARGS...  (openat2, uring-open, memfd-exec, ...: see the source)\n"
 		"Prints \"ok\" or the errno name (EACCES, ...); exit 0 ok, 1 failed, 2 usage.\n");
 	return 2;
@@ -857,6 +859,231 @@ static int do_mmap_hold(const char *path, const char *fifo)
 	return 0;
 }
 
+/* ---- names a protocol reads its own way, port-less sends (tests/vm/test_36_net_holes.sh) ----
+ *
+ *   send SOCK FAM ADDR PORT [HOW]      one datagram to ADDR
+ *        SOCK  udp4|udp6: UDP on an AF_INET or AF_INET6 socket
+ *              raw4|raw6: a raw IPPROTO_UDP socket whose payload is a UDP header for PORT
+ *                         and the datagram (raw6: the kernel sums it, IPV6_CHECKSUM); the
+ *                         name's port is 0, as a raw socket has none
+ *              ping4|ping6: an ICMP echo socket (SOCK_DGRAM, IPPROTO_ICMP/ICMPV6)
+ *        FAM   inet|inet6|unspec: the family written in the name; ADDR's own form (IPv4
+ *              or IPv6) lays out the rest (sockaddr_in or sockaddr_in6)
+ *        HOW   sendto (default) | sendmsg | connect (connect(2) with the name, then
+ *              send(2) without one) | uring-sendmsg | uring-send | uring-send-zc
+ *              (IORING_OP_SENDMSG, and IORING_OP_SEND/SEND_ZC with sqe->addr2)
+ *   send-mmsg SOCK FAM ADDR1 PORT1 ADDR2 PORT2   sendmmsg(2) of two datagrams, one to each;
+ *                                      prints how many were sent (or the errno)
+ *   tfo-unspec ADDR PORT               sendto(MSG_FASTOPEN) on a TCP socket with the name's
+ *                                      family set to AF_UNSPEC */
+struct sendspec {
+	int domain, type, proto;
+	int raw, ping;
+};
+
+static int sendspec_parse(const char *sock, struct sendspec *sp)
+{
+	static const struct {
+		const char *name;
+		struct sendspec sp;
+	} socks[] = {
+		{ "udp4", { AF_INET, SOCK_DGRAM, IPPROTO_UDP, 0, 0 } },
+		{ "udp6", { AF_INET6, SOCK_DGRAM, IPPROTO_UDP, 0, 0 } },
+		{ "raw4", { AF_INET, SOCK_RAW, IPPROTO_UDP, 1, 0 } },
+		{ "raw6", { AF_INET6, SOCK_RAW, IPPROTO_UDP, 1, 0 } },
+		{ "ping4", { AF_INET, SOCK_DGRAM, IPPROTO_ICMP, 0, 1 } },
+		{ "ping6", { AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6, 0, 1 } },
+	};
+
+	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++)
+		if (!strcmp(sock, socks[i].name)) {
+			*sp = socks[i].sp;
+			return 0;
+		}
+	return -1;
+}
+
+/* The name as asked: ADDR laid out by its own form, FAM written over its family. */
+static int send_name(const struct sendspec *sp, const char *fam, const char *addr_text,
+		     const char *port_text, struct sockaddr_storage *ss, socklen_t *len,
+		     unsigned short *port)
+{
+	if (parse_addr(addr_text, port_text, ss, len) || parse_port(port_text, port))
+		return -1;
+	if (sp->raw || sp->ping)	/* no port in the name: the header carries it */
+		((struct sockaddr_in *)ss)->sin_port = 0;
+	if (!strcmp(fam, "unspec"))
+		ss->ss_family = AF_UNSPEC;
+	else if (!strcmp(fam, "inet"))
+		ss->ss_family = AF_INET;
+	else if (!strcmp(fam, "inet6"))
+		ss->ss_family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+/* What the socket sends: the datagram, behind a UDP header (raw) or an echo request (ping). */
+static size_t send_payload(const struct sendspec *sp, unsigned short port, char *buf)
+{
+	size_t n = strlen(UDP_PAYLOAD), off = 0;
+
+	if (sp->raw) {
+		unsigned short h[4] = { htons(40000), htons(port), htons((unsigned short)(8 + n)),
+					0 };
+
+		memcpy(buf, h, sizeof(h));	/* checksum 0: none (IPv4); the kernel's (IPv6) */
+		off = sizeof(h);
+	} else if (sp->ping) {
+		unsigned char h[8] = { sp->domain == AF_INET ? 8 : 128, 0, 0, 0, 0, 0, 0, 1 };
+
+		memcpy(buf, h, sizeof(h));	/* echo request; the kernel sets id and sum */
+		off = sizeof(h);
+	}
+	memcpy(buf + off, UDP_PAYLOAD, n);
+	return off + n;
+}
+
+static int send_socket(const struct sendspec *sp)
+{
+	int fd = socket(sp->domain, sp->type | SOCK_CLOEXEC, sp->proto), off = 6;
+
+	if (fd >= 0 && sp->raw && sp->domain == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof(off)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int uring_send(int fd, const char *how, void *buf, size_t n, struct sockaddr_storage *ss,
+		      socklen_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+	struct msghdr msg = { .msg_name = ss, .msg_namelen = len, .msg_iov = &iov,
+			      .msg_iovlen = 1 };
+	struct io_uring_sqe sqe;
+	int res = 0, err;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.fd = fd;
+	if (!strcmp(how, "uring-sendmsg")) {
+		sqe.opcode = IORING_OP_SENDMSG;
+		sqe.addr = (__u64)(unsigned long)&msg;
+		sqe.len = 1;
+	} else {
+		sqe.opcode = !strcmp(how, "uring-send") ? IORING_OP_SEND : IORING_OP_SEND_ZC;
+		sqe.addr = (__u64)(unsigned long)buf;
+		sqe.len = (__u32)n;
+		sqe.addr2 = (__u64)(unsigned long)ss;
+		sqe.addr_len = (__u16)len;
+	}
+	err = uring_one(&sqe, &res);
+	if (err)
+		return err;
+	return res < 0 ? -res : 0;
+}
+
+static int do_send(const char *sock, const char *fam, const char *addr_text,
+		   const char *port_text, const char *how)
+{
+	struct sockaddr_storage ss;
+	struct sendspec sp;
+	unsigned short port;
+	char buf[64];
+	socklen_t len;
+	size_t n;
+	int fd, err = 0;
+
+	if (!how)
+		how = "sendto";
+	if (sendspec_parse(sock, &sp) ||
+	    send_name(&sp, fam, addr_text, port_text, &ss, &len, &port))
+		return usage();
+	n = send_payload(&sp, port, buf);
+	fd = send_socket(&sp);
+	if (fd < 0)
+		return report(errno);
+	if (!strcmp(how, "sendto")) {
+		if (sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len) < 0)
+			err = errno;
+	} else if (!strcmp(how, "sendmsg")) {
+		struct iovec iov = { .iov_base = buf, .iov_len = n };
+		struct msghdr msg = { .msg_name = &ss, .msg_namelen = len, .msg_iov = &iov,
+				      .msg_iovlen = 1 };
+
+		if (sendmsg(fd, &msg, 0) < 0)
+			err = errno;
+	} else if (!strcmp(how, "connect")) {
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0 || send(fd, buf, n, 0) < 0)
+			err = errno;
+	} else if (!strncmp(how, "uring-", 6)) {
+		err = uring_send(fd, how, buf, n, &ss, len);
+	} else {
+		close(fd);
+		return usage();
+	}
+	close(fd);
+	return report(err);
+}
+
+static int do_send_mmsg(char **argv)
+{
+	struct sockaddr_storage ss[2];
+	struct mmsghdr mm[2];
+	struct iovec iov[2];
+	struct sendspec sp;
+	unsigned short port[2];
+	char buf[2][64];
+	socklen_t len[2];
+	int fd, n;
+
+	memset(mm, 0, sizeof(mm));
+	if (sendspec_parse(argv[0], &sp))
+		return usage();
+	for (int i = 0; i < 2; i++) {
+		if (send_name(&sp, argv[1], argv[2 + 2 * i], argv[3 + 2 * i], &ss[i], &len[i],
+			      &port[i]))
+			return usage();
+		iov[i] = (struct iovec){ .iov_base = buf[i],
+					 .iov_len = send_payload(&sp, port[i], buf[i]) };
+		mm[i].msg_hdr = (struct msghdr){ .msg_name = &ss[i], .msg_namelen = len[i],
+						 .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+	fd = send_socket(&sp);
+	if (fd < 0)
+		return report(errno);
+	n = sendmmsg(fd, mm, 2, 0);
+	close(fd);
+	if (n < 0)
+		return report(errno);
+	printf("%d\n", n);
+	fflush(stdout);
+	return n == 2 ? 0 : 1;
+}
+
+static int do_tfo_unspec(const char *addr_text, const char *port_text)
+{
+	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_MS / 1000 };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, err = 0;
+
+	if (parse_addr(addr_text, port_text, &ss, &len))
+		return usage();
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ss.ss_family = AF_UNSPEC;
+	if (sendto(fd, UDP_PAYLOAD, strlen(UDP_PAYLOAD), MSG_FASTOPEN | MSG_NOSIGNAL,
+		   (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+/* ---- end of names a protocol reads its own way ---- */
+
 static int dispatch(int argc, char **argv);
 
 static int do_path_call(const char *cmd, char **args)
@@ -920,6 +1147,12 @@ static int bypass_mode(int argc, char **argv)
 		return do_path_call(cmd, argv + 2);
 	if (!strcmp(cmd, "mmap-hold") && argc == 4)
 		return do_mmap_hold(argv[2], argv[3]);
+	if (!strcmp(cmd, "send") && (argc == 6 || argc == 7))
+		return do_send(argv[2], argv[3], argv[4], argv[5], argc == 7 ? argv[6] : NULL);
+	if (!strcmp(cmd, "send-mmsg") && argc == 8)
+		return do_send_mmsg(argv + 2);
+	if (!strcmp(cmd, "tfo-unspec") && argc == 4)
+		return do_tfo_unspec(argv[2], argv[3]);
 	if (!strcmp(cmd, "as0") && argc >= 3)
 		return do_as0(argc - 1, argv + 1);
 	return -1;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <grp.h>
+#include <ifaddrs.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <sys/sysmacros.h>
 #include <libgen.h>
 #include <limits.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "compile.h"
 #include "mounts.h"
 
@@ -320,17 +323,41 @@ static bool prefix_covers(const uint8_t *outer, int olen, const uint8_t *inner, 
 
 static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff }, any6[16];
 
-/* Does endpoint ep apply to the prefix n? For bind, the /128 keys of the wildcards 0.0.0.0
- * and :: take every endpoint inside what a bind of them covers: all IPv4 addresses, or all. */
-static bool ep_applies(const struct jg_endpoint *ep, const struct jg_cnet *n, bool bind)
+static bool is_host_addr(const struct jg_compiled *c, const uint8_t *addr, int prefixlen)
+{
+	for (size_t i = 0; prefixlen == 128 && i < c->nhosts; i++)
+		if (!memcmp(c->hosts[i], addr, 16))
+			return true;
+	return false;
+}
+
+/* Does endpoint ep apply to the prefix n? A connect endpoint on loopback is this host's
+ * service: it applies to every loopback prefix and to the host's own addresses. For bind,
+ * the /128 keys of the wildcards 0.0.0.0 and :: take every endpoint inside what a bind of
+ * them covers: all IPv4 addresses, or all. */
+static bool ep_applies(const struct jg_compiled *c, const struct jg_endpoint *ep,
+		       const struct jg_cnet *n, bool bind)
 {
 	if (prefix_covers(ep->addr, ep->prefixlen, n->addr, n->prefixlen))
 		return true;
-	if (!bind || n->prefixlen != 128)
+	if (!bind)
+		return endpoint__touches_loopback(ep) &&
+		       (endpoint__in_loopback(n->addr, n->prefixlen) ||
+			is_host_addr(c, n->addr, n->prefixlen));
+	if (n->prefixlen != 128)
 		return false;
 	if (!memcmp(n->addr, any6, 16))
 		return true;
 	return !memcmp(n->addr, any4, 16) && prefix_covers(any4, 96, ep->addr, ep->prefixlen);
+}
+
+static bool has_range(const struct jg_net_value *v, const struct jg_endpoint *ep, uint16_t res)
+{
+	for (unsigned k = 0; k < v->count && k < JG_MAX_PORT_RANGES; k++)
+		if (v->ranges[k].lo == ep->port_lo && v->ranges[k].hi == ep->port_hi &&
+		    v->ranges[k].resource == res)
+			return true;
+	return false;
 }
 
 static int add_prefix(struct jg_cnet **nets, size_t *nnets, size_t max, const uint8_t *addr,
@@ -378,6 +405,27 @@ static int add_endpoints(struct jg_compiled *c, const struct jg_policy *p, const
 				return ret;
 		}
 	}
+	/* this host under every name: the loopback prefixes and the host's addresses */
+	for (size_t i = 0; !bind && i < p->nresources; i++)
+		for (size_t j = 0; j < p->resources[i].nconnect; j++)
+			if (endpoint__touches_loopback(&p->resources[i].connect[j]))
+				c->nloopback_eps++;
+	for (int l = 0; c->nloopback_eps && l < JG_NLOOPBACK; l++) {
+		ret = add_prefix(nets, nnets, max, jg_loopback[l].addr, jg_loopback[l].prefixlen);
+		if (ret == -E2BIG)
+			snprintf(err, errlen, "%s: the policy names more than %zu network prefixes "
+				 "with this host's loopback addresses", p->file, max);
+		if (ret)
+			return ret;
+	}
+	for (size_t h = 0; c->nloopback_eps && h < c->nhosts; h++) {
+		ret = add_prefix(nets, nnets, max, c->hosts[h], 128);
+		if (ret == -E2BIG)
+			snprintf(err, errlen, "%s: the policy names more than %zu network prefixes "
+				 "with this host's %zu addresses", p->file, max, c->nhosts);
+		if (ret)
+			return ret;
+	}
 	if (bind && any) {
 		if ((ret = add_prefix(nets, nnets, max, any4, 128)) ||
 		    (ret = add_prefix(nets, nnets, max, any6, 128))) {
@@ -398,8 +446,10 @@ static int add_endpoints(struct jg_compiled *c, const struct jg_policy *p, const
 				const struct jg_endpoint *ep = bind ? &r->bind[j] : &r->connect[j];
 				struct jg_port_range *pr;
 
-				if (!ep_applies(ep, n, bind))
+				if (!ep_applies(c, ep, n, bind))
 					continue;
+				if (has_range(&n->val, ep, ids[i]))
+					continue;	/* one resource, two names of this host */
 				if (n->val.count >= JG_MAX_PORT_RANGES) {
 					snprintf(err, errlen, "%s:%d:%d: resource \"%s\": more than %d "
 						 "port ranges apply to one network prefix", p->file,
@@ -606,8 +656,86 @@ int compile__policy(const struct jg_policy *p, const uint16_t *ids, struct jg_co
 	return compile__policy_opts(p, ids, 0, out, err, errlen);
 }
 
+static int add_host(uint8_t (**hosts)[16], size_t *n, const uint8_t *addr)
+{
+	if (endpoint__in_loopback(addr, 128))
+		return 0;	/* the loopback prefixes hold it already */
+	for (size_t i = 0; i < *n; i++)
+		if (!memcmp((*hosts)[i], addr, 16))
+			return 0;
+	if (grow((void **)hosts, *n, sizeof(**hosts)))
+		return -ENOMEM;
+	memcpy((*hosts)[(*n)++], addr, 16);
+	return 0;
+}
+
+const char *compile__addr_text(const uint8_t addr[16], char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!memcmp(addr, mapped, 12))
+		inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+	return buf;
+}
+
+int compile__host_addrs(uint8_t (**out)[16], size_t *nout, char *err, size_t errlen)
+{
+	uint8_t (*hosts)[16] = NULL, a[16];
+	struct ifaddrs *ifa = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	if (getifaddrs(&ifa)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot list this host's addresses: %s", strerror(-ret));
+		return ret;
+	}
+	for (struct ifaddrs *i = ifa; i && !ret; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		memset(a, 0, sizeof(a));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a[10] = a[11] = 0xff;
+			memcpy(&a[12], &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			memcpy(a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		ret = add_host(&hosts, &n, a);
+	}
+	freeifaddrs(ifa);
+	if (ret) {
+		free(hosts);
+		snprintf(err, errlen, "out of memory while listing this host's addresses");
+		return ret;
+	}
+	*out = hosts;
+	*nout = n;
+	return 0;
+}
+
 int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigned flags,
 			 struct jg_compiled **out, char *err, size_t errlen)
+{
+	uint8_t (*hosts)[16] = NULL;
+	size_t nhosts = 0;
+	int ret;
+
+	if (!(flags & JG_COMPILE_NO_HOST_ADDRS) &&
+	    (ret = compile__host_addrs(&hosts, &nhosts, err, errlen)))
+		return ret;
+	ret = compile__policy_hosts(p, ids, flags, (const uint8_t (*)[16])hosts, nhosts, out,
+				    err, errlen);
+	free(hosts);
+	return ret;
+}
+
+int compile__policy_hosts(const struct jg_policy *p, const uint16_t *ids, unsigned flags,
+			  const uint8_t (*hosts)[16], size_t nhosts, struct jg_compiled **out,
+			  char *err, size_t errlen)
 {
 	struct jg_compiled *c = calloc(1, sizeof(*c));
 	int ret = 0;
@@ -616,6 +744,8 @@ int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigne
 		free(c);
 		return -ENOMEM;
 	}
+	for (size_t h = 0; h < nhosts && !ret; h++)
+		ret = add_host(&c->hosts, &c->nhosts, hosts[h]);
 	for (size_t i = 0; i < p->nresources && !ret; i++) {
 		const struct jg_resource *r = &p->resources[i];
 
@@ -674,5 +804,6 @@ void compile__free(struct jg_compiled *c)
 	free(c->devs);
 	free(c->standing);
 	free(c->names);
+	free(c->hosts);
 	free(c);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Policy -> kernel map entries: paths resolved to (dev, ino), endpoints to LPM prefixes with
- * the ranges of every covering prefix pushed down. Touches the host only through stat(). */
+ * the ranges of every covering prefix pushed down, connect endpoints on loopback spread over
+ * every name of this host. Touches the host only through stat() and getifaddrs(). */
 #ifndef JG_COMPILE_H
 #define JG_COMPILE_H
 
@@ -52,6 +53,10 @@ struct jg_compiled {
 	struct jg_cstanding *standing; size_t nstanding;	/* users and group members
 						 * resolved, one entry per (subject, resource,
 						 * executable) */
+	uint8_t (*hosts)[16];    size_t nhosts;	/* this host's addresses outside loopback at
+						 * compile time, IPv4 as ::ffff:a.b.c.d */
+	size_t nloopback_eps;		/* connect endpoints on loopback: each also protects
+					 * the loopback prefixes and every host address */
 };
 
 /* Standing entries per policy: half of the map, which holds two generations. */
@@ -63,8 +68,19 @@ int compile__policy(const struct jg_policy *p, const uint16_t *ids, struct jg_co
 		    char *err, size_t errlen);
 /* Flags for compile__policy_opts. */
 #define JG_COMPILE_NO_HARDLINK_WALK (1u << 0)	/* `policy check`: no readdir inside trees */
+#define JG_COMPILE_NO_HOST_ADDRS    (1u << 1)	/* loopback endpoints cover loopback only */
 int compile__policy_opts(const struct jg_policy *p, const uint16_t *ids, unsigned flags,
 			 struct jg_compiled **out, char *err, size_t errlen);
+/* As compile__policy_opts, with the host's addresses given instead of asked (getifaddrs).
+ * Loopback ones among them are skipped: the loopback prefixes hold them. */
+int compile__policy_hosts(const struct jg_policy *p, const uint16_t *ids, unsigned flags,
+			  const uint8_t (*hosts)[16], size_t nhosts, struct jg_compiled **out,
+			  char *err, size_t errlen);
+/* "10.0.2.15" or "2001:db8::5" for a 16-byte address (IPv4 as ::ffff:a.b.c.d); buf has room
+ * for INET6_ADDRSTRLEN. Returns buf. */
+const char *compile__addr_text(const uint8_t addr[16], char *buf, size_t len);
+/* This host's addresses now, outside loopback, IPv4 as ::ffff:a.b.c.d; free(*out). */
+int compile__host_addrs(uint8_t (**out)[16], size_t *nout, char *err, size_t errlen);
 void compile__free(struct jg_compiled *c);
 
 /* Userspace st_dev -> the kernel's encoding of a dev_t (major << 20 | minor). For the

@@ -996,6 +996,23 @@ static const char policy_help[] =
 "  jitgate policy check new.json && cp new.json /etc/jitgate/policy.json && "
 "jitgate policy reload\n";
 
+/* Say what a connect endpoint on loopback protects besides the address written. */
+static void print_loopback_spread(const char *file, const struct jg_compiled *c)
+{
+	char a[64];
+
+	if (!c->nloopback_eps)
+		return;
+	printf("%s: %zu connect %s on loopback also %s %s ports on 127.0.0.0/8, ::1", file,
+	       c->nloopback_eps, plural(c->nloopback_eps, "endpoint", "endpoints"),
+	       plural(c->nloopback_eps, "protects", "protect"),
+	       plural(c->nloopback_eps, "its", "their"));
+	for (size_t i = 0; i < c->nhosts; i++)
+		printf(", %s", compile__addr_text(c->hosts[i], a, sizeof(a)));
+	printf("%s\n", c->nhosts ? " (this host's addresses now: reload the policy when they "
+	       "change)" : "");
+}
+
 static int policy_check_one(const char *file, bool json)
 {
 	struct jg_policy *p = NULL;
@@ -1033,13 +1050,23 @@ static int policy_check_one(const char *file, bool json)
 		goto cleanup;
 	}
 	if (json) {
-		json_t *o = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I}", "file", file, "ok", 1,
+		json_t *hosts = json_array();
+		json_t *o = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o*}", "file", file, "ok", 1,
 				      "resources", (json_int_t)p->nresources,
 				      "roles", (json_int_t)p->nroles,
 				      "standing", (json_int_t)p->nstanding,
 				      "objects", (json_int_t)c->nobjs,
-				      "net_prefixes", (json_int_t)c->nnets);
+				      "net_prefixes", (json_int_t)c->nnets,
+				      "loopback_endpoints", (json_int_t)c->nloopback_eps,
+				      "host_addresses", hosts);
 
+		for (size_t i = 0; o && i < c->nhosts; i++) {
+			char a[64];
+
+			if (json_array_append_new(hosts, json_string(compile__addr_text(c->hosts[i],
+							a, sizeof(a)))))
+				json_decref(o), o = NULL;
+		}
 		if (!o) {
 			pr_warn("out of memory");
 			ret = EXIT_FAIL;
@@ -1054,6 +1081,7 @@ static int policy_check_one(const char *file, bool json)
 		       p->nstanding, plural(p->nstanding, "standing rule", "standing rules"),
 		       c->nobjs, plural(c->nobjs, "protected object", "protected objects"),
 		       c->nnets, plural(c->nnets, "network prefix", "network prefixes"));
+		print_loopback_spread(file, c);
 	}
 	ret = EXIT_OK;
 cleanup:

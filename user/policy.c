@@ -387,6 +387,44 @@ bool endpoint__contains(const struct jg_endpoint *ep, const uint8_t addr[16], ui
 	return true;
 }
 
+const struct jg_loopback jg_loopback[JG_NLOOPBACK] = {
+	{ { [10] = 0xff, [11] = 0xff, [12] = 127 }, 96 + 8, "127.0.0.0/8" },
+	{ { [15] = 1 }, 128, "::1" },
+};
+
+/* Does the prefix (oa, olen) contain the prefix (ia, ilen)? */
+static bool prefix_contains(const uint8_t *oa, unsigned olen, const uint8_t *ia, unsigned ilen)
+{
+	if (olen > ilen || memcmp(oa, ia, olen / 8))
+		return false;
+	if (olen % 8) {
+		uint8_t m = (uint8_t)(0xff << (8 - olen % 8));
+
+		if ((oa[olen / 8] & m) != (ia[olen / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+bool endpoint__in_loopback(const uint8_t addr[16], uint8_t prefixlen)
+{
+	for (int i = 0; i < JG_NLOOPBACK; i++)
+		if (prefix_contains(jg_loopback[i].addr, jg_loopback[i].prefixlen, addr, prefixlen))
+			return true;
+	return false;
+}
+
+bool endpoint__touches_loopback(const struct jg_endpoint *ep)
+{
+	for (int i = 0; i < JG_NLOOPBACK; i++)
+		if (prefix_contains(ep->addr, ep->prefixlen, jg_loopback[i].addr,
+				    jg_loopback[i].prefixlen) ||
+		    prefix_contains(jg_loopback[i].addr, jg_loopback[i].prefixlen, ep->addr,
+				    ep->prefixlen))
+			return true;
+	return false;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Subjects                                                                                 */
 
@@ -1309,6 +1347,18 @@ static bool covers(const struct jg_endpoint *outer, const struct jg_endpoint *in
 	return endpoint__contains(&o, inner->addr, 0);
 }
 
+/* Does endpoint ep's range land on the prefix (addr, plen)? Its own prefix covers it, or it
+ * is a connect endpoint on loopback and the prefix is loopback (mirrors user/compile.c). */
+static bool applies(const struct jg_endpoint *ep, const uint8_t *addr, uint8_t plen, bool bind)
+{
+	struct jg_endpoint at = { .prefixlen = plen };
+
+	memcpy(at.addr, addr, 16);
+	if (covers(ep, &at))
+		return true;
+	return !bind && endpoint__touches_loopback(ep) && endpoint__in_loopback(addr, plen);
+}
+
 /* Overlapping port ranges on one prefix would make the answer depend on map order; and the
  * kernel keeps at most JG_MAX_PORT_RANGES ranges per prefix, covering prefixes included.
  * Connect and bind endpoints live in separate maps and are checked apart. */
@@ -1369,6 +1419,11 @@ static int check_endpoints(struct ctx *c, bool bind)
 			       Q(c, other->res->name));
 		goto cleanup;
 	}
+	for (size_t i = 0; i < n && !bind; i++)
+		if (endpoint__touches_loopback(v[i].ep)) {
+			prefixes += JG_NLOOPBACK;	/* at most: they may be there already */
+			break;
+		}
 	if (!bind && prefixes > JG_MAX_NET_PREFIXES / 2) {
 		ret = fail_pos(c, v[n - 1].ep->pos, "too many connect prefixes (%zu); a policy "
 			       "may use at most %d", prefixes, JG_MAX_NET_PREFIXES / 2);
@@ -1379,12 +1434,34 @@ static int check_endpoints(struct ctx *c, bool bind)
 		size_t cover = 0;
 
 		for (size_t j = 0; j < n; j++)
-			cover += covers(v[j].ep, v[i].ep);
+			cover += applies(v[j].ep, v[i].ep->addr, v[i].ep->prefixlen, bind);
 		if (cover > JG_MAX_PORT_RANGES) {
 			ret = fail_pos(c, v[i].ep->pos, "resource %s: %s endpoint %s is "
-				       "covered by %zu port ranges (its own prefix and wider ones); "
-				       "the limit is %d", Q(c, v[i].res->name), kind,
-				       Q(c, v[i].ep->text), cover, JG_MAX_PORT_RANGES);
+				       "covered by %zu port ranges (its own prefix, wider ones and "
+				       "those on this host's loopback addresses); the limit is %d",
+				       Q(c, v[i].res->name), kind, Q(c, v[i].ep->text), cover,
+				       JG_MAX_PORT_RANGES);
+			goto cleanup;
+		}
+	}
+	/* the loopback prefixes the compiler adds carry every endpoint on loopback */
+	for (int l = 0; !bind && l < JG_NLOOPBACK; l++) {
+		const struct ep_ref *last = NULL;
+		size_t cover = 0;
+
+		for (size_t j = 0; j < n; j++) {
+			if (!applies(v[j].ep, jg_loopback[l].addr, jg_loopback[l].prefixlen, bind))
+				continue;
+			cover++;
+			if (!last || pos_cmp(v[j].ep->pos, last->ep->pos) > 0)
+				last = &v[j];
+		}
+		if (cover > JG_MAX_PORT_RANGES) {
+			ret = fail_pos(c, last->ep->pos, "resource %s: connect endpoint %s: %zu "
+				       "port ranges apply to this host's loopback address %s (an "
+				       "endpoint on loopback protects every loopback address); the "
+				       "limit is %d", Q(c, last->res->name), Q(c, last->ep->text),
+				       cover, jg_loopback[l].text, JG_MAX_PORT_RANGES);
 			goto cleanup;
 		}
 	}

@@ -177,6 +177,21 @@ unsigned perm__valid_for_kinds(unsigned kinds);
  * Returns 0 or -EINVAL with a message (no position) in err. */
 int endpoint__parse(const char *text, struct jg_endpoint *ep, char *err, size_t errlen);
 
+/* This host's loopback addresses, in the IPv6 form the maps use: 127.0.0.0/8 (stored as
+ * ::ffff:127.0.0.0/104) and ::1/128. A connect endpoint that touches them (its prefix covers
+ * one or lies inside one) means "this host's service": it protects its ports on all of them
+ * and on the host's own addresses (user/compile.c). Bind endpoints are taken as written. */
+#define JG_NLOOPBACK 2
+extern const struct jg_loopback {
+	uint8_t addr[16];
+	uint8_t prefixlen;
+	const char *text;
+} jg_loopback[JG_NLOOPBACK];
+
+bool endpoint__touches_loopback(const struct jg_endpoint *ep);
+/* Is the prefix (addr, prefixlen) inside the loopback set? */
+bool endpoint__in_loopback(const uint8_t addr[16], uint8_t prefixlen);
+
 /* "user:NAME", "uid:N", "group:NAME". */
 int subject__parse(const char *text, struct jg_subject *s, char *err, size_t errlen);
 

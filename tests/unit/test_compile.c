@@ -64,7 +64,7 @@ static const struct jg_cnet *bind_net(const struct jg_compiled *c, const uint8_t
 Test(compile, bind_endpoints_apart_and_wildcards_cover_them)
 {
 	struct jg_policy *p = load("{\"version\":1,\"resources\":{"
-		"\"db\":{\"connect\":[\"127.0.0.1:9000\"]},"
+		"\"db\":{\"connect\":[\"10.0.0.1:9000\"]},"
 		"\"web\":{\"bind\":[\"127.0.0.1:9000-9010\", \"[::1]:7000\"]},"
 		"\"all\":{\"bind\":[\"0.0.0.0:8443\"]}}}");
 	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 };
@@ -76,7 +76,8 @@ Test(compile, bind_endpoints_apart_and_wildcards_cover_them)
 	char err[256];
 
 	cr_assert_eq(compile__policy(p, ids, &c, err, sizeof(err)), 0, "%s", err);
-	/* connect endpoints never see bind ranges */
+	/* connect endpoints never see bind ranges; bind endpoints on loopback are not spread
+	 * over this host's other names */
 	cr_assert_eq(c->nnets, 1);
 	cr_assert_eq(c->nets[0].val.count, 1);
 	/* 127.0.0.1/128, ::1/128, ::ffff:0:0/96, and the wildcards' own /128 keys */
@@ -373,5 +374,124 @@ Test(compile, standing_overflow_is_one_sentence)
 	cr_assert(strstr(err, "(subject, resource, executable) entries"), "%s", err);
 	cr_assert(!strchr(err, '\n'), "%s", err);
 	free(rules);
+	policy__free(p);
+}
+
+/* ---- a connect endpoint on loopback is this host's service under every name ---- */
+
+static const uint8_t lo_net[16] = { [10] = 0xff, [11] = 0xff, 127 };
+static const uint8_t lo6[16] = { [15] = 1 };
+
+static const struct jg_cnet *net_at(const struct jg_compiled *c, const uint8_t *addr,
+				    int prefixlen)
+{
+	for (size_t i = 0; i < c->nnets; i++)
+		if (c->nets[i].prefixlen == prefixlen && !memcmp(c->nets[i].addr, addr, 16))
+			return &c->nets[i];
+	return NULL;
+}
+
+static bool has(const struct jg_cnet *n, uint16_t lo, uint16_t hi, uint16_t res)
+{
+	for (unsigned i = 0; n && i < n->val.count; i++)
+		if (n->val.ranges[i].lo == lo && n->val.ranges[i].hi == hi &&
+		    n->val.ranges[i].resource == res)
+			return true;
+	return false;
+}
+
+Test(compile, loopback_endpoint_covers_every_loopback_address)
+{
+	struct jg_policy *p = load("{\"version\":1,\"resources\":{"
+		"\"svc\":{\"connect\":[\"127.0.0.1:7002\"]},"
+		"\"v6\":{\"connect\":[\"[::1]:7777\"]},"
+		"\"lan\":{\"connect\":[\"10.0.0.0/8:443\"]}}}");
+	static const uint8_t lo1[16] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 };
+	static const uint8_t lan[16] = { [10] = 0xff, [11] = 0xff, 10 };
+	uint16_t ids[] = { 1, 2, 3 };
+	const struct jg_cnet *n;
+	struct jg_compiled *c;
+	char err[256];
+
+	cr_assert_eq(compile__policy_opts(p, ids, JG_COMPILE_NO_HOST_ADDRS, &c, err,
+					  sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c->nloopback_eps, 2);
+	/* 127.0.0.1/32, ::1/128, 10.0.0.0/8 and the loopback 127.0.0.0/8 */
+	cr_assert_eq(c->nnets, 4);
+	n = net_at(c, lo_net, 104);		/* 127.0.0.2, 127.1.2.3, ::ffff:127.0.0.2 */
+	cr_assert(n);
+	cr_assert_eq(n->val.count, 2);
+	cr_assert(has(n, 7002, 7002, 1) && has(n, 7777, 7777, 2));
+	n = net_at(c, lo6, 128);		/* [::1] */
+	cr_assert_eq(n->val.count, 2);
+	cr_assert(has(n, 7002, 7002, 1) && has(n, 7777, 7777, 2));
+	n = net_at(c, lo1, 128);		/* 127.0.0.1 itself: no range twice */
+	cr_assert_eq(n->val.count, 2);
+	n = net_at(c, lan, 96 + 8);		/* nothing of loopback's elsewhere */
+	cr_assert_eq(n->val.count, 1);
+	cr_assert(has(n, 443, 443, 3));
+	compile__free(c);
+	policy__free(p);
+}
+
+Test(compile, loopback_endpoint_covers_the_host_addresses)
+{
+	struct jg_policy *p = load("{\"version\":1,\"resources\":{"
+		"\"svc\":{\"connect\":[\"[::ffff:127.0.0.1]:7002\", \"127.0.0.2:7002\"]},"
+		"\"lan\":{\"connect\":[\"10.0.0.0/8:443\"]}}}");
+	/* eth0's 10.0.2.15, a global IPv6 address, and two loopback ones to be skipped */
+	static const uint8_t hosts[4][16] = {
+		{ [10] = 0xff, [11] = 0xff, 10, 0, 2, 15 },
+		{ 0x20, 0x01, 0x0d, 0xb8, [15] = 5 },
+		{ [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 },
+		{ [15] = 1 },
+	};
+	uint16_t ids[] = { 1, 2 };
+	const struct jg_cnet *n;
+	struct jg_compiled *c;
+	char err[256];
+
+	cr_assert_eq(compile__policy_hosts(p, ids, 0, hosts, 4, &c, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(c->nhosts, 2);
+	n = net_at(c, hosts[0], 128);		/* eth0: its /8's 443 and the service */
+	cr_assert(n);
+	cr_assert_eq(n->val.count, 2);
+	cr_assert(has(n, 7002, 7002, 1) && has(n, 443, 443, 2));
+	n = net_at(c, hosts[1], 128);
+	cr_assert(n);
+	cr_assert_eq(n->val.count, 1);
+	cr_assert(has(n, 7002, 7002, 1));
+	cr_assert(has(net_at(c, lo6, 128), 7002, 7002, 1));
+	compile__free(c);
+	policy__free(p);
+
+	/* no endpoint on loopback: the host's addresses add nothing */
+	p = load("{\"version\":1,\"resources\":{\"lan\":{\"connect\":[\"10.0.0.0/8:443\"]}}}");
+	cr_assert_eq(compile__policy_hosts(p, ids, 0, hosts, 4, &c, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(c->nnets, 1);
+	cr_assert_eq(c->nloopback_eps, 0);
+	compile__free(c);
+	policy__free(p);
+}
+
+Test(compile, a_prefix_holding_loopback_spreads_too)
+{
+	/* all of IPv4 holds 127.0.0.1: [::1] is the same host; [::]/0 holds both already */
+	struct jg_policy *p = load("{\"version\":1,\"resources\":{"
+		"\"all4\":{\"connect\":[\"0.0.0.0/0:5432\"]},"
+		"\"bind-only\":{\"bind\":[\"127.0.0.1:9000\"]}}}");
+	uint16_t ids[] = { 1, 2 };
+	struct jg_compiled *c;
+	char err[256];
+
+	cr_assert_eq(compile__policy_opts(p, ids, JG_COMPILE_NO_HOST_ADDRS, &c, err,
+					  sizeof(err)), 0, "%s", err);
+	cr_assert(has(net_at(c, lo6, 128), 5432, 5432, 1));
+	cr_assert(has(net_at(c, lo_net, 104), 5432, 5432, 1));
+	/* bind endpoints are taken as written */
+	cr_assert_eq(c->nloopback_eps, 1);
+	compile__free(c);
 	policy__free(p);
 }

@@ -150,6 +150,37 @@ Test(endpoint, errors)
 	ep_bad("localhost", "host names are not allowed");
 }
 
+Test(endpoint, loopback)
+{
+	static const char *on[] = { "127.0.0.1:7002", "127.1.2.3", "127.0.0.0/8:80",
+		"[::1]:7777", "[::ffff:127.0.0.2]:7002", "0.0.0.0/0:5432", "[::]/0",
+		"126.0.0.0/7:22", "[::ffff:0:0]/96:22" };
+	static const char *off[] = { "10.0.0.1:7002", "128.0.0.1", "[::2]:7777",
+		"[2001:db8::]/32:443", "[fe80::1]:22", "[::ffff:10.0.0.1]:80" };
+	uint8_t a[16];
+
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
+		struct jg_endpoint ep = ep_ok(on[i]);
+
+		cr_assert(endpoint__touches_loopback(&ep), "%s", on[i]);
+		endpoint__free(&ep);
+	}
+	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+		struct jg_endpoint ep = ep_ok(off[i]);
+
+		cr_assert(!endpoint__touches_loopback(&ep), "%s", off[i]);
+		endpoint__free(&ep);
+	}
+	addr6("::ffff:127.9.9.9", a);
+	cr_assert(endpoint__in_loopback(a, 128));
+	cr_assert(endpoint__in_loopback(a, 104));
+	cr_assert(!endpoint__in_loopback(a, 96), "all of IPv4 is more than loopback");
+	addr6("::1", a);
+	cr_assert(endpoint__in_loopback(a, 128));
+	addr6("::", a);
+	cr_assert(!endpoint__in_loopback(a, 0));
+}
+
 Test(endpoint, host_bits)
 {
 	char err[256];

@@ -514,6 +514,19 @@ Test(policy, connect_no_overlap)
 	policy__free(p);
 }
 
+/* A connect endpoint on loopback protects every loopback address: its range lands on the
+ * prefixes of the others, and the kernel's limit per prefix counts it there. */
+Test(policy_err, loopback_ranges_add_up)
+{
+	struct jg_policy *p = load_ok(POL("    \"a\": { \"connect\": [\"127.0.0.1:7001\", \"127.0.0.2:7002\", \"127.0.0.3:7003\", \"127.0.0.4:7004\", \"127.0.0.5:7005\", \"127.0.0.6:7006\", \"127.0.0.7:7007\", \"127.0.0.8:7008\", \"127.0.0.9:7009\", \"127.0.0.10:7010\", \"127.0.0.11:7011\", \"127.0.0.12:7012\", \"127.0.0.13:7013\", \"127.0.0.14:7014\", \"127.0.0.15:7015\", \"127.0.0.16:7016\"] }"));
+
+	policy__free(p);
+	expect_err(POL("    \"a\": { \"connect\": [\"127.0.0.1:7001\", \"127.0.0.2:7002\", \"127.0.0.3:7003\", \"127.0.0.4:7004\", \"127.0.0.5:7005\", \"127.0.0.6:7006\", \"127.0.0.7:7007\", \"127.0.0.8:7008\", \"127.0.0.9:7009\", \"127.0.0.10:7010\", \"127.0.0.11:7011\", \"127.0.0.12:7012\", \"127.0.0.13:7013\", \"127.0.0.14:7014\", \"127.0.0.15:7015\", \"127.0.0.16:7016\"] },\n"
+		       "    \"b\": { \"connect\": [\"[::1]:8000\"] }"),
+		   "\"[::1]:8000\"", "resource \"b\": connect endpoint \"[::1]:8000\" is covered by 17 port ranges (its own prefix, wider ones "
+		   "and those on this host's loopback addresses)");
+}
+
 Test(policy, bind_endpoints)
 {
 	struct jg_policy *p = load_ok(POL(

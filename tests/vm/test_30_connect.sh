@@ -22,7 +22,8 @@ expect_eq "no grant: range edge 7000 denied" "$(probe alice connect 127.0.0.1 70
 expect_eq "no grant: range edge 7010 denied" "$(probe alice connect 127.0.0.1 7010)" EACCES
 expect_eq "outside the range: 7100 allowed" "$(probe alice connect 127.0.0.1 7100)" ok
 expect_eq "outside the range: 7011 not gated (refused by the stack)" "$(probe alice connect 127.0.0.1 7011)" ECONNREFUSED
-expect_eq "other address: ::1 port 7005 not gated" "$(probe alice connect ::1 7005)" ECONNREFUSED
+expect_eq "loopback is this host: [::1]:7005 denied like 127.0.0.1:7005" "$(probe alice connect ::1 7005)" EACCES
+expect_eq "other address: 10.20.0.1 port 7005 not gated (no route)" "$(probe alice connect 10.20.0.1 7005)" ENETUNREACH
 
 gid=$(jitgate grant --user alice --allow prod-db:connect --for 10m --reason "query replica lag")
 expect_eq "grant: alice IPv4" "$(probe alice connect 127.0.0.1 7005)" ok

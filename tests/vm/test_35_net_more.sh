@@ -58,7 +58,7 @@ expect_eq "no grant: no datagram reached ::1:7777" "$(got $RX6)" "$rx6"
 # --- unprotected endpoints are untouched
 rxu=$(got $RXU)
 expect_eq "unprotected port: UDP sendto 127.0.0.1:7100 allowed" "$(probe alice udp 127.0.0.1 7100)" ok
-expect_eq "unprotected address: UDP sendto ::1:7005 not gated" "$(probe alice udp ::1 7005)" ok
+expect_eq "loopback is this host: UDP sendto [::1]:7005 denied like 127.0.0.1:7005" "$(probe alice udp ::1 7005)" EACCES
 sleep 0.2
 expect_eq "unprotected port: the datagram arrived" "$(got $RXU)" "$((rxu + 1))"
 
