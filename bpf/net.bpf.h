@@ -188,35 +188,60 @@ static __always_inline void target_unspecified(struct net_target *t, struct sock
 /* The endpoint check shared by connect, sendmsg and bind: every port range of the longest
  * matching prefix that holds the port (for port-less calls: see enum net_ports) must be
  * satisfied for `perm`. */
+/* The ranges of one prefix, one per bpf_loop step: require() verified once, not once per
+ * unrolled range (16 of them made the connect program too large for the verifier). */
+_Static_assert(JG_MAX_PORT_RANGES == 16, "net_range masks its index with 0xf");
+
+struct net_walk {
+	struct jg_net_value *val;
+	struct verdict v;
+	__u64 now;
+	__u32 subject, perm, gen;
+	__u16 port;
+	__u8 ports;
+};
+
+static long net_range(__u32 i, struct net_walk *w)
+{
+	struct jg_port_range *r;
+	__u32 idx = i;
+
+	if (i >= JG_MAX_PORT_RANGES || i >= w->val->count)
+		return 1;
+	/* masked in asm: the compiler would drop a C mask it thinks redundant, and the
+	 * verifier needs the bound on the register it indexes with */
+	asm volatile("%0 &= 0xf" : "+r"(idx));
+	r = &w->val->ranges[idx];
+	if (w->ports == PORTS_HOST && (r->lo > 1 || r->hi < 65535))
+		return 0;
+	if (w->ports == PORTS_NAMED && (w->port < r->lo || w->port > r->hi))
+		return 0;
+	return require(&w->v, w->gen, w->subject, r->resource, r->mode, w->perm, w->now, 0);
+}
+
 static __always_inline int net_gate(void *lpm, struct net_target *t, __u32 perm, __u32 hook)
 {
 	struct jg_net_key key = { .prefixlen = 8 + 128, .gen = (__u8)t->gen };
 	struct jg_net_value *val;
-	struct verdict v = {};
+	struct net_walk w = {};
+	struct verdict v;
 	struct jg_event *e;
 	__u32 subject, loginuid;
-	__u64 now;
-	int i, ret;
+	int ret;
 
 	__builtin_memcpy(key.addr, t->addr, 16);
 	val = bpf_map_lookup_elem(lpm, &key);
 	if (!val)
 		return 0;
-	subject = subject_of(bpf_get_current_task_btf(), &loginuid);
-	now = bpf_ktime_get_boot_ns();
-	for (i = 0; i < JG_MAX_PORT_RANGES; i++) {
-		struct jg_port_range *r;
-
-		if (i >= val->count)
-			break;
-		r = &val->ranges[i];
-		if (t->ports == PORTS_HOST && (r->lo > 1 || r->hi < 65535))
-			continue;
-		if (t->ports == PORTS_NAMED && (t->port < r->lo || t->port > r->hi))
-			continue;
-		if (require(&v, t->gen, subject, r->resource, r->mode, perm, now, 0))
-			break;
-	}
+	w.val = val;
+	w.subject = subject = subject_of(bpf_get_current_task_btf(), &loginuid);
+	w.now = bpf_ktime_get_boot_ns();
+	w.perm = perm;
+	w.gen = t->gen;
+	w.port = t->port;
+	w.ports = t->ports;
+	bpf_loop(JG_MAX_PORT_RANGES, net_range, &w, 0);
+	v = w.v;
 	if (!v.type)
 		return 0;
 	count(&v);
