@@ -232,9 +232,20 @@ struct walk_ctx {
 	struct walk_hit hits[JG_MAX_NESTED];
 };
 
+/* The object entry for (dev, ino) when it is about this very inode: an entry recorded with
+ * another i_generation is about an inode that is gone, or (btrfs) one of another subvolume. */
+static __always_inline struct jg_object *object_of(struct jg_object_key *key, __u32 igen)
+{
+	struct jg_object *obj = bpf_map_lookup_elem(&objects, key);
+
+	if (obj && obj->igen && obj->igen != igen)
+		return NULL;
+	return obj;
+}
+
 /* Is the inode `ino` on the walk a protected object that counts? Records it; false when
  * there are more than JG_MAX_NESTED (the walk stops, failing closed). */
-static __always_inline bool walk_visit(struct walk_ctx *w, __u64 ino)
+static __always_inline bool walk_visit(struct walk_ctx *w, __u64 ino, __u32 igen)
 {
 	struct jg_object *obj;
 	__u32 bit;
@@ -244,7 +255,7 @@ static __always_inline bool walk_visit(struct walk_ctx *w, __u64 ino)
 	bit = jg_ino_bit(ino);
 	if (!(w->filter->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))))
 		return true;	/* certainly not protected: no hash lookup */
-	obj = bpf_map_lookup_elem(&objects, &w->key);
+	obj = object_of(&w->key, igen);
 	if (!obj || obj->kind >= 8 || !(w->kinds & (1u << obj->kind)))
 		return true;
 	n = w->nhits;
@@ -272,7 +283,7 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 		w->done = 1;
 		return 1;
 	}
-	if (!walk_visit(w, d->d_inode->i_ino))
+	if (!walk_visit(w, d->d_inode->i_ino, d->d_inode->i_generation))
 		return 1;
 	parent = d->d_parent;
 	if (parent == d) {
@@ -295,7 +306,7 @@ static long walk_step_raw(__u32 i, struct walk_ctx *w)
 		w->disconnected = 1;	/* no dentry at all: nothing proves where it is */
 		return 1;
 	}
-	if (!walk_visit(w, BPF_CORE_READ(d, d_inode, i_ino)))
+	if (!walk_visit(w, BPF_CORE_READ(d, d_inode, i_ino), BPF_CORE_READ(d, d_inode, i_generation)))
 		return 1;
 	parent = BPF_CORE_READ(d, d_parent);
 	if (parent == d) {

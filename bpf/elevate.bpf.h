@@ -90,7 +90,7 @@ int BPF_PROG(jg_setuid_exec, struct linux_binprm *bprm, struct file *file, int r
 	key.gen = gen;
 	key.dev = file->f_inode->i_sb->s_dev;
 	key.ino = file->f_inode->i_ino;
-	obj = bpf_map_lookup_elem(&objects, &key);
+	obj = object_of(&key, file->f_inode->i_generation);
 	if (obj && obj->kind == JG_KIND_ELEVATE_EXCEPT)
 		return 0;
 	elevate_verdict(&v, c, gen, subject);
@@ -112,7 +112,7 @@ static __always_inline bool running_except(struct task_struct *task, __u32 gen)
 		return false;
 	key.dev = exe->f_inode->i_sb->s_dev;
 	key.ino = exe->f_inode->i_ino;
-	obj = bpf_map_lookup_elem(&objects, &key);
+	obj = object_of(&key, exe->f_inode->i_generation);
 	return obj && obj->kind == JG_KIND_ELEVATE_EXCEPT;
 }
 

@@ -106,8 +106,10 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 		if (ret)
 			return ret;
 	}
+	/* neither read nor write (O_WRONLY|O_RDWR, "3"): an ioctl-only descriptor, and some
+	 * ioctls read the data (btrfs encoded read): it needs read */
 	if (!perms)
-		return 0;
+		perms = JG_PERM_READ;
 	ret = gate_file_v(&v, file, perms, JG_HOOK_FILE_OPEN);
 	/* Allowed (by a grant, or in audit mode), and protected: later reads, writes and mmaps
 	 * on it are checked again. Not jitgated's exempt reads (v.type is DENY there). */
@@ -145,10 +147,11 @@ int BPF_PROG(jg_file_free, struct file *file)
 	return 0;
 }
 
-/* A write-class operation on `a` and, when not NULL, `b` (same filesystem): each needs write
- * on every protected tree it is in. One event: the first denial, else the first grant used. */
-static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 hook,
-				      bool with_exe)
+/* An operation on `a` and, when not NULL, `b` (same filesystem) by name, without an open:
+ * each needs `perm` on every protected tree it is in. One event: the first denial, else the
+ * first grant used. */
+static __always_inline int gate_names(struct dentry *a, struct dentry *b, __u32 perm,
+				      __u32 hook, bool with_exe)
 {
 	__u32 dev = a->d_sb->s_dev, gen = 0, subject = 0, loginuid = 0;
 	struct verdict v = {};
@@ -156,9 +159,9 @@ static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 
 
 	if (!dev_protected(dev, &gen))
 		return 0;
-	check_tree(&v, a, false, gen, dev, JG_PERM_WRITE, &subject, &loginuid);
+	check_tree(&v, a, false, gen, dev, perm, &subject, &loginuid);
 	if (b && v.type != JG_EV_DENY)
-		check_tree(&v, b, false, gen, dev, JG_PERM_WRITE, &subject, &loginuid);
+		check_tree(&v, b, false, gen, dev, perm, &subject, &loginuid);
 	if (!v.type)
 		return 0;
 	count(&v);
@@ -168,6 +171,13 @@ static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 
 	emit_file_event(&v, hook, subject, loginuid, ret, with_exe, dev, a->d_inode->i_ino, NULL, a,
 			0);
 	return ret;
+}
+
+/* A write-class operation by name (unlink, rename, create, setattr, setxattr, link). */
+static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 hook,
+				      bool with_exe)
+{
+	return gate_names(a, b, JG_PERM_WRITE, hook, with_exe);
 }
 
 /* What a name operation is about: the inode when the name exists, else (a name about to be
@@ -185,26 +195,107 @@ struct {
 	__type(value, struct jg_name);
 } names SEC(".maps");
 
-#define I_NEW (1 << 3)
+/* Directories above the policy's objects (user/compile.c): renaming one moves the object's
+ * name, and the next policy load would protect whatever is put there instead. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_ANCESTORS);
+	__type(key, struct jg_object_key);
+	__type(value, struct jg_object);
+} ancestors SEC(".maps");
 
-/* i_state as 6.1 has it (an unsigned long; later kernels made it an enum of another size):
- * the CO-RE relocation finds the field by name, the load keeps this size. */
-struct inode___state {
-	unsigned long i_state;
-} __attribute__((preserve_access_index));
+/* Renaming a directory above a protected object needs the grant that writes the object:
+ * write for files, exec for exec programs (which have no write). */
+static __always_inline int gate_ancestor(struct dentry *d)
+{
+	__u32 dev = d->d_sb->s_dev, gen = 0, subject, loginuid;
+	struct inode *inode = d->d_inode;
+	struct jg_object_key k = {};
+	struct verdict v = {};
+	struct jg_object *a;
+	int ret;
+
+	if (!inode || !dev_protected(dev, &gen))
+		return 0;
+	k.gen = gen;
+	k.dev = dev;
+	k.ino = inode->i_ino;
+	a = bpf_map_lookup_elem(&ancestors, &k);
+	if (!a || (a->igen && a->igen != inode->i_generation))
+		return 0;
+	subject = subject_of(bpf_get_current_task_btf(), &loginuid);
+	require(&v, gen, subject, a->resource, a->mode,
+		a->kind == JG_KIND_EXEC ? JG_PERM_EXEC : JG_PERM_WRITE, bpf_ktime_get_boot_ns(),
+		0);
+	count(&v);
+	ret = v.type == JG_EV_DENY ? -EACCES : 0;
+	if (is_canary(&v))
+		return ret;
+	/* prot_ino 0: the names go up to the filesystem's root */
+	emit_file_event(&v, JG_HOOK_RENAME, subject, loginuid, ret, true, dev, k.ino, NULL, d,
+			JG_EVF_ANCESTOR);
+	return ret;
+}
+
+/* Protect `inode` by its own (dev, ino, i_generation) with `obj` (resource, kind, mode).
+ * Returns 1 when it is protected already, 0 when it is now, -ENOSPC when the objects map
+ * has no room. An entry for the number with another i_generation is about an inode that
+ * is gone (or, on btrfs, of another subvolume): it is replaced (and counted, stale). */
+static __always_inline int protect_inode(__u32 gen, __u32 dev, struct inode *inode,
+					 struct jg_object obj)
+{
+	struct jg_object_key k = { .gen = gen, .dev = dev, .ino = inode->i_ino };
+	struct jg_object *old;
+	struct jg_filter *f;
+	__u32 bit;
+
+	obj.igen = inode->i_generation;
+	old = bpf_map_lookup_elem(&objects, &k);
+	if (old && (!old->igen || old->igen == obj.igen))
+		return 1;
+	if (old)
+		stat_inc(JG_STAT_STALE);
+	if (bpf_map_update_elem(&objects, &k, &obj, BPF_ANY))
+		return -ENOSPC;
+	/* the walk looks at the filter first: the new entry must pass it */
+	f = bpf_map_lookup_elem(&filters, &gen);
+	bit = jg_ino_bit(k.ino);
+	if (f)
+		__sync_fetch_and_or(&f->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)],
+				    1ULL << (bit & 63));
+	return 0;
+}
+
+/* A file inside a protected tree of `perm`'s kind (files: read/write, exec) is about to get
+ * a name outside it (a hardlink, a rename): protect its inode by itself first, so the new
+ * name is no way around the tree. Nothing for a file that is an object itself. */
+static __always_inline int carry_tree(struct dentry *d, __u32 perm)
+{
+	__u32 dev = d->d_sb->s_dev, gen = 0, subject = 0, loginuid = 0;
+	struct inode *inode = d->d_inode;
+	struct verdict v = {};
+	struct jg_object obj = {};
+
+	if (!inode || !dev_protected(dev, &gen))
+		return 0;
+	check_tree(&v, d, false, gen, dev, perm, &subject, &loginuid);
+	if (!v.type || v.too_deep || v.disconnected || v.prot_ino == inode->i_ino ||
+	    v.resource == JG_CANARY_RESOURCE)
+		return 0;
+	obj.resource = v.resource;
+	obj.kind = perm == JG_PERM_EXEC ? JG_KIND_EXEC : JG_KIND_FILES;
+	obj.mode = v.type == JG_EV_AUDIT ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
+	return protect_inode(gen, dev, inode, obj) < 0 ? -ENOSPC : 0;
+}
 
 /* A new inode is about to take (rename) or took (d_instantiate) the name `dentry` in `dir`.
  * If that is a protected object's name in the live policy, the inode is protected as the
  * object was, by its own (dev, ino), and the event tells jitgated (object.rebind). Returns
- * -ENOSPC when the objects map has no room: the caller refuses what it can.
- * `fresh`: the inode was just allocated (I_NEW), so an objects entry with its number is
- * about an inode that is gone (deleted, its number reused): that entry is dropped, or a
- * new file would inherit a dead object's protection. */
+ * -ENOSPC when the objects map has no room: the caller refuses what it can. */
 static __always_inline int carry_name(struct inode *dir, struct dentry *dentry,
-				      struct inode *inode, __u32 hook, bool with_exe, bool fresh)
+				      struct inode *inode, __u32 hook, bool with_exe)
 {
 	struct jg_name_key nk = {};
-	struct jg_object_key ok = {};
 	struct verdict v = {};
 	struct jg_config *c;
 	struct jg_filter *f;
@@ -220,16 +311,6 @@ static __always_inline int carry_name(struct inode *dir, struct dentry *dentry,
 	f = bpf_map_lookup_elem(&filters, &gen);
 	if (!f)
 		return 0;
-	if (fresh) {
-		ok.gen = gen;
-		ok.dev = inode->i_sb->s_dev;
-		ok.ino = inode->i_ino;
-		bit = jg_ino_bit(ok.ino);
-		/* a clear filter bit proves there is no entry to drop */
-		if ((f->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))) &&
-		    !bpf_map_delete_elem(&objects, &ok))
-			stat_inc(JG_STAT_STALE);
-	}
 	c = bpf_map_lookup_elem(&gate_config, &zero);
 	if (!c || !c->nnames[gen & 1])
 		return 0;
@@ -242,22 +323,12 @@ static __always_inline int carry_name(struct inode *dir, struct dentry *dentry,
 	nv = bpf_map_lookup_elem(&names, &nk);
 	if (!nv)
 		return 0;
-	ok.gen = gen;
-	ok.dev = inode->i_sb->s_dev;
-	ok.ino = inode->i_ino;
-	if (ok.dev != nk.dev || bpf_map_lookup_elem(&objects, &ok))
+	if (inode->i_sb->s_dev != nk.dev)
+		return 0;
+	err = protect_inode(gen, nk.dev, inode, nv->obj);
+	if (err > 0)
 		return 0;	/* the object itself (a lookup), or protected already */
-	err = bpf_map_update_elem(&objects, &ok, &nv->obj, BPF_NOEXIST);
-	if (err) {
-		stat_inc(JG_STAT_REBIND_FULL);
-		err = -ENOSPC;
-	} else {
-		/* the walk looks at the filter first: the new entry must pass it */
-		bit = jg_ino_bit(ok.ino);
-		__sync_fetch_and_or(&f->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)],
-				    1ULL << (bit & 63));
-		stat_inc(JG_STAT_REBIND);
-	}
+	stat_inc(err ? JG_STAT_REBIND_FULL : JG_STAT_REBIND);
 	subject = subject_of(bpf_get_current_task_btf(), &loginuid);
 	v.type = JG_EV_REBIND;
 	v.resource = nv->obj.resource;
@@ -265,8 +336,8 @@ static __always_inline int carry_name(struct inode *dir, struct dentry *dentry,
 	if (v.resource == JG_CANARY_RESOURCE)
 		return err;
 	/* path "" below the object: jitgated names it by the policy's path of prot_ino */
-	emit_file_event(&v, hook, subject, loginuid, err, with_exe, ok.dev, ok.ino, NULL, NULL,
-			JG_EVF_PATH_REL);
+	emit_file_event(&v, hook, subject, loginuid, err, with_exe, nk.dev, inode->i_ino, NULL,
+			NULL, JG_EVF_PATH_REL);
 	return err;
 }
 
@@ -295,11 +366,16 @@ int BPF_PROG(jg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 	if (ret)
 		return ret;
 	ret = gate_write(old_dentry, existing(new_dentry), JG_HOOK_RENAME, true);
+	if (!ret)
+		ret = gate_ancestor(old_dentry);
 	if (ret)
 		return ret;
+	/* moved out of a protected tree, it stays protected by its own identity */
+	if (carry_tree(old_dentry, JG_PERM_READ) || carry_tree(old_dentry, JG_PERM_EXEC))
+		return -ENOSPC;
 	/* a file renamed onto a protected name (an editor's save, sed -i, dpkg) takes over its
 	 * protection; if it cannot, the rename is refused */
-	return carry_name(new_dir, new_dentry, old_dentry->d_inode, JG_HOOK_RENAME, true, false);
+	return carry_name(new_dir, new_dentry, old_dentry->d_inode, JG_HOOK_RENAME, true);
 }
 
 /* Every dentry that gets an inode: creates, links, and lookups that miss the cache. A new
@@ -315,8 +391,7 @@ int BPF_PROG(jg_d_instantiate, struct dentry *dentry, struct inode *inode)
 	parent = dentry->d_parent;
 	if (!parent || parent == dentry)
 		return 0;
-	carry_name(parent->d_inode, dentry, inode, JG_HOOK_D_INSTANTIATE, false,
-		   ((struct inode___state *)inode)->i_state & I_NEW);
+	carry_name(parent->d_inode, dentry, inode, JG_HOOK_D_INSTANTIATE, false);
 	return 0;
 }
 
@@ -387,6 +462,23 @@ int BPF_PROG(jg_inode_setxattr, void *ns, struct dentry *dentry, const char *nam
 	if (ret)
 		return ret;
 	return gate_write(dentry, NULL, JG_HOOK_XATTR, true);
+}
+
+/* Reading extended attributes is reading the file (they may hold data, ACLs, labels). */
+SEC("lsm/inode_getxattr")
+int BPF_PROG(jg_inode_getxattr, struct dentry *dentry, const char *name, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_names(dentry, NULL, JG_PERM_READ, JG_HOOK_XATTR_READ, false);
+}
+
+SEC("lsm/inode_listxattr")
+int BPF_PROG(jg_inode_listxattr, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return gate_names(dentry, NULL, JG_PERM_READ, JG_HOOK_XATTR_READ, false);
 }
 
 SEC("lsm/inode_removexattr")
@@ -530,25 +622,20 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 	ret = gate_write(new_dentry->d_parent, NULL, JG_HOOK_LINK, false);
 	if (ret)
 		return ret;
+	/* a program of an exec-protected tree keeps its protection under the new name (a link
+	 * needs no grant: exec resources have no write) */
+	if (carry_tree(old_dentry, JG_PERM_EXEC))
+		return -ENOSPC;
 	dev = old_dentry->d_sb->s_dev;
 	ret = gate_dentry(&v, old_dentry, false, dev, JG_PERM_WRITE, &gen, &subject, &loginuid);
 	if (!v.type)
 		return ret;
-	if (!ret && !v.too_deep) {
-		struct jg_object_key key = { .gen = gen, .dev = dev };
+	if (!ret && !v.too_deep && !v.disconnected) {
 		struct jg_object obj = { .resource = v.resource, .kind = JG_KIND_FILES };
 
-		struct jg_filter *f = bpf_map_lookup_elem(&filters, &gen);
-		__u32 bit;
-
-		key.ino = old_dentry->d_inode->i_ino;
 		obj.mode = v.type == JG_EV_AUDIT ? JG_MODE_AUDIT : JG_MODE_ENFORCE;
-		bpf_map_update_elem(&objects, &key, &obj, BPF_NOEXIST);
-		/* the walk looks at the filter first: the new entry must pass it */
-		bit = jg_ino_bit(key.ino);
-		if (f)
-			__sync_fetch_and_or(&f->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)],
-					    1ULL << (bit & 63));
+		if (protect_inode(gen, dev, old_dentry->d_inode, obj) < 0)
+			ret = -ENOSPC;
 	}
 	if (is_canary(&v))
 		return ret;

@@ -29,6 +29,7 @@
 #define JG_MAX_NESTED      4       /* protected objects on one path (file, its dirs); more
                                     * is denied (fail closed) */
 #define JG_MAX_NAMES       4096    /* names of protected objects, both generations together */
+#define JG_MAX_ANCESTORS   4096    /* directories above protected objects, both generations */
 #define JG_NAME_KEY_LEN    64      /* bytes of a name kept in its key (longer: cut, so two
                                     * long names may share a key: more protection, not less) */
 #define JG_PATH_LEN        256
@@ -82,6 +83,10 @@ struct jg_object {
 	__u16 resource;
 	__u8  kind;		/* enum jg_kind */
 	__u8  mode;		/* enum jg_mode */
+	__u32 igen;		/* the inode's i_generation when it was found, 0 = unknown (any):
+				 * an inode number is reused after a delete, and on btrfs every
+				 * subvolume has its own numbers on one device, so (dev, ino) alone
+				 * may name another file */
 };
 
 /* LPM key: 8 bits of generation, then the address in IPv6 form (IPv4 as ::ffff:a.b.c.d). */
@@ -136,8 +141,8 @@ struct jg_name_key {
 
 struct jg_name {
 	__u64 ino;		/* the inode the policy found at the name */
-	struct jg_object obj;
-	__u32 pad;
+	struct jg_object obj;	/* igen is the new inode's when it is carried */
+	__u64 pad;
 };
 
 struct jg_grant_key {
@@ -241,6 +246,7 @@ enum jg_hook {
 	JG_HOOK_SETGID    = 17,	/* setgid-family transition to gid 0 */
 	JG_HOOK_MPROTECT  = 18,	/* mprotect adding PROT_EXEC to a file mapping */
 	JG_HOOK_D_INSTANTIATE = 19,	/* a name created (create, link, mknod, symlink) */
+	JG_HOOK_XATTR_READ = 20,	/* getxattr, listxattr */
 };
 
 #define JG_AF_INET  2
@@ -306,6 +312,7 @@ struct jg_event {
 #define JG_EVF_TAINTED   (1u << 10)	/* a standing rule did not apply: the process's loader
 					 * environment was injectable or it was traced */
 #define JG_EVF_PRIO      (1u << 11)	/* came on the priority ring buffer */
+#define JG_EVF_ANCESTOR  (1u << 12)	/* a rename of a directory above a protected object */
 #define JG_NAME_LEVELS   16		/* names of such a path, innermost first */
 
 /* A JG_EV_TRAIL record (longer than the others): an exec by a subject holding an elevate
@@ -340,7 +347,8 @@ _Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");
 _Static_assert(sizeof(struct jg_grant) == 16 * JG_NPERMS, "jg_grant layout changed");
 _Static_assert(sizeof(struct jg_standing_key) == 24, "jg_standing_key layout changed");
 _Static_assert(sizeof(struct jg_name_key) == 16 + JG_NAME_KEY_LEN, "jg_name_key layout changed");
-_Static_assert(sizeof(struct jg_name) == 16, "jg_name layout changed");
+_Static_assert(sizeof(struct jg_name) == 24, "jg_name layout changed");
+_Static_assert(sizeof(struct jg_object) == 8, "jg_object layout changed");
 #endif
 
 #endif /* JITGATE_H */

@@ -6,6 +6,10 @@
  *                                          handle in FILE, then read: prints the content
  *   jg-fsprobe mprotect-exec PATH          mmap(PROT_READ) then mprotect(PROT_READ|PROT_EXEC)
  *   jg-fsprobe mmap-exec PATH              mmap(PROT_READ|PROT_EXEC) directly
+ *   jg-fsprobe open3 PATH                  open(PATH, O_WRONLY|O_RDWR): the ioctl-only mode
+ *   jg-fsprobe setxattr PATH NAME VALUE    setxattr (as the test's setup)
+ *   jg-fsprobe getxattr PATH NAME          getxattr: prints the value
+ *   jg-fsprobe listxattr PATH              listxattr
  *
  * Output: "ok" (or the content), or the errno name of the failure. Exit: 0 ok, 1 the
  * attempt failed, 2 usage, 125 setup failed (the test's fault, not the gate's). */
@@ -17,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/xattr.h>
 
 static int fail(const char *what)
 {
@@ -89,6 +94,26 @@ static int map_exec(const char *path, bool later)
 	return 0;
 }
 
+static int xattr_probe(int argc, char **argv)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (!strcmp(argv[1], "setxattr")) {
+		if (setxattr(argv[2], argv[3], argv[4], strlen(argv[4]), 0))
+			return setup_fail("setxattr");
+		printf("ok\n");
+		return 0;
+	}
+	n = !strcmp(argv[1], "getxattr") ? getxattr(argv[2], argv[3], buf, sizeof(buf) - 1)
+					 : listxattr(argv[2], buf, sizeof(buf) - 1);
+	if (n < 0)
+		return fail(argv[1]);
+	buf[n] = 0;
+	printf("%s\n", argc == 4 ? buf : "ok");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "handle-save"))
@@ -99,7 +124,20 @@ int main(int argc, char **argv)
 		return map_exec(argv[2], true);
 	if (argc == 3 && !strcmp(argv[1], "mmap-exec"))
 		return map_exec(argv[2], false);
+	if (argc == 3 && !strcmp(argv[1], "open3")) {
+		int fd = open(argv[2], O_WRONLY | O_RDWR);
+
+		if (fd < 0)
+			return fail("open");
+		printf("ok\n");
+		return 0;
+	}
+	if ((argc == 5 && !strcmp(argv[1], "setxattr")) ||
+	    (argc == 4 && !strcmp(argv[1], "getxattr")) ||
+	    (argc == 3 && !strcmp(argv[1], "listxattr")))
+		return xattr_probe(argc, argv);
 	fprintf(stderr, "usage: jg-fsprobe handle-save PATH FILE | handle-read MOUNTDIR FILE |\n"
-			"       mprotect-exec PATH | mmap-exec PATH\n");
+			"       mprotect-exec PATH | mmap-exec PATH | open3 PATH |\n"
+			"       setxattr PATH NAME VALUE | getxattr PATH NAME | listxattr PATH\n");
 	return 2;
 }

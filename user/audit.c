@@ -589,6 +589,7 @@ static const char *hook_name(uint32_t h)
 	case JG_HOOK_SETGID:    return "setgid";
 	case JG_HOOK_MPROTECT:  return "mprotect";
 	case JG_HOOK_D_INSTANTIATE: return "create";
+	case JG_HOOK_XATTR_READ: return "getxattr";
 	default:                return "unknown";
 	}
 }
@@ -701,6 +702,9 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 	if (e->flags & JG_EVF_DISCONNECTED)
 		json_object_set_new(ev, "reason",
 				    json_string("disconnected dentry: its ancestors are unknown"));
+	if (e->flags & JG_EVF_ANCESTOR)
+		json_object_set_new(ev, "reason",
+				    json_string("renaming a directory above a protected object"));
 	if (e->flags & JG_EVF_STACKED)
 		json_object_set_new(ev, "stacked", json_true());	/* through overlayfs */
 	if (e->type == JG_EV_REBIND)

@@ -9,8 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include "compile.h"
@@ -86,6 +90,23 @@ static int add_dev(struct jg_compiled *c, uint32_t dev)
 	return 0;
 }
 
+/* The inode's i_generation (FS_IOC_GETVERSION: ext4, btrfs, xfs, ...), which the kernel
+ * compares with the inode it meets, so that a reused inode number (a deleted file's, or on
+ * btrfs another subvolume's) is not taken for the object. 0 (any inode with the number)
+ * where the filesystem has none to give or the file cannot be opened (`policy check` as an
+ * ordinary user). */
+static uint32_t igen_of(const char *path)
+{
+	int gen = 0, fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, FS_IOC_GETVERSION, &gen))
+		gen = 0;
+	close(fd);
+	return (uint32_t)gen;
+}
+
 static int add_obj(struct jg_compiled *c, uint32_t dev, uint64_t ino, uint16_t res, uint8_t kind,
 		   uint8_t mode, const char *path)
 {
@@ -98,7 +119,8 @@ static int add_obj(struct jg_compiled *c, uint32_t dev, uint64_t ino, uint16_t r
 	o = &c->objs[c->nobjs];
 	o->dev = dev;
 	o->ino = ino;
-	o->val = (struct jg_object){ .resource = res, .kind = kind, .mode = mode };
+	o->val = (struct jg_object){ .resource = res, .kind = kind, .mode = mode,
+				     .igen = igen_of(path) };
 	o->path = strdup(path);
 	if (!o->path)
 		return -ENOMEM;
@@ -174,6 +196,46 @@ static int add_name(struct jg_compiled *c, const char *path, uint32_t dev, uint6
 	return 0;
 }
 
+/* Every directory above an object, up to its filesystem's root: renaming one needs the
+ * object's grant (bpf/files.bpf.h gate_ancestor). The first object below a directory names
+ * the resource. */
+static int add_ancestors(struct jg_compiled *c, const char *path, uint32_t dev,
+			 const struct jg_object *val)
+{
+	char buf[PATH_MAX];
+	const char *fstype;
+	uint64_t ino;
+	uint32_t kdev;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (;;) {
+		char *dir = dirname(buf);
+		bool seen = false;
+
+		if (identify(dir, &kdev, &ino, &fstype) || kdev != dev)
+			return 0;	/* another filesystem: its rename cannot move ours */
+		for (size_t i = 0; i < c->nancestors && !seen; i++)
+			seen = c->ancestors[i].dev == kdev && c->ancestors[i].ino == ino;
+		if (!seen) {
+			struct jg_cobject *a;
+
+			if (c->nancestors >= JG_MAX_ANCESTORS / 2)
+				return -E2BIG;
+			if (grow((void **)&c->ancestors, c->nancestors, sizeof(*c->ancestors)))
+				return -ENOMEM;
+			a = &c->ancestors[c->nancestors++];
+			memset(a, 0, sizeof(*a));
+			a->dev = kdev;
+			a->ino = ino;
+			a->val = *val;
+			a->val.igen = igen_of(dir);
+		}
+		if (!strcmp(dir, "/") || !strcmp(dir, "."))
+			return 0;
+		memmove(buf, dir, strlen(dir) + 1);
+	}
+}
+
 static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 		    const struct jg_resource *r, const struct jg_path *jp, uint16_t res,
 		    uint8_t kind, unsigned flags, char *err, size_t errlen)
@@ -216,6 +278,8 @@ static int add_path(struct jg_compiled *c, const struct jg_policy *p,
 	ret = add_obj(c, dev, st.st_ino, res, kind, mode, jp->path);
 	if (!ret)
 		ret = add_name(c, jp->path, dev, st.st_ino, &c->objs[c->nobjs - 1].val);
+	if (!ret)
+		ret = add_ancestors(c, jp->path, dev, &c->objs[c->nobjs - 1].val);
 	if (ret == 0 && S_ISDIR(st.st_mode) && !(flags & JG_COMPILE_NO_HARDLINK_WALK)) {
 		walk.c = c;
 		walk.dev = dev;
@@ -295,7 +359,7 @@ static int add_elevate(struct jg_compiled *c, const struct jg_policy *p,
 		o->dev = dev;
 		o->ino = st.st_ino;
 		o->val = (struct jg_object){ .resource = res, .kind = JG_KIND_ELEVATE_EXCEPT,
-					     .mode = mode };
+					     .mode = mode, .igen = igen_of(jp->path) };
 		o->path = strdup(jp->path);
 		if (!o->path)
 			return -ENOMEM;
@@ -804,6 +868,7 @@ void compile__free(struct jg_compiled *c)
 	free(c->devs);
 	free(c->standing);
 	free(c->names);
+	free(c->ancestors);
 	free(c->hosts);
 	free(c);
 }

@@ -47,6 +47,7 @@ struct jg_compiled {
 	uint32_t *devs;          size_t ndevs;
 	size_t nhardlinks;		/* objects added for multiply-linked files inside trees */
 	struct jg_cname *names;  size_t nnames;	/* the names of files and exec objects */
+	struct jg_cobject *ancestors; size_t nancestors;	/* directories above them */
 	uint16_t elevate_res[JG_MAX_ELEVATE];	/* resource ids of kind elevate */
 	uint8_t elevate_mode[JG_MAX_ELEVATE];	/* enum jg_mode */
 	size_t nelevate;

@@ -130,7 +130,7 @@ bool gate__is_pinned(const char *pin_dir)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[16];
+	static struct bpf_map *maps[17];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -148,7 +148,8 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[13] = skel->maps.deny_reported;
 	maps[14] = skel->maps.standing_exes;
 	maps[15] = skel->maps.names;
-	*n = 16;
+	maps[16] = skel->maps.ancestors;
+	*n = 17;
 	return maps;
 }
 
@@ -494,6 +495,9 @@ static int drop_generation(struct jg_gate *g, uint32_t gen)
 		ret = drop_gen(bpf_map__fd(g->skel->maps.names), sizeof(struct jg_name_key), gen,
 			       false);
 	if (!ret)
+		ret = drop_gen(bpf_map__fd(g->skel->maps.ancestors), sizeof(struct jg_object_key),
+			       gen, false);
+	if (!ret)
 		ret = drop_gen(bpf_map__fd(g->skel->maps.standing_exes),
 			       sizeof(struct jg_object_key), gen, false);
 	return ret;
@@ -584,6 +588,14 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 		memcpy(k.addr, c->binds[i].addr, 16);
 		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.bind_prefixes), &k,
 					&c->binds[i].val, BPF_ANY))
+			ret = -errno;
+	}
+	for (size_t i = 0; i < c->nancestors && !ret; i++) {
+		struct jg_object_key k = { .gen = next, .dev = c->ancestors[i].dev,
+					   .ino = c->ancestors[i].ino };
+
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.ancestors), &k,
+					&c->ancestors[i].val, BPF_ANY))
 			ret = -errno;
 	}
 	for (size_t i = 0; i < c->nnames && !ret; i++) {

@@ -27,6 +27,11 @@ chmod 0666 /srv/etc/app.conf
 cp /usr/local/bin/jg-probe /srv/prod/bin/prodctl-bin
 cp /usr/local/bin/jg-probe /srv/prod/bin/tool
 printf 'x\n' >/srv/public/other
+mkdir -p /srv/xbin
+cp /usr/local/bin/jg-probe /srv/xbin/tool
+cp /usr/local/bin/jg-probe /srv/xbin/tool2
+chmod 0755 /srv/xbin/tool /srv/xbin/tool2
+jg-fsprobe setxattr /srv/prod/secrets/db.pw user.note xattr-secret >/dev/null
 
 # btrfs with a subvolume: its st_dev is an anonymous device, not the superblock's
 dd if=/dev/zero of=/tmp/btr.img bs=1M count=0 seek=256 2>/dev/null
@@ -36,6 +41,12 @@ btrfs -q subvolume create /mnt/btr/sub >/dev/null
 mkdir -p /mnt/btr/sub/secrets
 echo "btr-secret" >/mnt/btr/sub/secrets/s.txt
 chmod 0777 /mnt/btr/sub /mnt/btr/sub/secrets
+# btrfs gives an inode the generation of the transaction that made it: what an attacker
+# makes later is of a later one (sync ends this one)
+sync
+mkdir -p /mnt/btr/pub
+chmod 0777 /mnt/btr/pub
+chmod +t /mnt/btr/pub
 chmod 0666 /mnt/btr/sub/secrets/s.txt
 diag "btrfs subvolume: stat dev $(stat -c %d /mnt/btr/sub/secrets), mountinfo $(grep ' /mnt/btr ' /proc/self/mountinfo | cut -d' ' -f3)"
 
@@ -57,6 +68,8 @@ jg-fsprobe handle-save /srv/public/other /tmp/h.other >/dev/null
 sync; echo 2 >/proc/sys/vm/drop_caches
 expect_eq "no gate: open_by_handle_at, cold cache" "$(jg-fsprobe handle-read /srv /tmp/h.secret)" db-password
 expect_eq "no gate: btrfs read" "$(probe alice read /mnt/btr/sub/secrets/s.txt)" btr-secret
+expect_eq "no gate: getxattr" "$(as_user alice jg-fsprobe getxattr /srv/prod/secrets/db.pw user.note)" xattr-secret
+expect_eq "no gate: open for ioctl only (mode 3)" "$(as_user alice jg-fsprobe open3 /srv/prod/secrets/db.pw)" ok
 
 start_daemon "$TESTDIR/policy-fs.json" || finish
 ok "status: enforcing" jitgate status
@@ -96,6 +109,35 @@ ok "btrfs: still there" test -e /mnt/btr/sub/secrets/s.txt
 jitgate grant --user alice --allow btr-secrets:read --for 10m --reason "test: btrfs" >/dev/null
 expect_eq "btrfs: alice with a grant reads" "$(probe alice read /mnt/btr/sub/secrets/s.txt)" btr-secret
 expect_eq "btrfs: bob without one still denied" "$(probe bob read /mnt/btr/sub/secrets/s.txt)" EACCES
+# alice's own subvolume numbers its inodes from 256 too: her first directory gets the
+# protected directory's number, on the same device
+as_user alice /usr/sbin/btrfs -q subvolume create /mnt/btr/pub/alice-sv >/dev/null 2>&1
+as_user alice mkdir /mnt/btr/pub/alice-sv/x
+diag "alice's directory: ino $(stat -c %i /mnt/btr/pub/alice-sv/x), the protected one: $(stat -c %i /mnt/btr/sub/secrets)"
+expect_eq "btrfs: alice's same-numbered directory in her subvolume does not lift the protection" "$(probe bob read /mnt/btr/sub/secrets/s.txt)" EACCES
+as_user alice sh -c 'echo mine >/mnt/btr/pub/alice-sv/x/f'
+expect_eq "btrfs: and is not protected itself" "$(probe alice read /mnt/btr/pub/alice-sv/x/f)" mine
+
+# --- reading without read: ioctl-only opens, extended attributes
+expect_eq "open for ioctl only (mode 3) needs read: denied" "$(as_user alice jg-fsprobe open3 /srv/prod/secrets/db.pw 2>/dev/null)" EACCES
+expect_eq "getxattr of a protected file: denied" "$(as_user alice jg-fsprobe getxattr /srv/prod/secrets/db.pw user.note 2>/dev/null)" EACCES
+expect_eq "listxattr of a protected file: denied" "$(as_user alice jg-fsprobe listxattr /srv/prod/secrets/db.pw 2>/dev/null)" EACCES
+settle
+audit_has "audit: getxattr denied" '"type":"access.deny"' '"hook":"getxattr"' '"perm":"read"'
+
+# --- a program leaves its exec-protected tree (root, no grant)
+ln /srv/xbin/tool /srv/tool-link
+mv /srv/xbin/tool2 /srv/tool2-moved
+out=$(as_user alice /srv/tool-link open /srv/public/readme r 2>&1)
+case $out in ok*) _vm_not_ok "hardlink out of an exec tree: still exec-protected" "it ran: $out" ;; *) _vm_ok "hardlink out of an exec tree: still exec-protected" ;; esac
+out=$(as_user alice /srv/tool2-moved open /srv/public/readme r 2>&1)
+case $out in ok*) _vm_not_ok "rename out of an exec tree: still exec-protected" "it ran: $out" ;; *) _vm_ok "rename out of an exec tree: still exec-protected" ;; esac
+
+# --- the name of a tree: a directory above it cannot be moved away without a grant
+fails "alice cannot rename a directory above the protected tree" as_user alice mv /srv/prod /srv/prod.old
+ok "the tree is where the policy says" test -d /srv/prod/secrets
+settle
+audit_has "audit: rename of an ancestor denied" '"type":"access.deny"' '"hook":"rename"' 'renaming a directory above a protected object'
 
 # --- 9. a new inode at a protected name
 jitgate grant --user alice --allow app-conf:read,write --for 10m --reason "test: rotate" >/dev/null
