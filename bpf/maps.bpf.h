@@ -121,8 +121,9 @@ struct {
 	__type(value, __u64);
 } deny_reported SEC(".maps");
 
-/* The executables named by standing rules, (gen, dev, ino) -> 1: their execs are checked
- * for an injectable loader environment (bpf/taint.bpf.h). */
+/* The executables named by standing rules, (gen, dev, ino) -> i_generation (0: any): their
+ * execs are checked for an injectable loader environment (bpf/taint.bpf.h); another inode
+ * with the number (a reused one, another btrfs subvolume's) is not the rule's program. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, JG_MAX_STANDING);

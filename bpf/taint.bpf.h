@@ -120,7 +120,7 @@ int BPF_PROG(jg_taint_exec, struct linux_binprm *bprm)
 	struct env_scratch *sc;
 	struct jg_config *c;
 	struct jg_taint *t;
-	__u32 zero = 0;
+	__u32 zero = 0, *igen = NULL;
 
 	c = bpf_map_lookup_elem(&gate_config, &zero);
 	if (c) {
@@ -128,7 +128,10 @@ int BPF_PROG(jg_taint_exec, struct linux_binprm *bprm)
 		key.dev = bprm->file->f_inode->i_sb->s_dev;
 		key.ino = bprm->file->f_inode->i_ino;
 	}
-	if (!c || !c->nstanding[key.gen & 1] || !bpf_map_lookup_elem(&standing_exes, &key)) {
+	if (c)
+		igen = bpf_map_lookup_elem(&standing_exes, &key);
+	if (!c || !c->nstanding[key.gen & 1] || !igen ||
+	    (*igen && *igen != bprm->file->f_inode->i_generation)) {
 		bpf_task_storage_delete(&taint, task);
 		return 0;
 	}

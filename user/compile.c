@@ -535,7 +535,7 @@ static int add_endpoints(struct jg_compiled *c, const struct jg_policy *p, const
 /* One (subject, resource, executable) entry; a second rule naming the same triple adds its
  * permissions to the first. */
 static int add_standing_entry(struct jg_compiled *c, uint32_t subject, uint16_t res,
-			      uint32_t dev, uint64_t ino, uint32_t perms)
+			      uint32_t dev, uint64_t ino, uint32_t igen, uint32_t perms)
 {
 	struct jg_cstanding *e;
 
@@ -551,7 +551,8 @@ static int add_standing_entry(struct jg_compiled *c, uint32_t subject, uint16_t 
 	if (grow((void **)&c->standing, c->nstanding, sizeof(*c->standing)))
 		return -ENOMEM;
 	c->standing[c->nstanding++] = (struct jg_cstanding){
-		.subject = subject, .resource = res, .dev = dev, .ino = ino, .perms = perms };
+		.subject = subject, .resource = res, .dev = dev, .ino = ino, .perms = perms,
+		.igen = igen };
 	return 0;
 }
 
@@ -656,6 +657,7 @@ static int add_standing(struct jg_compiled *c, const struct jg_policy *p, const 
 	const struct jg_standing *st = &p->standing[idx];
 	uint32_t *uids = NULL, dev = 0;
 	uint64_t ino = 0;
+	uint32_t igen = 0;
 	size_t nuids = 0;
 	struct stat sb;
 	int ret = 0;
@@ -677,6 +679,7 @@ static int add_standing(struct jg_compiled *c, const struct jg_policy *p, const 
 		}
 		dev = kdev_of_path(st->exe, sb.st_dev);
 		ino = sb.st_ino;
+		igen = igen_of(st->exe);
 	}
 	for (size_t j = 0; j < st->nallow; j++) {
 		const struct jg_allow *a = &st->allow[j];
@@ -704,7 +707,7 @@ static int add_standing(struct jg_compiled *c, const struct jg_policy *p, const 
 			break;
 		}
 		for (size_t u = 0; u < nuids && !ret; u++)
-			ret = add_standing_entry(c, uids[u], ids[r], dev, ino, a->perms);
+			ret = add_standing_entry(c, uids[u], ids[r], dev, ino, igen, a->perms);
 		if (ret == -E2BIG)
 			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: the standing rules expand to "
 				 "more than %d (subject, resource, executable) entries", p->file,

@@ -37,6 +37,7 @@ struct jg_cstanding {
 	uint32_t dev;			/* kernel dev_t */
 	uint64_t ino;
 	uint32_t perms;
+	uint32_t igen;			/* the executable's i_generation, 0 = any */
 };
 
 struct jg_compiled {

@@ -620,10 +620,10 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 	for (size_t i = 0; i < c->nstanding && !ret; i++) {
 		const struct jg_cstanding *e = &c->standing[i];
 		struct jg_object_key k = { .gen = next, .dev = e->dev, .ino = e->ino };
-		__u32 one = 1;
 
+		/* the value is the program's i_generation (0: any inode with the number) */
 		if (e->ino && bpf_map_update_elem(bpf_map__fd(g->skel->maps.standing_exes), &k,
-						  &one, BPF_ANY))
+						  &e->igen, BPF_ANY))
 			ret = -errno;
 	}
 	if (!ret)
