@@ -28,7 +28,7 @@ start_daemon() {
 	jitgated --policy "$_policy" "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	_i=0
-	while [ $_i -lt 600 ]; do
+	while [ $_i -lt 1800 ]; do	# 3 min: BPF verification under a loaded emulator is slow
 		grep -q "ready" "$DAEMON_LOG" 2>/dev/null && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.1
