@@ -23,14 +23,20 @@ TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 BIN_DIR   := $(OUTPUT)/bin
 BPF_OBJ   := $(OUTPUT)/gate.bpf.o
 SKEL      := $(OUTPUT)/gate.skel.h
-# Every user/*.c except the two mains is the shared internal library.
-LIB_SRCS  := $(filter-out user/jitgated.c user/jitgate.c,$(wildcard user/*.c))
+# user/ is one folder per layer (docs/design.md has the map): the two programs on top, the
+# internal library below them. Every user/LAYER/*.c of a library layer goes into it.
+LIB_DIRS  := lib audit policy gate workflow
+LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard user/$(d)/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+DAEMON_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/daemon/*.c))
+CLI_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/cli/*.c))
+USER_OBJS := $(LIB_OBJS) $(DAEMON_OBJS) $(CLI_OBJS)
 LIB       := $(OUTPUT)/libjitgate.a
 BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
 	     $(BIN_DIR)/jg-preload.so
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# Unit tests follow their module: tests/unit/LAYER/test_*.c.
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_TESTS  := $(sort $(wildcard tests/vm/test_*.sh))
 
@@ -51,7 +57,7 @@ all: $(BINS)
 deps:
 	$(Q)scripts/deps.sh
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(BIN_DIR):
+$(OUTPUT) $(BIN_DIR):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -68,15 +74,24 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name gate_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/jitgate.h $(SKEL) | $(OUTPUT)/user
+# Header dependencies are generated (-MMD -MP); only the gate's loader needs the skeleton.
+$(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/user/gate/gate.o: $(SKEL)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
+	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BIN_DIR)/%: $(OUTPUT)/user/%.o $(LIB) | $(BIN_DIR)
+$(BIN_DIR)/jitgated: $(DAEMON_OBJS) $(LIB) | $(BIN_DIR)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BIN_DIR)/jitgate: $(CLI_OBJS) $(LIB) | $(BIN_DIR)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -117,9 +132,10 @@ $(BIN_DIR)/jg-fd: tests/jg-fd.c | $(BIN_DIR)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -o $@
 
-$(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB)
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
 
 # Unit tests on the host.
 unit: $(UNIT_BINS)
@@ -145,6 +161,8 @@ bench: deps
 bench-audit: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/vm.sh --timeout 900 -- sh /opt/jitgate/scripts/bench-audit-in-vm.sh
+
+-include $(USER_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 clean:
 	$(call msg,CLEAN)
