@@ -50,7 +50,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps clean test unit vmtest demo bench bench-audit
+.PHONY: all deps clean check test unit vmtest demo bench bench-audit
 
 all: $(BINS)
 
@@ -137,6 +137,11 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
 
+# The shape of user/: no include against the layering, no room over size.
+check:
+	$(Q)scripts/check-layers.sh
+	$(Q)scripts/check-sizes.sh
+
 # Unit tests on the host.
 unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 1; done
@@ -146,6 +151,7 @@ vmtest: all
 	$(Q)scripts/run-vm-tests.sh $(VM_TESTS)
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory vmtest
 

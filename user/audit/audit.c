@@ -11,8 +11,8 @@
 #include <zlib.h>
 #include "audit/audit.h"
 #include "audit/auditchain.h"
-#include "workflow/grants.h"
-#include "policy/policy.h"
+#include "lib/id.h"
+#include "lib/perm.h"
 #include "lib/util.h"
 
 uint64_t audit__last_seq(const char *path)
@@ -486,7 +486,7 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 
 json_t *audit__subject(uint32_t subject, uint32_t loginuid)
 {
-	char name[JG_NAME_LEN];
+	char name[64];		/* a user name, as long as the grant table keeps one */
 
 	return json_pack("{s:I, s:o, s:s}", "uid", (json_int_t)subject, "loginuid",
 			 loginuid == (uint32_t)-1 ? json_null() : json_integer(loginuid),
@@ -687,7 +687,7 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 								     : "unknown"));
 	json_object_set_new(ev, "object", object_of(e));
 	json_object_set_new(ev, "grant_id", e->grant_id ?
-			    json_string(grants__format_id(e->grant_id, gid, sizeof(gid))) :
+			    json_string(id__format(JG_ID_GRANT, e->grant_id, gid, sizeof(gid))) :
 			    json_null());
 	if (e->flags & JG_EVF_STANDING)
 		json_object_set_new(ev, "standing", json_true());	/* no grant: a standing rule */

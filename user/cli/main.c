@@ -25,6 +25,7 @@
 #include "audit/audit.h"
 #include "audit/auditchain.h"
 #include "policy/compile.h"
+#include "gate/gate.h"
 #include "lib/defaults.h"
 #include "lib/duration.h"
 #include "workflow/grants.h"
@@ -259,7 +260,7 @@ static void local_check(struct local_state *st)
 	int fd;
 
 	memset(st, 0, sizeof(*st));
-	snprintf(path, sizeof(path), "%s/link_file_open", env.pin_dir);
+	gate__marker_path(env.pin_dir, path, sizeof(path));
 	if (stat(path, &sb) == 0) {
 		st->loaded = 1;
 	} else if (errno == ENOENT || errno == ENOTDIR) {
@@ -1175,82 +1176,9 @@ static const char unload_help[] =
 "  sudo jitgate unload\n"
 "  sudo jitgate --pin-dir /sys/fs/bpf/jitgate-test unload\n";
 
-/* Remove every entry of dirfd (names "link_*" first: once the links are gone the programs
- * stop), descending into directories; print each path removed. */
-static int remove_pins(int dirfd, const char *dirpath, int *count)
+static void print_removed(const char *path, void *ctx)
 {
-	char **names = NULL;
-	size_t n = 0;
-	DIR *d;
-	struct dirent *de;
-	int ret = 0, fd = dup(dirfd);
-
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		ret = -errno;
-		if (fd >= 0)
-			close(fd);
-		pr_warn("cannot read %s: %s", dirpath, strerror(-ret));
-		return ret;
-	}
-	while ((errno = 0, de = readdir(d))) {
-		char **p;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		p = realloc(names, (n + 1) * sizeof(*names));
-		if (!p || !(p[n] = strdup(de->d_name))) {
-			names = p ? p : names;
-			pr_warn("out of memory");
-			ret = -ENOMEM;
-			goto cleanup;
-		}
-		names = p;
-		n++;
-	}
-	if (errno) {
-		ret = -errno;
-		pr_warn("cannot read %s: %s", dirpath, strerror(-ret));
-		goto cleanup;
-	}
-	for (int pass = 0; pass < 2 && !ret; pass++) {
-		for (size_t i = 0; i < n && !ret; i++) {
-			bool is_link = !strncmp(names[i], "link_", 5);
-			char path[4096];
-
-			if (is_link != (pass == 0))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dirpath, names[i]);
-			if (unlinkat(dirfd, names[i], 0) == 0) {
-				printf("removed %s\n", path);
-				(*count)++;
-				continue;
-			}
-			ret = -errno;
-			if (ret == -EISDIR || ret == -EPERM) {
-				/* a directory (EPERM is what POSIX allows for it too) */
-				int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-				if (sub >= 0) {
-					ret = remove_pins(sub, path, count);
-					close(sub);
-					if (ret)
-						break;	/* already said why */
-					if (unlinkat(dirfd, names[i], AT_REMOVEDIR) == 0) {
-						printf("removed %s\n", path);
-						continue;
-					}
-					ret = -errno;
-				}
-			}
-			pr_warn("cannot remove %s: %s", path, strerror(-ret));
-		}
-	}
-cleanup:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	return ret;
+	printf("removed %s\n", path);
 }
 
 static bool daemon_holds_lock(void)
@@ -1270,6 +1198,7 @@ static bool daemon_holds_lock(void)
 
 static int unload_local(void)
 {
+	char err[4200];
 	int dirfd, count = 0, ret;
 
 	dirfd = open(env.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1290,10 +1219,12 @@ static int unload_local(void)
 		close(dirfd);
 		return EXIT_FAIL;
 	}
-	ret = remove_pins(dirfd, env.pin_dir, &count);
+	ret = gate__unpin_at(dirfd, env.pin_dir, print_removed, NULL, &count, err, sizeof(err));
 	close(dirfd);
-	if (ret)
+	if (ret) {
+		pr_warn("%s", err);
 		return EXIT_FAIL;
+	}
 	if (rmdir(env.pin_dir) < 0) {
 		pr_warn("cannot remove %s: %s", env.pin_dir, strerror(errno));
 		return EXIT_FAIL;

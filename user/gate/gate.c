@@ -21,10 +21,9 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 
 /* Every program of the object is attached and its link pinned as "link_" + its name without
- * the "jg_" prefix; the file_open link's presence means "the gate is loaded". The programs
- * of the descriptor re-check are the exception: pinned as "prog_" + name at load, attached
- * only while armed (see held_files in bpf/files.bpf.h). */
-#define MARKER_LINK "link_file_open"
+ * the "jg_" prefix; the file_open link's presence means "the gate is loaded" (gate/pins.c).
+ * The programs of the descriptor re-check are the exception: pinned as "prog_" + name at
+ * load, attached only while armed (see held_files in bpf/files.bpf.h). */
 
 /* Attach order; detached in reverse: file_free must see every file held under a grant. */
 static const char *const recheck_progs[] = { "file_free", "file_permission" };
@@ -117,14 +116,6 @@ mkdir:
 static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 {
 	snprintf(buf, len, "%s/%s", dir, name);
-}
-
-bool gate__is_pinned(const char *pin_dir)
-{
-	char path[512];
-
-	pin_path(path, sizeof(path), pin_dir, MARKER_LINK);
-	return access(path, F_OK) == 0;
 }
 
 /* Maps that carry state across daemon restarts (everything but .rodata). */
@@ -399,47 +390,6 @@ void gate__close(struct jg_gate *g)
 		return;
 	gate_bpf__destroy(g->skel);
 	free(g);
-}
-
-int gate__unpin(const char *pin_dir, char *err, size_t errlen)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
-
-	/* Links first: once they are gone nothing enforces, then the maps can follow. */
-	d = opendir(pin_dir);
-	while (d && (de = readdir(d))) {
-		if (strncmp(de->d_name, "link_", 5))
-			continue;
-		pin_path(path, sizeof(path), pin_dir, de->d_name);
-		if (unlink(path) && errno != ENOENT && !ret)
-			ret = -errno;
-	}
-	if (d)
-		closedir(d);
-	d = opendir(pin_dir);
-	if (!d) {
-		if (errno == ENOENT)
-			return ret;
-		ret = -errno;
-		goto out;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		pin_path(path, sizeof(path), pin_dir, de->d_name);
-		if (unlink(path) && !ret)
-			ret = -errno;
-	}
-	closedir(d);
-	if (rmdir(pin_dir) && !ret)
-		ret = -errno;
-out:
-	if (ret && err)
-		snprintf(err, errlen, "cannot remove the pins under %s: %s", pin_dir, strerror(-ret));
-	return ret;
 }
 
 /* Delete every key of a map whose generation is `gen`. */

@@ -37,9 +37,23 @@ int gate__open(struct jg_gate **out, const char *pin_dir, const struct jg_gate_o
 	       char *err, size_t errlen);
 /* Close our descriptors; the pins keep the gate enforcing. NULL is fine. */
 void gate__close(struct jg_gate *g);
-/* Remove every pin under pin_dir (the gate stops once no descriptor holds the links). */
-int gate__unpin(const char *pin_dir, char *err, size_t errlen);
+/* ---- pins (gate/pins.c) */
+
+/* The link whose pin means "the gate is loaded". */
+#define GATE_MARKER_LINK "link_file_open"
+/* PIN_DIR/link_file_open. Returns buf. */
+char *gate__marker_path(const char *pin_dir, char *buf, size_t len);
 bool gate__is_pinned(const char *pin_dir);
+/* Remove every pin under pin_dir and the directory (the gate stops once no descriptor holds
+ * the links); an absent pin_dir is fine. 0 or -errno with one sentence in err (may be NULL). */
+int gate__unpin(const char *pin_dir, char *err, size_t errlen);
+/* Called with each path removed. */
+typedef void (*gate_removed_fn)(const char *path, void *ctx);
+/* Remove every entry of dirfd (named dirpath in messages), "link_*" first, descending into
+ * directories; counts the pins removed in *count. Stops at the first failure: -errno with
+ * one sentence in err. */
+int gate__unpin_at(int dirfd, const char *dirpath, gate_removed_fn removed, void *ctx,
+		   int *count, char *err, size_t errlen);
 
 /* Write c as the next generation, flip to it, remove the old one. On error the live
  * generation is untouched. */

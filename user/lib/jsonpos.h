@@ -14,7 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "policy/policy.h"	/* struct jg_pos */
+/* Where a value sits in a JSON text, for FILE:LINE:COLUMN messages (1-based). */
+struct jg_pos {
+	int line;
+	int col;
+};
 
 struct jsonpos;
 

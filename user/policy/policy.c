@@ -123,36 +123,6 @@ static bool parse_uint(const char *s, size_t n, unsigned long long max, unsigned
 /* ---------------------------------------------------------------------------------------- */
 /* Permissions                                                                              */
 
-static const struct {
-	const char *name;
-	unsigned bit;
-} perms[] = {
-	{ "read", JG_PERM_READ },
-	{ "write", JG_PERM_WRITE },
-	{ "exec", JG_PERM_EXEC },
-	{ "connect", JG_PERM_CONNECT },
-	{ "elevate", JG_PERM_ELEVATE },
-	{ "bind", JG_PERM_BIND },
-};
-
-unsigned perm__from_name(const char *name)
-{
-	if (!name)
-		return 0;
-	for (size_t k = 0; k < sizeof(perms) / sizeof(perms[0]); k++)
-		if (!strcmp(name, perms[k].name))
-			return perms[k].bit;
-	return 0;
-}
-
-const char *perm__name(unsigned perm_bit)
-{
-	for (size_t k = 0; k < sizeof(perms) / sizeof(perms[0]); k++)
-		if (perm_bit == perms[k].bit)
-			return perms[k].name;
-	return NULL;
-}
-
 unsigned perm__valid_for_kinds(unsigned kinds)
 {
 	unsigned p = 0;
@@ -176,10 +146,10 @@ static char *perm_list(unsigned bits, char *buf, size_t len)
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (size_t k = 0; k < sizeof(perms) / sizeof(perms[0]); k++) {
-		if (!(bits & perms[k].bit))
+	for (unsigned bit = 1; bit; bit <<= 1) {
+		if (!(bits & bit) || !perm__name(bit))
 			continue;
-		int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", perms[k].name);
+		int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", perm__name(bit));
 
 		if (w < 0 || (size_t)w >= len - n)
 			break;
@@ -1898,7 +1868,7 @@ static const char *const notify_events[] = { "request.create", "request.approve"
 					     "request.deny", "request.cancel", "request.expire",
 					     NULL };
 
-unsigned notify__event_bit(const char *type)
+unsigned policy__notify_event_bit(const char *type)
 {
 	for (unsigned i = 0; notify_events[i]; i++)
 		if (!strcmp(type, notify_events[i]))
@@ -1945,7 +1915,7 @@ static int parse_notify(struct ctx *c, json_t *v, const char *ptr)
 					elem(aptr, kptr, k);
 					if ((ret = get_str(c, a, aptr, w, &s)))
 						return ret;
-					bit = notify__event_bit(s);
+					bit = policy__notify_event_bit(s);
 					if (!bit)
 						return fail_val(c, aptr, "%s: %s is not an event hooks "
 								"run on; use request.create, "

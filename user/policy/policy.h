@@ -8,11 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where a value sits in the policy file, for FILE:LINE:COLUMN messages (1-based). */
-struct jg_pos {
-	int line;
-	int col;
-};
+#include "lib/id.h"
+#include "lib/jsonpos.h"
+#include "lib/perm.h"
+
 
 struct jg_path {
 	char *path;			/* absolute, as written */
@@ -140,8 +139,9 @@ struct jg_notify_hook {
 	struct jg_pos pos;
 };
 
-/* JG_NOTIFY_* bit of an audit event type, 0 when hooks never run on it. */
-unsigned notify__event_bit(const char *type);
+/* JG_NOTIFY_* bit of an audit event type, 0 when hooks never run on it: the events a hook's
+ * "on" may name, which the notifier (workflow/notify.c) matches against. */
+unsigned policy__notify_event_bit(const char *type);
 
 struct jg_policy {
 	char *file;			/* the name used in messages */
@@ -164,10 +164,6 @@ void policy__free(struct jg_policy *p);
 const struct jg_resource *policy__resource(const struct jg_policy *p, const char *name);
 const struct jg_role *policy__role(const struct jg_policy *p, const char *name);
 
-/* "read" -> JG_PERM_READ ...; 0 for an unknown name. */
-unsigned perm__from_name(const char *name);
-/* JG_PERM_READ -> "read" ...; NULL unless perm_bit is exactly one known bit. */
-const char *perm__name(unsigned perm_bit);
 /* Permissions a resource of these kinds can carry (files: read|write, exec: exec, ...). */
 unsigned perm__valid_for_kinds(unsigned kinds);
 

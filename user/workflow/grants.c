@@ -6,6 +6,7 @@
 #include <string.h>
 #include "workflow/grants.h"
 #include "policy/policy.h"
+#include "lib/id.h"
 #include "lib/util.h"
 
 void grants__init(struct jg_grants *t)
@@ -94,23 +95,12 @@ bool grants__kernel_value(const struct jg_grants *t, uint32_t uid, const char *r
 
 int grants__parse_id(const char *text, uint64_t *id)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!text || strncmp(text, "g-", 2) || !text[2] || text[2] == '-' || text[2] == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(text + 2, &end, 10);
-	if (*end || errno || v == 0)
-		return -EINVAL;
-	*id = v;
-	return 0;
+	return id__parse(text, JG_ID_GRANT, id);
 }
 
 char *grants__format_id(uint64_t id, char *buf, size_t len)
 {
-	snprintf(buf, len, "g-%" PRIu64, id);
-	return buf;
+	return id__format(JG_ID_GRANT, id, buf, len);
 }
 
 json_t *grants__allow_json(const struct jg_grant_rec *r)

@@ -83,7 +83,7 @@ void notify__event(struct jg_notify *n, const struct jg_policy *p, json_t *ev, u
 		   const char *host)
 {
 	const char *type = json_string_value(json_object_get(ev, "type"));
-	unsigned bit = type ? notify__event_bit(type) : 0;
+	unsigned bit = type ? policy__notify_event_bit(type) : 0;
 	char when[48], *text = NULL;
 	json_t *rec;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "lib/duration.h"
 #include "policy/schedule.h"
+#include "lib/id.h"
 #include "lib/util.h"
 #include "workflow/workflow.h"
 
@@ -308,23 +309,12 @@ int wf__state_from_name(const char *name, enum jg_req_state *s)
 
 int wf__parse_id(const char *text, uint64_t *id)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!text || text[0] != 'r' || text[1] != '-' || text[2] < '1' || text[2] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(text + 2, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*id = v;
-	return 0;
+	return id__parse(text, JG_ID_REQUEST, id);
 }
 
 char *wf__format_id(uint64_t id, char *buf, size_t len)
 {
-	snprintf(buf, len, "r-%" PRIu64, id);
-	return buf;
+	return id__format(JG_ID_REQUEST, id, buf, len);
 }
 
 static json_t *time_json(int64_t ns)
