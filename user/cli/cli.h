@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* jitgate, the command line (user/cli/): the program on top of the layers, beside the
+ * daemon. Everything that changes state goes through jitgated's socket (lib/proto.h); only
+ * `status` and `unload` with the daemon down and `policy check` look at the host, through
+ * gate/ and policy/. It may use every layer below it; nothing includes it. Its files:
+ *   main.c      global options and the command table (name, handler, help line, rules)
+ *   util.c      the scaffold every command shares
+ *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c: one command
+ *               group each (docs/cli.md documents every command) */
+#ifndef JG_CLI_H
+#define JG_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <jansson.h>
+#include "jitgate.h"
+#include "audit/audit.h"
+#include "audit/auditchain.h"
+#include "policy/compile.h"
+#include "gate/gate.h"
+#include "lib/defaults.h"
+#include "lib/duration.h"
+#include "workflow/grants.h"
+#include "lib/log.h"
+#include "policy/policy.h"
+#include "lib/proto.h"
+#include "workflow/workflow.h"
+
+#define JG_CANARY_DEFAULT  "/run/jitgate/" JG_CANARY_NAME
+#define JG_SOCKET_ENV      "JITGATE_SOCKET"
+#define JG_CANARY_ENV      "JITGATE_CANARY"	/* for tests and non-default daemon configs */
+
+/* Long enough for a policy reload that walks big trees, or an unload. */
+#define CALL_TIMEOUT_MS 30000
+/* status answers from memory; a daemon this slow counts as unreachable. */
+#define STATUS_TIMEOUT_MS 5000
+
+/* Exit statuses. */
+#define EXIT_OK    0
+#define EXIT_FAIL  1
+#define EXIT_USAGE 2
+
+/* Where the daemon and the gate are, from the global options and the environment. */
+struct cli_env {
+	const char *socket;
+	const char *pin_dir;
+	const char *canary;
+	char run_dir[256];	/* the socket's directory: jitgated keeps its lock and canary there */
+	char canary_buf[300];
+};
+extern struct cli_env env;
+
+/* ---- what the command files give each other */
+
+/* audit.c */
+int do_audit(int argc, char **argv);
+
+/* grants.c */
+int do_grant(int argc, char **argv);
+int do_revoke(int argc, char **argv);
+int do_list(int argc, char **argv);
+
+/* history.c */
+int do_history(int argc, char **argv);
+
+/* mfa.c */
+int do_mfa(int argc, char **argv);
+
+/* policy.c */
+int do_policy(int argc, char **argv);
+
+/* requests.c */
+int do_request(int argc, char **argv);
+int do_extend(int argc, char **argv);
+int do_requests(int argc, char **argv);
+int do_approve(int argc, char **argv);
+int do_deny(int argc, char **argv);
+int do_cancel(int argc, char **argv);
+int do_drop(int argc, char **argv);
+
+/* status.c */
+int do_status(int argc, char **argv);
+int do_unload(int argc, char **argv);
+
+/* util.c */
+int cli__usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int cli__bad_option(const char *cmd, int c, char **argv);
+const char *cli__errno_name(int err);
+char *cli__clean(const char *s);
+size_t cli__width(const char *s);
+void cli__print_json(json_t *j);
+const char *cli__jstr(json_t *obj, const char *key);
+int cli__json_time(json_t *v, time_t *out);
+char *cli__local_time(time_t t, char *buf, size_t len);
+const char *cli__plural(size_t n, const char *one, const char *many);
+bool cli__blank(const char *s);
+bool cli__is_not_running(int ret);
+/* An integer member of obj, dflt when absent or not an integer. */
+long long cli__jint(json_t *obj, const char *key, long long dflt);
+char *cli__grant_resources(json_t *grant);
+char *cli__rel_time(time_t t, char *buf, size_t len);
+char *cli__who(json_t *o);
+char *cli__approver_names(json_t *arr);
+int cli__call(const char *cmd, json_t *args, json_t **reply, json_t **result);
+
+#endif
