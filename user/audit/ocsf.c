@@ -211,12 +211,66 @@ static const char *ocsf_severity(int sev, int *id)
 	return names[*id];
 }
 
+/* The members of an access record (access.*, session.exec): who, which process, what. */
+static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
+			const struct ocsf_class *c, const char *type)
+{
+	json_t *subject = json_object_get(rec, "subject"), *u;
+	json_t *proc = json_object_get(rec, "process"), *obj = json_object_get(rec, "object");
+	const char *hook = format__str_of(rec, "hook") ? format__str_of(rec, "hook") : "";
+
+	if ((u = ocsf_user(subject))) {
+		json_object_set_new(actor, "user", u);
+		json_object_del(rest, "subject");
+	}
+	if (json_is_object(proc)) {
+		if (c->class_uid == 1007) {
+			json_t *p = ocsf_process(proc, rec);
+
+			/* the program that was (or would have been) started */
+			if (format__str_of(obj, "path"))
+				json_object_set_new(p, "file",
+						    ocsf_file(format__str_of(obj, "path"), obj));
+			json_object_set_new(o, "process", p);
+			json_object_del(rest, "argv");
+		} else {
+			json_object_set_new(actor, "process", ocsf_process(proc, rec));
+		}
+		json_object_del(rest, "process");
+	}
+	if (c->class_uid == 4001 && json_is_object(obj)) {
+		json_t *ep = json_pack("{s:O?, s:O?}", "ip", json_object_get(obj, "addr"),
+				       "port", json_object_get(obj, "port"));
+		const char *fam = format__str_of(obj, "family");
+
+		json_object_set_new(o, strcmp(hook, "bind") ? "dst_endpoint" : "src_endpoint",
+				    ep);
+		json_object_set_new(o, "connection_info",
+				    json_pack("{s:i}", "protocol_ver_id",
+					      fam && !strcmp(fam, "inet6") ? 6 : 4));
+		json_object_del(rest, "object");
+	} else if (c->class_uid == 1001 && json_is_object(obj)) {
+		json_object_set_new(o, "file", ocsf_file(format__str_of(obj, "path"), obj));
+		json_object_del(rest, "object");
+	} else if (c->class_uid == 1007 && format__str_of(obj, "path")) {
+		json_object_del(rest, "object");
+	}
+	if (!strcmp(type, "access.deny"))
+		json_object_set_new(o, "disposition_id", json_integer(2)),
+		json_object_set_new(o, "disposition", json_string("Blocked"));
+	else if (!strcmp(type, "access.allow") || !strcmp(type, "session.exec"))
+		json_object_set_new(o, "disposition_id", json_integer(1)),
+		json_object_set_new(o, "disposition", json_string("Allowed"));
+	else if (!strcmp(type, "access.audit"))
+		json_object_set_new(o, "disposition_id", json_integer(15)),
+		json_object_set_new(o, "disposition", json_string("Detected"));
+}
+
 json_t *sink__ocsf(json_t *rec)
 {
 	json_t *rest = json_deep_copy(rec), *o = json_object(), *actor = json_object(), *u;
 	const char *type = format__str_of(rec, "type") ? format__str_of(rec, "type") : "unknown";
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
-	json_t *proc = json_object_get(rec, "process"), *obj = json_object_get(rec, "object");
 	const struct ev_info *e = format__ev_info(type);
 	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec");
 	bool fail = format__is_failure(type);
@@ -258,53 +312,7 @@ json_t *sink__ocsf(json_t *rec)
 	json_object_del(rest, "host");
 
 	if (access) {
-		const char *hook = format__str_of(rec, "hook") ? format__str_of(rec, "hook") : "";
-
-		if ((u = ocsf_user(subject))) {
-			json_object_set_new(actor, "user", u);
-			json_object_del(rest, "subject");
-		}
-		if (json_is_object(proc)) {
-			if (c.class_uid == 1007) {
-				json_t *p = ocsf_process(proc, rec);
-
-				/* the program that was (or would have been) started */
-				if (format__str_of(obj, "path"))
-					json_object_set_new(p, "file",
-							    ocsf_file(format__str_of(obj, "path"), obj));
-				json_object_set_new(o, "process", p);
-				json_object_del(rest, "argv");
-			} else {
-				json_object_set_new(actor, "process", ocsf_process(proc, rec));
-			}
-			json_object_del(rest, "process");
-		}
-		if (c.class_uid == 4001 && json_is_object(obj)) {
-			json_t *ep = json_pack("{s:O?, s:O?}", "ip", json_object_get(obj, "addr"),
-					       "port", json_object_get(obj, "port"));
-			const char *fam = format__str_of(obj, "family");
-
-			json_object_set_new(o, strcmp(hook, "bind") ? "dst_endpoint" : "src_endpoint",
-					    ep);
-			json_object_set_new(o, "connection_info",
-					    json_pack("{s:i}", "protocol_ver_id",
-						      fam && !strcmp(fam, "inet6") ? 6 : 4));
-			json_object_del(rest, "object");
-		} else if (c.class_uid == 1001 && json_is_object(obj)) {
-			json_object_set_new(o, "file", ocsf_file(format__str_of(obj, "path"), obj));
-			json_object_del(rest, "object");
-		} else if (c.class_uid == 1007 && format__str_of(obj, "path")) {
-			json_object_del(rest, "object");
-		}
-		if (!strcmp(type, "access.deny"))
-			json_object_set_new(o, "disposition_id", json_integer(2)),
-			json_object_set_new(o, "disposition", json_string("Blocked"));
-		else if (!strcmp(type, "access.allow") || !strcmp(type, "session.exec"))
-			json_object_set_new(o, "disposition_id", json_integer(1)),
-			json_object_set_new(o, "disposition", json_string("Allowed"));
-		else if (!strcmp(type, "access.audit"))
-			json_object_set_new(o, "disposition_id", json_integer(15)),
-			json_object_set_new(o, "disposition", json_string("Detected"));
+		ocsf_access(o, actor, rest, rec, &c, type);
 	} else {
 		if ((u = ocsf_user(by))) {
 			json_object_set_new(actor, "user", u);

@@ -184,6 +184,25 @@ static bool same_file(const char *a, const char *b)
 	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* Where and why the chain broke: a line, or the "error" member of the JSON answer. */
+static void report_break(const struct jg_chain_verify *v, bool json, json_t *out)
+{
+	char where[400];
+
+	if (v->err_line)
+		snprintf(where, sizeof(where), "%s:%llu", v->err_file,
+			 (unsigned long long)v->err_line);
+	else
+		snprintf(where, sizeof(where), "%s", v->err_file ?: "?");
+	if (json)
+		json_object_set_new(out, "error", json_pack("{s:s, s:I, s:o, s:s}",
+			"file", v->err_file ?: "?", "line", (json_int_t)v->err_line,
+			"seq", v->err_seq ? json_integer((json_int_t)v->err_seq) : json_null(),
+			"message", v->err));
+	else
+		printf("%s: %s\n", where, v->err);
+}
+
 static int audit_verify(int argc, char **argv, bool json, const char *head_arg,
 			const char *head_file)
 {
@@ -274,20 +293,7 @@ static int audit_verify(int argc, char **argv, bool json, const char *head_arg,
 		}
 	}
 	if (v.bad) {
-		char where[400];
-
-		if (v.err_line)
-			snprintf(where, sizeof(where), "%s:%llu", v.err_file,
-				 (unsigned long long)v.err_line);
-		else
-			snprintf(where, sizeof(where), "%s", v.err_file ?: "?");
-		if (json)
-			json_object_set_new(out, "error", json_pack("{s:s, s:I, s:o, s:s}",
-				"file", v.err_file ?: "?", "line", (json_int_t)v.err_line,
-				"seq", v.err_seq ? json_integer((json_int_t)v.err_seq) : json_null(),
-				"message", v.err));
-		else
-			printf("%s: %s\n", where, v.err);
+		report_break(&v, json, out);
 		ret = EXIT_FAIL;
 	} else if (!json) {
 		if (compared)

@@ -352,6 +352,54 @@ static void truncate_text(char *s, size_t max)
 
 enum { RQ_ID, RQ_ROLE, RQ_USER, RQ_STATE, RQ_APPR, RQ_AGE, RQ_EXPIRES, RQ_REASON, RQ_NCOLS };
 
+/* One row of the requests table into row (NULL cells: out of memory). Returns whether the
+ * caller may decide it (marked with "*"). */
+static bool request_row(json_t *r, char *row[RQ_NCOLS])
+{
+	json_t *need = json_object_get(r, "approvals_needed");
+	const char *st = cli__jstr(r, "state") ?: "?";
+	char buf[64], *reason = cli__clean(cli__jstr(r, "reason")), *cst;
+	time_t t, now = time(NULL);
+	bool mark = !strcmp(st, "pending") && json_is_true(json_object_get(r, "can_decide"));
+
+	row[RQ_ID] = cli__clean(cli__jstr(r, "id") ?: "?");
+	row[RQ_ROLE] = cli__clean(cli__jstr(r, "role") ?: "?");
+	row[RQ_USER] = cli__who(r);
+	cst = cli__clean(st);
+	if (asprintf(&row[RQ_STATE], "%s%s", cst, mark ? "*" : "") < 0)
+		row[RQ_STATE] = NULL;
+	free(cst);
+	if (json_is_integer(need))
+		snprintf(buf, sizeof(buf), "%zu/%lld", json_array_size(json_object_get(r,
+			 "approvals")), (long long)json_integer_value(need));
+	else
+		snprintf(buf, sizeof(buf), "?");
+	row[RQ_APPR] = cli__clean(buf);
+	if (!cli__json_time(json_object_get(r, "created"), &t))
+		duration__format(now > t ? (uint64_t)(now - t) : 0, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "?");
+	row[RQ_AGE] = cli__clean(buf);
+	/* only a pending request still has an expiry that matters */
+	if (!strcmp(st, "pending") && !cli__json_time(json_object_get(r, "expires"), &t))
+		cli__rel_time(t, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "-");
+	row[RQ_EXPIRES] = cli__clean(buf);
+	truncate_text(reason, REASON_COL_MAX);
+	if (cli__jstr(r, "extends")) {
+		char *ext = cli__clean(cli__jstr(r, "extends"));
+
+		if (asprintf(&row[RQ_REASON], "[extends %s] %s", ext, reason) < 0)
+			row[RQ_REASON] = NULL;
+		free(ext);
+		free(reason);
+	} else {
+		row[RQ_REASON] = reason;
+	}
+	return mark;
+}
+
 int do_requests(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -411,48 +459,7 @@ int do_requests(int argc, char **argv)
 	for (int k = 0; k < RQ_NCOLS; k++)
 		w[k] = strlen(head[k]);
 	for (size_t i = 0; i < n; i++) {
-		json_t *r = json_array_get(reqs, i), *need = json_object_get(r, "approvals_needed");
-		const char *st = cli__jstr(r, "state") ?: "?";
-		char buf[64], *reason = cli__clean(cli__jstr(r, "reason")), *cst;
-		time_t t, now = time(NULL);
-		bool mark = !strcmp(st, "pending") && json_is_true(json_object_get(r, "can_decide"));
-
-		marked |= mark;
-		rows[i][RQ_ID] = cli__clean(cli__jstr(r, "id") ?: "?");
-		rows[i][RQ_ROLE] = cli__clean(cli__jstr(r, "role") ?: "?");
-		rows[i][RQ_USER] = cli__who(r);
-		cst = cli__clean(st);
-		if (asprintf(&rows[i][RQ_STATE], "%s%s", cst, mark ? "*" : "") < 0)
-			rows[i][RQ_STATE] = NULL;
-		free(cst);
-		if (json_is_integer(need))
-			snprintf(buf, sizeof(buf), "%zu/%lld", json_array_size(json_object_get(r,
-				 "approvals")), (long long)json_integer_value(need));
-		else
-			snprintf(buf, sizeof(buf), "?");
-		rows[i][RQ_APPR] = cli__clean(buf);
-		if (!cli__json_time(json_object_get(r, "created"), &t))
-			duration__format(now > t ? (uint64_t)(now - t) : 0, buf, sizeof(buf));
-		else
-			snprintf(buf, sizeof(buf), "?");
-		rows[i][RQ_AGE] = cli__clean(buf);
-		/* only a pending request still has an expiry that matters */
-		if (!strcmp(st, "pending") && !cli__json_time(json_object_get(r, "expires"), &t))
-			cli__rel_time(t, buf, sizeof(buf));
-		else
-			snprintf(buf, sizeof(buf), "-");
-		rows[i][RQ_EXPIRES] = cli__clean(buf);
-		truncate_text(reason, REASON_COL_MAX);
-		if (cli__jstr(r, "extends")) {
-			char *ext = cli__clean(cli__jstr(r, "extends"));
-
-			if (asprintf(&rows[i][RQ_REASON], "[extends %s] %s", ext, reason) < 0)
-				rows[i][RQ_REASON] = NULL;
-			free(ext);
-			free(reason);
-		} else {
-			rows[i][RQ_REASON] = reason;
-		}
+		marked |= request_row(json_array_get(reqs, i), rows[i]);
 		for (int k = 0; k < RQ_NCOLS; k++) {
 			if (!rows[i][k]) {
 				pr_warn("out of memory");

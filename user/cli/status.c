@@ -177,6 +177,77 @@ static int status_local(bool json, int call_ret, const char *call_err)
 }
 
 
+/* The gate's line, the descriptor re-check and the canary. */
+static void print_gate(json_t *g)
+{
+	json_t *progs = json_object_get(g, "programs"), *rc;
+	char *pd = cli__clean(cli__jstr(g, "pin_dir"));
+
+	printf("%-11s%s", "gate:", *pd ? pd : env.pin_dir);
+	if (json_is_array(progs)) {
+		printf(" (");
+		for (size_t i = 0; i < json_array_size(progs); i++) {
+			char *n = cli__clean(json_string_value(json_array_get(progs, i)));
+
+			printf("%s%s", i ? ", " : "", n);
+			free(n);
+		}
+		printf(")");
+	}
+	if (json_is_true(json_object_get(g, "adopted")))
+		printf(", adopted from pins");
+	putchar('\n');
+	rc = json_object_get(g, "recheck");
+	if (json_is_object(rc)) {
+		/* the descriptor re-check: on while a read/write grant or a held file lives */
+		if (json_is_true(json_object_get(rc, "armed")))
+			print_row("recheck", "armed (file_permission attached), %lld %s held "
+				  "under grants", cli__jint(rc, "held_files", 0),
+				  cli__plural((size_t)cli__jint(rc, "held_files", 0), "file", "files"));
+		else
+			print_row("recheck", "idle (file_permission detached: no read or "
+				  "write grant, standing rule or held file)");
+		if (cli__jint(rc, "held_full", 0))
+			printf("%-11s%lld opens found the held-file map full: armed until "
+			       "unload\n", "", cli__jint(rc, "held_full", 0));
+		if (cli__jint(rc, "unarmed", 0))
+			printf("%-11s%lld granted opens refused with the re-check off\n", "",
+			       cli__jint(rc, "unarmed", 0));
+	}
+	if (cli__jstr(g, "canary")) {
+		char *cn = cli__clean(cli__jstr(g, "canary"));
+
+		print_row("canary", "%s", cn);
+		free(cn);
+	}
+	free(pd);
+}
+
+/* The kernel's event counters on one line. */
+static void print_events(json_t *s)
+{
+	printf("%-11s%lld denied, %lld allowed by grants, %lld audited, %lld events lost",
+	       "events:", cli__jint(s, "deny", 0), cli__jint(s, "allow", 0), cli__jint(s, "audit", 0),
+	       cli__jint(s, "events_lost", 0));
+	printf(", %lld priority events lost", cli__jint(s, "prio_lost", 0));
+	if (cli__jint(s, "suppressed", 0))
+		printf(", %lld denials not streamed (rate limit)", cli__jint(s, "suppressed", 0));
+	if (cli__jint(s, "tainted", 0))
+		printf(", %lld standing rules refused to tainted processes",
+		       cli__jint(s, "tainted", 0));
+	if (cli__jint(s, "too_deep", 0))
+		printf(", %lld denied as too deep", cli__jint(s, "too_deep", 0));
+	if (cli__jint(s, "disconnected", 0))
+		printf(", %lld denied as disconnected", cli__jint(s, "disconnected", 0));
+	if (cli__jint(s, "rebind", 0))
+		printf(", %lld protections carried to a new inode", cli__jint(s, "rebind", 0));
+	if (cli__jint(s, "rebind_full", 0))
+		printf(", %lld NOT carried (objects map full)", cli__jint(s, "rebind_full", 0));
+	if (cli__jint(s, "audit_write_errors", 0))
+		printf(", %lld audit write errors", cli__jint(s, "audit_write_errors", 0));
+	putchar('\n');
+}
+
 static void status_human(json_t *r, bool enforcing)
 {
 	json_t *d = json_object_get(r, "daemon"), *p = json_object_get(r, "policy");
@@ -229,49 +300,8 @@ static void status_human(json_t *r, bool enforcing)
 		printf("%s\n", strcmp(sep, " (") ? ")" : "");
 		free(f);
 	}
-	if (json_is_object(g)) {
-		json_t *progs = json_object_get(g, "programs"), *rc;
-		char *pd = cli__clean(cli__jstr(g, "pin_dir"));
-
-		printf("%-11s%s", "gate:", *pd ? pd : env.pin_dir);
-		if (json_is_array(progs)) {
-			printf(" (");
-			for (size_t i = 0; i < json_array_size(progs); i++) {
-				char *n = cli__clean(json_string_value(json_array_get(progs, i)));
-
-				printf("%s%s", i ? ", " : "", n);
-				free(n);
-			}
-			printf(")");
-		}
-		if (json_is_true(json_object_get(g, "adopted")))
-			printf(", adopted from pins");
-		putchar('\n');
-		rc = json_object_get(g, "recheck");
-		if (json_is_object(rc)) {
-			/* the descriptor re-check: on while a read/write grant or a held file lives */
-			if (json_is_true(json_object_get(rc, "armed")))
-				print_row("recheck", "armed (file_permission attached), %lld %s held "
-					  "under grants", cli__jint(rc, "held_files", 0),
-					  cli__plural((size_t)cli__jint(rc, "held_files", 0), "file", "files"));
-			else
-				print_row("recheck", "idle (file_permission detached: no read or "
-					  "write grant, standing rule or held file)");
-			if (cli__jint(rc, "held_full", 0))
-				printf("%-11s%lld opens found the held-file map full: armed until "
-				       "unload\n", "", cli__jint(rc, "held_full", 0));
-			if (cli__jint(rc, "unarmed", 0))
-				printf("%-11s%lld granted opens refused with the re-check off\n", "",
-				       cli__jint(rc, "unarmed", 0));
-		}
-		if (cli__jstr(g, "canary")) {
-			char *cn = cli__clean(cli__jstr(g, "canary"));
-
-			print_row("canary", "%s", cn);
-			free(cn);
-		}
-		free(pd);
-	}
+	if (json_is_object(g))
+		print_gate(g);
 	if (json_is_object(gr))
 		print_row("grants", "%lld live / %lld capacity", cli__jint(gr, "live", 0),
 			  cli__jint(gr, "capacity", JG_MAX_GRANTS));
@@ -280,28 +310,8 @@ static void status_human(json_t *r, bool enforcing)
 		print_row("tampering", "%lld forged grants removed, %lld corrected, %lld restored "
 			  "(written behind jitgated; see the audit log)", cli__jint(gr, "forged", 0),
 			  cli__jint(gr, "corrected", 0), cli__jint(gr, "restored", 0));
-	if (json_is_object(s)) {
-		printf("%-11s%lld denied, %lld allowed by grants, %lld audited, %lld events lost",
-		       "events:", cli__jint(s, "deny", 0), cli__jint(s, "allow", 0), cli__jint(s, "audit", 0),
-		       cli__jint(s, "events_lost", 0));
-		printf(", %lld priority events lost", cli__jint(s, "prio_lost", 0));
-		if (cli__jint(s, "suppressed", 0))
-			printf(", %lld denials not streamed (rate limit)", cli__jint(s, "suppressed", 0));
-		if (cli__jint(s, "tainted", 0))
-			printf(", %lld standing rules refused to tainted processes",
-			       cli__jint(s, "tainted", 0));
-		if (cli__jint(s, "too_deep", 0))
-			printf(", %lld denied as too deep", cli__jint(s, "too_deep", 0));
-		if (cli__jint(s, "disconnected", 0))
-			printf(", %lld denied as disconnected", cli__jint(s, "disconnected", 0));
-		if (cli__jint(s, "rebind", 0))
-			printf(", %lld protections carried to a new inode", cli__jint(s, "rebind", 0));
-		if (cli__jint(s, "rebind_full", 0))
-			printf(", %lld NOT carried (objects map full)", cli__jint(s, "rebind_full", 0));
-		if (cli__jint(s, "audit_write_errors", 0))
-			printf(", %lld audit write errors", cli__jint(s, "audit_write_errors", 0));
-		putchar('\n');
-	}
+	if (json_is_object(s))
+		print_events(s);
 }
 
 int do_status(int argc, char **argv)

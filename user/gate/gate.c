@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The gate's loader: load and attach the BPF programs or adopt the pinned ones, swap policy
+ * generations, write grants and denial budgets, arm and idle the descriptor re-check.
+ *
+ * Size: every use of the generated skeleton (gate.skel.h) stays in this one file, so that
+ * only it depends on the BPF object; pins (gate/pins.c) and the descriptor scan
+ * (gate/preexisting.c) live beside it without the skeleton. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

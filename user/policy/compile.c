@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Policy -> kernel map entries (compile.h): objects by (dev, ino) with the hardlinks inside
+ * protected trees, names, endpoints as LPM prefixes, elevation; standing rules are expanded
+ * in standing.c. */
 #include <errno.h>
 #include <ftw.h>
 #include <grp.h>
@@ -14,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include "policy/compile.h"
+#include "policy/compiler.h"
 #include "lib/mounts.h"
 
 /* Half of each map: a reload writes the next generation beside the live one. */
@@ -37,7 +41,7 @@ static int identify(const char *path, uint32_t *kdev, uint64_t *ino, const char 
 }
 
 /* The kernel dev of a path already stat()ed (st_dev when statx cannot tell). */
-static uint32_t kdev_of_path(const char *path, dev_t st_dev)
+uint32_t compile__kdev_of_path(const char *path, dev_t st_dev)
 {
 	const char *fstype;
 	uint32_t kdev;
@@ -53,7 +57,7 @@ static uint32_t kdev_of_path(const char *path, dev_t st_dev)
 	return kdev;
 }
 
-static int grow(void **arr, size_t n, size_t elem)
+int compile__grow(void **arr, size_t n, size_t elem)
 {
 	void *p;
 
@@ -80,7 +84,7 @@ static int add_dev(struct jg_compiled *c, uint32_t dev)
 	for (size_t i = 0; i < c->ndevs; i++)
 		if (c->devs[i] == dev)
 			return 0;
-	if (grow((void **)&c->devs, c->ndevs, sizeof(*c->devs)))
+	if (compile__grow((void **)&c->devs, c->ndevs, sizeof(*c->devs)))
 		return -ENOMEM;
 	c->devs[c->ndevs++] = dev;
 	return 0;
@@ -93,7 +97,7 @@ static int add_obj(struct jg_compiled *c, uint32_t dev, uint64_t ino, uint16_t r
 
 	if (c->nobjs >= MAX_OBJS_PER_GEN)
 		return -E2BIG;
-	if (grow((void **)&c->objs, c->nobjs, sizeof(*c->objs)))
+	if (compile__grow((void **)&c->objs, c->nobjs, sizeof(*c->objs)))
 		return -ENOMEM;
 	o = &c->objs[c->nobjs];
 	o->dev = dev;
@@ -161,7 +165,7 @@ static int add_name(struct jg_compiled *c, const char *path, uint32_t dev, uint6
 		return 0;
 	if (c->nnames >= MAX_NAMES_PER_GEN)
 		return -E2BIG;
-	if (grow((void **)&c->names, c->nnames, sizeof(*c->names)))
+	if (compile__grow((void **)&c->names, c->nnames, sizeof(*c->names)))
 		return -ENOMEM;
 	n = &c->names[c->nnames++];
 	memset(n, 0, sizeof(*n));
@@ -273,7 +277,7 @@ static int add_elevate(struct jg_compiled *c, const struct jg_policy *p,
 				 r->name, jp->path);
 			return -EINVAL;
 		}
-		dev = kdev_of_path(jp->path, st.st_dev);
+		dev = compile__kdev_of_path(jp->path, st.st_dev);
 		o = find_obj(c, dev, st.st_ino);
 		if (o) {
 			if (o->val.kind == JG_KIND_ELEVATE_EXCEPT)
@@ -289,7 +293,7 @@ static int add_elevate(struct jg_compiled *c, const struct jg_policy *p,
 				 MAX_OBJS_PER_GEN);
 			return -E2BIG;
 		}
-		if (grow((void **)&c->objs, c->nobjs, sizeof(*c->objs)))
+		if (compile__grow((void **)&c->objs, c->nobjs, sizeof(*c->objs)))
 			return -ENOMEM;
 		o = &c->objs[c->nobjs];
 		o->dev = dev;
@@ -368,7 +372,7 @@ static int add_prefix(struct jg_cnet **nets, size_t *nnets, size_t max, const ui
 			return 0;
 	if (*nnets >= max)
 		return -E2BIG;
-	if (grow((void **)nets, *nnets, sizeof(**nets)))
+	if (compile__grow((void **)nets, *nnets, sizeof(**nets)))
 		return -ENOMEM;
 	memset(&(*nets)[*nnets], 0, sizeof(**nets));
 	memcpy((*nets)[*nnets].addr, addr, 16);
@@ -468,188 +472,6 @@ static int add_endpoints(struct jg_compiled *c, const struct jg_policy *p, const
 	return 0;
 }
 
-/* One (subject, resource, executable) entry; a second rule naming the same triple adds its
- * permissions to the first. */
-static int add_standing_entry(struct jg_compiled *c, uint32_t subject, uint16_t res,
-			      uint32_t dev, uint64_t ino, uint32_t perms)
-{
-	struct jg_cstanding *e;
-
-	for (size_t i = 0; i < c->nstanding; i++) {
-		e = &c->standing[i];
-		if (e->subject == subject && e->resource == res && e->dev == dev && e->ino == ino) {
-			e->perms |= perms;
-			return 0;
-		}
-	}
-	if (c->nstanding >= JG_MAX_STANDING_PER_GEN)
-		return -E2BIG;
-	if (grow((void **)&c->standing, c->nstanding, sizeof(*c->standing)))
-		return -ENOMEM;
-	c->standing[c->nstanding++] = (struct jg_cstanding){
-		.subject = subject, .resource = res, .dev = dev, .ino = ino, .perms = perms };
-	return 0;
-}
-
-static int add_uid(uint32_t **uids, size_t *n, uint32_t uid)
-{
-	for (size_t i = 0; i < *n; i++)
-		if ((*uids)[i] == uid)
-			return 0;
-	if (grow((void **)uids, *n, sizeof(**uids)))
-		return -ENOMEM;
-	(*uids)[(*n)++] = uid;
-	return 0;
-}
-
-/* A group's members as the system user database has them now: the supplementary members
- * (getgrnam) and every account whose primary group it is. A name in the member list that
- * has no account cannot run anything and is left out. -ENOENT: no such group. */
-static int group_uids(const char *group, uint32_t **uids, size_t *n)
-{
-	struct group *gr;
-	struct passwd *pw;
-	char **names = NULL;
-	size_t nnames = 0;
-	gid_t gid;
-	int ret = 0;
-
-	errno = 0;
-	gr = getgrnam(group);
-	if (!gr)
-		return errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
-	gid = gr->gr_gid;
-	/* copied: the account lookups below may reuse the group's static storage */
-	for (char **m = gr->gr_mem; m && *m && !ret; m++) {
-		if (grow((void **)&names, nnames, sizeof(*names)) ||
-		    !(names[nnames] = strdup(*m)))
-			ret = -ENOMEM;
-		else
-			nnames++;
-	}
-	for (size_t i = 0; i < nnames && !ret; i++) {
-		pw = getpwnam(names[i]);
-		if (pw)
-			ret = add_uid(uids, n, (uint32_t)pw->pw_uid);
-	}
-	if (!ret) {
-		setpwent();
-		while (!ret && (pw = getpwent()))
-			if (pw->pw_gid == gid)
-				ret = add_uid(uids, n, (uint32_t)pw->pw_uid);
-		endpwent();
-	}
-	for (size_t i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	return ret;
-}
-
-/* The uids a subject stands for, resolved against the system user database at load. */
-static int subject_uids(const struct jg_policy *p, const struct jg_standing *st, size_t idx,
-			uint32_t **uids, size_t *n, char *err, size_t errlen)
-{
-	const struct jg_subject *s = &st->subject;
-	struct passwd *pw;
-	int ret;
-
-	switch (s->kind) {
-	case JG_SUBJ_UID:
-		return add_uid(uids, n, s->id);
-	case JG_SUBJ_USER:
-		errno = 0;
-		pw = getpwnam(s->name);
-		if (pw)
-			return add_uid(uids, n, (uint32_t)pw->pw_uid);
-		ret = errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
-		if (ret == -ENOENT)
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: no user \"%s\" on this "
-				 "host", p->file, s->pos.line, s->pos.col, idx + 1, s->name);
-		else
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: cannot look up user "
-				 "\"%s\": %s", p->file, s->pos.line, s->pos.col, idx + 1, s->name,
-				 strerror(-ret));
-		return ret;
-	case JG_SUBJ_GROUP:
-		ret = group_uids(s->name, uids, n);
-		if (ret == -ENOENT)
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: no group \"%s\" on this "
-				 "host", p->file, s->pos.line, s->pos.col, idx + 1, s->name);
-		else if (ret && ret != -ENOMEM)
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: cannot look up group "
-				 "\"%s\": %s", p->file, s->pos.line, s->pos.col, idx + 1, s->name,
-				 strerror(-ret));
-		return ret;
-	}
-	return -EINVAL;
-}
-
-/* A standing rule, expanded: every uid of its subject x every resource of its allow, on its
- * executable (stat()ed to the (dev, ino) the kernel compares) or on any program. */
-static int add_standing(struct jg_compiled *c, const struct jg_policy *p, const uint16_t *ids,
-			size_t idx, char *err, size_t errlen)
-{
-	const struct jg_standing *st = &p->standing[idx];
-	uint32_t *uids = NULL, dev = 0;
-	uint64_t ino = 0;
-	size_t nuids = 0;
-	struct stat sb;
-	int ret = 0;
-
-	/* the parser keeps no position for "exe": messages about it point at the rule */
-	if (st->exe) {
-		if (stat(st->exe, &sb)) {
-			ret = -errno;
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: cannot resolve the "
-				 "executable \"%s\": %s", p->file, st->pos.line, st->pos.col,
-				 idx + 1, st->exe, strerror(-ret));
-			return ret;
-		}
-		if (!S_ISREG(sb.st_mode)) {
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: the executable \"%s\" is "
-				 "not a regular file", p->file, st->pos.line, st->pos.col, idx + 1,
-				 st->exe);
-			return -EINVAL;
-		}
-		dev = kdev_of_path(st->exe, sb.st_dev);
-		ino = sb.st_ino;
-	}
-	for (size_t j = 0; j < st->nallow; j++) {
-		const struct jg_allow *a = &st->allow[j];
-
-		if (a->perms & JG_PERM_ELEVATE) {
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: resource \"%s\": elevate "
-				 "cannot be standing (becoming root needs a grant, for a time)",
-				 p->file, a->pos.line, a->pos.col, idx + 1, a->resource);
-			return -EINVAL;
-		}
-	}
-	ret = subject_uids(p, st, idx, &uids, &nuids, err, errlen);
-	for (size_t j = 0; j < st->nallow && !ret; j++) {
-		const struct jg_allow *a = &st->allow[j];
-		size_t r;
-
-		for (r = 0; r < p->nresources; r++)
-			if (!strcmp(p->resources[r].name, a->resource))
-				break;
-		if (r == p->nresources) {
-			/* the parser refuses this already */
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: unknown resource \"%s\"",
-				 p->file, a->pos.line, a->pos.col, idx + 1, a->resource);
-			ret = -EINVAL;
-			break;
-		}
-		for (size_t u = 0; u < nuids && !ret; u++)
-			ret = add_standing_entry(c, uids[u], ids[r], dev, ino, a->perms);
-		if (ret == -E2BIG)
-			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: the standing rules expand to "
-				 "more than %d (subject, resource, executable) entries", p->file,
-				 st->pos.line, st->pos.col, idx + 1, JG_MAX_STANDING_PER_GEN);
-	}
-	free(uids);
-	return ret;
-}
-
 int compile__policy(const struct jg_policy *p, const uint16_t *ids, struct jg_compiled **out,
 		    char *err, size_t errlen)
 {
@@ -663,7 +485,7 @@ static int add_host(uint8_t (**hosts)[16], size_t *n, const uint8_t *addr)
 	for (size_t i = 0; i < *n; i++)
 		if (!memcmp((*hosts)[i], addr, 16))
 			return 0;
-	if (grow((void **)hosts, *n, sizeof(**hosts)))
+	if (compile__grow((void **)hosts, *n, sizeof(**hosts)))
 		return -ENOMEM;
 	memcpy((*hosts)[(*n)++], addr, 16);
 	return 0;
@@ -763,7 +585,7 @@ int compile__policy_hosts(const struct jg_policy *p, const uint16_t *ids, unsign
 	if (!ret)
 		ret = add_endpoints(c, p, ids, true, err, errlen);
 	for (size_t i = 0; i < p->nstanding && !ret; i++)
-		ret = add_standing(c, p, ids, i, err, errlen);
+		ret = compile__standing(c, p, ids, i, err, errlen);
 	mounts__free(&mounts_now);
 	if (ret) {
 		if (ret == -ENOMEM)
@@ -785,7 +607,7 @@ int compile__add_canary(struct jg_compiled *c, const char *path, char *err, size
 		snprintf(err, errlen, "cannot stat the canary %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = add_obj(c, kdev_of_path(path, st.st_dev), st.st_ino, JG_CANARY_RESOURCE,
+	ret = add_obj(c, compile__kdev_of_path(path, st.st_dev), st.st_ino, JG_CANARY_RESOURCE,
 		      JG_KIND_FILES, JG_MODE_ENFORCE, path);
 	if (ret)
 		snprintf(err, errlen, "cannot add the canary: %s", strerror(-ret));

@@ -202,6 +202,8 @@ static int parse_ports(const char *text, const char *s, struct jg_endpoint *ep, 
 	return 0;
 }
 
+/* Long: one pass over the text in the grammar's order (brackets, address, prefix, port),
+ * each refusal naming what it found; split, the halves would share the parse state. */
 int endpoint__parse(const char *text, struct jg_endpoint *ep, char *err, size_t errlen)
 {
 	struct jg_endpoint e = { .port_lo = 1, .port_hi = 65535 };
