@@ -168,10 +168,8 @@ static char **default_logs(size_t *n)
 	}
 	v[count - 1] = strdup(JG_AUDIT_DEFAULT);
 	for (i = 0; i < count; i++) {
-		if (!v[i]) {
-			pr_warn("out of memory");
-			exit(EXIT_FAIL);
-		}
+		if (!v[i])
+			exit(cli__oom());
 	}
 	*n = count;
 	return v;
@@ -217,10 +215,8 @@ static int audit_verify(int argc, char **argv, bool json, const char *head_arg,
 	auditchain__verify_init(&v);
 	if (!nfiles) {
 		dflt = files = default_logs(&nfiles);
-		if (!files) {
-			pr_warn("out of memory");
-			return EXIT_FAIL;
-		}
+		if (!files)
+			return cli__oom();
 	}
 	/* the head first: whatever jitgated writes while we read comes after it */
 	if (head_arg) {
@@ -399,8 +395,7 @@ static int audit_tail(const char *file, size_t nlines, const char *type, bool js
 	ring = calloc(nlines + 1, sizeof(*ring));
 	rlen = calloc(nlines + 1, sizeof(*rlen));
 	if (!ring || !rlen) {
-		pr_warn("out of memory");
-		ret = EXIT_FAIL;
+		ret = cli__oom();
 		goto out;
 	}
 	/* the last N that pass the filter */

@@ -51,6 +51,35 @@ struct cli_env {
 };
 extern struct cli_env env;
 
+/* ---- the command table (main.c): one place that lists every command, its help line and
+ * its argument rules, in the spirit of systemd's verbs[]. A command parses its own options
+ * (each has its own), then asks cli__extra_args and cli__not_root, which apply its rules. */
+
+#define CMD_DAEMON (1u << 0)	/* asks jitgated (cli__call refuses for other commands) */
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;		/* the help line */
+	const char *usage_name;		/* "grant ": how usage errors name it */
+	int operands;			/* arguments after the options at most; -1: the
+					 * command counts them itself */
+	unsigned flags;			/* CMD_* */
+	const char *root;		/* root only: what only root may do; NULL: anyone */
+};
+
+/* The command being run. */
+extern const struct cli_cmd *cli__current;
+
+/* More operands than the command's rule allows: says so (a usage error) and returns true. */
+bool cli__extra_args(int argc, char **argv);
+/* A root-only command run by someone else: says so and returns true. */
+bool cli__not_root(void);
+/* "out of memory"; returns EXIT_FAIL. */
+int cli__oom(void);
+/* "malformed reply from jitgated: WHAT"; returns EXIT_FAIL. */
+int cli__malformed(const char *what);
+
 /* ---- what the command files give each other */
 
 /* audit.c */

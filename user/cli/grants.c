@@ -67,8 +67,7 @@ static int add_allow(json_t *allow, const char *text, unsigned *merged_bits, siz
 			return cli__usage_error("grant ", "too many --allow options");
 		if (json_array_append_new(allow, json_pack("{s:s,s:[]}", "resource", a.resource,
 							   "perms"))) {
-			pr_warn("out of memory");
-			return EXIT_FAIL;
+			return cli__oom();
 		}
 		merged_bits[i] = 0;
 		(*nmerged)++;
@@ -99,10 +98,8 @@ int do_grant(int argc, char **argv)
 	uint64_t secs;
 	int c, ret = EXIT_OK;
 
-	if (!allow) {
-		pr_warn("out of memory");
-		return EXIT_FAIL;
-	}
+	if (!allow)
+		return cli__oom();
 	while ((c = getopt_long(argc, argv, ":u:a:f:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': user = optarg; break;
@@ -119,8 +116,8 @@ int do_grant(int argc, char **argv)
 		default: ret = cli__bad_option("grant ", c, argv); goto cleanup;
 		}
 	}
-	if (optind < argc) {
-		ret = cli__usage_error("grant ", "unexpected argument '%s'", argv[optind]);
+	if (cli__extra_args(argc, argv)) {
+		ret = EXIT_USAGE;
 		goto cleanup;
 	}
 	if (!user || !*user) {
@@ -159,8 +156,7 @@ int do_grant(int argc, char **argv)
 	args = json_pack("{s:s,s:O,s:s,s:s,s:b}", "user", user, "allow", allow, "for", dur,
 			 "reason", reason, "break_glass", break_glass);
 	if (!args) {
-		pr_warn("out of memory");
-		ret = EXIT_FAIL;
+		ret = cli__oom();
 		goto cleanup;
 	}
 	if (cli__call("grant", args, &reply, &result)) {
@@ -169,8 +165,7 @@ int do_grant(int argc, char **argv)
 	}
 	grant = json_object_get(result, "grant");
 	if (!json_is_object(grant) || !cli__jstr(grant, "id")) {
-		pr_warn("malformed reply from jitgated: the grant has no id");
-		ret = EXIT_FAIL;
+		ret = cli__malformed("the grant has no id");
 		goto cleanup;
 	}
 	if (json) {
@@ -233,10 +228,10 @@ int do_revoke(int argc, char **argv)
 		default: return cli__bad_option("revoke ", c, argv);
 		}
 	}
+	if (cli__extra_args(argc, argv))
+		return EXIT_USAGE;
 	if (optind < argc)
 		id = argv[optind++];
-	if (optind < argc)
-		return cli__usage_error("revoke ", "unexpected argument '%s'", argv[optind]);
 	if (!id == !user)
 		return cli__usage_error("revoke ", "name a grant ID or --user USER (one of them)");
 	if ((id && !*id) || (user && !*user))
@@ -245,16 +240,13 @@ int do_revoke(int argc, char **argv)
 	args = id ? json_pack("{s:s}", "id", id) : json_pack("{s:s}", "user", user);
 	if (args && reason)
 		json_object_set_new(args, "reason", json_string(reason));
-	if (!args) {
-		pr_warn("out of memory");
-		return EXIT_FAIL;
-	}
+	if (!args)
+		return cli__oom();
 	if (cli__call("revoke", args, &reply, &result))
 		return EXIT_FAIL;
 	revoked = json_object_get(result, "revoked");
 	if (!json_is_array(revoked)) {
-		pr_warn("malformed reply from jitgated: no \"revoked\" list");
-		ret = EXIT_FAIL;
+		ret = cli__malformed("no \"revoked\" list");
 		goto cleanup;
 	}
 	if (json) {
@@ -319,14 +311,13 @@ int do_list(int argc, char **argv)
 		default: return cli__bad_option("list ", c, argv);
 		}
 	}
-	if (optind < argc)
-		return cli__usage_error("list ", "unexpected argument '%s'", argv[optind]);
+	if (cli__extra_args(argc, argv))
+		return EXIT_USAGE;
 	if (cli__call("list", NULL, &reply, &result))
 		return EXIT_FAIL;
 	grants = json_object_get(result, "grants");
 	if (!json_is_array(grants)) {
-		pr_warn("malformed reply from jitgated: no \"grants\" list");
-		ret = EXIT_FAIL;
+		ret = cli__malformed("no \"grants\" list");
 		goto cleanup;
 	}
 	if (json) {
@@ -340,8 +331,7 @@ int do_list(int argc, char **argv)
 	}
 	rows = calloc(n, sizeof(*rows));
 	if (!rows) {
-		pr_warn("out of memory");
-		ret = EXIT_FAIL;
+		ret = cli__oom();
 		goto cleanup;
 	}
 	for (int k = 0; k < NCOLS; k++)
@@ -375,8 +365,7 @@ int do_list(int argc, char **argv)
 		}
 		for (int k = 0; k < NCOLS; k++) {
 			if (!rows[i][k]) {
-				pr_warn("out of memory");
-				ret = EXIT_FAIL;
+				ret = cli__oom();
 				goto cleanup;
 			}
 			if (cli__width(rows[i][k]) > w[k])

@@ -193,8 +193,8 @@ int do_history(int argc, char **argv)
 		default: return cli__bad_option("history ", c, argv);
 		}
 	}
-	if (optind < argc)
-		return cli__usage_error("history ", "unexpected argument '%s'", argv[optind]);
+	if (cli__extra_args(argc, argv))
+		return EXIT_USAGE;
 	if ((user && !*user) || (resource && !*resource))
 		return cli__usage_error("history ", "%s must not be empty", user && !*user ? "--user" :
 				   "--resource");
@@ -213,16 +213,13 @@ int do_history(int argc, char **argv)
 		json_object_set_new(args, "resource", json_string(resource));
 	if (args && since)
 		json_object_set_new(args, "since", json_string(since));
-	if (!args) {
-		pr_warn("out of memory");
-		return EXIT_FAIL;
-	}
+	if (!args)
+		return cli__oom();
 	if (cli__call("history", args, &reply, &result))
 		return EXIT_FAIL;
 	grants = json_object_get(result, "grants");
 	if (!json_is_array(grants)) {
-		pr_warn("malformed reply from jitgated: no \"grants\" list");
-		ret = EXIT_FAIL;
+		ret = cli__malformed("no \"grants\" list");
 	} else if (json) {
 		cli__print_json(result);
 	} else if (!json_array_size(grants)) {

@@ -29,29 +29,48 @@ struct cli_env env = {
 
 static int do_help(int argc, char **argv);
 
-static const struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-} cmds[] = {
-	{ "status",   do_status,   "show whether the gate is loaded and enforcing" },
-	{ "grant",    do_grant,    "give a user access to resources for a while" },
-	{ "revoke",   do_revoke,   "end grants now" },
-	{ "list",     do_list,     "show live grants and the time they have left" },
-	{ "request",  do_request,  "ask for a role's access" },
-	{ "requests", do_requests, "show requests you made or may decide" },
-	{ "approve",  do_approve,  "approve a pending request" },
-	{ "deny",     do_deny,     "deny a pending request" },
-	{ "cancel",   do_cancel,   "withdraw a pending request of yours" },
-	{ "extend",   do_extend,   "ask for more time on a grant you hold" },
-	{ "drop",     do_drop,     "give up a grant of yours now" },
-	{ "history",  do_history,  "who had what, when, why, approved by whom" },
-	{ "mfa",      do_mfa,      "enrol a user for TOTP codes, or lift a lockout (admins)" },
-	{ "policy",   do_policy,   "check a policy file, or make jitgated reload its policy" },
-	{ "audit",    do_audit,    "verify the audit log's hash chain, or show its last events" },
-	{ "unload",   do_unload,   "remove the gate from the kernel (root)" },
-	{ "help",     do_help,     "show this help, or a command's: jitgate help COMMAND" },
+/* Every command: name, handler, help line, how usage errors name it, operands at most
+ * (-1: the command counts them), and its rules. */
+static const struct cli_cmd cmds[] = {
+#define D CMD_DAEMON
+	{ "status",   do_status,   "show whether the gate is loaded and enforcing",
+	  "status ", 0, D, NULL },
+	{ "grant",    do_grant,    "give a user access to resources for a while",
+	  "grant ", 0, D, NULL },
+	{ "revoke",   do_revoke,   "end grants now",
+	  "revoke ", 1, D, NULL },
+	{ "list",     do_list,     "show live grants and the time they have left",
+	  "list ", 0, D, NULL },
+	{ "request",  do_request,  "ask for a role's access",
+	  "request ", 1, D, NULL },
+	{ "requests", do_requests, "show requests you made or may decide",
+	  "requests ", 0, D, NULL },
+	{ "approve",  do_approve,  "approve a pending request",
+	  "approve ", 1, D, NULL },
+	{ "deny",     do_deny,     "deny a pending request",
+	  "deny ", 1, D, NULL },
+	{ "cancel",   do_cancel,   "withdraw a pending request of yours",
+	  "cancel ", 1, D, NULL },
+	{ "extend",   do_extend,   "ask for more time on a grant you hold",
+	  "extend ", 1, D, NULL },
+	{ "drop",     do_drop,     "give up a grant of yours now",
+	  "drop ", 1, D, NULL },
+	{ "history",  do_history,  "who had what, when, why, approved by whom",
+	  "history ", 0, D, NULL },
+	{ "mfa",      do_mfa,      "enrol a user for TOTP codes, or lift a lockout (admins)",
+	  "mfa ", -1, D, NULL },
+	{ "policy",   do_policy,   "check a policy file, or make jitgated reload its policy",
+	  "policy ", -1, D, NULL },
+	{ "audit",    do_audit,    "verify the audit log's hash chain, or show its last events",
+	  "audit ", -1, 0, NULL },
+	{ "unload",   do_unload,   "remove the gate from the kernel (root)",
+	  "unload ", 0, D, "unload the gate" },
+	{ "help",     do_help,     "show this help, or a command's: jitgate help COMMAND",
+	  NULL, -1, 0, NULL },
+#undef D
 };
+
+const struct cli_cmd *cli__current = &cmds[sizeof(cmds) / sizeof(cmds[0]) - 1];
 
 static void usage(FILE *f)
 {
@@ -78,7 +97,7 @@ static void usage(FILE *f)
 		"Exit status: 0 success, 1 failure (one sentence on stderr), 2 usage error.\n");
 }
 
-static const struct cmd *find_cmd(const char *name)
+static const struct cli_cmd *find_cmd(const char *name)
 {
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(cmds[i].name, name))
@@ -93,7 +112,7 @@ static int unknown_cmd(const char *name)
 
 static int do_help(int argc, char **argv)
 {
-	const struct cmd *c;
+	const struct cli_cmd *c;
 	char *sub[] = { NULL, "--help", NULL };
 
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
@@ -106,6 +125,7 @@ static int do_help(int argc, char **argv)
 		return unknown_cmd(argv[1]);
 	sub[0] = argv[1];
 	optind = 0;
+	cli__current = c;
 	return c->fn(2, sub);
 }
 
@@ -121,7 +141,7 @@ int main(int argc, char **argv)
 	};
 	enum jg_log_level level = JG_LOG_INFO;
 	const char *s = getenv(JG_SOCKET_ENV);
-	const struct cmd *cmd;
+	const struct cli_cmd *cmd;
 	int c, ret;
 
 	log__init("jitgate", level);
@@ -173,6 +193,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0;	/* GNU: start the command's own getopt_long afresh */
+	cli__current = cmd;
 	ret = cmd->fn(argc, argv);
 	if (fflush(stdout) || ferror(stdout)) {
 		pr_warn("cannot write the output: %s", strerror(errno));

@@ -108,10 +108,8 @@ static int mfa_unlock(int argc, char **argv)
 	if (!*user)
 		return cli__usage_error("mfa ", "the USER must not be empty");
 	args = json_pack("{s:s}", "user", user);
-	if (!args) {
-		pr_warn("out of memory");
-		return EXIT_FAIL;
-	}
+	if (!args)
+		return cli__oom();
 	if (cli__call("mfa.unlock", args, &reply, &result))
 		return EXIT_FAIL;
 	if (json) {
@@ -195,16 +193,13 @@ int do_mfa(int argc, char **argv)
 	args = json_pack("{s:s}", "user", user);
 	if (args && secret)
 		json_object_set_new(args, "secret", json_string(secret));
-	if (!args) {
-		pr_warn("out of memory");
-		return EXIT_FAIL;
-	}
+	if (!args)
+		return cli__oom();
 	if (cli__call("mfa.enroll", args, &reply, &result))
 		return EXIT_FAIL;
 	if (!cli__jstr(result, "uri")) {
-		pr_warn("malformed reply from jitgated: no \"uri\"");
 		json_decref(reply);
-		return EXIT_FAIL;
+		return cli__malformed("no \"uri\"");
 	}
 	if (json) {
 		cli__print_json(result);

@@ -78,8 +78,7 @@ static int policy_check_one(const char *file, bool json)
 	}
 	ids = calloc(p->nresources ? p->nresources : 1, sizeof(*ids));
 	if (!ids) {
-		pr_warn("out of memory");
-		ret = EXIT_FAIL;
+		ret = cli__oom();
 		goto cleanup;
 	}
 	for (size_t i = 0; i < p->nresources; i++)
@@ -112,8 +111,7 @@ static int policy_check_one(const char *file, bool json)
 				json_decref(o), o = NULL;
 		}
 		if (!o) {
-			pr_warn("out of memory");
-			ret = EXIT_FAIL;
+			ret = cli__oom();
 			goto cleanup;
 		}
 		cli__print_json(o);

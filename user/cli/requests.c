@@ -30,9 +30,9 @@ static int take_id(const char *cmd, int argc, char **argv, bool grant, const cha
 	if (optind >= argc)
 		return cli__usage_error(cmd, "name the %s ID (e.g. %s)", grant ? "grant" : "request",
 				   grant ? "g-4" : "r-3");
+	if (cli__extra_args(argc, argv))
+		return EXIT_USAGE;
 	*id = argv[optind++];
-	if (optind < argc)
-		return cli__usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (grant ? grants__parse_id(*id, &v) : wf__parse_id(*id, &v)) {
 		char *c = cli__clean(*id);
 		int ret = cli__usage_error(cmd, "'%s' is not a %s ID (they look like %s)", c,
@@ -171,10 +171,8 @@ static int show_request_reply(json_t *result, bool json, bool quiet)
 	json_t *req = json_object_get(result, "request"), *grant = json_object_get(result, "grant");
 	const char *st;
 
-	if (!json_is_object(req) || !cli__jstr(req, "id")) {
-		pr_warn("malformed reply from jitgated: no request in it");
-		return EXIT_FAIL;
-	}
+	if (!json_is_object(req) || !cli__jstr(req, "id"))
+		return cli__malformed("no request in it");
 	st = cli__jstr(req, "state") ?: "";
 	if (json) {
 		cli__print_json(result);
@@ -272,9 +270,9 @@ static int request_or_extend(int argc, char **argv, bool extend)
 	} else {
 		if (optind >= argc)
 			return cli__usage_error(cmd, "name the ROLE to request (roles are in the policy)");
+		if (cli__extra_args(argc, argv))
+			return EXIT_USAGE;
 		target = argv[optind++];
-		if (optind < argc)
-			return cli__usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 		if (!*target)
 			return cli__usage_error(cmd, "the ROLE must not be empty");
 	}
@@ -295,10 +293,8 @@ static int request_or_extend(int argc, char **argv, bool extend)
 		json_object_set_new(args, "reason", json_string(reason));
 	if (args && otp)
 		json_object_set_new(args, "otp", json_string(otp));
-	if (!args) {
-		pr_warn("out of memory");
-		return EXIT_FAIL;
-	}
+	if (!args)
+		return cli__oom();
 	if (cli__call(extend ? "extend" : "request", args, &reply, &result))
 		return EXIT_FAIL;
 	ret = show_request_reply(result, json, quiet);
@@ -424,21 +420,18 @@ int do_requests(int argc, char **argv)
 		default: return cli__bad_option("requests ", c, argv);
 		}
 	}
-	if (optind < argc)
-		return cli__usage_error("requests ", "unexpected argument '%s'", argv[optind]);
+	if (cli__extra_args(argc, argv))
+		return EXIT_USAGE;
 	if (pending) {
 		args = json_pack("{s:b}", "pending", 1);
-		if (!args) {
-			pr_warn("out of memory");
-			return EXIT_FAIL;
-		}
+		if (!args)
+			return cli__oom();
 	}
 	if (cli__call("requests", args, &reply, &result))
 		return EXIT_FAIL;
 	reqs = json_object_get(result, "requests");
 	if (!json_is_array(reqs)) {
-		pr_warn("malformed reply from jitgated: no \"requests\" list");
-		ret = EXIT_FAIL;
+		ret = cli__malformed("no \"requests\" list");
 		goto cleanup;
 	}
 	if (json) {
@@ -452,8 +445,7 @@ int do_requests(int argc, char **argv)
 	}
 	rows = calloc(n, sizeof(*rows));
 	if (!rows) {
-		pr_warn("out of memory");
-		ret = EXIT_FAIL;
+		ret = cli__oom();
 		goto cleanup;
 	}
 	for (int k = 0; k < RQ_NCOLS; k++)
@@ -462,8 +454,7 @@ int do_requests(int argc, char **argv)
 		marked |= request_row(json_array_get(reqs, i), rows[i]);
 		for (int k = 0; k < RQ_NCOLS; k++) {
 			if (!rows[i][k]) {
-				pr_warn("out of memory");
-				ret = EXIT_FAIL;
+				ret = cli__oom();
 				goto cleanup;
 			}
 			if (cli__width(rows[i][k]) > w[k])
@@ -574,10 +565,8 @@ static int decide(int argc, char **argv, const char *what)
 	args = json_pack("{s:s}", "id", id);
 	if (args && reason)
 		json_object_set_new(args, "reason", json_string(reason));
-	if (!args) {
-		pr_warn("out of memory");
-		return EXIT_FAIL;
-	}
+	if (!args)
+		return cli__oom();
 	if (cli__call(what, args, &reply, &result))
 		return EXIT_FAIL;
 	ret = show_request_reply(result, json, false);
@@ -638,10 +627,8 @@ int do_drop(int argc, char **argv)
 	if (ret)
 		return ret;
 	args = json_pack("{s:s}", "id", id);
-	if (!args) {
-		pr_warn("out of memory");
-		return EXIT_FAIL;
-	}
+	if (!args)
+		return cli__oom();
 	if (cli__call("drop", args, &reply, &result))
 		return EXIT_FAIL;
 	if (json) {

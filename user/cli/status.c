@@ -135,10 +135,8 @@ static int status_local(bool json, int call_ret, const char *call_err)
 				      st.canary_err ? cli__errno_name(st.canary_err) : "ok",
 				      "grants", "stats");
 
-		if (!o) {
-			pr_warn("out of memory");
-			return EXIT_FAIL;
-		}
+		if (!o)
+			return cli__oom();
 		cli__print_json(o);
 		json_decref(o);
 	} else {
@@ -333,8 +331,8 @@ int do_status(int argc, char **argv)
 		default: return cli__bad_option("status ", c, argv);
 		}
 	}
-	if (optind < argc)
-		return cli__usage_error("status ", "unexpected argument '%s'", argv[optind]);
+	if (cli__extra_args(argc, argv))
+		return EXIT_USAGE;
 
 	ret = proto__call(env.socket, "status", NULL, STATUS_TIMEOUT_MS, &reply, &result, err,
 			  sizeof(err));
@@ -465,12 +463,10 @@ int do_unload(int argc, char **argv)
 		default: return cli__bad_option("unload ", c, argv);
 		}
 	}
-	if (optind < argc)
-		return cli__usage_error("unload ", "unexpected argument '%s'", argv[optind]);
-	if (geteuid() != 0) {
-		pr_warn("only root may unload the gate (you are uid %u)", (unsigned)geteuid());
+	if (cli__extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (cli__not_root())
 		return EXIT_FAIL;
-	}
 	ret = proto__call(env.socket, "unload", NULL, CALL_TIMEOUT_MS, &reply, &result, err,
 			  sizeof(err));
 	json_decref(reply);

@@ -64,10 +64,8 @@ char *cli__clean(const char *s)
 {
 	char *c = strdup(s ? s : "");
 
-	if (!c) {
-		pr_warn("out of memory");
-		exit(EXIT_FAIL);
-	}
+	if (!c)
+		exit(cli__oom());
 	for (unsigned char *p = (unsigned char *)c; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f) {
 			*p = '?';
@@ -172,6 +170,13 @@ int cli__call(const char *cmd, json_t *args, json_t **reply, json_t **result)
 	char err[1024] = "";
 	int ret;
 
+	if (!(cli__current->flags & CMD_DAEMON)) {
+		/* the table says this command works without the daemon */
+		pr_warn("'%s' must not ask jitgated (see the command table)", cli__current->name);
+		json_decref(args);
+		*reply = NULL;
+		return -EPERM;
+	}
 	ret = proto__call(env.socket, cmd, args, CALL_TIMEOUT_MS, reply, result, err,
 			  sizeof(err));
 	if (ret) {
@@ -263,4 +268,34 @@ char *cli__approver_names(json_t *arr)
 	c = cli__clean(buf);
 	free(buf);
 	return c;
+}
+
+int cli__oom(void)
+{
+	pr_warn("out of memory");
+	return EXIT_FAIL;
+}
+
+int cli__malformed(const char *what)
+{
+	pr_warn("malformed reply from jitgated: %s", what);
+	return EXIT_FAIL;
+}
+
+bool cli__extra_args(int argc, char **argv)
+{
+	int max = cli__current->operands;
+
+	if (max < 0 || argc - optind <= max)
+		return false;
+	cli__usage_error(cli__current->usage_name, "unexpected argument '%s'", argv[optind + max]);
+	return true;
+}
+
+bool cli__not_root(void)
+{
+	if (!cli__current->root || geteuid() == 0)
+		return false;
+	pr_warn("only root may %s (you are uid %u)", cli__current->root, (unsigned)geteuid());
+	return true;
 }
