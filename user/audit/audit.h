@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Audit stream: one JSON object per line with a gap-free per-host seq (docs/audit-schema.md). */
+/* Audit stream: one JSON object per line with a gap-free per-host seq (docs/audit-schema.md).
+ *
+ * user/audit/ owns the audit log: records (audit.c), the hash chain and its verification
+ * (auditchain.c), the SIEM formats (format.c, ocsf.c) and sinks with their spools (sink.c).
+ * It uses lib/ only: grant ids and permission names come from there, so the policy and the
+ * workflow above can audit without audit knowing them. */
 #ifndef JG_AUDIT_H
 #define JG_AUDIT_H
 

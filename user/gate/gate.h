@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* The kernel side as userspace sees it: load or adopt the pinned programs and maps, swap
- * policy generations, write grants, prove enforcement. */
+ * policy generations, write grants, prove enforcement.
+ *
+ * user/gate/ owns everything that touches the BPF object: the loader (gate.c, the only file
+ * that includes the generated skeleton), the pins (pins.c) and the scan for descriptors
+ * opened before protection (preexisting.c). It uses policy/ (compiled entries) and lib/;
+ * the daemon and the CLI use it. */
 #ifndef JG_GATE_H
 #define JG_GATE_H
 

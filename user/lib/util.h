@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* user/lib/, the ground floor: helpers that hold no jitgate state (clocks, users and
+ * processes, log, durations, JSON positions, mounts, the protocol's line framing, grant and
+ * request ids, permission names). They use the C library, jansson and include/jitgate.h
+ * only; every other folder may use them, and they include nothing above them. */
 #ifndef JG_UTIL_H
 #define JG_UTIL_H
 

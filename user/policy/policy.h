@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Policy model: parsed and validated from JSON, nothing resolved against the host yet
- * (paths stay paths, subjects stay names), so it is pure and unit-testable. */
+ * (paths stay paths, subjects stay names), so it is pure and unit-testable.
+ *
+ * user/policy/ owns the policy: parsing and validation (parse.h names its files), schedules
+ * (schedule.c) and compiling into kernel map entries (compile.c, standing.c). It uses lib/
+ * and audit/ may be used beside it; gate/, workflow/ and the programs use it. */
 #ifndef JG_POLICY_H
 #define JG_POLICY_H
 

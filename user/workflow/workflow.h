@@ -2,7 +2,12 @@
 /* The access-request state machine: who may ask for a role, who may decide, how many
  * approvals it takes, and how long the resulting grant may live. Pure: identities arrive
  * resolved (group membership through a callback) and time is a parameter, so every rule is
- * unit-tested. The daemon stores requests in the ledger and turns approvals into grants. */
+ * unit-tested. The daemon stores requests in the ledger and turns approvals into grants.
+ *
+ * user/workflow/ owns the people's side of access: this state machine, the ledger (ledger.c,
+ * SQLite), the live grant table (grants.c), TOTP and its lockout (totp.c) and notification
+ * hooks (notify.c). It uses policy/ and lib/; it never touches the kernel (gate/ is beside
+ * it, and the daemon joins the two). */
 #ifndef JG_WORKFLOW_H
 #define JG_WORKFLOW_H
 
