@@ -75,6 +75,9 @@ extern const struct cli_cmd *cli__current;
 bool cli__extra_args(int argc, char **argv);
 /* A root-only command run by someone else: says so and returns true. */
 bool cli__not_root(void);
+/* The options of a command whose only ones are --help and (json != NULL) --json: -1 to go
+ * on, else the exit status (help shown, or a bad option said). */
+int cli__common_opts(int argc, char **argv, const char *help, bool *json);
 /* "out of memory"; returns EXIT_FAIL. */
 int cli__oom(void);
 /* "malformed reply from jitgated: WHAT"; returns EXIT_FAIL. */

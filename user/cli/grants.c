@@ -291,11 +291,6 @@ enum { COL_ID, COL_USER, COL_RES, COL_EXPIRES, COL_LEFT, COL_REASON, NCOLS };
 
 int do_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	static const char *const head[NCOLS] = { "ID", "USER", "RESOURCES", "EXPIRES", "LEFT",
 						 "REASON" };
 	json_t *reply = NULL, *result = NULL, *grants = NULL;
@@ -304,13 +299,8 @@ int do_list(int argc, char **argv)
 	bool json = false;
 	int c, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 'h': fputs(list_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("list ", c, argv);
-		}
-	}
+	if ((c = cli__common_opts(argc, argv, list_help, &json)) >= 0)
+		return c;
 	if (cli__extra_args(argc, argv))
 		return EXIT_USAGE;
 	if (cli__call("list", NULL, &reply, &result))

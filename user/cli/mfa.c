@@ -82,24 +82,14 @@ static void print_qr(const char *uri)
 
 static int mfa_unlock(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	json_t *args, *reply = NULL, *result = NULL;
 	bool json = false;
 	const char *user;
 	char *name;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 'h': fputs(mfa_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("mfa ", c, argv);
-		}
-	}
+	if ((c = cli__common_opts(argc, argv, mfa_help, &json)) >= 0)
+		return c;
 	if (optind >= argc)
 		return cli__usage_error("mfa ", "name the USER to unlock");
 	user = argv[optind++];

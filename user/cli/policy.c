@@ -135,11 +135,6 @@ cleanup:
 
 int do_policy(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	const char *sub;
 	bool json = false;
 	int c, ret;
@@ -156,13 +151,8 @@ int do_policy(int argc, char **argv)
 				   sub);
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 'h': fputs(policy_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("policy ", c, argv);
-		}
-	}
+	if ((c = cli__common_opts(argc, argv, policy_help, &json)) >= 0)
+		return c;
 
 	if (!strcmp(sub, "check")) {
 		if (optind == argc)

@@ -606,23 +606,13 @@ static const char drop_help[] =
 
 int do_drop(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	json_t *args, *reply = NULL, *result = NULL;
 	const char *id = NULL;
 	bool json = false;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 'h': fputs(drop_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("drop ", c, argv);
-		}
-	}
+	if ((c = cli__common_opts(argc, argv, drop_help, &json)) >= 0)
+		return c;
 	ret = take_id("drop ", argc, argv, true, &id);
 	if (ret)
 		return ret;

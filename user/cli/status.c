@@ -314,23 +314,13 @@ static void status_human(json_t *r, bool enforcing)
 
 int do_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	json_t *reply = NULL, *result = NULL;
 	char err[1024] = "";
 	bool json = false, enforcing;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 'h': fputs(status_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("status ", c, argv);
-		}
-	}
+	if ((c = cli__common_opts(argc, argv, status_help, &json)) >= 0)
+		return c;
 	if (cli__extra_args(argc, argv))
 		return EXIT_USAGE;
 
@@ -449,20 +439,12 @@ static int unload_local(void)
 
 int do_unload(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	json_t *reply = NULL, *result = NULL;
 	char err[1024] = "";
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h': fputs(unload_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("unload ", c, argv);
-		}
-	}
+	if ((c = cli__common_opts(argc, argv, unload_help, NULL)) >= 0)
+		return c;
 	if (cli__extra_args(argc, argv))
 		return EXIT_USAGE;
 	if (cli__not_root())

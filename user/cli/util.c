@@ -299,3 +299,25 @@ bool cli__not_root(void)
 	pr_warn("only root may %s (you are uid %u)", cli__current->root, (unsigned)geteuid());
 	return true;
 }
+
+int cli__common_opts(int argc, char **argv, const char *help, bool *json)
+{
+	static const struct option with_json[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	}, help_only[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":h", json ? with_json : help_only, NULL)) != -1) {
+		switch (c) {
+		case 'j': *json = true; break;
+		case 'h': fputs(help, stdout); return EXIT_OK;
+		default: return cli__bad_option(cli__current->usage_name, c, argv);
+		}
+	}
+	return -1;
+}
