@@ -95,42 +95,19 @@ $(BIN_DIR)/jitgate: $(CLI_OBJS) $(LIB) | $(BIN_DIR)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BIN_DIR)/jg-probe: tests/jg-probe.c | $(BIN_DIR)
+# The programs the VM tests and the bench drive: one source each; a few link more.
+$(BIN_DIR)/jg-%: tests/jg-%.c | $(BIN_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PROG_LIBS) -o $@
 
-$(BIN_DIR)/jg-suid: tests/jg-suid.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
-
-$(BIN_DIR)/jg-bench: tests/jg-bench.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LDLIBS) -o $@
-
-$(BIN_DIR)/jg-totp: tests/jg-totp.c $(LIB) | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB) $(LDLIBS) -o $@
-
-$(BIN_DIR)/jg-fsprobe: tests/jg-fsprobe.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
-
-$(BIN_DIR)/jg-client: tests/jg-client.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
-
-$(BIN_DIR)/jg-inject: tests/jg-inject.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+$(BIN_DIR)/jg-bench: PROG_LIBS = $(LDLIBS)
+$(BIN_DIR)/jg-totp: PROG_LIBS = $(LIB) $(LDLIBS)
+$(BIN_DIR)/jg-totp: $(LIB)
 
 # A test artifact: the library a user would LD_PRELOAD into a standing rule's program.
-$(BIN_DIR)/jg-preload.so: tests/jg-preload.c | $(BIN_DIR)
+$(BIN_DIR)/jg-%.so: tests/jg-%.c | $(BIN_DIR)
 	$(call msg,SHLIB,$@)
 	$(Q)$(CC) $(CFLAGS) -shared -fPIC $< -o $@
-
-$(BIN_DIR)/jg-fd: tests/jg-fd.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB)
 	$(call msg,TEST,$@)
