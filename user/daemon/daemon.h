@@ -219,7 +219,6 @@ int check_otp(const struct peer *p, const char *role, const char *otp, bool *aud
 void refusal_summary(const struct jg_refusal *s, void *ctx);
 json_t *refused(const struct peer *p, const char *command, const char *what,
 		json_t *reply, bool audited);
-void announce_approval(const struct jg_request *q, const struct peer *p);
 int activate(struct jg_request *q, const struct jg_role *role, const struct peer *p,
 	     json_t **grant_out, char *err, size_t errlen);
 json_t *submit(const struct peer *p, struct jg_request *q, const struct jg_role *role,
@@ -227,7 +226,6 @@ json_t *submit(const struct peer *p, struct jg_request *q, const struct jg_role 
 const struct jg_grant_rec *live_grant_of_role(uint32_t uid, const char *role);
 int want_duration(json_t *args, uint64_t *secs, char *err, size_t errlen);
 void expire_requests(void);
-void cancel_extensions(uint64_t grant_id);
 
 /* server.c */
 void client_event(uint32_t slot, uint32_t events);

@@ -332,7 +332,7 @@ static json_t *approvers_json(const struct jg_request *q)
 }
 
 /* The decision comes before what it caused in the audit stream. */
-void announce_approval(const struct jg_request *q, const struct peer *p)
+static void announce_approval(const struct jg_request *q, const struct peer *p)
 {
 	audit_request("request.approve", q, p,
 		      p ? NULL : json_pack("{s:s}", "decided_by", "policy"));
@@ -550,7 +550,7 @@ void expire_requests(void)
 	}
 }
 
-void cancel_extensions(uint64_t grant_id)
+static void cancel_extensions(uint64_t grant_id)
 {
 	struct due_ctx c = { .now = util__realtime_ns(), .grant = grant_id };
 
