@@ -23,7 +23,7 @@
 /* ------------------------------------------------------------------ small helpers */
 
 
-void format__sb_put(struct sbuf *b, const char *s, size_t n)
+void sb_put(struct sbuf *b, const char *s, size_t n)
 {
 	if (b->oom)
 		return;
@@ -46,9 +46,9 @@ void format__sb_put(struct sbuf *b, const char *s, size_t n)
 	b->p[b->len] = 0;
 }
 
-void format__sb_puts(struct sbuf *b, const char *s)
+void sb_puts(struct sbuf *b, const char *s)
 {
-	format__sb_put(b, s, strlen(s));
+	sb_put(b, s, strlen(s));
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -62,7 +62,7 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		format__sb_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+		sb_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 static char *sb_done(struct sbuf *b, size_t *len)
@@ -76,18 +76,18 @@ static char *sb_done(struct sbuf *b, size_t *len)
 	return b->p;
 }
 
-const char *format__str_of(json_t *o, const char *key)
+const char *str_of(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
 
-int64_t format__now_ns(void)
+int64_t now_ns(void)
 {
 	return (int64_t)util__boottime_ns();
 }
 
 /* RFC 3339 UTC ("...T19:36:13.256800110Z") to ms since the epoch; -1 when unparsable. */
-int64_t format__time_ms(const char *t)
+int64_t time_ms(const char *t)
 {
 	struct tm tm = { 0 };
 	int ms = 0, n = 0;
@@ -105,7 +105,7 @@ int64_t format__time_ms(const char *t)
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
-const char *format__base_name(const char *path)
+const char *base_name(const char *path)
 {
 	const char *s = path ? strrchr(path, '/') : NULL;
 
@@ -148,7 +148,7 @@ static const struct ev_info ev_table[] = {
 	{ "audit.lost",      9, "audit events lost" },
 };
 
-const struct ev_info *format__ev_info(const char *type)
+const struct ev_info *ev_info(const char *type)
 {
 	for (size_t i = 0; type && i < sizeof(ev_table) / sizeof(ev_table[0]); i++)
 		if (!strcmp(ev_table[i].type, type))
@@ -158,8 +158,8 @@ const struct ev_info *format__ev_info(const char *type)
 
 int sink__severity(json_t *rec)
 {
-	const char *sev = format__str_of(rec, "severity");
-	const struct ev_info *e = format__ev_info(format__str_of(rec, "type"));
+	const char *sev = str_of(rec, "severity");
+	const struct ev_info *e = ev_info(str_of(rec, "type"));
 
 	if ((sev && !strcmp(sev, "critical")) || json_is_true(json_object_get(rec, "break_glass")))
 		return 10;
@@ -180,7 +180,7 @@ static int syslog_severity(int sev)
 	return 6;
 }
 
-bool format__is_failure(const char *type)
+bool is_failure(const char *type)
 {
 	static const char *const fail[] = { "access.deny", "grant.error", "policy.reject",
 					    "mfa.fail", "mfa.lockout", "request.refused",
@@ -242,18 +242,18 @@ static void put_escaped(struct sbuf *b, const char *text, const char *special, b
 		if (n == 1 && (*p == '\\' || strchr(special, *p))) {
 			x[0] = '\\';
 			x[1] = (char)*p;
-			format__sb_put(b, x, 2);
+			sb_put(b, x, 2);
 		} else if (n == 1 && nl && (*p == '\n' || *p == '\r')) {
-			format__sb_put(b, *p == '\n' ? "\\n" : "\\r", 2);
+			sb_put(b, *p == '\n' ? "\\n" : "\\r", 2);
 		} else if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
 			snprintf(x, sizeof(x), "\\x%02X", *p);
-			format__sb_put(b, x, 4);
+			sb_put(b, x, 4);
 			n = 1;
 		} else if (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f) {
 			snprintf(x, sizeof(x), "\\xC2\\x%02X", p[1]);
-			format__sb_put(b, x, 8);
+			sb_put(b, x, 8);
 		} else {
-			format__sb_put(b, (const char *)p, n);
+			sb_put(b, (const char *)p, n);
 		}
 		p += n;
 	}
@@ -263,7 +263,7 @@ static void put_escaped(struct sbuf *b, const char *text, const char *special, b
 static void cef_hdr(struct sbuf *b, const char *s)
 {
 	put_escaped(b, s, "|", true);
-	format__sb_put(b, "|", 1);
+	sb_put(b, "|", 1);
 }
 
 /* CEF extension value: \ and = escaped, newline as \n, the rest as above. */
@@ -272,10 +272,10 @@ static void cef_ext(struct sbuf *b, const char *key, const char *val)
 	if (!val || !*val)
 		return;
 	if (b->ext)
-		format__sb_put(b, " ", 1);
+		sb_put(b, " ", 1);
 	b->ext = true;
-	format__sb_puts(b, key);
-	format__sb_put(b, "=", 1);
+	sb_puts(b, key);
+	sb_put(b, "=", 1);
 	put_escaped(b, val, "=", true);
 }
 
@@ -284,7 +284,7 @@ char *sink__sd_value(const char *value)
 	struct sbuf b = { 0 };
 
 	/* RFC 5424 6.3.3: ", \ and ] escaped; no escape exists for control characters */
-	format__sb_put(&b, "", 0);
+	sb_put(&b, "", 0);
 	put_escaped(&b, value, "\"]", false);
 	return sb_done(&b, NULL);
 }
@@ -318,19 +318,19 @@ static void allow_text(json_t *allow, struct sbuf *out)
 
 	json_array_foreach(allow, i, a) {
 		if (i)
-			format__sb_put(out, ",", 1);
-		format__sb_puts(out, format__str_of(a, "resource") ? format__str_of(a, "resource") : "?");
+			sb_put(out, ",", 1);
+		sb_puts(out, str_of(a, "resource") ? str_of(a, "resource") : "?");
 		json_array_foreach(json_object_get(a, "perms"), j, p) {
-			format__sb_put(out, j ? "+" : ":", 1);
-			format__sb_puts(out, json_string_value(p) ? json_string_value(p) : "?");
+			sb_put(out, j ? "+" : ":", 1);
+			sb_puts(out, json_string_value(p) ? json_string_value(p) : "?");
 		}
 	}
 }
 
 char *sink__cef(json_t *rec)
 {
-	const char *type = format__str_of(rec, "type") ? format__str_of(rec, "type") : "unknown";
-	const struct ev_info *e = format__ev_info(type);
+	const char *type = str_of(rec, "type") ? str_of(rec, "type") : "unknown";
+	const struct ev_info *e = ev_info(type);
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
 	json_t *proc = json_object_get(rec, "process"), *obj = json_object_get(rec, "object");
 	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec");
@@ -338,7 +338,7 @@ char *sink__cef(json_t *rec)
 	char num[32];
 	int64_t ms;
 
-	format__sb_puts(&b, "CEF:0|");
+	sb_puts(&b, "CEF:0|");
 	cef_hdr(&b, "jitgate");
 	cef_hdr(&b, "jitgate");
 	cef_hdr(&b, JG_VERSION);
@@ -347,35 +347,35 @@ char *sink__cef(json_t *rec)
 	sb_printf(&b, "%d|", sink__severity(rec));
 
 	cef_int(&b, "externalId", json_object_get(rec, "seq"));
-	ms = format__time_ms(format__str_of(rec, "time"));
+	ms = time_ms(str_of(rec, "time"));
 	if (ms >= 0) {
 		snprintf(num, sizeof(num), "%lld", (long long)ms);
 		cef_ext(&b, "rt", num);
 	}
-	cef_ext(&b, "dvchost", format__str_of(rec, "host"));
-	cef_ext(&b, "cat", format__str_of(rec, "hook"));
+	cef_ext(&b, "dvchost", str_of(rec, "host"));
+	cef_ext(&b, "cat", str_of(rec, "hook"));
 	if (access || !by) {
 		/* the subject acted (an access), or nobody else is named */
-		cef_ext(&b, "suser", format__str_of(subject, "user"));
+		cef_ext(&b, "suser", str_of(subject, "user"));
 		cef_int(&b, "suid", json_object_get(subject, "uid"));
 	} else {
-		cef_ext(&b, "suser", format__str_of(by, "user"));
+		cef_ext(&b, "suser", str_of(by, "user"));
 		cef_int(&b, "suid", json_object_get(by, "uid"));
-		cef_ext(&b, "duser", format__str_of(subject, "user"));
+		cef_ext(&b, "duser", str_of(subject, "user"));
 		cef_int(&b, "duid", json_object_get(subject, "uid"));
 	}
 	if (json_is_object(proc)) {
 		cef_int(&b, "spid", json_object_get(proc, "pid"));
-		cef_ext(&b, "sproc", format__str_of(proc, "comm"));
+		cef_ext(&b, "sproc", str_of(proc, "comm"));
 	} else if (json_is_object(by)) {
 		cef_int(&b, "spid", json_object_get(by, "pid"));
 	}
 	if (json_is_object(obj)) {
-		const char *addr = format__str_of(obj, "addr"), *fam = format__str_of(obj, "family");
+		const char *addr = str_of(obj, "addr"), *fam = str_of(obj, "family");
 
 		if (addr) {
 			bool v6 = fam && !strcmp(fam, "inet6");
-			bool bind = format__str_of(rec, "hook") && !strcmp(format__str_of(rec, "hook"), "bind");
+			bool bind = str_of(rec, "hook") && !strcmp(str_of(rec, "hook"), "bind");
 
 			if (bind) {
 				cef_label(&b, v6 ? "c6a2" : "src", addr,
@@ -387,8 +387,8 @@ char *sink__cef(json_t *rec)
 				cef_int(&b, "dpt", json_object_get(obj, "port"));
 			}
 		} else if (json_object_get(obj, "ino")) {
-			cef_ext(&b, "filePath", format__str_of(obj, "path"));
-			cef_ext(&b, "fname", format__base_name(format__str_of(obj, "path")));
+			cef_ext(&b, "filePath", str_of(obj, "path"));
+			cef_ext(&b, "fname", base_name(str_of(obj, "path")));
 			cef_int(&b, "fileId", json_object_get(obj, "ino"));
 		} else if (json_object_get(obj, "euid")) {
 			cef_int(&b, "duid", json_object_get(obj, "uid"));
@@ -400,8 +400,8 @@ char *sink__cef(json_t *rec)
 		cef_ext(&b, "act", "allowed");
 	else if (!strcmp(type, "access.audit"))
 		cef_ext(&b, "act", "audited");
-	cef_ext(&b, "outcome", format__is_failure(type) ? "failure" : "success");
-	cef_label(&b, "cs1", format__str_of(rec, "resource"), "resource");
+	cef_ext(&b, "outcome", is_failure(type) ? "failure" : "success");
+	cef_label(&b, "cs1", str_of(rec, "resource"), "resource");
 	if (json_is_array(json_object_get(rec, "allow"))) {
 		struct sbuf a = { 0 };
 
@@ -410,11 +410,11 @@ char *sink__cef(json_t *rec)
 		free(a.p);
 	}
 	if (json_is_object(proc))
-		cef_label(&b, "cs2", format__str_of(proc, "exe"), "exe");
-	cef_label(&b, "cs3", format__str_of(rec, "perm"), "perm");
-	cef_label(&b, "cs4", format__str_of(rec, "grant_id"), "grant_id");
-	cef_label(&b, "cs5", format__str_of(rec, "request_id"), "request_id");
-	cef_label(&b, "cs6", format__str_of(rec, "role"), "role");
+		cef_label(&b, "cs2", str_of(proc, "exe"), "exe");
+	cef_label(&b, "cs3", str_of(rec, "perm"), "perm");
+	cef_label(&b, "cs4", str_of(rec, "grant_id"), "grant_id");
+	cef_label(&b, "cs5", str_of(rec, "request_id"), "request_id");
+	cef_label(&b, "cs6", str_of(rec, "role"), "role");
 	if (json_is_integer(json_object_get(rec, "lost_total"))) {
 		cef_int(&b, "cnt", json_object_get(rec, "lost"));
 		cef_int(&b, "cn1", json_object_get(rec, "lost_total"));
@@ -424,14 +424,14 @@ char *sink__cef(json_t *rec)
 		cef_int(&b, "cn2", json_object_get(rec, "duration_s"));
 		cef_ext(&b, "cn2Label", "duration_s");
 	}
-	ms = format__time_ms(format__str_of(rec, "expires"));
+	ms = time_ms(str_of(rec, "expires"));
 	if (ms >= 0) {
 		snprintf(num, sizeof(num), "%lld", (long long)ms);
 		cef_ext(&b, "end", num);
 	}
-	cef_ext(&b, "reason", format__str_of(rec, "end_reason") ? format__str_of(rec, "end_reason")
-							 : format__str_of(rec, "error"));
-	cef_ext(&b, "msg", format__str_of(rec, "reason") ? format__str_of(rec, "reason") : format__str_of(rec, "note"));
+	cef_ext(&b, "reason", str_of(rec, "end_reason") ? str_of(rec, "end_reason")
+							 : str_of(rec, "error"));
+	cef_ext(&b, "msg", str_of(rec, "reason") ? str_of(rec, "reason") : str_of(rec, "note"));
 	return sb_done(&b, NULL);
 }
 
@@ -491,18 +491,18 @@ static void sd_token(struct sbuf *b, const char *s, size_t max)
 
 	for (; s && *s && n < max; s++)
 		if (*s >= 33 && *s <= 126) {
-			format__sb_put(b, s, 1);
+			sb_put(b, s, 1);
 			n++;
 		}
 	if (!n)
-		format__sb_put(b, "-", 1);
-	format__sb_put(b, " ", 1);
+		sb_put(b, "-", 1);
+	sb_put(b, " ", 1);
 }
 
 char *sink__rfc5424(json_t *rec, int facility, const char *app, const char *msg,
 		    size_t msglen, size_t *len)
 {
-	const char *t = format__str_of(rec, "time"), *dot;
+	const char *t = str_of(rec, "time"), *dot;
 	json_t *seq = json_object_get(rec, "seq");
 	struct sbuf b = { 0 };
 
@@ -511,29 +511,29 @@ char *sink__rfc5424(json_t *rec, int facility, const char *app, const char *msg,
 	if (t && (dot = strchr(t, '.')) && dot - t == 19) {
 		size_t d = strspn(dot + 1, "0123456789");
 
-		format__sb_put(&b, t, 20);
-		format__sb_put(&b, dot + 1, d < 6 ? d : 6);
-		format__sb_puts(&b, dot[1 + d] ? dot + 1 + d : "Z");
-		format__sb_put(&b, " ", 1);
+		sb_put(&b, t, 20);
+		sb_put(&b, dot + 1, d < 6 ? d : 6);
+		sb_puts(&b, dot[1 + d] ? dot + 1 + d : "Z");
+		sb_put(&b, " ", 1);
 	} else {
 		sd_token(&b, t, 32);
 	}
-	sd_token(&b, format__str_of(rec, "host"), 255);
+	sd_token(&b, str_of(rec, "host"), 255);
 	sd_token(&b, app, 48);
 	sd_token(&b, NULL, 128);			/* PROCID */
-	sd_token(&b, format__str_of(rec, "type"), 32);
+	sd_token(&b, str_of(rec, "type"), 32);
 	if (json_is_integer(seq)) {
 		char num[32], *v;
 
 		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(seq));
 		v = sink__sd_value(num);	/* every SD-PARAM value goes through the escape */
-		format__sb_puts(&b, "[jitgate@32473 seq=\"");
-		format__sb_puts(&b, v ? v : "");
-		format__sb_puts(&b, "\"] ");
+		sb_puts(&b, "[jitgate@32473 seq=\"");
+		sb_puts(&b, v ? v : "");
+		sb_puts(&b, "\"] ");
 		free(v);
 	} else
-		format__sb_puts(&b, "- ");
-	format__sb_put(&b, msg, msglen);
+		sb_puts(&b, "- ");
+	sb_put(&b, msg, msglen);
 	return sb_done(&b, len);
 }
 
@@ -542,7 +542,7 @@ char *sink__octet_frame(const char *msg, size_t msglen, size_t *len)
 	struct sbuf b = { 0 };
 
 	sb_printf(&b, "%zu ", msglen);
-	format__sb_put(&b, msg, msglen);
+	sb_put(&b, msg, msglen);
 	return sb_done(&b, len);
 }
 

@@ -24,13 +24,13 @@ struct ev_info {
 };
 
 /* format.c */
-void format__sb_put(struct sbuf *b, const char *s, size_t n);
-void format__sb_puts(struct sbuf *b, const char *s);
-const char *format__str_of(json_t *o, const char *key);
-int64_t format__now_ns(void);
-int64_t format__time_ms(const char *t);
-const char *format__base_name(const char *path);
-const struct ev_info *format__ev_info(const char *type);
-bool format__is_failure(const char *type);
+void sb_put(struct sbuf *b, const char *s, size_t n);
+void sb_puts(struct sbuf *b, const char *s);
+const char *str_of(json_t *o, const char *key);
+int64_t now_ns(void);
+int64_t time_ms(const char *t);
+const char *base_name(const char *path);
+const struct ev_info *ev_info(const char *type);
+bool is_failure(const char *type);
 
 #endif

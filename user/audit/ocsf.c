@@ -52,8 +52,8 @@ static const char *hook_activity(const char *hook, const char *perm, const char 
 
 static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 {
-	const char *type = format__str_of(rec, "type") ? format__str_of(rec, "type") : "";
-	const char *hook = format__str_of(rec, "hook") ? format__str_of(rec, "hook") : "";
+	const char *type = str_of(rec, "type") ? str_of(rec, "type") : "";
+	const char *hook = str_of(rec, "hook") ? str_of(rec, "hook") : "";
 
 	*c = (struct ocsf_class){ 6002, 6, 99, "Application Lifecycle", "Application Activity",
 				  "Other" };
@@ -81,7 +81,7 @@ static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 		} else {
 			*c = (struct ocsf_class){ 1001, 1, 99, "File System Activity",
 						  "System Activity", "Other" };
-			c->activity_name = hook_activity(hook, format__str_of(rec, "perm"), type,
+			c->activity_name = hook_activity(hook, str_of(rec, "perm"), type,
 							 &c->activity_id);
 		}
 	} else if (!strncmp(type, "grant.", 6) || !strcmp(type, "mfa.enroll") ||
@@ -139,8 +139,8 @@ static json_t *ocsf_user(json_t *u)
 	if (!json_is_object(u))
 		return NULL;
 	o = json_object();
-	if (format__str_of(u, "user"))
-		json_object_set_new(o, "name", json_string(format__str_of(u, "user")));
+	if (str_of(u, "user"))
+		json_object_set_new(o, "name", json_string(str_of(u, "user")));
 	uid = json_object_get(u, "uid");
 	if (json_is_integer(uid)) {
 		char s[24];
@@ -156,11 +156,11 @@ static json_t *ocsf_file(const char *path, json_t *obj)
 	json_t *f = json_object();
 	char uid[64];
 
-	json_object_set_new(f, "name", json_string(path ? format__base_name(path) : ""));
+	json_object_set_new(f, "name", json_string(path ? base_name(path) : ""));
 	if (path)
 		json_object_set_new(f, "path", json_string(path));
 	if (json_is_integer(json_object_get(obj, "ino"))) {
-		snprintf(uid, sizeof(uid), "%s:%lld", format__str_of(obj, "dev") ? format__str_of(obj, "dev") : "?",
+		snprintf(uid, sizeof(uid), "%s:%lld", str_of(obj, "dev") ? str_of(obj, "dev") : "?",
 			 (long long)json_integer_value(json_object_get(obj, "ino")));
 		json_object_set_new(f, "uid", json_string(uid));
 	}
@@ -171,13 +171,13 @@ static json_t *ocsf_file(const char *path, json_t *obj)
 static json_t *ocsf_process(json_t *p, json_t *rec)
 {
 	json_t *o = json_object(), *argv = json_object_get(rec, "argv");
-	const char *exe = format__str_of(p, "exe");
+	const char *exe = str_of(p, "exe");
 	char uid[24];
 
 	if (json_is_integer(json_object_get(p, "pid")))
 		json_object_set(o, "pid", json_object_get(p, "pid"));
-	if (format__str_of(p, "comm"))
-		json_object_set_new(o, "name", json_string(format__str_of(p, "comm")));
+	if (str_of(p, "comm"))
+		json_object_set_new(o, "name", json_string(str_of(p, "comm")));
 	if (exe)
 		json_object_set_new(o, "file", ocsf_file(exe, NULL));
 	if (json_is_integer(json_object_get(p, "euid"))) {
@@ -192,8 +192,8 @@ static json_t *ocsf_process(json_t *p, json_t *rec)
 
 		json_array_foreach(argv, i, a) {
 			if (i)
-				format__sb_put(&b, " ", 1);
-			format__sb_puts(&b, json_string_value(a) ? json_string_value(a) : "");
+				sb_put(&b, " ", 1);
+			sb_puts(&b, json_string_value(a) ? json_string_value(a) : "");
 		}
 		if (!b.oom && b.p)
 			json_object_set_new(o, "cmd_line", json_string(b.p));
@@ -217,7 +217,7 @@ static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 {
 	json_t *subject = json_object_get(rec, "subject"), *u;
 	json_t *proc = json_object_get(rec, "process"), *obj = json_object_get(rec, "object");
-	const char *hook = format__str_of(rec, "hook") ? format__str_of(rec, "hook") : "";
+	const char *hook = str_of(rec, "hook") ? str_of(rec, "hook") : "";
 
 	if ((u = ocsf_user(subject))) {
 		json_object_set_new(actor, "user", u);
@@ -228,9 +228,9 @@ static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 			json_t *p = ocsf_process(proc, rec);
 
 			/* the program that was (or would have been) started */
-			if (format__str_of(obj, "path"))
+			if (str_of(obj, "path"))
 				json_object_set_new(p, "file",
-						    ocsf_file(format__str_of(obj, "path"), obj));
+						    ocsf_file(str_of(obj, "path"), obj));
 			json_object_set_new(o, "process", p);
 			json_object_del(rest, "argv");
 		} else {
@@ -241,7 +241,7 @@ static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 	if (c->class_uid == 4001 && json_is_object(obj)) {
 		json_t *ep = json_pack("{s:O?, s:O?}", "ip", json_object_get(obj, "addr"),
 				       "port", json_object_get(obj, "port"));
-		const char *fam = format__str_of(obj, "family");
+		const char *fam = str_of(obj, "family");
 
 		json_object_set_new(o, strcmp(hook, "bind") ? "dst_endpoint" : "src_endpoint",
 				    ep);
@@ -250,9 +250,9 @@ static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 					      fam && !strcmp(fam, "inet6") ? 6 : 4));
 		json_object_del(rest, "object");
 	} else if (c->class_uid == 1001 && json_is_object(obj)) {
-		json_object_set_new(o, "file", ocsf_file(format__str_of(obj, "path"), obj));
+		json_object_set_new(o, "file", ocsf_file(str_of(obj, "path"), obj));
 		json_object_del(rest, "object");
-	} else if (c->class_uid == 1007 && format__str_of(obj, "path")) {
+	} else if (c->class_uid == 1007 && str_of(obj, "path")) {
 		json_object_del(rest, "object");
 	}
 	if (!strcmp(type, "access.deny"))
@@ -269,16 +269,16 @@ static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 json_t *sink__ocsf(json_t *rec)
 {
 	json_t *rest = json_deep_copy(rec), *o = json_object(), *actor = json_object(), *u;
-	const char *type = format__str_of(rec, "type") ? format__str_of(rec, "type") : "unknown";
+	const char *type = str_of(rec, "type") ? str_of(rec, "type") : "unknown";
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
-	const struct ev_info *e = format__ev_info(type);
+	const struct ev_info *e = ev_info(type);
 	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec");
-	bool fail = format__is_failure(type);
+	bool fail = is_failure(type);
 	struct ocsf_class c;
 	char tname[128];
 	int sev_id;
 	const char *sev_name = ocsf_severity(sink__severity(rec), &sev_id);
-	int64_t ms = format__time_ms(format__str_of(rec, "time"));
+	int64_t ms = time_ms(str_of(rec, "time"));
 
 	ocsf_class_of(rec, &c);
 	snprintf(tname, sizeof(tname), "%s: %s", c.class_name, c.activity_name);
@@ -305,7 +305,7 @@ json_t *sink__ocsf(json_t *rec)
 				      "original_time", json_object_get(rec, "time"),
 				      "log_name", "audit"));
 	json_object_set_new(o, "device", json_pack("{s:s, s:i}", "hostname",
-						   format__str_of(rec, "host") ? format__str_of(rec, "host") : "",
+						   str_of(rec, "host") ? str_of(rec, "host") : "",
 						   "type_id", 0));
 	json_object_del(rest, "seq");
 	json_object_del(rest, "time");
@@ -322,11 +322,11 @@ json_t *sink__ocsf(json_t *rec)
 			json_object_set_new(o, "user", u);
 			json_object_del(rest, "subject");
 		}
-		if (c.class_uid == 3004 && format__str_of(rec, "request_id")) {
+		if (c.class_uid == 3004 && str_of(rec, "request_id")) {
 			json_object_set_new(o, "entity",
 					    json_pack("{s:s, s:s, s:s?}", "uid",
-						      format__str_of(rec, "request_id"), "type",
-						      "access request", "name", format__str_of(rec, "role")));
+						      str_of(rec, "request_id"), "type",
+						      "access request", "name", str_of(rec, "role")));
 			if (!json_object_get(actor, "user") && (u = ocsf_user(subject)))
 				json_object_set_new(actor, "user", u);
 		}

@@ -230,7 +230,7 @@ static void net_down(struct sink *s, int err)
 	s->fd = -1;
 	s->state = NET_DOWN;
 	s->pend_sent = 0;		/* a new connection gets the whole frame again */
-	s->next_try_ns = (uint64_t)format__now_ns() + (uint64_t)s->backoff_ms * 1000000;
+	s->next_try_ns = (uint64_t)now_ns() + (uint64_t)s->backoff_ms * 1000000;
 	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
 
@@ -254,7 +254,7 @@ static void net_connect(struct sink *s)
 		net_up(s);
 	} else if (errno == EINPROGRESS) {
 		s->state = NET_CONNECTING;
-		s->connect_ns = (uint64_t)format__now_ns();
+		s->connect_ns = (uint64_t)now_ns();
 	} else {
 		net_down(s, errno);
 	}
@@ -285,7 +285,7 @@ static bool net_alive(struct sink *s)
 /* Advance a connection in progress; true when up. */
 static bool net_ready(struct sink *s)
 {
-	uint64_t now = (uint64_t)format__now_ns();
+	uint64_t now = (uint64_t)now_ns();
 
 	if (s->state == NET_DOWN && now >= s->next_try_ns)
 		net_connect(s);

@@ -282,7 +282,7 @@ static int audit_verify(int argc, char **argv, bool json, const char *head_arg,
 		} else if (v.file_records) {
 			printf("%s: %llu %s, seq %llu-%llu, chain intact\n", files[i],
 			       (unsigned long long)v.file_records,
-			       cli__plural(v.file_records, "record", "records"),
+			       plural(v.file_records, "record", "records"),
 			       (unsigned long long)v.file_first, (unsigned long long)v.file_last);
 		} else {
 			printf("%s: 0 records\n", files[i]);
@@ -304,7 +304,7 @@ static int audit_verify(int argc, char **argv, bool json, const char *head_arg,
 			json_pack("{s:b, s:I, s:s, s:s}", "compared", 1, "seq", (json_int_t)hseq,
 				  "chain", hex, "source", note) :
 			json_pack("{s:b, s:s}", "compared", 0, "note", note));
-		cli__print_json(out);
+		print_json(out);
 	}
 out:
 	json_decref(out);
@@ -390,7 +390,7 @@ static int audit_tail(const char *file, size_t nlines, const char *type, bool js
 	}
 	if (follow && !gzdirect(l.gz)) {
 		lines_close(&l);
-		return cli__usage_error("audit ", "--follow needs a plain file, %s is compressed", file);
+		return usage_error("audit ", "--follow needs a plain file, %s is compressed", file);
 	}
 	ring = calloc(nlines + 1, sizeof(*ring));
 	rlen = calloc(nlines + 1, sizeof(*rlen));
@@ -458,14 +458,14 @@ int do_audit(int argc, char **argv)
 	int c;
 
 	if (argc < 2)
-		return cli__usage_error("audit ", "say 'verify' or 'tail'");
+		return usage_error("audit ", "say 'verify' or 'tail'");
 	sub = argv[1];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
 		fputs(audit_help, stdout);
 		return EXIT_OK;
 	}
 	if (strcmp(sub, "verify") && strcmp(sub, "tail"))
-		return cli__usage_error("audit ", "unknown audit command '%s' (use verify or tail)", sub);
+		return usage_error("audit ", "unknown audit command '%s' (use verify or tail)", sub);
 	verify = !strcmp(sub, "verify");
 	argc--;
 	argv++;
@@ -480,7 +480,7 @@ int do_audit(int argc, char **argv)
 			errno = 0;
 			nlines = strtol(optarg, &end, 10);
 			if (errno || *end || !*optarg || nlines < 0 || nlines > 1000000)
-				return cli__usage_error("audit ", "--lines must be a number from 0 to "
+				return usage_error("audit ", "--lines must be a number from 0 to "
 						   "1000000");
 			break;
 		}
@@ -488,7 +488,7 @@ int do_audit(int argc, char **argv)
 		case 'p': file = optarg; break;
 		case 'j': json = true; break;
 		case 'h': fputs(audit_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("audit ", c, argv);
+		default: return bad_option("audit ", c, argv);
 		}
 	}
 	if (verify) {
@@ -496,20 +496,20 @@ int do_audit(int argc, char **argv)
 		char hex[65];
 
 		if (follow || type || file || nlines != 10)
-			return cli__usage_error("audit ", "-f, -n, --type and --file are for 'audit tail'");
+			return usage_error("audit ", "-f, -n, --type and --file are for 'audit tail'");
 		if (head && head_file)
-			return cli__usage_error("audit ", "give --head or --head-file, not both");
+			return usage_error("audit ", "give --head or --head-file, not both");
 		if (head && auditchain__parse_head(head, &seq, hex))
-			return cli__usage_error("audit ", "--head must be SEQ:HEX (a seq and a 64 "
+			return usage_error("audit ", "--head must be SEQ:HEX (a seq and a 64 "
 					   "character SHA-256 in hex)");
 		return audit_verify(argc - optind, argv + optind, json, head, head_file);
 	}
 	if (head || head_file)
-		return cli__usage_error("audit ", "--head and --head-file are for 'audit verify'");
+		return usage_error("audit ", "--head and --head-file are for 'audit verify'");
 	if (optind < argc)
-		return cli__usage_error("audit ", "unexpected argument '%s' (the log is --file PATH)",
+		return usage_error("audit ", "unexpected argument '%s' (the log is --file PATH)",
 				   argv[optind]);
 	if (file && !*file)
-		return cli__usage_error("audit ", "--file needs a path");
+		return usage_error("audit ", "--file needs a path");
 	return audit_tail(file ?: JG_AUDIT_DEFAULT, (size_t)nlines, type, json, follow);
 }

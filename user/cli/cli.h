@@ -115,26 +115,26 @@ int do_drop(int argc, char **argv);
 int do_status(int argc, char **argv);
 int do_unload(int argc, char **argv);
 
-/* util.c */
-int cli__usage_error(const char *cmd, const char *fmt, ...)
+/* util.c: the scaffold (its helpers kept the short names they had as one file's statics) */
+int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int cli__bad_option(const char *cmd, int c, char **argv);
-const char *cli__errno_name(int err);
-char *cli__clean(const char *s);
-size_t cli__width(const char *s);
-void cli__print_json(json_t *j);
-const char *cli__jstr(json_t *obj, const char *key);
-int cli__json_time(json_t *v, time_t *out);
-char *cli__local_time(time_t t, char *buf, size_t len);
-const char *cli__plural(size_t n, const char *one, const char *many);
-bool cli__blank(const char *s);
-bool cli__is_not_running(int ret);
+int bad_option(const char *cmd, int c, char **argv);
+const char *errno_name(int err);
+char *clean(const char *s);
+size_t width(const char *s);
+void print_json(json_t *j);
+const char *jstr(json_t *obj, const char *key);
+int json_time(json_t *v, time_t *out);
+char *local_time(time_t t, char *buf, size_t len);
+const char *plural(size_t n, const char *one, const char *many);
+bool blank(const char *s);
+bool is_not_running(int ret);
 /* An integer member of obj, dflt when absent or not an integer. */
-long long cli__jint(json_t *obj, const char *key, long long dflt);
-char *cli__grant_resources(json_t *grant);
-char *cli__rel_time(time_t t, char *buf, size_t len);
-char *cli__who(json_t *o);
-char *cli__approver_names(json_t *arr);
-int cli__call(const char *cmd, json_t *args, json_t **reply, json_t **result);
+long long jint(json_t *obj, const char *key, long long dflt);
+char *grant_resources(json_t *grant);
+char *rel_time(time_t t, char *buf, size_t len);
+char *who(json_t *o);
+char *approver_names(json_t *arr);
+int call(const char *cmd, json_t *args, json_t **reply, json_t **result);
 
 #endif

@@ -56,15 +56,15 @@ static int add_allow(json_t *allow, const char *text, unsigned *merged_bits, siz
 	/* grants__parse_allow skips empty permissions; a typo like "read,,write" is refused */
 	if (colon && (colon[1] == ',' || strstr(colon, ",,") ||
 		      (colon[1] && colon[strlen(colon) - 1] == ',')))
-		return cli__usage_error("grant ", "--allow '%s' has an empty permission", text);
+		return usage_error("grant ", "--allow '%s' has an empty permission", text);
 	if (grants__parse_allow(text, &a, err, sizeof(err)))
-		return cli__usage_error("grant ", "--allow: %s", err);
+		return usage_error("grant ", "--allow: %s", err);
 	for (i = 0; i < *nmerged; i++)
-		if (!strcmp(cli__jstr(json_array_get(allow, i), "resource"), a.resource))
+		if (!strcmp(jstr(json_array_get(allow, i), "resource"), a.resource))
 			break;
 	if (i == *nmerged) {
 		if (i == cap)
-			return cli__usage_error("grant ", "too many --allow options");
+			return usage_error("grant ", "too many --allow options");
 		if (json_array_append_new(allow, json_pack("{s:s,s:[]}", "resource", a.resource,
 							   "perms"))) {
 			return cli__oom();
@@ -113,7 +113,7 @@ int do_grant(int argc, char **argv)
 		case 'b': break_glass = true; break;
 		case 'j': json = true; break;
 		case 'h': fputs(grant_help, stdout); goto cleanup;
-		default: ret = cli__bad_option("grant ", c, argv); goto cleanup;
+		default: ret = bad_option("grant ", c, argv); goto cleanup;
 		}
 	}
 	if (cli__extra_args(argc, argv)) {
@@ -121,28 +121,28 @@ int do_grant(int argc, char **argv)
 		goto cleanup;
 	}
 	if (!user || !*user) {
-		ret = cli__usage_error("grant ", "--user is required: whom to grant access");
+		ret = usage_error("grant ", "--user is required: whom to grant access");
 		goto cleanup;
 	}
 	if (!nallow) {
-		ret = cli__usage_error("grant ", "--allow RESOURCE:PERM is required: what to grant");
+		ret = usage_error("grant ", "--allow RESOURCE:PERM is required: what to grant");
 		goto cleanup;
 	}
 	if (!dur) {
-		ret = cli__usage_error("grant ", "--for is required: how long the grant lasts (e.g. 30m)");
+		ret = usage_error("grant ", "--for is required: how long the grant lasts (e.g. 30m)");
 		goto cleanup;
 	}
 	if (duration__parse(dur, &secs, err, sizeof(err))) {
-		ret = cli__usage_error("grant ", "--for: %s", err);
+		ret = usage_error("grant ", "--for: %s", err);
 		goto cleanup;
 	}
-	if (break_glass && cli__blank(reason)) {
-		ret = cli__usage_error("grant ", "--break-glass needs --reason: an emergency grant must "
+	if (break_glass && blank(reason)) {
+		ret = usage_error("grant ", "--break-glass needs --reason: an emergency grant must "
 				  "say why");
 		goto cleanup;
 	}
-	if (cli__blank(reason)) {
-		ret = cli__usage_error("grant ", "--reason is required: say why (e.g. a ticket)");
+	if (blank(reason)) {
+		ret = usage_error("grant ", "--reason is required: say why (e.g. a ticket)");
 		goto cleanup;
 	}
 	for (size_t i = 0; i < nallow; i++) {
@@ -159,19 +159,19 @@ int do_grant(int argc, char **argv)
 		ret = cli__oom();
 		goto cleanup;
 	}
-	if (cli__call("grant", args, &reply, &result)) {
+	if (call("grant", args, &reply, &result)) {
 		ret = EXIT_FAIL;
 		goto cleanup;
 	}
 	grant = json_object_get(result, "grant");
-	if (!json_is_object(grant) || !cli__jstr(grant, "id")) {
+	if (!json_is_object(grant) || !jstr(grant, "id")) {
 		ret = cli__malformed("the grant has no id");
 		goto cleanup;
 	}
 	if (json) {
-		cli__print_json(grant);
+		print_json(grant);
 	} else {
-		char *id = cli__clean(cli__jstr(grant, "id"));
+		char *id = clean(jstr(grant, "id"));
 
 		printf("%s\n", id);
 		free(id);
@@ -179,8 +179,8 @@ int do_grant(int argc, char **argv)
 	fflush(stdout);
 	if (break_glass)
 		pr_warn("BREAK-GLASS: %s is an emergency grant, audited as critical",
-			cli__jstr(grant, "id"));
-	pr_debug("granted %s for %s until %s", user, dur, cli__jstr(grant, "expires") ?: "?");
+			jstr(grant, "id"));
+	pr_debug("granted %s for %s until %s", user, dur, jstr(grant, "expires") ?: "?");
 cleanup:
 	json_decref(allow);
 	json_decref(reply);
@@ -225,7 +225,7 @@ int do_revoke(int argc, char **argv)
 		case 'r': reason = optarg; break;
 		case 'j': json = true; break;
 		case 'h': fputs(revoke_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("revoke ", c, argv);
+		default: return bad_option("revoke ", c, argv);
 		}
 	}
 	if (cli__extra_args(argc, argv))
@@ -233,16 +233,16 @@ int do_revoke(int argc, char **argv)
 	if (optind < argc)
 		id = argv[optind++];
 	if (!id == !user)
-		return cli__usage_error("revoke ", "name a grant ID or --user USER (one of them)");
+		return usage_error("revoke ", "name a grant ID or --user USER (one of them)");
 	if ((id && !*id) || (user && !*user))
-		return cli__usage_error("revoke ", "%s must not be empty", id ? "the grant ID" : "--user");
+		return usage_error("revoke ", "%s must not be empty", id ? "the grant ID" : "--user");
 
 	args = id ? json_pack("{s:s}", "id", id) : json_pack("{s:s}", "user", user);
 	if (args && reason)
 		json_object_set_new(args, "reason", json_string(reason));
 	if (!args)
 		return cli__oom();
-	if (cli__call("revoke", args, &reply, &result))
+	if (call("revoke", args, &reply, &result))
 		return EXIT_FAIL;
 	revoked = json_object_get(result, "revoked");
 	if (!json_is_array(revoked)) {
@@ -250,17 +250,17 @@ int do_revoke(int argc, char **argv)
 		goto cleanup;
 	}
 	if (json) {
-		cli__print_json(result);
+		print_json(result);
 	} else {
 		for (size_t i = 0; i < json_array_size(revoked); i++) {
-			char *s = cli__clean(json_string_value(json_array_get(revoked, i)));
+			char *s = clean(json_string_value(json_array_get(revoked, i)));
 
 			printf("%s\n", s);
 			free(s);
 		}
 	}
 	if (!json_array_size(revoked)) {
-		char *u = cli__clean(user ? user : id);
+		char *u = clean(user ? user : id);
 
 		pr_info("%s had no live grant to revoke", u);
 		free(u);
@@ -303,7 +303,7 @@ int do_list(int argc, char **argv)
 		return c;
 	if (cli__extra_args(argc, argv))
 		return EXIT_USAGE;
-	if (cli__call("list", NULL, &reply, &result))
+	if (call("list", NULL, &reply, &result))
 		return EXIT_FAIL;
 	grants = json_object_get(result, "grants");
 	if (!json_is_array(grants)) {
@@ -311,7 +311,7 @@ int do_list(int argc, char **argv)
 		goto cleanup;
 	}
 	if (json) {
-		cli__print_json(result);
+		print_json(result);
 		goto cleanup;
 	}
 	n = json_array_size(grants);
@@ -328,23 +328,23 @@ int do_list(int argc, char **argv)
 		w[k] = strlen(head[k]);
 	for (size_t i = 0; i < n; i++) {
 		json_t *g = json_array_get(grants, i), *rem = json_object_get(g, "remaining_s");
-		char tbuf[64], dbuf[64], *reason = cli__clean(cli__jstr(g, "reason"));
+		char tbuf[64], dbuf[64], *reason = clean(jstr(g, "reason"));
 		time_t t, now = time(NULL);
 		long long left = -1;
-		bool has_t = !cli__json_time(json_object_get(g, "expires"), &t);
+		bool has_t = !json_time(json_object_get(g, "expires"), &t);
 
 		if (json_is_integer(rem))
 			left = json_integer_value(rem);
 		else if (has_t)
 			left = t > now ? (long long)(t - now) : 0;
-		rows[i][COL_ID] = cli__clean(cli__jstr(g, "id") ?: "?");
-		if (cli__jstr(g, "user"))
-			rows[i][COL_USER] = cli__clean(cli__jstr(g, "user"));
-		else if (asprintf(&rows[i][COL_USER], "%lld", cli__jint(g, "uid", -1)) < 0)
+		rows[i][COL_ID] = clean(jstr(g, "id") ?: "?");
+		if (jstr(g, "user"))
+			rows[i][COL_USER] = clean(jstr(g, "user"));
+		else if (asprintf(&rows[i][COL_USER], "%lld", jint(g, "uid", -1)) < 0)
 			rows[i][COL_USER] = NULL;
-		rows[i][COL_RES] = cli__grant_resources(g);
-		rows[i][COL_EXPIRES] = cli__clean(has_t ? cli__local_time(t, tbuf, sizeof(tbuf)) : "?");
-		rows[i][COL_LEFT] = cli__clean(left >= 0 ? duration__format((uint64_t)left, dbuf,
+		rows[i][COL_RES] = grant_resources(g);
+		rows[i][COL_EXPIRES] = clean(has_t ? local_time(t, tbuf, sizeof(tbuf)) : "?");
+		rows[i][COL_LEFT] = clean(left >= 0 ? duration__format((uint64_t)left, dbuf,
 									sizeof(dbuf)) : "?");
 		if (json_is_true(json_object_get(g, "break_glass"))) {
 			if (asprintf(&rows[i][COL_REASON], "[break-glass] %s", reason) < 0)
@@ -358,8 +358,8 @@ int do_list(int argc, char **argv)
 				ret = cli__oom();
 				goto cleanup;
 			}
-			if (cli__width(rows[i][k]) > w[k])
-				w[k] = cli__width(rows[i][k]);
+			if (width(rows[i][k]) > w[k])
+				w[k] = width(rows[i][k]);
 		}
 	}
 	for (int k = 0; k < NCOLS - 1; k++)
@@ -367,7 +367,7 @@ int do_list(int argc, char **argv)
 	printf("%s\n", head[NCOLS - 1]);
 	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; k < NCOLS - 1; k++)
-			printf("%s%*s  ", rows[i][k], (int)(w[k] - cli__width(rows[i][k])), "");
+			printf("%s%*s  ", rows[i][k], (int)(w[k] - width(rows[i][k])), "");
 		printf("%s\n", rows[i][NCOLS - 1]);
 	}
 cleanup:

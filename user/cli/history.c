@@ -56,7 +56,7 @@ static bool valid_since(const char *s)
 	if (p && !*p && isdigit((unsigned char)*s))
 		return true;
 	j = json_string(s);
-	ok = j && !cli__json_time(j, &t);
+	ok = j && !json_time(j, &t);
 	json_decref(j);
 	return ok;
 }
@@ -87,8 +87,8 @@ static const char *end_kind(const char *end)
  */
 static void print_history(json_t *h)
 {
-	char *id = cli__clean(cli__jstr(h, "id") ?: "?"), *user = cli__who(h), *res = cli__grant_resources(h);
-	char *reason = cli__clean(cli__jstr(h, "reason")), *by = NULL, *names;
+	char *id = clean(jstr(h, "id") ?: "?"), *user = who(h), *res = grant_resources(h);
+	char *reason = clean(jstr(h, "reason")), *by = NULL, *names;
 	json_t *gb = json_object_get(h, "granted_by"), *ext = json_object_get(h, "extensions");
 	bool bg = json_is_true(json_object_get(h, "break_glass"));
 	bool has_c, has_e, has_end, ended;
@@ -96,13 +96,13 @@ static void print_history(json_t *h)
 	time_t c, e, end;
 
 	printf("%s  %s  ", id, user);
-	if (cli__jstr(h, "role")) {
-		char *role = cli__clean(cli__jstr(h, "role"));
+	if (jstr(h, "role")) {
+		char *role = clean(jstr(h, "role"));
 
 		printf("role %s", role);
 		free(role);
-		if (cli__jstr(h, "request_id")) {
-			char *r = cli__clean(cli__jstr(h, "request_id"));
+		if (jstr(h, "request_id")) {
+			char *r = clean(jstr(h, "request_id"));
 
 			printf(" (%s)", r);
 			free(r);
@@ -113,25 +113,25 @@ static void print_history(json_t *h)
 	putchar('\n');
 	printf("    %-10s %s\n", "access:", res);
 
-	has_c = !cli__json_time(json_object_get(h, "created"), &c);
-	has_e = !cli__json_time(json_object_get(h, "expires"), &e);
-	has_end = !cli__json_time(json_object_get(h, "ended"), &end);
-	ended = has_end || cli__jstr(h, "end");
-	printf("    %-10s %s - ", "time:", has_c ? cli__local_time(c, cbuf, sizeof(cbuf)) : "?");
+	has_c = !json_time(json_object_get(h, "created"), &c);
+	has_e = !json_time(json_object_get(h, "expires"), &e);
+	has_end = !json_time(json_object_get(h, "ended"), &end);
+	ended = has_end || jstr(h, "end");
+	printf("    %-10s %s - ", "time:", has_c ? local_time(c, cbuf, sizeof(cbuf)) : "?");
 	if (!ended) {
-		printf("%s (live, expires %s)\n", has_e ? cli__local_time(e, ebuf, sizeof(ebuf)) : "?",
-		       has_e ? cli__rel_time(e, dbuf, sizeof(dbuf)) : "?");
+		printf("%s (live, expires %s)\n", has_e ? local_time(e, ebuf, sizeof(ebuf)) : "?",
+		       has_e ? rel_time(e, dbuf, sizeof(dbuf)) : "?");
 	} else {
 		json_t *eb = json_object_get(h, "ended_by");
-		char *kind = cli__clean(end_kind(cli__jstr(h, "end")));
+		char *kind = clean(end_kind(jstr(h, "end")));
 
-		printf("%s", has_end ? cli__local_time(end, ebuf, sizeof(ebuf)) : "?");
+		printf("%s", has_end ? local_time(end, ebuf, sizeof(ebuf)) : "?");
 		if (has_c && has_end)
 			printf(" (%s)", duration__format(end > c ? (uint64_t)(end - c) : 0, dbuf,
 							 sizeof(dbuf)));
 		printf(", %s", kind);
 		if (json_is_object(eb)) {
-			by = cli__who(eb);
+			by = who(eb);
 			printf(" by %s", by);
 			free(by);
 		}
@@ -139,15 +139,15 @@ static void print_history(json_t *h)
 		free(kind);
 	}
 	printf("    %-10s %s%s\n", "reason:", bg ? "[break-glass] " : "", reason);
-	names = cli__approver_names(json_object_get(h, "approvers"));
+	names = approver_names(json_object_get(h, "approvers"));
 	if (names) {
 		printf("    %-10s %s\n", "approved:", names);
 	} else if (json_is_object(gb)) {
 		bool policy = json_is_null(json_object_get(gb, "uid")) &&
-			      !strcmp(cli__jstr(gb, "user") ?: "", "policy");
+			      !strcmp(jstr(gb, "user") ?: "", "policy");
 
-		by = cli__who(gb);
-		printf("    %-10s %s\n", cli__jstr(h, "role") ? "approved:" : "granted:",
+		by = who(gb);
+		printf("    %-10s %s\n", jstr(h, "role") ? "approved:" : "granted:",
 		       policy ? "policy (auto-approved)" : by);
 		free(by);
 	}
@@ -155,7 +155,7 @@ static void print_history(json_t *h)
 	if (json_array_size(ext)) {
 		printf("    %-10s ", "extended:");
 		for (size_t i = 0; i < json_array_size(ext); i++) {
-			char *x = cli__clean(json_string_value(json_array_get(ext, i)) ?: "?");
+			char *x = clean(json_string_value(json_array_get(ext, i)) ?: "?");
 
 			printf("%s%s", i ? ", " : "", x);
 			free(x);
@@ -190,18 +190,18 @@ int do_history(int argc, char **argv)
 		case 's': since = optarg; break;
 		case 'j': json = true; break;
 		case 'h': fputs(history_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("history ", c, argv);
+		default: return bad_option("history ", c, argv);
 		}
 	}
 	if (cli__extra_args(argc, argv))
 		return EXIT_USAGE;
 	if ((user && !*user) || (resource && !*resource))
-		return cli__usage_error("history ", "%s must not be empty", user && !*user ? "--user" :
+		return usage_error("history ", "%s must not be empty", user && !*user ? "--user" :
 				   "--resource");
 	if (since && !valid_since(since)) {
-		char *s = cli__clean(since);
+		char *s = clean(since);
 
-		ret = cli__usage_error("history ", "--since '%s' must be a date (2026-11-01), an RFC 3339 "
+		ret = usage_error("history ", "--since '%s' must be a date (2026-11-01), an RFC 3339 "
 				  "time or a duration ago (7d)", s);
 		free(s);
 		return ret;
@@ -215,13 +215,13 @@ int do_history(int argc, char **argv)
 		json_object_set_new(args, "since", json_string(since));
 	if (!args)
 		return cli__oom();
-	if (cli__call("history", args, &reply, &result))
+	if (call("history", args, &reply, &result))
 		return EXIT_FAIL;
 	grants = json_object_get(result, "grants");
 	if (!json_is_array(grants)) {
 		ret = cli__malformed("no \"grants\" list");
 	} else if (json) {
-		cli__print_json(result);
+		print_json(result);
 	} else if (!json_array_size(grants)) {
 		pr_info("no grants in the history%s", user || resource || since ?
 			" that match" : "");

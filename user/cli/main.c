@@ -107,7 +107,7 @@ static const struct cli_cmd *find_cmd(const char *name)
 
 static int unknown_cmd(const char *name)
 {
-	return cli__usage_error(NULL, "unknown command '%s'", name);
+	return usage_error(NULL, "unknown command '%s'", name);
 }
 
 static int do_help(int argc, char **argv)
@@ -156,19 +156,19 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (!*optarg)
-				return cli__usage_error(NULL, "--socket needs a path");
+				return usage_error(NULL, "--socket needs a path");
 			env.socket = optarg;
 			break;
 		case 'p':
 			if (!*optarg)
-				return cli__usage_error(NULL, "--pin-dir needs a directory");
+				return usage_error(NULL, "--pin-dir needs a directory");
 			env.pin_dir = optarg;
 			break;
 		case 'v': level = JG_LOG_DEBUG; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("jitgate %s (protocol %d)\n", JG_VERSION, JG_PROTO_VERSION);
 			  return EXIT_OK;
-		default: return cli__bad_option(NULL, c, argv);
+		default: return bad_option(NULL, c, argv);
 		}
 	}
 	log__init("jitgate", level);

@@ -91,27 +91,27 @@ static int mfa_unlock(int argc, char **argv)
 	if ((c = cli__common_opts(argc, argv, mfa_help, &json)) >= 0)
 		return c;
 	if (optind >= argc)
-		return cli__usage_error("mfa ", "name the USER to unlock");
+		return usage_error("mfa ", "name the USER to unlock");
 	user = argv[optind++];
 	if (optind < argc)
-		return cli__usage_error("mfa ", "unexpected argument '%s'", argv[optind]);
+		return usage_error("mfa ", "unexpected argument '%s'", argv[optind]);
 	if (!*user)
-		return cli__usage_error("mfa ", "the USER must not be empty");
+		return usage_error("mfa ", "the USER must not be empty");
 	args = json_pack("{s:s}", "user", user);
 	if (!args)
 		return cli__oom();
-	if (cli__call("mfa.unlock", args, &reply, &result))
+	if (call("mfa.unlock", args, &reply, &result))
 		return EXIT_FAIL;
 	if (json) {
-		cli__print_json(result);
+		print_json(result);
 	} else {
-		name = cli__who(result);
+		name = who(result);
 		if (json_is_true(json_object_get(result, "was_locked")))
 			printf("MFA for %s unlocked (it was locked after %lld failed codes)\n", name,
-			       cli__jint(result, "failures", 0));
+			       jint(result, "failures", 0));
 		else
 			printf("MFA for %s was not locked; %lld failed codes cleared\n", name,
-			       cli__jint(result, "failures", 0));
+			       jint(result, "failures", 0));
 		free(name);
 	}
 	json_decref(reply);
@@ -135,7 +135,7 @@ int do_mfa(int argc, char **argv)
 	int c;
 
 	if (argc < 2)
-		return cli__usage_error("mfa ", "say 'enroll USER'");
+		return usage_error("mfa ", "say 'enroll USER'");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs(mfa_help, stdout);
 		return EXIT_OK;
@@ -143,7 +143,7 @@ int do_mfa(int argc, char **argv)
 	if (!strcmp(argv[1], "unlock"))
 		return mfa_unlock(argc - 1, argv + 1);
 	if (strcmp(argv[1], "enroll"))
-		return cli__usage_error("mfa ", "unknown mfa command '%s' (use enroll or unlock)",
+		return usage_error("mfa ", "unknown mfa command '%s' (use enroll or unlock)",
 				   argv[1]);
 	argc--;
 	argv++;
@@ -153,16 +153,16 @@ int do_mfa(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'Q': qr = true; break;
 		case 'h': fputs(mfa_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("mfa ", c, argv);
+		default: return bad_option("mfa ", c, argv);
 		}
 	}
 	if (optind >= argc)
-		return cli__usage_error("mfa ", "name the USER to enrol");
+		return usage_error("mfa ", "name the USER to enrol");
 	user = argv[optind++];
 	if (optind < argc)
-		return cli__usage_error("mfa ", "unexpected argument '%s'", argv[optind]);
+		return usage_error("mfa ", "unexpected argument '%s'", argv[optind]);
 	if (!*user)
-		return cli__usage_error("mfa ", "the USER must not be empty");
+		return usage_error("mfa ", "the USER must not be empty");
 	if (secret && !strcmp(secret, "-")) {
 		if (!fgets(line, sizeof(line), stdin)) {
 			pr_warn("--secret -: nothing to read on stdin");
@@ -176,7 +176,7 @@ int do_mfa(int argc, char **argv)
 
 		/* base32, with '=' padding at most */
 		if (!n || secret[n + strspn(secret + n, "=")])
-			return cli__usage_error("mfa ", "--secret must be base32 (letters A-Z and digits "
+			return usage_error("mfa ", "--secret must be base32 (letters A-Z and digits "
 					   "2-7)");
 	}
 
@@ -185,23 +185,23 @@ int do_mfa(int argc, char **argv)
 		json_object_set_new(args, "secret", json_string(secret));
 	if (!args)
 		return cli__oom();
-	if (cli__call("mfa.enroll", args, &reply, &result))
+	if (call("mfa.enroll", args, &reply, &result))
 		return EXIT_FAIL;
-	if (!cli__jstr(result, "uri")) {
+	if (!jstr(result, "uri")) {
 		json_decref(reply);
 		return cli__malformed("no \"uri\"");
 	}
 	if (json) {
-		cli__print_json(result);
+		print_json(result);
 	} else {
-		char *uri = cli__clean(cli__jstr(result, "uri")), *sec = cli__clean(cli__jstr(result, "secret") ?: "?");
-		char *name = cli__who(result);
+		char *uri = clean(jstr(result, "uri")), *sec = clean(jstr(result, "secret") ?: "?");
+		char *name = who(result);
 
 		printf("%s\n", uri);
 		if (qr)
 			print_qr(uri);
 		if (json_is_integer(json_object_get(result, "uid")))
-			printf("secret: %s (for %s, uid %lld)\n", sec, name, cli__jint(result, "uid", -1));
+			printf("secret: %s (for %s, uid %lld)\n", sec, name, jint(result, "uid", -1));
 		else
 			printf("secret: %s (for %s)\n", sec, name);
 		free(uri);

@@ -48,9 +48,9 @@ static void print_loopback_spread(const char *file, const struct jg_compiled *c)
 	if (!c->nloopback_eps)
 		return;
 	printf("%s: %zu connect %s on loopback also %s %s ports on 127.0.0.0/8, ::1", file,
-	       c->nloopback_eps, cli__plural(c->nloopback_eps, "endpoint", "endpoints"),
-	       cli__plural(c->nloopback_eps, "protects", "protect"),
-	       cli__plural(c->nloopback_eps, "its", "their"));
+	       c->nloopback_eps, plural(c->nloopback_eps, "endpoint", "endpoints"),
+	       plural(c->nloopback_eps, "protects", "protect"),
+	       plural(c->nloopback_eps, "its", "their"));
 	for (size_t i = 0; i < c->nhosts; i++)
 		printf(", %s", compile__addr_text(c->hosts[i], a, sizeof(a)));
 	printf("%s\n", c->nhosts ? " (this host's addresses now: reload the policy when they "
@@ -114,15 +114,15 @@ static int policy_check_one(const char *file, bool json)
 			ret = cli__oom();
 			goto cleanup;
 		}
-		cli__print_json(o);
+		print_json(o);
 		json_decref(o);
 	} else {
 		printf("%s: ok (%zu %s, %zu %s, %zu %s; %zu %s, %zu %s)\n", file,
-		       p->nresources, cli__plural(p->nresources, "resource", "resources"),
-		       p->nroles, cli__plural(p->nroles, "role", "roles"),
-		       p->nstanding, cli__plural(p->nstanding, "standing rule", "standing rules"),
-		       c->nobjs, cli__plural(c->nobjs, "protected object", "protected objects"),
-		       c->nnets, cli__plural(c->nnets, "network prefix", "network prefixes"));
+		       p->nresources, plural(p->nresources, "resource", "resources"),
+		       p->nroles, plural(p->nroles, "role", "roles"),
+		       p->nstanding, plural(p->nstanding, "standing rule", "standing rules"),
+		       c->nobjs, plural(c->nobjs, "protected object", "protected objects"),
+		       c->nnets, plural(c->nnets, "network prefix", "network prefixes"));
 		print_loopback_spread(file, c);
 	}
 	ret = EXIT_OK;
@@ -140,14 +140,14 @@ int do_policy(int argc, char **argv)
 	int c, ret;
 
 	if (argc < 2)
-		return cli__usage_error("policy ", "say 'check' or 'reload'");
+		return usage_error("policy ", "say 'check' or 'reload'");
 	sub = argv[1];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
 		fputs(policy_help, stdout);
 		return EXIT_OK;
 	}
 	if (strcmp(sub, "check") && strcmp(sub, "reload"))
-		return cli__usage_error("policy ", "unknown policy command '%s' (use check or reload)",
+		return usage_error("policy ", "unknown policy command '%s' (use check or reload)",
 				   sub);
 	argc--;
 	argv++;
@@ -166,22 +166,22 @@ int do_policy(int argc, char **argv)
 		json_t *reply = NULL, *result = NULL, *p;
 
 		if (optind < argc)
-			return cli__usage_error("policy ", "'policy reload' takes no file: jitgated "
+			return usage_error("policy ", "'policy reload' takes no file: jitgated "
 					   "reloads the file it was started with");
-		if (cli__call("policy.reload", NULL, &reply, &result))
+		if (call("policy.reload", NULL, &reply, &result))
 			return EXIT_FAIL;
 		p = json_object_get(result, "policy");
 		if (json) {
-			cli__print_json(result);
+			print_json(result);
 		} else {
-			char *f = cli__clean(cli__jstr(p, "file") ?: "?");
+			char *f = clean(jstr(p, "file") ?: "?");
 			json_t *res = json_object_get(p, "resources");
 			long long n = json_is_integer(res) ? (long long)json_integer_value(res) :
 				      json_is_array(res) ? (long long)json_array_size(res) : -1;
 
 			if (n >= 0)
 				printf("policy reloaded: %s (%lld %s)\n", f, n,
-				       cli__plural((size_t)n, "resource", "resources"));
+				       plural((size_t)n, "resource", "resources"));
 			else
 				printf("policy reloaded: %s\n", f);
 			free(f);

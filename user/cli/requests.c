@@ -28,14 +28,14 @@ static int take_id(const char *cmd, int argc, char **argv, bool grant, const cha
 	uint64_t v;
 
 	if (optind >= argc)
-		return cli__usage_error(cmd, "name the %s ID (e.g. %s)", grant ? "grant" : "request",
+		return usage_error(cmd, "name the %s ID (e.g. %s)", grant ? "grant" : "request",
 				   grant ? "g-4" : "r-3");
 	if (cli__extra_args(argc, argv))
 		return EXIT_USAGE;
 	*id = argv[optind++];
 	if (grant ? grants__parse_id(*id, &v) : wf__parse_id(*id, &v)) {
-		char *c = cli__clean(*id);
-		int ret = cli__usage_error(cmd, "'%s' is not a %s ID (they look like %s)", c,
+		char *c = clean(*id);
+		int ret = usage_error(cmd, "'%s' is not a %s ID (they look like %s)", c,
 				      grant ? "grant" : "request", grant ? "g-4" : "r-3");
 
 		free(c);
@@ -48,7 +48,7 @@ static int take_id(const char *cmd, int argc, char **argv, bool grant, const cha
 static int check_otp(const char *cmd, const char *otp)
 {
 	if (otp && (strlen(otp) != 6 || strspn(otp, "0123456789") != 6))
-		return cli__usage_error(cmd, "--otp must be the 6-digit code of your authenticator app");
+		return usage_error(cmd, "--otp must be the 6-digit code of your authenticator app");
 	return 0;
 }
 
@@ -60,14 +60,14 @@ static void print_grant_expiry(json_t *g)
 	json_t *rem = json_object_get(g, "remaining_s");
 	char tbuf[64], rbuf[64];
 	time_t t, now = time(NULL);
-	bool has_t = !cli__json_time(json_object_get(g, "expires"), &t);
+	bool has_t = !json_time(json_object_get(g, "expires"), &t);
 
 	if (json_is_integer(rem))
-		cli__rel_time(now + (time_t)json_integer_value(rem), rbuf, sizeof(rbuf));
+		rel_time(now + (time_t)json_integer_value(rem), rbuf, sizeof(rbuf));
 	else if (has_t)
-		cli__rel_time(t, rbuf, sizeof(rbuf));
+		rel_time(t, rbuf, sizeof(rbuf));
 	if (has_t)
-		printf(" expires at %s (%s)", cli__local_time(t, tbuf, sizeof(tbuf)), rbuf);
+		printf(" expires at %s (%s)", local_time(t, tbuf, sizeof(tbuf)), rbuf);
 	else if (json_is_integer(rem))
 		printf(" expires %s", rbuf);
 }
@@ -76,9 +76,9 @@ static void print_grant_expiry(json_t *g)
  * Returns the exit status the state deserves: only "failed" is a failure. */
 static int print_request(json_t *req, json_t *grant)
 {
-	const char *st = cli__jstr(req, "state") ?: "?";
-	char *id = cli__clean(cli__jstr(req, "id") ?: "?"), *role = cli__clean(cli__jstr(req, "role") ?: "?");
-	char *ext = cli__jstr(req, "extends") ? cli__clean(cli__jstr(req, "extends")) : NULL;
+	const char *st = jstr(req, "state") ?: "?";
+	char *id = clean(jstr(req, "id") ?: "?"), *role = clean(jstr(req, "role") ?: "?");
+	char *ext = jstr(req, "extends") ? clean(jstr(req, "extends")) : NULL;
 	json_t *apps = json_object_get(req, "approvals");
 	char tbuf[64], rbuf[64];
 	int ret = EXIT_OK;
@@ -89,7 +89,7 @@ static int print_request(json_t *req, json_t *grant)
 	else
 		printf("request %s for role %s", id, role);
 	if (!strcmp(st, "approved")) {
-		char *names = cli__approver_names(apps), *gid;
+		char *names = approver_names(apps), *gid;
 
 		if (json_is_true(json_object_get(req, "auto_approved")))
 			printf(" approved by policy");
@@ -99,15 +99,15 @@ static int print_request(json_t *req, json_t *grant)
 			printf(" approved");
 		free(names);
 		if (json_is_object(grant)) {
-			char *res = cli__grant_resources(grant);
+			char *res = grant_resources(grant);
 
-			gid = cli__clean(cli__jstr(grant, "id") ?: cli__jstr(req, "grant_id") ?: "?");
+			gid = clean(jstr(grant, "id") ?: jstr(req, "grant_id") ?: "?");
 			printf(": grant %s (%s)", gid, res);
 			print_grant_expiry(grant);
 			free(res);
 			free(gid);
-		} else if (cli__jstr(req, "grant_id")) {
-			gid = cli__clean(cli__jstr(req, "grant_id"));
+		} else if (jstr(req, "grant_id")) {
+			gid = clean(jstr(req, "grant_id"));
 			printf(": grant %s", gid);
 			free(gid);
 		}
@@ -123,17 +123,17 @@ static int print_request(json_t *req, json_t *grant)
 				left = 1;
 			if (have)
 				printf(": needs %lld more %s, %zu/%lld given", left,
-				       cli__plural((size_t)left, "approval", "approvals"), have, n);
+				       plural((size_t)left, "approval", "approvals"), have, n);
 			else
 				printf(": needs %lld %s", left,
-				       cli__plural((size_t)left, "approval", "approvals"));
+				       plural((size_t)left, "approval", "approvals"));
 		}
-		if (!cli__json_time(json_object_get(req, "expires"), &t))
-			printf(" (expires %s)", cli__rel_time(t, rbuf, sizeof(rbuf)));
+		if (!json_time(json_object_get(req, "expires"), &t))
+			printf(" (expires %s)", rel_time(t, rbuf, sizeof(rbuf)));
 	} else if (!strcmp(st, "denied")) {
 		json_t *d = json_object_get(req, "denied_by");
-		char *by = json_is_object(d) ? cli__who(d) : NULL;
-		char *why = cli__jstr(d, "reason") ? cli__clean(cli__jstr(d, "reason")) : NULL;
+		char *by = json_is_object(d) ? who(d) : NULL;
+		char *why = jstr(d, "reason") ? clean(jstr(d, "reason")) : NULL;
 
 		printf(" denied");
 		if (by)
@@ -146,13 +146,13 @@ static int print_request(json_t *req, json_t *grant)
 		printf(" cancelled");
 	} else if (!strcmp(st, "expired")) {
 		printf(" expired undecided");
-		if (!cli__json_time(json_object_get(req, "expires"), &t))
-			printf(" at %s", cli__local_time(t, tbuf, sizeof(tbuf)));
+		if (!json_time(json_object_get(req, "expires"), &t))
+			printf(" at %s", local_time(t, tbuf, sizeof(tbuf)));
 	} else if (!strcmp(st, "failed")) {
 		printf(" failed: approved, but the kernel refused the grant");
 		ret = EXIT_FAIL;
 	} else {
-		char *s = cli__clean(st);
+		char *s = clean(st);
 
 		printf(" is %s", s);
 		free(s);
@@ -171,14 +171,14 @@ static int show_request_reply(json_t *result, bool json, bool quiet)
 	json_t *req = json_object_get(result, "request"), *grant = json_object_get(result, "grant");
 	const char *st;
 
-	if (!json_is_object(req) || !cli__jstr(req, "id"))
+	if (!json_is_object(req) || !jstr(req, "id"))
 		return cli__malformed("no request in it");
-	st = cli__jstr(req, "state") ?: "";
+	st = jstr(req, "state") ?: "";
 	if (json) {
-		cli__print_json(result);
+		print_json(result);
 	} else if (quiet) {
-		char *id = cli__clean(json_is_object(grant) && cli__jstr(grant, "id") ? cli__jstr(grant, "id") :
-				 cli__jstr(req, "id"));
+		char *id = clean(json_is_object(grant) && jstr(grant, "id") ? jstr(grant, "id") :
+				 jstr(req, "id"));
 
 		printf("%s\n", id);
 		free(id);
@@ -187,7 +187,7 @@ static int show_request_reply(json_t *result, bool json, bool quiet)
 	}
 	if (!strcmp(st, "failed")) {
 		pr_warn("request %s failed: approved, but the kernel refused the grant",
-			cli__jstr(req, "id"));
+			jstr(req, "id"));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -260,7 +260,7 @@ static int request_or_extend(int argc, char **argv, bool extend)
 		case 'q': quiet = true; break;
 		case 'j': json = true; break;
 		case 'h': fputs(extend ? extend_help : request_help, stdout); return EXIT_OK;
-		default: return cli__bad_option(cmd, c, argv);
+		default: return bad_option(cmd, c, argv);
 		}
 	}
 	if (extend) {
@@ -269,19 +269,19 @@ static int request_or_extend(int argc, char **argv, bool extend)
 			return ret;
 	} else {
 		if (optind >= argc)
-			return cli__usage_error(cmd, "name the ROLE to request (roles are in the policy)");
+			return usage_error(cmd, "name the ROLE to request (roles are in the policy)");
 		if (cli__extra_args(argc, argv))
 			return EXIT_USAGE;
 		target = argv[optind++];
 		if (!*target)
-			return cli__usage_error(cmd, "the ROLE must not be empty");
+			return usage_error(cmd, "the ROLE must not be empty");
 	}
 	if (extend && !dur)
-		return cli__usage_error(cmd, "--for is required: how much longer (e.g. 30m)");
+		return usage_error(cmd, "--for is required: how much longer (e.g. 30m)");
 	if (dur && duration__parse(dur, &secs, err, sizeof(err)))
-		return cli__usage_error(cmd, "--for: %s", err);
-	if (cli__blank(reason))
-		return cli__usage_error(cmd, "--reason is required: say why (e.g. a ticket)");
+		return usage_error(cmd, "--for: %s", err);
+	if (blank(reason))
+		return usage_error(cmd, "--reason is required: say why (e.g. a ticket)");
 	ret = check_otp(cmd, otp);
 	if (ret)
 		return ret;
@@ -295,7 +295,7 @@ static int request_or_extend(int argc, char **argv, bool extend)
 		json_object_set_new(args, "otp", json_string(otp));
 	if (!args)
 		return cli__oom();
-	if (cli__call(extend ? "extend" : "request", args, &reply, &result))
+	if (call(extend ? "extend" : "request", args, &reply, &result))
 		return EXIT_FAIL;
 	ret = show_request_reply(result, json, quiet);
 	json_decref(reply);
@@ -336,7 +336,7 @@ static void truncate_text(char *s, size_t max)
 {
 	size_t n = 0;
 
-	if (cli__width(s) <= max)
+	if (width(s) <= max)
 		return;
 	for (char *p = s; *p; p++) {
 		if (((unsigned char)*p & 0xc0) != 0x80 && n++ == max - 3) {
@@ -353,15 +353,15 @@ enum { RQ_ID, RQ_ROLE, RQ_USER, RQ_STATE, RQ_APPR, RQ_AGE, RQ_EXPIRES, RQ_REASON
 static bool request_row(json_t *r, char *row[RQ_NCOLS])
 {
 	json_t *need = json_object_get(r, "approvals_needed");
-	const char *st = cli__jstr(r, "state") ?: "?";
-	char buf[64], *reason = cli__clean(cli__jstr(r, "reason")), *cst;
+	const char *st = jstr(r, "state") ?: "?";
+	char buf[64], *reason = clean(jstr(r, "reason")), *cst;
 	time_t t, now = time(NULL);
 	bool mark = !strcmp(st, "pending") && json_is_true(json_object_get(r, "can_decide"));
 
-	row[RQ_ID] = cli__clean(cli__jstr(r, "id") ?: "?");
-	row[RQ_ROLE] = cli__clean(cli__jstr(r, "role") ?: "?");
-	row[RQ_USER] = cli__who(r);
-	cst = cli__clean(st);
+	row[RQ_ID] = clean(jstr(r, "id") ?: "?");
+	row[RQ_ROLE] = clean(jstr(r, "role") ?: "?");
+	row[RQ_USER] = who(r);
+	cst = clean(st);
 	if (asprintf(&row[RQ_STATE], "%s%s", cst, mark ? "*" : "") < 0)
 		row[RQ_STATE] = NULL;
 	free(cst);
@@ -370,21 +370,21 @@ static bool request_row(json_t *r, char *row[RQ_NCOLS])
 			 "approvals")), (long long)json_integer_value(need));
 	else
 		snprintf(buf, sizeof(buf), "?");
-	row[RQ_APPR] = cli__clean(buf);
-	if (!cli__json_time(json_object_get(r, "created"), &t))
+	row[RQ_APPR] = clean(buf);
+	if (!json_time(json_object_get(r, "created"), &t))
 		duration__format(now > t ? (uint64_t)(now - t) : 0, buf, sizeof(buf));
 	else
 		snprintf(buf, sizeof(buf), "?");
-	row[RQ_AGE] = cli__clean(buf);
+	row[RQ_AGE] = clean(buf);
 	/* only a pending request still has an expiry that matters */
-	if (!strcmp(st, "pending") && !cli__json_time(json_object_get(r, "expires"), &t))
-		cli__rel_time(t, buf, sizeof(buf));
+	if (!strcmp(st, "pending") && !json_time(json_object_get(r, "expires"), &t))
+		rel_time(t, buf, sizeof(buf));
 	else
 		snprintf(buf, sizeof(buf), "-");
-	row[RQ_EXPIRES] = cli__clean(buf);
+	row[RQ_EXPIRES] = clean(buf);
 	truncate_text(reason, REASON_COL_MAX);
-	if (cli__jstr(r, "extends")) {
-		char *ext = cli__clean(cli__jstr(r, "extends"));
+	if (jstr(r, "extends")) {
+		char *ext = clean(jstr(r, "extends"));
 
 		if (asprintf(&row[RQ_REASON], "[extends %s] %s", ext, reason) < 0)
 			row[RQ_REASON] = NULL;
@@ -417,7 +417,7 @@ int do_requests(int argc, char **argv)
 		case 'p': pending = true; break;
 		case 'j': json = true; break;
 		case 'h': fputs(requests_help, stdout); return EXIT_OK;
-		default: return cli__bad_option("requests ", c, argv);
+		default: return bad_option("requests ", c, argv);
 		}
 	}
 	if (cli__extra_args(argc, argv))
@@ -427,7 +427,7 @@ int do_requests(int argc, char **argv)
 		if (!args)
 			return cli__oom();
 	}
-	if (cli__call("requests", args, &reply, &result))
+	if (call("requests", args, &reply, &result))
 		return EXIT_FAIL;
 	reqs = json_object_get(result, "requests");
 	if (!json_is_array(reqs)) {
@@ -435,7 +435,7 @@ int do_requests(int argc, char **argv)
 		goto cleanup;
 	}
 	if (json) {
-		cli__print_json(result);
+		print_json(result);
 		goto cleanup;
 	}
 	n = json_array_size(reqs);
@@ -457,8 +457,8 @@ int do_requests(int argc, char **argv)
 				ret = cli__oom();
 				goto cleanup;
 			}
-			if (cli__width(rows[i][k]) > w[k])
-				w[k] = cli__width(rows[i][k]);
+			if (width(rows[i][k]) > w[k])
+				w[k] = width(rows[i][k]);
 		}
 	}
 	for (int k = 0; k < RQ_NCOLS - 1; k++)
@@ -466,7 +466,7 @@ int do_requests(int argc, char **argv)
 	printf("%s\n", head[RQ_NCOLS - 1]);
 	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; k < RQ_NCOLS - 1; k++)
-			printf("%s%*s  ", rows[i][k], (int)(w[k] - cli__width(rows[i][k])), "");
+			printf("%s%*s  ", rows[i][k], (int)(w[k] - width(rows[i][k])), "");
 		printf("%s\n", rows[i][RQ_NCOLS - 1]);
 	}
 	fflush(stdout);	/* the note goes below the table */
@@ -554,20 +554,20 @@ static int decide(int argc, char **argv, const char *what)
 		case 'r': reason = optarg; break;
 		case 'j': json = true; break;
 		case 'h': fputs(help, stdout); return EXIT_OK;
-		default: return cli__bad_option(cmd, c, argv);
+		default: return bad_option(cmd, c, argv);
 		}
 	}
 	ret = take_id(cmd, argc, argv, false, &id);
 	if (ret)
 		return ret;
-	if (is_deny && cli__blank(reason))
-		return cli__usage_error(cmd, "--reason is required: tell the requester why not");
+	if (is_deny && blank(reason))
+		return usage_error(cmd, "--reason is required: tell the requester why not");
 	args = json_pack("{s:s}", "id", id);
 	if (args && reason)
 		json_object_set_new(args, "reason", json_string(reason));
 	if (!args)
 		return cli__oom();
-	if (cli__call(what, args, &reply, &result))
+	if (call(what, args, &reply, &result))
 		return EXIT_FAIL;
 	ret = show_request_reply(result, json, false);
 	json_decref(reply);
@@ -619,12 +619,12 @@ int do_drop(int argc, char **argv)
 	args = json_pack("{s:s}", "id", id);
 	if (!args)
 		return cli__oom();
-	if (cli__call("drop", args, &reply, &result))
+	if (call("drop", args, &reply, &result))
 		return EXIT_FAIL;
 	if (json) {
-		cli__print_json(result);
+		print_json(result);
 	} else {
-		char *d = cli__clean(cli__jstr(result, "dropped") ?: id);
+		char *d = clean(jstr(result, "dropped") ?: id);
 
 		printf("dropped %s\n", d);
 		free(d);

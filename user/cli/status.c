@@ -122,7 +122,7 @@ static void print_row(const char *label, const char *fmt, ...)
 static int status_local(bool json, int call_ret, const char *call_err)
 {
 	struct local_state st;
-	const char *daemon_state = cli__is_not_running(call_ret) ? "daemon not running" :
+	const char *daemon_state = is_not_running(call_ret) ? "daemon not running" :
 				   "daemon unreachable";
 
 	local_check(&st);
@@ -132,15 +132,15 @@ static int status_local(bool json, int call_ret, const char *call_err)
 				      "policy", "gate", "pin_dir", env.pin_dir, "loaded",
 				      st.loaded < 0 ? json_null() : json_boolean(st.loaded),
 				      "canary", env.canary, "canary_open",
-				      st.canary_err ? cli__errno_name(st.canary_err) : "ok",
+				      st.canary_err ? errno_name(st.canary_err) : "ok",
 				      "grants", "stats");
 
 		if (!o)
 			return cli__oom();
-		cli__print_json(o);
+		print_json(o);
 		json_decref(o);
 	} else {
-		char *e = cli__clean(call_err);
+		char *e = clean(call_err);
 
 		if (st.enforcing)
 			print_row("enforcing", "yes (%s; grants still expire in the kernel)",
@@ -156,13 +156,13 @@ static int status_local(bool json, int call_ret, const char *call_err)
 			print_row("gate", "unknown: %s", st.loaded_why);
 		if ((st.canary_err == EACCES || st.canary_err == EPERM) && !st.canary_dac_ok)
 			print_row("canary", "%s refused (%s) by its file modes", env.canary,
-				  cli__errno_name(st.canary_err));
+				  errno_name(st.canary_err));
 		else if (st.canary_err == EACCES || st.canary_err == EPERM)
 			print_row("canary", "%s refused (%s)", env.canary,
-				  cli__errno_name(st.canary_err));
+				  errno_name(st.canary_err));
 		else if (st.canary_err)
 			print_row("canary", "%s cannot be opened (%s)", env.canary,
-				  cli__errno_name(st.canary_err));
+				  errno_name(st.canary_err));
 		else
 			print_row("canary", "%s opened", env.canary);
 		free(e);
@@ -179,13 +179,13 @@ static int status_local(bool json, int call_ret, const char *call_err)
 static void print_gate(json_t *g)
 {
 	json_t *progs = json_object_get(g, "programs"), *rc;
-	char *pd = cli__clean(cli__jstr(g, "pin_dir"));
+	char *pd = clean(jstr(g, "pin_dir"));
 
 	printf("%-11s%s", "gate:", *pd ? pd : env.pin_dir);
 	if (json_is_array(progs)) {
 		printf(" (");
 		for (size_t i = 0; i < json_array_size(progs); i++) {
-			char *n = cli__clean(json_string_value(json_array_get(progs, i)));
+			char *n = clean(json_string_value(json_array_get(progs, i)));
 
 			printf("%s%s", i ? ", " : "", n);
 			free(n);
@@ -200,20 +200,20 @@ static void print_gate(json_t *g)
 		/* the descriptor re-check: on while a read/write grant or a held file lives */
 		if (json_is_true(json_object_get(rc, "armed")))
 			print_row("recheck", "armed (file_permission attached), %lld %s held "
-				  "under grants", cli__jint(rc, "held_files", 0),
-				  cli__plural((size_t)cli__jint(rc, "held_files", 0), "file", "files"));
+				  "under grants", jint(rc, "held_files", 0),
+				  plural((size_t)jint(rc, "held_files", 0), "file", "files"));
 		else
 			print_row("recheck", "idle (file_permission detached: no read or "
 				  "write grant, standing rule or held file)");
-		if (cli__jint(rc, "held_full", 0))
+		if (jint(rc, "held_full", 0))
 			printf("%-11s%lld opens found the held-file map full: armed until "
-			       "unload\n", "", cli__jint(rc, "held_full", 0));
-		if (cli__jint(rc, "unarmed", 0))
+			       "unload\n", "", jint(rc, "held_full", 0));
+		if (jint(rc, "unarmed", 0))
 			printf("%-11s%lld granted opens refused with the re-check off\n", "",
-			       cli__jint(rc, "unarmed", 0));
+			       jint(rc, "unarmed", 0));
 	}
-	if (cli__jstr(g, "canary")) {
-		char *cn = cli__clean(cli__jstr(g, "canary"));
+	if (jstr(g, "canary")) {
+		char *cn = clean(jstr(g, "canary"));
 
 		print_row("canary", "%s", cn);
 		free(cn);
@@ -225,24 +225,24 @@ static void print_gate(json_t *g)
 static void print_events(json_t *s)
 {
 	printf("%-11s%lld denied, %lld allowed by grants, %lld audited, %lld events lost",
-	       "events:", cli__jint(s, "deny", 0), cli__jint(s, "allow", 0), cli__jint(s, "audit", 0),
-	       cli__jint(s, "events_lost", 0));
-	printf(", %lld priority events lost", cli__jint(s, "prio_lost", 0));
-	if (cli__jint(s, "suppressed", 0))
-		printf(", %lld denials not streamed (rate limit)", cli__jint(s, "suppressed", 0));
-	if (cli__jint(s, "tainted", 0))
+	       "events:", jint(s, "deny", 0), jint(s, "allow", 0), jint(s, "audit", 0),
+	       jint(s, "events_lost", 0));
+	printf(", %lld priority events lost", jint(s, "prio_lost", 0));
+	if (jint(s, "suppressed", 0))
+		printf(", %lld denials not streamed (rate limit)", jint(s, "suppressed", 0));
+	if (jint(s, "tainted", 0))
 		printf(", %lld standing rules refused to tainted processes",
-		       cli__jint(s, "tainted", 0));
-	if (cli__jint(s, "too_deep", 0))
-		printf(", %lld denied as too deep", cli__jint(s, "too_deep", 0));
-	if (cli__jint(s, "disconnected", 0))
-		printf(", %lld denied as disconnected", cli__jint(s, "disconnected", 0));
-	if (cli__jint(s, "rebind", 0))
-		printf(", %lld protections carried to a new inode", cli__jint(s, "rebind", 0));
-	if (cli__jint(s, "rebind_full", 0))
-		printf(", %lld NOT carried (objects map full)", cli__jint(s, "rebind_full", 0));
-	if (cli__jint(s, "audit_write_errors", 0))
-		printf(", %lld audit write errors", cli__jint(s, "audit_write_errors", 0));
+		       jint(s, "tainted", 0));
+	if (jint(s, "too_deep", 0))
+		printf(", %lld denied as too deep", jint(s, "too_deep", 0));
+	if (jint(s, "disconnected", 0))
+		printf(", %lld denied as disconnected", jint(s, "disconnected", 0));
+	if (jint(s, "rebind", 0))
+		printf(", %lld protections carried to a new inode", jint(s, "rebind", 0));
+	if (jint(s, "rebind_full", 0))
+		printf(", %lld NOT carried (objects map full)", jint(s, "rebind_full", 0));
+	if (jint(s, "audit_write_errors", 0))
+		printf(", %lld audit write errors", jint(s, "audit_write_errors", 0));
 	putchar('\n');
 }
 
@@ -256,11 +256,11 @@ static void status_human(json_t *r, bool enforcing)
 
 	print_row("enforcing", "%s", enforcing ? "yes" : "no");
 	if (json_is_object(d)) {
-		char *v = cli__clean(cli__jstr(d, "version"));
+		char *v = clean(jstr(d, "version"));
 
 		printf("%-11s", "daemon:");
-		printf("pid %lld", cli__jint(d, "pid", 0));
-		if (!cli__json_time(json_object_get(d, "started"), &t)) {
+		printf("pid %lld", jint(d, "pid", 0));
+		if (!json_time(json_object_get(d, "started"), &t)) {
 			time_t now = time(NULL);
 
 			printf(", up %s", duration__format(now > t ? (uint64_t)(now - t) : 0, buf,
@@ -273,7 +273,7 @@ static void status_human(json_t *r, bool enforcing)
 	}
 	if (json_is_object(p)) {
 		json_t *res = json_object_get(p, "resources");
-		char *f = cli__clean(cli__jstr(p, "file"));
+		char *f = clean(jstr(p, "file"));
 
 		const char *sep = " (";
 
@@ -282,17 +282,17 @@ static void status_human(json_t *r, bool enforcing)
 			long long n = json_is_integer(res) ? (long long)json_integer_value(res) :
 				      (long long)json_array_size(res);
 
-			printf("%s%lld %s", sep, n, cli__plural((size_t)n, "resource", "resources"));
+			printf("%s%lld %s", sep, n, plural((size_t)n, "resource", "resources"));
 			sep = ", ";
 		}
 		if (json_is_integer(json_object_get(p, "roles"))) {
-			long long n = cli__jint(p, "roles", 0);
+			long long n = jint(p, "roles", 0);
 
-			printf("%s%lld %s", sep, n, cli__plural((size_t)n, "role", "roles"));
+			printf("%s%lld %s", sep, n, plural((size_t)n, "role", "roles"));
 			sep = ", ";
 		}
-		if (!cli__json_time(json_object_get(p, "loaded"), &t)) {
-			printf("%sloaded %s", sep, cli__local_time(t, tbuf, sizeof(tbuf)));
+		if (!json_time(json_object_get(p, "loaded"), &t)) {
+			printf("%sloaded %s", sep, local_time(t, tbuf, sizeof(tbuf)));
 			sep = ", ";
 		}
 		printf("%s\n", strcmp(sep, " (") ? ")" : "");
@@ -301,13 +301,13 @@ static void status_human(json_t *r, bool enforcing)
 	if (json_is_object(g))
 		print_gate(g);
 	if (json_is_object(gr))
-		print_row("grants", "%lld live / %lld capacity", cli__jint(gr, "live", 0),
-			  cli__jint(gr, "capacity", JG_MAX_GRANTS));
-	if (json_is_object(gr) && (cli__jint(gr, "forged", 0) || cli__jint(gr, "corrected", 0) ||
-				   cli__jint(gr, "restored", 0)))
+		print_row("grants", "%lld live / %lld capacity", jint(gr, "live", 0),
+			  jint(gr, "capacity", JG_MAX_GRANTS));
+	if (json_is_object(gr) && (jint(gr, "forged", 0) || jint(gr, "corrected", 0) ||
+				   jint(gr, "restored", 0)))
 		print_row("tampering", "%lld forged grants removed, %lld corrected, %lld restored "
-			  "(written behind jitgated; see the audit log)", cli__jint(gr, "forged", 0),
-			  cli__jint(gr, "corrected", 0), cli__jint(gr, "restored", 0));
+			  "(written behind jitgated; see the audit log)", jint(gr, "forged", 0),
+			  jint(gr, "corrected", 0), jint(gr, "restored", 0));
 	if (json_is_object(s))
 		print_events(s);
 }
@@ -337,16 +337,16 @@ int do_status(int argc, char **argv)
 	}
 	enforcing = json_is_true(json_object_get(result, "enforcing"));
 	if (json)
-		cli__print_json(result);
+		print_json(result);
 	else
 		status_human(result, enforcing);
 	if (!enforcing) {
-		const char *why = cli__jstr(result, "reason");
+		const char *why = jstr(result, "reason");
 		char *w;
 
 		if (!why || !*why)	/* jitgated puts its canary verdict there */
-			why = cli__jstr(json_object_get(result, "gate"), "canary");
-		w = cli__clean(why);
+			why = jstr(json_object_get(result, "gate"), "canary");
+		w = clean(why);
 
 		if (why && *why)
 			pr_warn("the gate is not enforcing: %s", w);
@@ -433,7 +433,7 @@ static int unload_local(void)
 	}
 	printf("removed %s\n", env.pin_dir);
 	printf("jitgate unloaded: jitgated was not running; removed %d %s\n", count,
-	       cli__plural((size_t)count, "pin", "pins"));
+	       plural((size_t)count, "pin", "pins"));
 	return EXIT_OK;
 }
 
@@ -456,7 +456,7 @@ int do_unload(int argc, char **argv)
 		printf("jitgate unloaded: jitgated removed the gate from the kernel and exited\n");
 		return EXIT_OK;
 	}
-	if (cli__is_not_running(ret)) {
+	if (is_not_running(ret)) {
 		pr_debug("%s; removing the pins here", err);
 		return unload_local();
 	}

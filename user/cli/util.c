@@ -22,7 +22,7 @@
 /* ---- small helpers ---- */
 
 __attribute__((format(printf, 2, 3)))
-int cli__usage_error(const char *cmd, const char *fmt, ...)
+int usage_error(const char *cmd, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -35,7 +35,7 @@ int cli__usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /* getopt_long's complaint, reworded: c is '?' or ':' (optstring starts with ':'). */
-int cli__bad_option(const char *cmd, int c, char **argv)
+int bad_option(const char *cmd, int c, char **argv)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "";
 	char opt[64];
@@ -47,11 +47,11 @@ int cli__bad_option(const char *cmd, int c, char **argv)
 	else
 		snprintf(opt, sizeof(opt), "%s", arg);
 	if (c == ':')
-		return cli__usage_error(cmd, "option '%s' needs a value", opt);
-	return cli__usage_error(cmd, "unknown option '%s'", opt);
+		return usage_error(cmd, "option '%s' needs a value", opt);
+	return usage_error(cmd, "unknown option '%s'", opt);
 }
 
-const char *cli__errno_name(int err)
+const char *errno_name(int err)
 {
 	const char *name = strerrorname_np(err);
 
@@ -60,7 +60,7 @@ const char *cli__errno_name(int err)
 
 /* A copy of s safe to print on a terminal: C0 and C1 control characters (the latter as
  * UTF-8, U+0080..U+009F) become '?', so daemon-supplied text cannot drive the terminal. */
-char *cli__clean(const char *s)
+char *clean(const char *s)
 {
 	char *c = strdup(s ? s : "");
 
@@ -78,7 +78,7 @@ char *cli__clean(const char *s)
 }
 
 /* Display width of UTF-8 text (code points; good enough for names and reasons). */
-size_t cli__width(const char *s)
+size_t width(const char *s)
 {
 	size_t n = 0;
 
@@ -88,20 +88,20 @@ size_t cli__width(const char *s)
 	return n;
 }
 
-void cli__print_json(json_t *j)
+void print_json(json_t *j)
 {
 	/* Insertion order: keys stay where jitgated (or this file) put them. */
 	json_dumpf(j, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 }
 
-const char *cli__jstr(json_t *obj, const char *key)
+const char *jstr(json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
 }
 
 /* RFC 3339 ("2026-11-22T19:30:00.123456789Z", any offset) or unix seconds -> time_t. */
-int cli__json_time(json_t *v, time_t *out)
+int json_time(json_t *v, time_t *out)
 {
 	struct tm tm = { 0 };
 	const char *s, *p;
@@ -139,7 +139,7 @@ int cli__json_time(json_t *v, time_t *out)
 	return 0;
 }
 
-char *cli__local_time(time_t t, char *buf, size_t len)
+char *local_time(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
 
@@ -148,24 +148,24 @@ char *cli__local_time(time_t t, char *buf, size_t len)
 	return buf;
 }
 
-const char *cli__plural(size_t n, const char *one, const char *many)
+const char *plural(size_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
 }
 
 /* Missing, empty or only white space: not a reason. */
-bool cli__blank(const char *s)
+bool blank(const char *s)
 {
 	return !s || !s[strspn(s, " \t\r\n")];
 }
 
-bool cli__is_not_running(int ret)
+bool is_not_running(int ret)
 {
 	return ret == -ENOENT || ret == -ECONNREFUSED;
 }
 
 /* Call the daemon; on failure print its (or our) sentence and return the -errno. */
-int cli__call(const char *cmd, json_t *args, json_t **reply, json_t **result)
+int call(const char *cmd, json_t *args, json_t **reply, json_t **result)
 {
 	char err[1024] = "";
 	int ret;
@@ -187,14 +187,14 @@ int cli__call(const char *cmd, json_t *args, json_t **reply, json_t **result)
 	return ret;
 }
 
-long long cli__jint(json_t *obj, const char *key, long long dflt)
+long long jint(json_t *obj, const char *key, long long dflt)
 {
 	json_t *v = json_object_get(obj, key);
 
 	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
 }
 
-char *cli__grant_resources(json_t *grant)
+char *grant_resources(json_t *grant)
 {
 	json_t *allow = json_object_get(grant, "allow");
 	char *buf = NULL;
@@ -202,17 +202,17 @@ char *cli__grant_resources(json_t *grant)
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
-		return cli__clean("?");
+		return clean("?");
 	for (size_t i = 0; i < json_array_size(allow); i++) {
 		json_t *a = json_array_get(allow, i), *perms = json_object_get(a, "perms");
 
-		fprintf(f, "%s%s:", i ? "; " : "", cli__jstr(a, "resource") ?: "?");
+		fprintf(f, "%s%s:", i ? "; " : "", jstr(a, "resource") ?: "?");
 		for (size_t k = 0; k < json_array_size(perms); k++)
 			fprintf(f, "%s%s", k ? "," : "", json_string_value(json_array_get(perms, k)) ?: "?");
 	}
 	fclose(f);
 	{
-		char *c = cli__clean(buf);
+		char *c = clean(buf);
 
 		free(buf);
 		return c;
@@ -220,7 +220,7 @@ char *cli__grant_resources(json_t *grant)
 }
 
 /* Whole minutes from a minute on: "in 30m" reads better than "in 29m59s". */
-char *cli__rel_time(time_t t, char *buf, size_t len)
+char *rel_time(time_t t, char *buf, size_t len)
 {
 	time_t now = time(NULL);
 	uint64_t d = t > now ? (uint64_t)(t - now) : (uint64_t)(now - t);
@@ -234,20 +234,20 @@ char *cli__rel_time(time_t t, char *buf, size_t len)
 }
 
 /* A person in a reply ({"user","uid"}): the name, else "uid N", else "?". */
-char *cli__who(json_t *o)
+char *who(json_t *o)
 {
 	char *s;
 
-	if (cli__jstr(o, "user"))
-		return cli__clean(cli__jstr(o, "user"));
+	if (jstr(o, "user"))
+		return clean(jstr(o, "user"));
 	if (json_is_integer(json_object_get(o, "uid")) &&
-	    asprintf(&s, "uid %lld", cli__jint(o, "uid", -1)) >= 0)
+	    asprintf(&s, "uid %lld", jint(o, "uid", -1)) >= 0)
 		return s;
-	return cli__clean("?");
+	return clean("?");
 }
 
 /* "bob, carol" from an approvals/approvers array; NULL when it is empty. */
-char *cli__approver_names(json_t *arr)
+char *approver_names(json_t *arr)
 {
 	char *buf = NULL, *c;
 	size_t len = 0;
@@ -257,15 +257,15 @@ char *cli__approver_names(json_t *arr)
 		return NULL;
 	f = open_memstream(&buf, &len);
 	if (!f)
-		return cli__clean("?");
+		return clean("?");
 	for (size_t i = 0; i < json_array_size(arr); i++) {
-		char *w = cli__who(json_array_get(arr, i));
+		char *w = who(json_array_get(arr, i));
 
 		fprintf(f, "%s%s", i ? ", " : "", w);
 		free(w);
 	}
 	fclose(f);
-	c = cli__clean(buf);
+	c = clean(buf);
 	free(buf);
 	return c;
 }
@@ -288,7 +288,7 @@ bool cli__extra_args(int argc, char **argv)
 
 	if (max < 0 || argc - optind <= max)
 		return false;
-	cli__usage_error(cli__current->usage_name, "unexpected argument '%s'", argv[optind + max]);
+	usage_error(cli__current->usage_name, "unexpected argument '%s'", argv[optind + max]);
 	return true;
 }
 
@@ -316,7 +316,7 @@ int cli__common_opts(int argc, char **argv, const char *help, bool *json)
 		switch (c) {
 		case 'j': *json = true; break;
 		case 'h': fputs(help, stdout); return EXIT_OK;
-		default: return cli__bad_option(cli__current->usage_name, c, argv);
+		default: return bad_option(cli__current->usage_name, c, argv);
 		}
 	}
 	return -1;

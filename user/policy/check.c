@@ -28,7 +28,7 @@ const char *policy__quote_arg(struct ctx *c, const char *s)
 {
 	char *b = c->qbuf[c->qi++ % 8];
 
-	return policy__quote(s, b, sizeof(c->qbuf[0]));
+	return quote(s, b, sizeof(c->qbuf[0]));
 }
 
 static int failv(struct ctx *c, struct jg_pos pos, const char *fmt, va_list ap)
@@ -43,7 +43,7 @@ static int failv(struct ctx *c, struct jg_pos pos, const char *fmt, va_list ap)
 }
 
 __attribute__((format(printf, 3, 4)))
-int policy__fail_pos(struct ctx *c, struct jg_pos pos, const char *fmt, ...)
+int fail_pos(struct ctx *c, struct jg_pos pos, const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -56,7 +56,7 @@ int policy__fail_pos(struct ctx *c, struct jg_pos pos, const char *fmt, ...)
 
 /* At the value `ptr` names. */
 __attribute__((format(printf, 3, 4)))
-int policy__fail_val(struct ctx *c, const char *ptr, const char *fmt, ...)
+int fail_val(struct ctx *c, const char *ptr, const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -69,7 +69,7 @@ int policy__fail_val(struct ctx *c, const char *ptr, const char *fmt, ...)
 
 /* At the key of the member `ptr` names (the value for array elements and the root). */
 __attribute__((format(printf, 3, 4)))
-int policy__fail_key(struct ctx *c, const char *ptr, const char *fmt, ...)
+int fail_key(struct ctx *c, const char *ptr, const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -80,7 +80,7 @@ int policy__fail_key(struct ctx *c, const char *ptr, const char *fmt, ...)
 	return ret;
 }
 
-int policy__oom(struct ctx *c)
+int oom(struct ctx *c)
 {
 	if (c->err && c->errlen)
 		snprintf(c->err, c->errlen, "%s: out of memory", c->file);
@@ -88,19 +88,19 @@ int policy__oom(struct ctx *c)
 }
 
 /* A message from a public parser (endpoint, subject, window, ...), at ptr's value. */
-int policy__fail_sub(struct ctx *c, const char *ptr, int ret, const char *what, const char *sub)
+int fail_sub(struct ctx *c, const char *ptr, int ret, const char *what, const char *sub)
 {
 	if (ret == -ENOMEM)
-		return policy__oom(c);
-	return policy__fail_val(c, ptr, "%s%s%s", what, *what ? ": " : "", sub);
+		return oom(c);
+	return fail_val(c, ptr, "%s%s%s", what, *what ? ": " : "", sub);
 }
 
-void policy__child(char *buf, const char *parent, const char *key)
+void child(char *buf, const char *parent, const char *key)
 {
 	jsonpos__child(buf, PTR_MAX, parent, key);
 }
 
-void policy__elem(char *buf, const char *parent, size_t i)
+void elem(char *buf, const char *parent, size_t i)
 {
 	jsonpos__index(buf, PTR_MAX, parent, i);
 }
@@ -132,7 +132,7 @@ static size_t distance(const char *a, const char *b)
 	return row[lb];
 }
 
-int policy__unknown_key(struct ctx *c, const char *kptr, const char *what, const char *key,
+int unknown_key(struct ctx *c, const char *kptr, const char *what, const char *key,
 		const char *const *known)
 {
 	const char *best = NULL;
@@ -154,13 +154,13 @@ int policy__unknown_key(struct ctx *c, const char *kptr, const char *what, const
 			n += (size_t)w;
 	}
 	if (best)
-		return policy__fail_key(c, kptr, "%s%sunknown key %s; did you mean \"%s\"?", what,
+		return fail_key(c, kptr, "%s%sunknown key %s; did you mean \"%s\"?", what,
 				*what ? ": " : "", Q(c, key), best);
-	return policy__fail_key(c, kptr, "%s%sunknown key %s (expected %s)", what, *what ? ": " : "",
+	return fail_key(c, kptr, "%s%sunknown key %s (expected %s)", what, *what ? ": " : "",
 			Q(c, key), list);
 }
 
-const char *policy__type_name(const json_t *v)
+const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "an object";
@@ -176,90 +176,90 @@ const char *policy__type_name(const json_t *v)
 }
 
 /* A non-empty string without NUL bytes. */
-int policy__get_str(struct ctx *c, json_t *v, const char *ptr, const char *what,
+int get_str(struct ctx *c, json_t *v, const char *ptr, const char *what,
 	    const char **out)
 {
 	if (!json_is_string(v))
-		return policy__fail_val(c, ptr, "%s must be a string, not %s", what, policy__type_name(v));
+		return fail_val(c, ptr, "%s must be a string, not %s", what, type_name(v));
 	if (json_string_length(v) == 0)
-		return policy__fail_val(c, ptr, "%s must not be empty", what);
+		return fail_val(c, ptr, "%s must not be empty", what);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return policy__fail_val(c, ptr, "%s contains a NUL byte", what);
+		return fail_val(c, ptr, "%s contains a NUL byte", what);
 	*out = json_string_value(v);
 	return 0;
 }
 
-int policy__dup_str(struct ctx *c, json_t *v, const char *ptr, const char *what, char **out)
+int dup_str(struct ctx *c, json_t *v, const char *ptr, const char *what, char **out)
 {
 	const char *s;
-	int ret = policy__get_str(c, v, ptr, what, &s);
+	int ret = get_str(c, v, ptr, what, &s);
 
 	if (ret)
 		return ret;
 	if (!(*out = strdup(s)))
-		return policy__oom(c);
+		return oom(c);
 	return 0;
 }
 
-int policy__get_bool(struct ctx *c, json_t *v, const char *ptr, const char *what, bool *out)
+int get_bool(struct ctx *c, json_t *v, const char *ptr, const char *what, bool *out)
 {
 	if (!json_is_boolean(v))
-		return policy__fail_val(c, ptr, "%s must be true or false, not %s", what, policy__type_name(v));
+		return fail_val(c, ptr, "%s must be true or false, not %s", what, type_name(v));
 	*out = json_is_true(v);
 	return 0;
 }
 
-int policy__get_path(struct ctx *c, json_t *v, const char *ptr, const char *what,
+int get_path(struct ctx *c, json_t *v, const char *ptr, const char *what,
 	     struct jg_path *out)
 {
 	const char *s;
-	int ret = policy__get_str(c, v, ptr, what, &s);
+	int ret = get_str(c, v, ptr, what, &s);
 
 	if (ret)
 		return ret;
 	if (s[0] != '/')
-		return policy__fail_val(c, ptr, "%s %s must be an absolute path (start with '/')", what,
+		return fail_val(c, ptr, "%s %s must be an absolute path (start with '/')", what,
 				Q(c, s));
 	if (strlen(s) >= PATH_MAX)
-		return policy__fail_val(c, ptr, "%s %s is longer than %d bytes", what, Q(c, s),
+		return fail_val(c, ptr, "%s %s is longer than %d bytes", what, Q(c, s),
 				PATH_MAX - 1);
 	if (!(out->path = strdup(s)))
-		return policy__oom(c);
+		return oom(c);
 	out->pos = jsonpos__value(c->jp, ptr);
 	return 0;
 }
 
-int policy__get_duration(struct ctx *c, json_t *v, const char *ptr, const char *what,
+int get_duration(struct ctx *c, json_t *v, const char *ptr, const char *what,
 		 uint64_t *out)
 {
 	char e[256];
 
 	if (!json_is_string(v))
-		return policy__fail_val(c, ptr, "%s must be a string such as \"30m\", not %s", what,
-				policy__type_name(v));
+		return fail_val(c, ptr, "%s must be a string such as \"30m\", not %s", what,
+				type_name(v));
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return policy__fail_val(c, ptr, "%s contains a NUL byte", what);
+		return fail_val(c, ptr, "%s contains a NUL byte", what);
 	if (duration__parse(json_string_value(v), out, e, sizeof(e)))
-		return policy__fail_val(c, ptr, "%s: %s", what, e);
+		return fail_val(c, ptr, "%s: %s", what, e);
 	return 0;
 }
 
 /* An array, non-empty unless allow_empty. */
-int policy__get_array(struct ctx *c, json_t *v, const char *ptr, const char *what,
+int get_array(struct ctx *c, json_t *v, const char *ptr, const char *what,
 	      const char *example, bool allow_empty)
 {
 	if (!json_is_array(v))
-		return policy__fail_val(c, ptr, "%s must be an array%s%s, not %s", what,
-				example ? " such as " : "", example ? example : "", policy__type_name(v));
+		return fail_val(c, ptr, "%s must be an array%s%s, not %s", what,
+				example ? " such as " : "", example ? example : "", type_name(v));
 	if (!allow_empty && json_array_size(v) == 0)
-		return policy__fail_val(c, ptr, "%s must not be empty", what);
+		return fail_val(c, ptr, "%s must not be empty", what);
 	return 0;
 }
 
-int policy__get_object(struct ctx *c, json_t *v, const char *ptr, const char *what)
+int get_object(struct ctx *c, json_t *v, const char *ptr, const char *what)
 {
 	if (!json_is_object(v))
-		return policy__fail_val(c, ptr, "%s must be an object, not %s", what, policy__type_name(v));
+		return fail_val(c, ptr, "%s must be an object, not %s", what, type_name(v));
 	return 0;
 }
 
@@ -270,15 +270,15 @@ static bool valid_name(const char *s)
 	if (n < 1 || n > NAME_MAX_LEN)
 		return false;
 	for (size_t k = 0; k < n; k++)
-		if (!policy__is_alnum(s[k]) && s[k] != '.' && s[k] != '_' && s[k] != '-')
+		if (!is_alnum(s[k]) && s[k] != '.' && s[k] != '_' && s[k] != '-')
 			return false;
 	return true;
 }
 
-int policy__check_name(struct ctx *c, const char *kptr, const char *kind, const char *name)
+int check_name(struct ctx *c, const char *kptr, const char *kind, const char *name)
 {
 	if (!valid_name(name))
-		return policy__fail_key(c, kptr, "%s name %s must be 1-%d characters of A-Z, a-z, 0-9, "
+		return fail_key(c, kptr, "%s name %s must be 1-%d characters of A-Z, a-z, 0-9, "
 				"'.', '_' and '-'", kind, Q(c, name), NAME_MAX_LEN);
 	return 0;
 }
@@ -306,7 +306,7 @@ static int path_ref_cmp(const void *a, const void *b)
 }
 
 /* A file or program belongs to one resource: the kernel keys objects by (dev, ino). */
-int policy__check_duplicate_paths(struct ctx *c)
+int check_duplicate_paths(struct ctx *c)
 {
 	struct jg_policy *p = c->p;
 	struct path_ref *v, *bad = NULL, *first = NULL;
@@ -322,7 +322,7 @@ int policy__check_duplicate_paths(struct ctx *c)
 
 			for (size_t j = 0; j < r->nfiles + r->nexec; j++)
 				if (++k > JG_MAX_OBJECTS / 2)
-					return policy__fail_pos(c, j < r->nfiles ? r->files[j].pos :
+					return fail_pos(c, j < r->nfiles ? r->files[j].pos :
 							r->exec[j - r->nfiles].pos,
 							"resource %s: too many files and programs; a "
 							"policy may list at most %d", Q(c, r->name),
@@ -332,7 +332,7 @@ int policy__check_duplicate_paths(struct ctx *c)
 	if (n < 2)
 		return 0;
 	if (!(v = calloc(n, sizeof(*v))))
-		return policy__oom(c);
+		return oom(c);
 	for (size_t i = 0; i < p->nresources; i++) {
 		const struct jg_resource *r = &p->resources[i];
 
@@ -356,10 +356,10 @@ int policy__check_duplicate_paths(struct ctx *c)
 	}
 	if (bad) {
 		if (bad->res == first->res)
-			ret = policy__fail_pos(c, bad->path->pos, "resource %s lists the path %s twice",
+			ret = fail_pos(c, bad->path->pos, "resource %s lists the path %s twice",
 				       Q(c, bad->res->name), Q(c, bad->path->path));
 		else
-			ret = policy__fail_pos(c, bad->path->pos, "resource %s: the path %s is already "
+			ret = fail_pos(c, bad->path->pos, "resource %s: the path %s is already "
 				       "listed by resource %s; a file belongs to one resource",
 				       Q(c, bad->res->name), Q(c, bad->path->path),
 				       Q(c, first->res->name));
@@ -420,7 +420,7 @@ static bool applies(const struct jg_endpoint *ep, const uint8_t *addr, uint8_t p
 /* Overlapping port ranges on one prefix would make the answer depend on map order; and the
  * kernel keeps at most JG_MAX_PORT_RANGES ranges per prefix, covering prefixes included.
  * Connect and bind endpoints live in separate maps and are checked apart. */
-int policy__check_endpoints(struct ctx *c, bool bind)
+int check_endpoints(struct ctx *c, bool bind)
 {
 	const char *kind = bind ? "bind" : "connect";
 	struct jg_policy *p = c->p;
@@ -434,7 +434,7 @@ int policy__check_endpoints(struct ctx *c, bool bind)
 	if (n == 0)
 		return 0;
 	if (!(v = calloc(n, sizeof(*v))))
-		return policy__oom(c);
+		return oom(c);
 	for (size_t i = 0; i < p->nresources; i++) {
 		struct jg_resource *r = &p->resources[i];
 
@@ -444,7 +444,7 @@ int policy__check_endpoints(struct ctx *c, bool bind)
 	/* A bind of :: covers every bind endpoint: its map entry carries all their ranges.
 	 * (v is still in file order here: the message names the first one too many.) */
 	if (bind && n > JG_MAX_PORT_RANGES) {
-		ret = policy__fail_pos(c, v[JG_MAX_PORT_RANGES].ep->pos, "too many bind endpoints (%zu); a "
+		ret = fail_pos(c, v[JG_MAX_PORT_RANGES].ep->pos, "too many bind endpoints (%zu); a "
 			       "policy may use at most %d", n, JG_MAX_PORT_RANGES);
 		goto cleanup;
 	}
@@ -471,7 +471,7 @@ int policy__check_endpoints(struct ctx *c, bool bind)
 		}
 	}
 	if (bad) {
-		ret = policy__fail_pos(c, bad->ep->pos, "resource %s: %s endpoint %s overlaps %s of "
+		ret = fail_pos(c, bad->ep->pos, "resource %s: %s endpoint %s overlaps %s of "
 			       "resource %s; give each address and port to one resource only",
 			       Q(c, bad->res->name), kind, Q(c, bad->ep->text), Q(c, other->ep->text),
 			       Q(c, other->res->name));
@@ -483,7 +483,7 @@ int policy__check_endpoints(struct ctx *c, bool bind)
 			break;
 		}
 	if (!bind && prefixes > JG_MAX_NET_PREFIXES / 2) {
-		ret = policy__fail_pos(c, v[n - 1].ep->pos, "too many connect prefixes (%zu); a policy "
+		ret = fail_pos(c, v[n - 1].ep->pos, "too many connect prefixes (%zu); a policy "
 			       "may use at most %d", prefixes, JG_MAX_NET_PREFIXES / 2);
 		goto cleanup;
 	}
@@ -494,7 +494,7 @@ int policy__check_endpoints(struct ctx *c, bool bind)
 		for (size_t j = 0; j < n; j++)
 			cover += applies(v[j].ep, v[i].ep->addr, v[i].ep->prefixlen, bind);
 		if (cover > JG_MAX_PORT_RANGES) {
-			ret = policy__fail_pos(c, v[i].ep->pos, "resource %s: %s endpoint %s is "
+			ret = fail_pos(c, v[i].ep->pos, "resource %s: %s endpoint %s is "
 				       "covered by %zu port ranges (its own prefix, wider ones and "
 				       "those on this host's loopback addresses); the limit is %d",
 				       Q(c, v[i].res->name), kind, Q(c, v[i].ep->text), cover,
@@ -515,7 +515,7 @@ int policy__check_endpoints(struct ctx *c, bool bind)
 				last = &v[j];
 		}
 		if (cover > JG_MAX_PORT_RANGES) {
-			ret = policy__fail_pos(c, last->ep->pos, "resource %s: connect endpoint %s: %zu "
+			ret = fail_pos(c, last->ep->pos, "resource %s: connect endpoint %s: %zu "
 				       "port ranges apply to this host's loopback address %s (an "
 				       "endpoint on loopback protects every loopback address); the "
 				       "limit is %d", Q(c, last->res->name), Q(c, last->ep->text),

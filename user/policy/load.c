@@ -131,37 +131,37 @@ static int parse_root(struct ctx *c, json_t *root)
 	int ret;
 
 	if (!json_is_object(root))
-		return policy__fail_val(c, "", "a policy must be a JSON object, not %s", policy__type_name(root));
+		return fail_val(c, "", "a policy must be a JSON object, not %s", type_name(root));
 	json_object_foreach(root, key, val) {
-		policy__child(kptr, "", key);
+		child(kptr, "", key);
 		if (!strcmp(key, known[0]) || !strcmp(key, known[1]) || !strcmp(key, known[2]) ||
 		    !strcmp(key, known[3]) || !strcmp(key, known[4]))
 			continue;
-		return policy__unknown_key(c, kptr, "", key, known);
+		return unknown_key(c, kptr, "", key, known);
 	}
 
 	val = json_object_get(root, "version");
 	if (!val)
-		return policy__fail_val(c, "", "the policy has no \"version\"; write \"version\": 1");
+		return fail_val(c, "", "the policy has no \"version\"; write \"version\": 1");
 	if (!json_is_integer(val))
-		return policy__fail_val(c, "/version", "\"version\" must be the number 1, not %s",
-				policy__type_name(val));
+		return fail_val(c, "/version", "\"version\" must be the number 1, not %s",
+				type_name(val));
 	if (json_integer_value(val) != 1)
-		return policy__fail_val(c, "/version", "unsupported policy version %lld; this jitgate "
+		return fail_val(c, "/version", "unsupported policy version %lld; this jitgate "
 				"reads version 1", (long long)json_integer_value(val));
 	c->p->version = 1;
 
 	val = json_object_get(root, "resources");
 	if (!val)
-		return policy__fail_val(c, "", "the policy has no \"resources\"; name what it protects");
-	if ((ret = policy__parse_resources(c, val, "/resources")))
+		return fail_val(c, "", "the policy has no \"resources\"; name what it protects");
+	if ((ret = parse_resources(c, val, "/resources")))
 		return ret;
-	if ((val = json_object_get(root, "roles")) && (ret = policy__parse_roles(c, val, "/roles")))
+	if ((val = json_object_get(root, "roles")) && (ret = parse_roles(c, val, "/roles")))
 		return ret;
 	if ((val = json_object_get(root, "standing")) &&
-	    (ret = policy__parse_standing(c, val, "/standing")))
+	    (ret = parse_standing(c, val, "/standing")))
 		return ret;
-	if ((val = json_object_get(root, "notify")) && (ret = policy__parse_notify(c, val, "/notify")))
+	if ((val = json_object_get(root, "notify")) && (ret = parse_notify(c, val, "/notify")))
 		return ret;
 	return 0;
 }
@@ -195,17 +195,17 @@ static int load_buffer(const char *text, size_t len, const char *name, struct jg
 				text_[n++] = (char)*t;
 		}
 		text_[n] = '\0';
-		return policy__fail_pos(&c, pos, "invalid JSON: %s", text_);
+		return fail_pos(&c, pos, "invalid JSON: %s", text_);
 	}
 	ret = jsonpos__scan(text, len, &jp);
 	if (ret == -ENOMEM) {
 		json_decref(root);
-		return policy__oom(&c);
+		return oom(&c);
 	}
 	c.jp = jp;	/* NULL if the scanner disagrees with jansson: positions become 1:1 */
 
 	if (!(c.p = calloc(1, sizeof(*c.p))) || !(c.p->file = strdup(c.file))) {
-		ret = policy__oom(&c);
+		ret = oom(&c);
 		goto cleanup;
 	}
 	ret = parse_root(&c, root);

@@ -29,7 +29,7 @@ unsigned policy__notify_event_bit(const char *type)
 	return 0;
 }
 
-int policy__parse_notify(struct ctx *c, json_t *v, const char *ptr)
+int parse_notify(struct ctx *c, json_t *v, const char *ptr)
 {
 	static const char *const known[] = { "on", "command", "timeout", NULL };
 	char eptr[PTR_MAX], kptr[PTR_MAX], aptr[PTR_MAX], what[64], w[128];
@@ -38,39 +38,39 @@ int policy__parse_notify(struct ctx *c, json_t *v, const char *ptr)
 	size_t i, k;
 	int ret;
 
-	if ((ret = policy__get_array(c, v, ptr, "\"notify\"", "[{\"command\": [\"/usr/local/bin/page\"]}]",
+	if ((ret = get_array(c, v, ptr, "\"notify\"", "[{\"command\": [\"/usr/local/bin/page\"]}]",
 			     true)))
 		return ret;
 	c->p->nnotify = json_array_size(v);
 	if (c->p->nnotify && !(c->p->notify = calloc(c->p->nnotify, sizeof(*c->p->notify))))
-		return policy__oom(c);
+		return oom(c);
 	json_array_foreach(v, i, hook) {
 		struct jg_notify_hook *h = &c->p->notify[i];
 
-		policy__elem(eptr, ptr, i);
-		policy__fmt(what, sizeof(what), "notify hook %zu", i + 1);
+		elem(eptr, ptr, i);
+		fmt(what, sizeof(what), "notify hook %zu", i + 1);
 		h->pos = jsonpos__value(c->jp, eptr);
 		h->events = JG_NOTIFY_ALL;
 		h->timeout_s = 10;
-		if ((ret = policy__get_object(c, hook, eptr, what)))
+		if ((ret = get_object(c, hook, eptr, what)))
 			return ret;
 		json_object_foreach(hook, key, val) {
-			policy__child(kptr, eptr, key);
-			policy__fmt(w, sizeof(w), "%s: %s", what, key);
+			child(kptr, eptr, key);
+			fmt(w, sizeof(w), "%s: %s", what, key);
 			if (!strcmp(key, "on")) {
-				if ((ret = policy__get_array(c, val, kptr, w, "[\"request.create\"]", false)))
+				if ((ret = get_array(c, val, kptr, w, "[\"request.create\"]", false)))
 					return ret;
 				h->events = 0;
 				json_array_foreach(val, k, a) {
 					const char *s;
 					unsigned bit;
 
-					policy__elem(aptr, kptr, k);
-					if ((ret = policy__get_str(c, a, aptr, w, &s)))
+					elem(aptr, kptr, k);
+					if ((ret = get_str(c, a, aptr, w, &s)))
 						return ret;
 					bit = policy__notify_event_bit(s);
 					if (!bit)
-						return policy__fail_val(c, aptr, "%s: %s is not an event hooks "
+						return fail_val(c, aptr, "%s: %s is not an event hooks "
 								"run on; use request.create, "
 								"request.approve, request.deny, "
 								"request.cancel or request.expire",
@@ -78,33 +78,33 @@ int policy__parse_notify(struct ctx *c, json_t *v, const char *ptr)
 					h->events |= bit;
 				}
 			} else if (!strcmp(key, "command")) {
-				if ((ret = policy__get_array(c, val, kptr, w, "[\"/usr/local/bin/page\", "
+				if ((ret = get_array(c, val, kptr, w, "[\"/usr/local/bin/page\", "
 						     "\"--team\", \"sre\"]", false)))
 					return ret;
 				h->argc = json_array_size(val);
 				if (!(h->argv = calloc(h->argc + 1, sizeof(*h->argv))))
-					return policy__oom(c);
+					return oom(c);
 				json_array_foreach(val, k, a) {
-					policy__elem(aptr, kptr, k);
+					elem(aptr, kptr, k);
 					if (k == 0) {
 						struct jg_path pth = { 0 };
 
-						if ((ret = policy__get_path(c, a, aptr, w, &pth)))
+						if ((ret = get_path(c, a, aptr, w, &pth)))
 							return ret;
 						h->argv[0] = pth.path;
-					} else if ((ret = policy__dup_str(c, a, aptr, w, &h->argv[k]))) {
+					} else if ((ret = dup_str(c, a, aptr, w, &h->argv[k]))) {
 						return ret;
 					}
 				}
 			} else if (!strcmp(key, "timeout")) {
-				if ((ret = policy__get_duration(c, val, kptr, w, &h->timeout_s)))
+				if ((ret = get_duration(c, val, kptr, w, &h->timeout_s)))
 					return ret;
 			} else {
-				return policy__unknown_key(c, kptr, what, key, known);
+				return unknown_key(c, kptr, what, key, known);
 			}
 		}
 		if (!h->argv)
-			return policy__fail_val(c, eptr, "%s has no \"command\"; say what to run", what);
+			return fail_val(c, eptr, "%s has no \"command\"; say what to run", what);
 	}
 	return 0;
 }

@@ -42,48 +42,48 @@ const char *policy__quote_arg(struct ctx *c, const char *s);
 
 /* check.c */
 __attribute__((format(printf, 3, 4)))
-int policy__fail_pos(struct ctx *c, struct jg_pos pos, const char *fmt, ...);
+int fail_pos(struct ctx *c, struct jg_pos pos, const char *fmt, ...);
 __attribute__((format(printf, 3, 4)))
-int policy__fail_val(struct ctx *c, const char *ptr, const char *fmt, ...);
+int fail_val(struct ctx *c, const char *ptr, const char *fmt, ...);
 __attribute__((format(printf, 3, 4)))
-int policy__fail_key(struct ctx *c, const char *ptr, const char *fmt, ...);
-int policy__oom(struct ctx *c);
-int policy__fail_sub(struct ctx *c, const char *ptr, int ret, const char *what, const char *sub);
-void policy__child(char *buf, const char *parent, const char *key);
-void policy__elem(char *buf, const char *parent, size_t i);
-int policy__unknown_key(struct ctx *c, const char *kptr, const char *what, const char *key,
+int fail_key(struct ctx *c, const char *ptr, const char *fmt, ...);
+int oom(struct ctx *c);
+int fail_sub(struct ctx *c, const char *ptr, int ret, const char *what, const char *sub);
+void child(char *buf, const char *parent, const char *key);
+void elem(char *buf, const char *parent, size_t i);
+int unknown_key(struct ctx *c, const char *kptr, const char *what, const char *key,
 		const char *const *known);
-const char *policy__type_name(const json_t *v);
-int policy__get_str(struct ctx *c, json_t *v, const char *ptr, const char *what,
+const char *type_name(const json_t *v);
+int get_str(struct ctx *c, json_t *v, const char *ptr, const char *what,
 	    const char **out);
-int policy__dup_str(struct ctx *c, json_t *v, const char *ptr, const char *what, char **out);
-int policy__get_bool(struct ctx *c, json_t *v, const char *ptr, const char *what, bool *out);
-int policy__get_path(struct ctx *c, json_t *v, const char *ptr, const char *what,
+int dup_str(struct ctx *c, json_t *v, const char *ptr, const char *what, char **out);
+int get_bool(struct ctx *c, json_t *v, const char *ptr, const char *what, bool *out);
+int get_path(struct ctx *c, json_t *v, const char *ptr, const char *what,
 	     struct jg_path *out);
-int policy__get_duration(struct ctx *c, json_t *v, const char *ptr, const char *what,
+int get_duration(struct ctx *c, json_t *v, const char *ptr, const char *what,
 		 uint64_t *out);
-int policy__get_array(struct ctx *c, json_t *v, const char *ptr, const char *what,
+int get_array(struct ctx *c, json_t *v, const char *ptr, const char *what,
 	      const char *example, bool allow_empty);
-int policy__get_object(struct ctx *c, json_t *v, const char *ptr, const char *what);
-int policy__check_name(struct ctx *c, const char *kptr, const char *kind, const char *name);
-int policy__check_duplicate_paths(struct ctx *c);
-int policy__check_endpoints(struct ctx *c, bool bind);
+int get_object(struct ctx *c, json_t *v, const char *ptr, const char *what);
+int check_name(struct ctx *c, const char *kptr, const char *kind, const char *name);
+int check_duplicate_paths(struct ctx *c);
+int check_endpoints(struct ctx *c, bool bind);
 
 /* notify.c */
-int policy__parse_notify(struct ctx *c, json_t *v, const char *ptr);
+int parse_notify(struct ctx *c, json_t *v, const char *ptr);
 
 /* resources.c */
-int policy__parse_resources(struct ctx *c, json_t *v, const char *ptr);
+int parse_resources(struct ctx *c, json_t *v, const char *ptr);
 
 /* roles.c */
-int policy__parse_roles(struct ctx *c, json_t *v, const char *ptr);
-int policy__parse_standing(struct ctx *c, json_t *v, const char *ptr);
+int parse_roles(struct ctx *c, json_t *v, const char *ptr);
+int parse_standing(struct ctx *c, json_t *v, const char *ptr);
 
 /* values.c */
-char *policy__quote(const char *s, char *buf, size_t len);
+char *quote(const char *s, char *buf, size_t len);
 __attribute__((format(printf, 3, 4)))
-void policy__fmt(char *buf, size_t len, const char *f, ...);
-bool policy__is_alnum(char c);
-char *policy__perm_list(unsigned bits, char *buf, size_t len);
+void fmt(char *buf, size_t len, const char *f, ...);
+bool is_alnum(char c);
+char *perm_list(unsigned bits, char *buf, size_t len);
 
 #endif

@@ -25,17 +25,17 @@ static int parse_paths(struct ctx *c, json_t *v, const char *ptr, const char *wh
 	json_t *e;
 	int ret;
 
-	if ((ret = policy__get_array(c, v, ptr, what, "[\"/srv/data\"]", allow_empty)))
+	if ((ret = get_array(c, v, ptr, what, "[\"/srv/data\"]", allow_empty)))
 		return ret;
 	n = json_array_size(v);
 	if (!n)
 		return 0;
 	if (!(*out = calloc(n, sizeof(**out))))
-		return policy__oom(c);
+		return oom(c);
 	*nout = n;
 	json_array_foreach(v, i, e) {
-		policy__elem(eptr, ptr, i);
-		if ((ret = policy__get_path(c, e, eptr, what, &(*out)[i])))
+		elem(eptr, ptr, i);
+		if ((ret = get_path(c, e, eptr, what, &(*out)[i])))
 			return ret;
 	}
 	return 0;
@@ -51,13 +51,13 @@ static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *
 	int ret;
 
 	if (!json_is_object(v))
-		return policy__fail_val(c, ptr, "%s must be an object such as {\"except\": "
-				"[\"/usr/bin/passwd\"]}, not %s", what, policy__type_name(v));
+		return fail_val(c, ptr, "%s must be an object such as {\"except\": "
+				"[\"/usr/bin/passwd\"]}, not %s", what, type_name(v));
 	json_object_foreach(v, key, val) {
-		policy__child(kptr, ptr, key);
+		child(kptr, ptr, key);
 		if (strcmp(key, "except"))
-			return policy__unknown_key(c, kptr, what, key, known);
-		policy__fmt(w, sizeof(w), "%s except", what);
+			return unknown_key(c, kptr, what, key, known);
+		fmt(w, sizeof(w), "%s except", what);
 		if ((ret = parse_paths(c, val, kptr, w, true, &r->elevate_except,
 				       &r->nelevate_except)))
 			return ret;
@@ -85,26 +85,26 @@ static int parse_endpoints(struct ctx *c, json_t *val, const char *kptr, const c
 	json_t *e;
 	int ret;
 
-	policy__fmt(w, sizeof(w), "%s: %s", what, kind);
-	if ((ret = policy__get_array(c, val, kptr, w, strcmp(kind, "bind") ? "[\"10.0.0.0/8:5432\"]" :
+	fmt(w, sizeof(w), "%s: %s", what, kind);
+	if ((ret = get_array(c, val, kptr, w, strcmp(kind, "bind") ? "[\"10.0.0.0/8:5432\"]" :
 			     "[\"0.0.0.0:8443\"]", false)))
 		return ret;
 	*nout = json_array_size(val);
 	if (!(*out = calloc(*nout, sizeof(**out))))
-		return policy__oom(c);
+		return oom(c);
 	json_array_foreach(val, i, e) {
 		char em[512];
 
-		policy__elem(eptr, kptr, i);
-		policy__fmt(w, sizeof(w), "%s: %s entry", what, kind);
-		if ((ret = policy__get_str(c, e, eptr, w, &s)))
+		elem(eptr, kptr, i);
+		fmt(w, sizeof(w), "%s: %s entry", what, kind);
+		if ((ret = get_str(c, e, eptr, w, &s)))
 			return ret;
 		if ((ret = endpoint__parse(s, &(*out)[i], em, sizeof(em)))) {
-			policy__fmt(w, sizeof(w), "%s: %s", what, kind);
+			fmt(w, sizeof(w), "%s: %s", what, kind);
 			if (ret == -ENOMEM)
-				return policy__oom(c);
+				return oom(c);
 			/* "resource "x": connect endpoint "..." has ..." */
-			return policy__fail_val(c, eptr, "%s %s", w, em);
+			return fail_val(c, eptr, "%s %s", w, em);
 		}
 		(*out)[i].pos = jsonpos__value(c->jp, eptr);
 		if (!strcmp(kind, "bind"))
@@ -124,25 +124,25 @@ static int parse_resource(struct ctx *c, const char *name, json_t *v, const char
 	int ret;
 
 	if (!(r->name = strdup(name)))
-		return policy__oom(c);
+		return oom(c);
 	r->pos = jsonpos__key(c->jp, ptr);
-	policy__fmt(what, sizeof(what), "resource %s", Q(c, name));
-	if ((ret = policy__get_object(c, v, ptr, what)))
+	fmt(what, sizeof(what), "resource %s", Q(c, name));
+	if ((ret = get_object(c, v, ptr, what)))
 		return ret;
 
 	json_object_foreach(v, key, val) {
-		policy__child(kptr, ptr, key);
+		child(kptr, ptr, key);
 		if (!strcmp(key, "description")) {
-			policy__fmt(w, sizeof(w), "%s: description", what);
-			if ((ret = policy__dup_str(c, val, kptr, w, &r->description)))
+			fmt(w, sizeof(w), "%s: description", what);
+			if ((ret = dup_str(c, val, kptr, w, &r->description)))
 				return ret;
 		} else if (!strcmp(key, "files")) {
-			policy__fmt(w, sizeof(w), "%s: files", what);
+			fmt(w, sizeof(w), "%s: files", what);
 			if ((ret = parse_paths(c, val, kptr, w, false, &r->files, &r->nfiles)))
 				return ret;
 			r->kinds |= JG_RES_FILES;
 		} else if (!strcmp(key, "exec")) {
-			policy__fmt(w, sizeof(w), "%s: exec", what);
+			fmt(w, sizeof(w), "%s: exec", what);
 			if ((ret = parse_paths(c, val, kptr, w, false, &r->exec, &r->nexec)))
 				return ret;
 			r->kinds |= JG_RES_EXEC;
@@ -157,27 +157,27 @@ static int parse_resource(struct ctx *c, const char *name, json_t *v, const char
 				return ret;
 			r->kinds |= JG_RES_BIND;
 		} else if (!strcmp(key, "elevate")) {
-			policy__fmt(w, sizeof(w), "%s: elevate", what);
+			fmt(w, sizeof(w), "%s: elevate", what);
 			if ((ret = parse_elevate(c, val, kptr, w, r)))
 				return ret;
 			r->kinds |= JG_RES_ELEVATE;
 		} else if (!strcmp(key, "mode")) {
-			policy__fmt(w, sizeof(w), "%s: mode", what);
+			fmt(w, sizeof(w), "%s: mode", what);
 			if (!json_is_string(val) || (strcmp(json_string_value(val), "audit") &&
 						    strcmp(json_string_value(val), "enforce")))
-				return policy__fail_val(c, kptr, "%s must be \"audit\" or \"enforce\"", w);
+				return fail_val(c, kptr, "%s must be \"audit\" or \"enforce\"", w);
 			r->audit_mode = !strcmp(json_string_value(val), "audit");
 		} else {
-			return policy__unknown_key(c, kptr, what, key, known);
+			return unknown_key(c, kptr, what, key, known);
 		}
 	}
 	if (!r->kinds)
-		return policy__fail_key(c, ptr, "%s protects nothing; give it files, exec, connect, bind "
+		return fail_key(c, ptr, "%s protects nothing; give it files, exec, connect, bind "
 				"or elevate", what);
 	return 0;
 }
 
-int policy__parse_resources(struct ctx *c, json_t *v, const char *ptr)
+int parse_resources(struct ctx *c, json_t *v, const char *ptr)
 {
 	char kptr[PTR_MAX];
 	const char *key;
@@ -186,31 +186,31 @@ int policy__parse_resources(struct ctx *c, json_t *v, const char *ptr)
 	int ret;
 
 	if (!json_is_object(v))
-		return policy__fail_val(c, ptr, "\"resources\" must be an object of name: resource, "
-				"not %s", policy__type_name(v));
+		return fail_val(c, ptr, "\"resources\" must be an object of name: resource, "
+				"not %s", type_name(v));
 	c->p->nresources = json_object_size(v);
 	if (c->p->nresources &&
 	    !(c->p->resources = calloc(c->p->nresources, sizeof(*c->p->resources))))
-		return policy__oom(c);
+		return oom(c);
 	json_object_foreach(v, key, val) {
-		policy__child(kptr, ptr, key);
+		child(kptr, ptr, key);
 		if (i >= JG_MAX_RESOURCES - 1)
-			return policy__fail_key(c, kptr, "too many resources; a policy may have at most %d",
+			return fail_key(c, kptr, "too many resources; a policy may have at most %d",
 					JG_MAX_RESOURCES - 1);
-		if ((ret = policy__check_name(c, kptr, "resource", key)))
+		if ((ret = check_name(c, kptr, "resource", key)))
 			return ret;
 		if (!strncmp(key, RESERVED_PREFIX, strlen(RESERVED_PREFIX)))
-			return policy__fail_key(c, kptr, "resource name %s is reserved: names starting "
+			return fail_key(c, kptr, "resource name %s is reserved: names starting "
 					"with \"" RESERVED_PREFIX "\" belong to jitgate itself",
 					Q(c, key));
 		if ((ret = parse_resource(c, key, val, kptr, &c->p->resources[i++])))
 			return ret;
 	}
-	if ((ret = policy__check_duplicate_paths(c)))
+	if ((ret = check_duplicate_paths(c)))
 		return ret;
-	if ((ret = policy__check_endpoints(c, false)))
+	if ((ret = check_endpoints(c, false)))
 		return ret;
-	return policy__check_endpoints(c, true);
+	return check_endpoints(c, true);
 }
 
 /* ---- roles and standing rules ---- */

@@ -23,7 +23,7 @@
 /* Small helpers shared by the public parsers and the validator                            */
 
 /* Quote `s` for a message: "...", control bytes and quotes escaped, long text shortened. */
-char *policy__quote(const char *s, char *buf, size_t len)
+char *quote(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -56,7 +56,7 @@ char *policy__quote(const char *s, char *buf, size_t len)
 
 /* snprintf for message fragments, where truncation is fine. */
 __attribute__((format(printf, 3, 4)))
-void policy__fmt(char *buf, size_t len, const char *f, ...)
+void fmt(char *buf, size_t len, const char *f, ...)
 {
 	va_list ap;
 
@@ -83,7 +83,7 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-bool policy__is_alnum(char c)
+bool is_alnum(char c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -127,7 +127,7 @@ unsigned perm__valid_for_kinds(unsigned kinds)
 }
 
 /* "read, write" */
-char *policy__perm_list(unsigned bits, char *buf, size_t len)
+char *perm_list(unsigned bits, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -178,7 +178,7 @@ static int parse_ports(const char *text, const char *s, struct jg_endpoint *ep, 
 	const char *dash = strchr(s, '-');
 	unsigned long long lo, hi;
 
-	policy__quote(text, q, sizeof(q));
+	quote(text, q, sizeof(q));
 	if (!*s)
 		return msg(err, errlen, "endpoint %s has an empty port after ':'", q);
 	if (dash) {
@@ -217,7 +217,7 @@ int endpoint__parse(const char *text, struct jg_endpoint *ep, char *err, size_t 
 
 	if (!text)
 		text = "";
-	policy__quote(text, q, sizeof(q));
+	quote(text, q, sizeof(q));
 	if (!*text)
 		return msg(err, errlen, "endpoint \"\" is empty; write e.g. 10.0.0.0/8:443");
 	for (const char *t = text; *t; t++)
@@ -402,7 +402,7 @@ int subject__parse(const char *text, struct jg_subject *s, char *err, size_t err
 
 	if (!text)
 		text = "";
-	policy__quote(text, q, sizeof(q));
+	quote(text, q, sizeof(q));
 	if (!strncmp(text, "uid:", 4)) {
 		unsigned long long id;
 
@@ -436,7 +436,7 @@ int subject__parse(const char *text, struct jg_subject *s, char *err, size_t err
 	for (size_t k = 0; k < n; k++) {
 		char c = name[k];
 
-		if (policy__is_alnum(c) || c == '.' || c == '_' || c == '-' || c == '@' ||
+		if (is_alnum(c) || c == '.' || c == '_' || c == '-' || c == '@' ||
 		    (c == '$' && k == n - 1))
 			continue;
 		return msg(err, errlen, "subject %s: a name may hold only letters, digits, '.', "
@@ -507,7 +507,7 @@ int window__parse(const char *text, struct jg_window *w, char *err, size_t errle
 
 	if (!text)
 		text = "";
-	policy__quote(text, q, sizeof(q));
+	quote(text, q, sizeof(q));
 	sp = strchr(text, ' ');
 	if (!sp || sp == text)
 		return msg(err, errlen, "window %s must look like \"Mon-Fri 08:00-18:00\"", q);
@@ -605,7 +605,7 @@ int timestamp__parse(const char *text, bool end_of_day, int64_t *out, char *err,
 	int64_t off = 0, t;
 	bool date_only;
 
-	policy__quote(s, q, sizeof(q));
+	quote(s, q, sizeof(q));
 	if (strlen(s) < 10 || s[4] != '-' || s[7] != '-' || (y = digits(s, 4)) < 0 ||
 	    (mo = digits(s + 5, 2)) < 0 || (d = digits(s + 8, 2)) < 0)
 		goto bad_form;
