@@ -23,14 +23,20 @@ TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 BIN_DIR   := $(OUTPUT)/bin
 BPF_OBJ   := $(OUTPUT)/gate.bpf.o
 SKEL      := $(OUTPUT)/gate.skel.h
-# Every user/*.c except the two mains is the shared internal library.
-LIB_SRCS  := $(filter-out user/jitgated.c user/jitgate.c,$(wildcard user/*.c))
+# user/ is one folder per layer (docs/design.md has the map): the two programs on top, the
+# internal library below them. Every user/LAYER/*.c of a library layer goes into it.
+LIB_DIRS  := lib audit policy gate workflow
+LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard user/$(d)/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+DAEMON_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/daemon/*.c))
+CLI_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/cli/*.c))
+USER_OBJS := $(LIB_OBJS) $(DAEMON_OBJS) $(CLI_OBJS)
 LIB       := $(OUTPUT)/libjitgate.a
 BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
 	     $(BIN_DIR)/jg-preload.so
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# Unit tests follow their module: tests/unit/LAYER/test_*.c.
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_TESTS  := $(sort $(wildcard tests/vm/test_*.sh))
 
@@ -44,14 +50,14 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps clean test unit vmtest demo bench bench-audit
+.PHONY: all deps clean check test unit vmtest demo bench bench-audit
 
 all: $(BINS)
 
 deps:
 	$(Q)scripts/deps.sh
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(BIN_DIR):
+$(OUTPUT) $(BIN_DIR):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -68,58 +74,50 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name gate_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/jitgate.h $(SKEL) | $(OUTPUT)/user
+# Header dependencies are generated (-MMD -MP); only the gate's loader needs the skeleton.
+$(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/user/gate/gate.o: $(SKEL)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
+	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BIN_DIR)/%: $(OUTPUT)/user/%.o $(LIB) | $(BIN_DIR)
+$(BIN_DIR)/jitgated: $(DAEMON_OBJS) $(LIB) | $(BIN_DIR)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BIN_DIR)/jg-probe: tests/jg-probe.c | $(BIN_DIR)
+$(BIN_DIR)/jitgate: $(CLI_OBJS) $(LIB) | $(BIN_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BIN_DIR)/jg-suid: tests/jg-suid.c | $(BIN_DIR)
+# The programs the VM tests and the bench drive: one source each; a few link more.
+$(BIN_DIR)/jg-%: tests/jg-%.c | $(BIN_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PROG_LIBS) -o $@
 
-$(BIN_DIR)/jg-bench: tests/jg-bench.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LDLIBS) -o $@
-
-$(BIN_DIR)/jg-totp: tests/jg-totp.c $(LIB) | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB) $(LDLIBS) -o $@
-
-$(BIN_DIR)/jg-fsprobe: tests/jg-fsprobe.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
-
-$(BIN_DIR)/jg-client: tests/jg-client.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
-
-$(BIN_DIR)/jg-inject: tests/jg-inject.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+$(BIN_DIR)/jg-bench: PROG_LIBS = $(LDLIBS)
+$(BIN_DIR)/jg-totp: PROG_LIBS = $(LIB) $(LDLIBS)
+$(BIN_DIR)/jg-totp: $(LIB)
 
 # A test artifact: the library a user would LD_PRELOAD into a standing rule's program.
-$(BIN_DIR)/jg-preload.so: tests/jg-preload.c | $(BIN_DIR)
+$(BIN_DIR)/jg-%.so: tests/jg-%.c | $(BIN_DIR)
 	$(call msg,SHLIB,$@)
 	$(Q)$(CC) $(CFLAGS) -shared -fPIC $< -o $@
 
-$(BIN_DIR)/jg-fd: tests/jg-fd.c | $(BIN_DIR)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< -o $@
-
-$(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB)
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
+
+# The shape of user/: no include against the layering, no room over size.
+check:
+	$(Q)scripts/check-layers.sh
+	$(Q)scripts/check-sizes.sh
 
 # Unit tests on the host.
 unit: $(UNIT_BINS)
@@ -130,6 +128,7 @@ vmtest: all
 	$(Q)scripts/run-vm-tests.sh $(VM_TESTS)
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory vmtest
 
@@ -145,6 +144,8 @@ bench: deps
 bench-audit: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/vm.sh --timeout 900 -- sh /opt/jitgate/scripts/bench-audit-in-vm.sh
+
+-include $(USER_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 clean:
 	$(call msg,CLEAN)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "totp.h"
+#include "workflow/totp.h"
 
 int main(int argc, char **argv)
 {

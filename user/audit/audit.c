@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <zlib.h>
+#include "audit/audit.h"
+#include "audit/auditchain.h"
+#include "lib/id.h"
+#include "lib/perm.h"
+#include "lib/util.h"
+
+uint64_t audit__last_seq(const char *path)
+{
+	char buf[65536 + 1];
+	uint64_t seq = 0;
+	off_t size, start;
+	ssize_t n;
+	char *line, *end;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size = lseek(fd, 0, SEEK_END);
+	start = size > 65536 ? size - 65536 : 0;
+	n = pread(fd, buf, sizeof(buf) - 1, start);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* the last complete line: a crash may have left a partial one after it */
+	end = strrchr(buf, '\n');
+	while (end) {
+		json_t *j;
+
+		*end = 0;
+		line = strrchr(buf, '\n');
+		line = line ? line + 1 : buf;
+		j = json_loads(line, 0, NULL);
+		if (j) {
+			json_t *s = json_object_get(j, "seq");
+
+			if (json_is_integer(s))
+				seq = (uint64_t)json_integer_value(s);
+			json_decref(j);
+			if (seq)
+				break;
+		}
+		end = line > buf ? line - 1 : NULL;
+	}
+	return seq;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read at most this much from the end of the log to find its last record. */
+#define TAIL_WINDOW (1 << 20)
+
+/* The last complete record of the log (seq, chain; a record without a chain value, written
+ * before there was one, continues the seq from the genesis value) and the bytes of a partial
+ * line after it. */
+struct tail {
+	uint64_t seq;
+	char chain[65];
+	uint64_t partial_len;
+	char partial_sha[65];
+	bool need_nl;			/* a whole record, only its newline missing */
+};
+
+static void read_tail(int fd, struct tail *t)
+{
+	off_t size = lseek(fd, 0, SEEK_END), start;
+	char *buf, *end, *line;
+	ssize_t n;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->chain, JG_CHAIN_GENESIS, sizeof(t->chain));
+	if (size <= 0)
+		return;
+	start = size > TAIL_WINDOW ? size - TAIL_WINDOW : 0;
+	buf = malloc((size_t)(size - start) + 1);
+	if (!buf)
+		return;
+	n = pread(fd, buf, (size_t)(size - start), start);
+	if (n <= 0) {
+		free(buf);
+		return;
+	}
+	buf[n] = 0;
+	end = memrchr(buf, '\n', (size_t)n);
+	/* a crash mid-write: the bytes after the last newline */
+	t->partial_len = (uint64_t)(end ? buf + n - end - 1 : n);
+	if (t->partial_len) {
+		char *p = end ? end + 1 : buf;
+		json_t *j = json_loadb(p, t->partial_len, 0, NULL);
+
+		if (json_integer_value(json_object_get(j, "seq")) > 0 &&
+		    auditchain__split(p, t->partial_len, t->chain)) {
+			t->seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
+			t->need_nl = true;
+			t->partial_len = 0;
+			end = NULL;
+		} else {
+			auditchain__sha256(p, t->partial_len, t->partial_sha);
+		}
+		json_decref(j);
+	}
+	while (end) {
+		json_t *j, *s;
+
+		*end = 0;
+		line = memrchr(buf, '\n', (size_t)(end - buf));
+		line = line ? line + 1 : buf;
+		j = json_loads(line, 0, NULL);
+		s = json_object_get(j, "seq");
+		if (json_is_integer(s) && json_integer_value(s) > 0) {
+			t->seq = (uint64_t)json_integer_value(s);
+			if (!auditchain__split(line, (size_t)(end - line), t->chain))
+				memcpy(t->chain, JG_CHAIN_GENESIS, sizeof(t->chain));
+			json_decref(j);
+			break;
+		}
+		json_decref(j);
+		end = line > buf ? line - 1 : NULL;
+	}
+	free(buf);
+}
+
+int audit__read_head(const char *file, uint64_t *seq, char hex[65], char *path,
+		     size_t pathlen)
+{
+	char buf[512], *sp;
+	ssize_t n;
+	int fd, tries;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* jitgated rewrites it in place: a torn read does not parse, read again */
+	for (tries = 0; tries < 5; tries++) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			break;
+		buf[n] = 0;
+		if (buf[n - 1] != '\n')
+			continue;
+		buf[n - 1] = 0;
+		sp = strchr(buf, ' ');
+		if (!sp)
+			continue;
+		*sp = ':';
+		sp = strchr(sp + 1, ' ');
+		if (!sp)
+			continue;
+		*sp++ = 0;
+		if (auditchain__parse_head(buf, seq, hex))
+			continue;
+		snprintf(path, pathlen, "%s", sp);
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	return n < 0 ? -errno : -EINVAL;
+}
+
+/* Fixed width (the seq padded): rewritten in place by one pwrite per record, no fsync.
+ * Returns its length, 0 on failure. */
+static size_t head_write(struct jg_audit *a)
+{
+	char buf[600];
+	int n;
+
+	if (a->head_fd < 0)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%020llu %s %s\n", (unsigned long long)a->seq, a->chain,
+		     a->path);
+	if (n <= 0 || (size_t)n >= sizeof(buf) || pwrite(a->head_fd, buf, (size_t)n, 0) != n) {
+		a->write_errors++;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+static int open_log(struct jg_audit *a)
+{
+	struct stat st;
+	int fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -EIO;
+	}
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = fd;
+	a->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err,
+		   size_t errlen)
+{
+	char dir[256], *slash, hpath[256], hchain[65];
+	uint64_t hseq = 0;
+	struct tail t;
+	bool have_head = false;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	a->head_fd = -1;
+	a->to_stdout = cfg->to_stdout;
+	a->max_bytes = cfg->max_bytes;
+	a->keep = cfg->keep;
+	memcpy(a->chain, JG_CHAIN_GENESIS, sizeof(a->chain));
+	snprintf(a->host, sizeof(a->host), "%s", cfg->host);
+	if (!cfg->path || !*cfg->path)
+		return 0;
+	snprintf(a->path, sizeof(a->path), "%s", cfg->path);
+	snprintf(dir, sizeof(dir), "%s", cfg->path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		ret = util__mkdir_p(dir, 0750);
+		if (ret) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = open_log(a);
+	if (ret) {
+		snprintf(err, errlen, "cannot open the audit log %s: %s", a->path, strerror(-ret));
+		return ret;
+	}
+	if (cfg->head && *cfg->head) {
+		snprintf(a->head, sizeof(a->head), "%s", cfg->head);
+		have_head = !audit__read_head(a->head, &hseq, hchain, hpath, sizeof(hpath));
+		a->head_fd = open(a->head, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (a->head_fd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open %s: %s", a->head, strerror(-ret));
+			return ret;
+		}
+	}
+	read_tail(a->fd, &t);
+	if (t.seq) {
+		a->seq = t.seq;
+		memcpy(a->chain, t.chain, sizeof(a->chain));
+	} else if (have_head) {
+		/* an empty log: moved away while no daemon ran; the chain goes on */
+		a->seq = hseq;
+		memcpy(a->chain, hchain, sizeof(a->chain));
+	}
+	if (t.partial_len || t.need_nl) {
+		/* end it so ours starts on a line */
+		if (write_all(a->fd, "\n", 1))
+			a->write_errors++;
+		else
+			a->size++;
+	}
+	if (t.partial_len) {
+		json_t *ev = audit__new("audit.partial");
+
+		/* what the incomplete line was: verify checks it against these */
+		json_object_set_new(ev, "after_seq", json_integer((json_int_t)a->seq));
+		json_object_set_new(ev, "partial_bytes", json_integer((json_int_t)t.partial_len));
+		json_object_set_new(ev, "partial_sha256", json_string(t.partial_sha));
+		audit__emit(a, ev, 0);
+	}
+	if (have_head && t.seq && !strcmp(hpath, a->path) &&
+	    (hseq > t.seq || (hseq == t.seq && strcmp(hchain, t.chain)))) {
+		json_t *ev = audit__new("audit.gap");
+
+		/* the log lost records the head remembers: say so in the chain */
+		json_object_set_new(ev, "head_seq", json_integer((json_int_t)hseq));
+		json_object_set_new(ev, "head_chain", json_string(hchain));
+		json_object_set_new(ev, "file_seq", json_integer((json_int_t)t.seq));
+		json_object_set_new(ev, "reason", json_string(
+			"the audit log ends before the head jitgated kept: records were removed "
+			"from its end or the file was replaced"));
+		audit__emit(a, ev, 0);
+	}
+	{
+		size_t n = head_write(a);
+
+		/* a longer head left by another log path */
+		if (n && ftruncate(a->head_fd, (off_t)n))
+			a->write_errors++;
+	}
+	return 0;
+}
+
+int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char *host,
+		char *err, size_t errlen)
+{
+	struct jg_audit_cfg cfg = { .path = path, .to_stdout = to_stdout, .host = host };
+
+	return audit__open_ex(a, &cfg, err, errlen);
+}
+
+int audit__reopen(struct jg_audit *a)
+{
+	int ret;
+
+	if (!*a->path)
+		return 0;
+	ret = open_log(a);
+	if (ret)
+		a->write_errors++;
+	return ret;
+}
+
+void audit__close(struct jg_audit *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	if (a->head_fd >= 0)
+		close(a->head_fd);
+	a->fd = -1;
+	a->head_fd = -1;
+}
+
+void audit__set_tap(struct jg_audit *a, void (*tap)(const char *line, size_t len, void *ctx),
+		    void *ctx)
+{
+	a->tap = tap;
+	a->tap_ctx = ctx;
+}
+
+/* from -> to.gz with zlib (fast level: this runs on the event path), synced, then from is
+ * removed. 0 or -errno; on failure from stays. */
+static int gzip_file(const char *from, const char *to)
+{
+	char tmp[320], buf[65536];
+	int in, out, ret = 0;
+	gzFile gz;
+	ssize_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (out < 0) {
+		ret = -errno;
+		close(in);
+		return ret;
+	}
+	gz = gzdopen(dup(out), "wb1");
+	if (!gz)
+		ret = -ENOMEM;
+	while (!ret && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || gzwrite(gz, buf, (unsigned int)n) != (int)n)
+			ret = -EIO;
+	}
+	if (gz && gzclose(gz) != Z_OK && !ret)
+		ret = -EIO;
+	if (!ret && fsync(out))
+		ret = -errno;
+	close(out);
+	close(in);
+	if (!ret && rename(tmp, to))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	else
+		unlink(from);
+	return ret;
+}
+
+/* PATH -> PATH.1 -> PATH.1.gz, the older ones shifted up, beyond keep deleted; a new PATH.
+ * Synchronous: files rotate rarely, and kernel events wait in the ring buffer meanwhile. */
+static void rotate(struct jg_audit *a)
+{
+	char from[300], to[300], one[300];
+
+	/* whatever fails, try again only after another max_bytes, not on every line */
+	a->size = 0;
+	snprintf(one, sizeof(one), "%s.1", a->path);
+	snprintf(to, sizeof(to), "%s.1.gz", a->path);
+	/* a compression that failed last time: finish it, or keep writing here rather than
+	 * overwrite records that are in no .gz yet */
+	if (!access(one, F_OK) && (a->keep ? gzip_file(one, to) : unlink(one)))
+		return;
+	snprintf(to, sizeof(to), "%s.%u.gz", a->path, a->keep);
+	if (a->keep)
+		unlink(to);
+	for (unsigned int i = a->keep; i > 1; i--) {
+		snprintf(from, sizeof(from), "%s.%u.gz", a->path, i - 1);
+		snprintf(to, sizeof(to), "%s.%u.gz", a->path, i);
+		rename(from, to);
+	}
+	if (rename(a->path, one)) {
+		a->write_errors++;
+		return;
+	}
+	if (open_log(a))
+		a->write_errors++;
+	snprintf(to, sizeof(to), "%s.1.gz", a->path);
+	if (!a->keep)
+		unlink(one);
+	else if (gzip_file(one, to))
+		a->write_errors++;
+}
+
+json_t *audit__new(const char *type)
+{
+	return json_pack("{s:s}", "type", type);
+}
+
+int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
+{
+	char when[48], chain[65], *body, *line;
+	json_t *rec;
+	int ret = 0;
+	size_t blen, len;
+
+	if (!ev)
+		return -ENOMEM;
+	rec = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)(a->seq + 1), "time",
+			util__rfc3339(wall_ns ? wall_ns : util__realtime_ns(), when, sizeof(when)),
+			"host", a->host);
+	json_object_update(rec, ev);
+	json_decref(ev);
+	body = util__json_escape_del(json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII));
+	json_decref(rec);
+	if (!body || (blen = strlen(body)) < 2 || auditchain__hash(a->chain, body, blen, chain) ||
+	    !(line = malloc(blen + JG_CHAIN_SUFFIX_LEN + 1))) {
+		free(body);
+		a->write_errors++;
+		return -ENOMEM;
+	}
+	/* the body without its '}', then ,"chain":"HEX"} and the newline */
+	len = blen - 1;
+	memcpy(line, body, len);
+	memcpy(line + len, JG_CHAIN_KEY, sizeof(JG_CHAIN_KEY) - 1);
+	len += sizeof(JG_CHAIN_KEY) - 1;
+	memcpy(line + len, chain, JG_CHAIN_HEX);
+	len += JG_CHAIN_HEX;
+	memcpy(line + len, "\"}\n", 3);
+	len += 3;
+	free(body);
+	a->seq++;
+	memcpy(a->chain, chain, sizeof(a->chain));
+	if (a->fd >= 0 && a->max_bytes && a->size && a->size + len > a->max_bytes)
+		rotate(a);
+	if (a->fd >= 0) {
+		ret = write_all(a->fd, line, len);
+		if (ret)
+			a->write_errors++;
+		else
+			a->size += len;
+		head_write(a);
+	}
+	if (a->to_stdout && write_all(STDOUT_FILENO, line, len))
+		a->write_errors++;
+	if (a->tap)
+		a->tap(line, len, a->tap_ctx);
+	free(line);
+	return ret;
+}
+
+json_t *audit__subject(uint32_t subject, uint32_t loginuid)
+{
+	char name[64];		/* a user name, as long as the grant table keeps one */
+
+	return json_pack("{s:I, s:o, s:s}", "uid", (json_int_t)subject, "loginuid",
+			 loginuid == (uint32_t)-1 ? json_null() : json_integer(loginuid),
+			 "user", util__user_name(subject, name, sizeof(name)));
+}
+
+/* A name from the kernel (comm, path, argument) as a JSON string. Names are bytes: one
+ * that is not UTF-8 would make jansson drop the field (and the object holding it), so each
+ * byte of an ill-formed sequence becomes U+FFFD instead. */
+static json_t *kernel_text(const char *s)
+{
+	json_t *j = json_string(s);
+	size_t len = strlen(s), o = 0;
+	char *out;
+
+	if (j)
+		return j;
+	out = malloc(len * 3 + 1);
+	if (!out)
+		return json_string("?");
+	for (size_t i = 0; i < len;) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		size_t n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 :
+			   *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+		char seq[5] = { 0 };
+		json_t *t = NULL;
+
+		if (n && i + n <= len) {
+			memcpy(seq, p, n);
+			t = json_string(seq);	/* jansson judges overlongs and surrogates */
+		}
+		if (t) {
+			memcpy(out + o, p, n);
+			o += n;
+			i += n;
+			json_decref(t);
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = 0;
+	j = json_string(out);
+	free(out);
+	return j ? j : json_string("?");
+}
+
+static json_t *exe_of(const struct jg_event *e)
+{
+	char exe[JG_PATH_LEN + 1];
+	uint32_t pid = e->pid;
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	if (e->flags & JG_EVF_EXE_OK) {
+		memcpy(exe, e->exe, JG_PATH_LEN);
+		exe[JG_PATH_LEN] = 0;
+		return kernel_text(exe);
+	}
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return json_null();	/* the process is gone already */
+	buf[n] = 0;
+	return kernel_text(buf);
+}
+
+static const char *event_type(uint32_t t)
+{
+	switch (t) {
+	case JG_EV_DENY:  return "access.deny";
+	case JG_EV_ALLOW: return "access.allow";
+	case JG_EV_AUDIT: return "access.audit";
+	case JG_EV_TRAIL: return "session.exec";
+	case JG_EV_REBIND: return "object.rebind";
+	default:          return "access.unknown";
+	}
+}
+
+static const char *hook_name(uint32_t h)
+{
+	switch (h) {
+	case JG_HOOK_FILE_OPEN: return "file_open";
+	case JG_HOOK_EXEC:      return "exec";
+	case JG_HOOK_CONNECT:   return "connect";
+	case JG_HOOK_LINK:      return "link";
+	case JG_HOOK_UNLINK:    return "unlink";
+	case JG_HOOK_RMDIR:     return "rmdir";
+	case JG_HOOK_RENAME:    return "rename";
+	case JG_HOOK_CREATE:    return "create";
+	case JG_HOOK_SETATTR:   return "setattr";
+	case JG_HOOK_XATTR:     return "xattr";
+	case JG_HOOK_PERMISSION: return "file_permission";
+	case JG_HOOK_MMAP:      return "mmap";
+	case JG_HOOK_SENDMSG:   return "sendmsg";
+	case JG_HOOK_BIND:      return "bind";
+	case JG_HOOK_SETUID_EXEC: return "setuid_exec";
+	case JG_HOOK_SETUID:    return "setuid";
+	case JG_HOOK_SETGID:    return "setgid";
+	case JG_HOOK_MPROTECT:  return "mprotect";
+	case JG_HOOK_D_INSTANTIATE: return "create";
+	case JG_HOOK_XATTR_READ: return "getxattr";
+	default:                return "unknown";
+	}
+}
+
+static json_t *object_of(const struct jg_event *e)
+{
+	if (e->hook == JG_HOOK_SETUID)
+		return json_pack("{s:I, s:I, s:I, s:I}", "uid", (json_int_t)e->setid.uid,
+				 "euid", (json_int_t)e->setid.euid, "suid",
+				 (json_int_t)e->setid.suid, "fsuid", (json_int_t)e->setid.fsuid);
+	if (e->hook == JG_HOOK_SETGID)
+		return json_pack("{s:I, s:I, s:I, s:I}", "gid", (json_int_t)e->setid.uid,
+				 "egid", (json_int_t)e->setid.euid, "sgid",
+				 (json_int_t)e->setid.suid, "fsgid", (json_int_t)e->setid.fsuid);
+	if (e->hook == JG_HOOK_CONNECT || e->hook == JG_HOOK_SENDMSG || e->hook == JG_HOOK_BIND) {
+		char addr[INET6_ADDRSTRLEN];
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		bool v4 = !memcmp(e->net.addr, mapped, 12);
+
+		if (v4)
+			inet_ntop(AF_INET, &e->net.addr[12], addr, sizeof(addr));
+		else
+			inet_ntop(AF_INET6, e->net.addr, addr, sizeof(addr));
+		return json_pack("{s:s, s:s, s:i}", "family", v4 ? "inet" : "inet6", "addr", addr,
+				 "port", (int)e->net.port);
+	}
+	{
+		char dev[32];
+		char path[JG_PATH_LEN + 1];
+
+		snprintf(dev, sizeof(dev), "%u:%u", e->file.dev >> 20, e->file.dev & 0xfffff);
+		memcpy(path, e->path, JG_PATH_LEN);
+		path[JG_PATH_LEN] = 0;
+		return json_pack("{s:o, s:s, s:I, s:I}", "path",
+				 e->flags & JG_EVF_PATH_OK ? kernel_text(path) : json_null(),
+				 "dev", dev, "ino", (json_int_t)e->file.ino,
+				 "protected_ino", (json_int_t)e->file.prot_ino);
+	}
+}
+
+/* The arguments the kernel copied (at most JG_ARGV_MAX, JG_ARGV_LEN bytes);
+ * "argv_truncated" says when that is not all the program got. */
+
+static void trail_of(const struct jg_trail *t, json_t *ev)
+{
+	size_t len = t->argv_len < JG_ARGV_LEN ? t->argv_len : JG_ARGV_LEN;
+	char cwd[JG_PATH_LEN + 1], arg[JG_ARGV_LEN + 1];
+	json_t *argv = json_array();
+	bool cut = false;
+	size_t i = 0;
+
+	while (i < len && json_array_size(argv) < JG_ARGV_MAX) {
+		size_t n = strnlen(t->argv + i, len - i);
+		json_t *s;
+
+		memcpy(arg, t->argv + i, n);
+		arg[n] = 0;
+		s = kernel_text(arg);
+		json_array_append_new(argv, s);
+		if (i + n == len)
+			cut = true;	/* no NUL: the copy ended inside this argument */
+		i += n + 1;
+	}
+	if (json_array_size(argv) < t->argc)
+		cut = true;
+	json_object_set_new(ev, "argv", argv);
+	json_object_set_new(ev, "argc", json_integer((json_int_t)t->argc));
+	if (cut)
+		json_object_set_new(ev, "argv_truncated", json_true());
+	if (t->cwd_len) {
+		memcpy(cwd, t->cwd, JG_PATH_LEN);
+		cwd[JG_PATH_LEN] = 0;
+		json_object_set_new(ev, "cwd", kernel_text(cwd));
+	} else {
+		json_object_set_new(ev, "cwd", json_null());
+	}
+}
+
+json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
+{
+	char comm[JG_COMM_LEN + 1], gid[32];
+	json_t *ev = audit__new(event_type(e->type));
+
+	memcpy(comm, e->comm, JG_COMM_LEN);
+	comm[JG_COMM_LEN] = 0;
+	json_object_set_new(ev, "hook", json_string(hook_name(e->hook)));
+	json_object_set_new(ev, "subject", audit__subject(e->subject, e->loginuid));
+	json_object_set_new(ev, "process",
+			    json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I}",
+				      "pid", (json_int_t)e->pid, "tid", (json_int_t)e->tid,
+				      "ppid", (json_int_t)e->ppid, "comm", kernel_text(comm), "exe",
+				      exe_of(e), "uid", (json_int_t)e->uid,
+				      "euid", (json_int_t)e->euid));
+	json_object_set_new(ev, "resource", resource ? json_string(resource) : json_null());
+	json_object_set_new(ev, "perm", json_string(perm__name(e->perm) ? perm__name(e->perm)
+								     : "unknown"));
+	json_object_set_new(ev, "object", object_of(e));
+	json_object_set_new(ev, "grant_id", e->grant_id ?
+			    json_string(id__format(JG_ID_GRANT, e->grant_id, gid, sizeof(gid))) :
+			    json_null());
+	if (e->flags & JG_EVF_STANDING)
+		json_object_set_new(ev, "standing", json_true());	/* no grant: a standing rule */
+	if (e->ret)
+		json_object_set_new(ev, "errno", json_integer(-e->ret));
+	if (e->flags & JG_EVF_LOGINUID)
+		json_object_set_new(ev, "reason",
+				    json_string("setting the login uid needs CAP_AUDIT_CONTROL"));
+	if (e->flags & JG_EVF_TOO_DEEP)
+		json_object_set_new(ev, "reason", json_string("path deeper than the ancestor walk"));
+	if (e->flags & JG_EVF_DISCONNECTED)
+		json_object_set_new(ev, "reason",
+				    json_string("disconnected dentry: its ancestors are unknown"));
+	if (e->flags & JG_EVF_ANCESTOR)
+		json_object_set_new(ev, "reason",
+				    json_string("renaming a directory above a protected object"));
+	if (e->flags & JG_EVF_STACKED)
+		json_object_set_new(ev, "stacked", json_true());	/* through overlayfs */
+	if (e->type == JG_EV_REBIND)
+		json_object_set_new(ev, "perm", json_null());	/* no access: a new inode */
+	if (e->type == JG_EV_REBIND && e->ret)
+		json_object_set_new(ev, "reason", json_string("the objects map is full"));
+	if (e->flags & JG_EVF_TAINTED) {
+		/* a standing rule bound to this program matched, and was refused */
+		json_object_set_new(ev, "tainted", json_true());
+		json_object_set_new(ev, "reason",
+				    json_string("standing rule refused: the process's loader "
+						"environment was injectable, it was traced or its "
+						"memory opened by another process, or it started "
+						"before the rule"));
+	}
+	if (e->type == JG_EV_TRAIL)
+		trail_of((const struct jg_trail *)e, ev);
+	return ev;
+}

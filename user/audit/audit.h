@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Audit stream: one JSON object per line with a gap-free per-host seq (docs/audit-schema.md).
+ *
+ * user/audit/ owns the audit log: records (audit.c), the hash chain and its verification
+ * (auditchain.c), the SIEM formats (format.c, ocsf.c) and sinks with their spools (sink.c).
+ * It uses lib/ only: grant ids and permission names come from there, so the policy and the
+ * workflow above can audit without audit knowing them. */
+#ifndef JG_AUDIT_H
+#define JG_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "jitgate.h"
+
+#define JG_AUDIT_MAX_BYTES_DEFAULT (64ull << 20)
+#define JG_AUDIT_KEEP_DEFAULT 10
+/* jitgated keeps the last seq and chain value here, in its state dir (root only). */
+#define JG_AUDIT_HEAD_NAME "audit.head"
+
+typedef void (*jg_audit_tap)(const char *line, size_t len, void *ctx);
+
+struct jg_audit {
+	int fd;				/* -1: no file sink */
+	bool to_stdout;
+	char path[256];
+	char host[256];
+	uint64_t seq;			/* last seq written */
+	uint64_t write_errors;		/* lines a sink failed to take */
+	char chain[65];			/* chain value of record seq (docs/audit-schema.md) */
+	uint64_t size;			/* bytes in the file, for rotation */
+	uint64_t max_bytes;		/* 0: never rotate */
+	unsigned int keep;		/* rotated files kept (PATH.1.gz ... PATH.KEEP.gz) */
+	int head_fd;			/* -1: no head file */
+	char head[300];
+	jg_audit_tap tap;
+	void *tap_ctx;
+};
+
+struct jg_audit_cfg {
+	const char *path;		/* NULL or "": no file sink */
+	bool to_stdout;
+	const char *host;
+	const char *head;		/* where to keep the head; NULL: nowhere */
+	uint64_t max_bytes;		/* rotate before a line would make the file bigger */
+	unsigned int keep;
+};
+
+/* Opens (creating directories) and continues seq and chain from the file's last complete
+ * record, or from the head file when the log is empty (a new file after rotation). A partial
+ * last line (a crash) is ended and accounted for by an audit.partial record; a log that ends
+ * before the head by audit.gap. */
+int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err,
+		   size_t errlen);
+/* audit__open_ex without head file and rotation. */
+int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char *host,
+		char *err, size_t errlen);
+/* Opens the path again (after logrotate moved it); seq and chain continue. 0 or -errno. */
+int audit__reopen(struct jg_audit *a);
+void audit__close(struct jg_audit *a);
+/* tap gets every finished line (chain and newline included) after it was written. */
+void audit__set_tap(struct jg_audit *a, void (*tap)(const char *line, size_t len, void *ctx),
+		    void *ctx);
+
+/* Reads a head file: "SEQ HEX PATH". 0, -errno, or -EINVAL when malformed. */
+int audit__read_head(const char *file, uint64_t *seq, char hex[65], char *path,
+		     size_t pathlen);
+
+/* {"type": TYPE}; the caller adds fields, audit__emit puts seq, time and host in front. */
+json_t *audit__new(const char *type);
+/* Writes ev (stolen) with the next seq and its chain value, rotating the file first when the
+ * line would pass max_bytes; wall_ns 0 = now. Returns 0 or -errno (counted). */
+int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns);
+
+/* {"uid", "loginuid", "user"} for a subject; loginuid -1 becomes null. */
+json_t *audit__subject(uint32_t subject, uint32_t loginuid);
+
+/* A kernel event as an audit record (without seq/time/host). resource may be NULL. */
+json_t *audit__from_kernel(const struct jg_event *e, const char *resource);
+
+/* Last "seq" in an audit file, 0 when empty or absent. */
+uint64_t audit__last_seq(const char *path);
+
+#endif

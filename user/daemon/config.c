@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The daemon config file (jitgated.json): every key checked, with FILE: KEY and one sentence
+ * for what is wrong; defaults < config file < command line (main.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <bpf/libbpf.h>
+#include <openssl/crypto.h>
+#include "daemon/daemon.h"
+
+/* ------------------------------------------------------------------ config */
+
+static int copy_str(json_t *v, const char *file, const char *key, char *dst, size_t len,
+		    char *err, size_t errlen)
+{
+	if (!json_is_string(v) || !*json_string_value(v) || strlen(json_string_value(v)) >= len) {
+		snprintf(err, errlen, "%s: \"%s\" must be a non-empty string shorter than %zu bytes",
+			 file, key, len);
+		return -EINVAL;
+	}
+	snprintf(dst, len, "%s", json_string_value(v));
+	return 0;
+}
+
+static int group_list(json_t *v, const char *file, const char *key,
+		      char (*groups)[JG_NAME_LEN], size_t *n, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *g;
+	int ret = 0;
+
+	if (!json_is_array(v) || json_array_size(v) > MAX_ADMIN_GROUPS) {
+		snprintf(err, errlen, "%s: \"%s\" must be an array of at most %d group names", file,
+			 key, MAX_ADMIN_GROUPS);
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, g) {
+		ret = copy_str(g, file, key, groups[i], JG_NAME_LEN, err, errlen);
+		if (ret)
+			return ret;
+		*n = i + 1;
+	}
+	return 0;
+}
+
+/* "KEY": a duration ("15m") of at least one second, in ns. */
+static int config_duration(json_t *v, const char *file, const char *obj, const char *key,
+			   int64_t *ns, char *err, size_t errlen)
+{
+	char e[128];
+	uint64_t secs;
+
+	if (!json_is_string(v) || duration__parse(json_string_value(v), &secs, e, sizeof(e)) ||
+	    !secs) {
+		snprintf(err, errlen, "%s: \"%s\".\"%s\" must be a duration like \"15m\" (at least "
+			 "1s)", file, obj, key);
+		return -EINVAL;
+	}
+	*ns = (int64_t)secs * 1000000000LL;
+	return 0;
+}
+
+/* "KEY": a whole number in [min, max]. */
+static int config_count(json_t *v, const char *file, const char *obj, const char *key,
+			json_int_t min, json_int_t max, json_int_t *n, char *err, size_t errlen)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(err, errlen, "%s: \"%s\".\"%s\" must be a whole number from %lld to %lld",
+			 file, obj, key, (long long)min, (long long)max);
+		return -EINVAL;
+	}
+	*n = json_integer_value(v);
+	return 0;
+}
+
+/* "mfa_lockout": {"deny", "fail_interval", "unlock_time"} (faillock's names and meaning). */
+static int config_mfa(json_t *o, const char *file, struct jg_mfa_policy *m, char *err,
+		      size_t errlen)
+{
+	const char *key;
+	json_int_t n;
+	json_t *v;
+	int ret = 0;
+
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "%s: \"mfa_lockout\" must be an object", file);
+		return -EINVAL;
+	}
+	json_object_foreach(o, key, v) {
+		if (!strcmp(key, "deny")) {
+			ret = config_count(v, file, "mfa_lockout", key, 0, JG_MFA_DENY_MAX, &n, err,
+					   errlen);
+			if (!ret)
+				m->deny = (unsigned)n;
+		} else if (!strcmp(key, "fail_interval")) {
+			ret = config_duration(v, file, "mfa_lockout", key, &m->fail_interval_ns, err,
+					      errlen);
+		} else if (!strcmp(key, "unlock_time")) {
+			ret = config_duration(v, file, "mfa_lockout", key, &m->unlock_time_ns, err,
+					      errlen);
+		} else {
+			snprintf(err, errlen, "%s: unknown key \"mfa_lockout\".\"%s\" (deny, "
+				 "fail_interval, unlock_time)", file, key);
+			ret = -EINVAL;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* "requests": {"max_pending", "rate", "rate_window", "max_reason_bytes"}. */
+static int config_requests(json_t *o, const char *file, struct jg_req_limits *l, char *err,
+			   size_t errlen)
+{
+	const char *key;
+	json_int_t n;
+	json_t *v;
+	int ret = 0;
+
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "%s: \"requests\" must be an object", file);
+		return -EINVAL;
+	}
+	json_object_foreach(o, key, v) {
+		if (!strcmp(key, "max_pending")) {
+			ret = config_count(v, file, "requests", key, 1, 1000, &n, err, errlen);
+			if (!ret)
+				l->max_pending = (unsigned)n;
+		} else if (!strcmp(key, "rate")) {
+			ret = config_count(v, file, "requests", key, 0, 100000, &n, err, errlen);
+			if (!ret)
+				l->rate = (unsigned)n;
+		} else if (!strcmp(key, "rate_window")) {
+			ret = config_duration(v, file, "requests", key, &l->rate_window_ns, err,
+					      errlen);
+		} else if (!strcmp(key, "max_reason_bytes")) {
+			ret = config_count(v, file, "requests", key, 1, JG_REASON_LEN - 1, &n, err,
+					   errlen);
+			if (!ret)
+				l->reason_max = (size_t)n;
+		} else {
+			snprintf(err, errlen, "%s: unknown key \"requests\".\"%s\" (max_pending, "
+				 "rate, rate_window, max_reason_bytes)", file, key);
+			ret = -EINVAL;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The config's sizes, rates and limits: 0, -EINVAL with one sentence, or 1 when key is not
+ * one of them. */
+static int config_number(struct config *c, const char *file, const char *key, json_t *v,
+			 char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (!strcmp(key, "ringbuf_bytes") || !strcmp(key, "prio_ringbuf_bytes")) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+		/* the kernel wants a power of two, at least one page */
+		if (n < 4096 || n > (1 << 30) || (n & (n - 1))) {
+			snprintf(err, errlen, "%s: \"%s\" must be a power of two "
+				 "between 4096 and 1073741824", file, key);
+			ret = -EINVAL;
+		} else if (!strcmp(key, "ringbuf_bytes")) {
+			c->ringbuf_bytes = (uint32_t)n;
+		} else {
+			c->prio_ringbuf_bytes = (uint32_t)n;
+		}
+	} else if (!strcmp(key, "deny_rate") || !strcmp(key, "deny_burst")) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+		bool burst = !strcmp(key, "deny_burst");
+
+		if (n < (burst ? 1 : 0) || n > 1000000) {
+			snprintf(err, errlen, "%s: \"%s\" must be between %d and 1000000%s",
+				 file, key, burst ? 1 : 0,
+				 burst ? "" : " (0: stream every denial)");
+			ret = -EINVAL;
+		} else if (burst) {
+			c->deny_burst = (uint32_t)n;
+		} else {
+			c->deny_rate = (uint32_t)n;
+		}
+	} else if (!strcmp(key, "max_grants")) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+		if (n < 1 || n > 1 << 20) {
+			snprintf(err, errlen, "%s: \"max_grants\" must be between 1 and 1048576",
+				 file);
+			ret = -EINVAL;
+		} else {
+			c->max_grants = (uint32_t)n;
+		}
+	} else if (!strcmp(key, "audit_max_bytes") || !strcmp(key, "audit_keep")) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+		bool keep = !strcmp(key, "audit_keep");
+
+		if (n < 0 || (keep && n > 1000)) {
+			snprintf(err, errlen, "%s: \"%s\" must be %s", file, key,
+				 keep ? "between 0 and 1000" : "0 (never rotate) or more");
+			ret = -EINVAL;
+		} else if (keep) {
+			c->audit_keep = (uint32_t)n;
+		} else {
+			c->audit_max_bytes = (uint64_t)n;
+		}
+	} else if (!strcmp(key, "max_clients") || !strcmp(key, "max_clients_per_uid") ||
+		   !strcmp(key, "client_read_timeout_ms") ||
+		   !strcmp(key, "client_write_timeout_ms")) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+		bool count = !strncmp(key, "max_", 4);
+		json_int_t lo = count ? 1 : 100, hi = count ? MAX_CLIENTS_LIMIT : 600000;
+
+		if (n < lo || n > hi) {
+			snprintf(err, errlen, "%s: \"%s\" must be an integer between %lld and "
+				 "%lld", file, key, (long long)lo, (long long)hi);
+			ret = -EINVAL;
+		} else if (!strcmp(key, "max_clients")) {
+			c->max_clients = (uint32_t)n;
+		} else if (!strcmp(key, "max_clients_per_uid")) {
+			c->max_clients_per_uid = (uint32_t)n;
+		} else if (!strcmp(key, "client_read_timeout_ms")) {
+			c->client_read_timeout_ms = (uint32_t)n;
+		} else {
+			c->client_write_timeout_ms = (uint32_t)n;
+		}
+	} else {
+		return 1;
+	}
+	return ret;
+}
+
+int config_load(struct config *c, const char *file, bool must_exist, char *err,
+		size_t errlen)
+{
+	json_error_t jerr;
+	const char *key;
+	json_t *root, *v;
+	int ret = 0;
+
+	if (access(file, F_OK) && !must_exist)
+		return 0;
+	root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d:%d: %s", file, jerr.line, jerr.column, jerr.text);
+		return -EINVAL;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "%s: the config must be a JSON object", file);
+		json_decref(root);
+		return -EINVAL;
+	}
+	json_object_foreach(root, key, v) {
+		if (!strcmp(key, "policy"))
+			ret = copy_str(v, file, key, c->policy, sizeof(c->policy), err, errlen);
+		else if (!strcmp(key, "socket"))
+			ret = copy_str(v, file, key, c->socket, sizeof(c->socket), err, errlen);
+		else if (!strcmp(key, "pin_dir"))
+			ret = copy_str(v, file, key, c->pin_dir, sizeof(c->pin_dir), err, errlen);
+		else if (!strcmp(key, "audit_log"))
+			ret = copy_str(v, file, key, c->audit_log, sizeof(c->audit_log), err, errlen);
+		else if (!strcmp(key, "state_dir"))
+			ret = copy_str(v, file, key, c->state_dir, sizeof(c->state_dir), err, errlen);
+		else if (!strcmp(key, "host"))
+			ret = copy_str(v, file, key, c->host, sizeof(c->host), err, errlen);
+		else if (!strcmp(key, "audit_stdout") || !strcmp(key, "stream_allow_events")) {
+			if (!json_is_boolean(v)) {
+				snprintf(err, errlen, "%s: \"%s\" must be true or false", file, key);
+				ret = -EINVAL;
+			} else if (!strcmp(key, "audit_stdout")) {
+				c->audit_stdout = json_is_true(v);
+			} else {
+				c->stream_allow_events = json_is_true(v);
+			}
+		} else if (!strcmp(key, "admin_groups")) {
+			ret = group_list(v, file, key, c->admin_groups, &c->nadmin_groups, err,
+					 errlen);
+		} else if (!strcmp(key, "auditor_groups")) {
+			ret = group_list(v, file, key, c->auditor_groups, &c->nauditor_groups, err,
+					 errlen);
+		} else if (!strcmp(key, "ledger")) {
+			ret = copy_str(v, file, key, c->ledger, sizeof(c->ledger), err, errlen);
+		} else if (!strcmp(key, "sinks")) {
+			json_decref(c->sinks);
+			c->sinks = json_incref(v);
+		} else if (!strcmp(key, "mfa_lockout")) {
+			ret = config_mfa(v, file, &c->mfa, err, errlen);
+		} else if (!strcmp(key, "requests")) {
+			ret = config_requests(v, file, &c->req, err, errlen);
+		} else if ((ret = config_number(c, file, key, v, err, errlen)) == 1) {
+			/* not a size, a rate or a limit either */
+			snprintf(err, errlen, "%s: unknown key \"%s\"", file, key);
+			ret = -EINVAL;
+		}
+		if (ret)
+			break;
+	}
+	json_decref(root);
+	return ret;
+}
