@@ -18,9 +18,13 @@ done
 expect_eq "no grant: via symlink denied" "$(probe alice exec /tmp/prodctl-symlink)" EACCES
 mount --bind /srv/prod/bin /mnt/bin
 expect_eq "no grant: via bind mount denied" "$(probe alice exec /mnt/bin/prodctl)" EACCES
+# renaming the directory above the program moves its name: that needs the program's grant
+fails "no grant: root cannot rename the directory above the program" mv /srv/prod/bin /srv/prod/bin-renamed
+gid_mv=$(jitgate grant --user root --allow prod-tools:exec --for 1m --reason "test: rename")
 mv /srv/prod/bin /srv/prod/bin-renamed
 expect_eq "no grant: renamed directory, still denied" "$(probe alice exec /srv/prod/bin-renamed/prodctl)" EACCES
 mv /srv/prod/bin-renamed /srv/prod/bin
+jitgate revoke "$gid_mv" >/dev/null
 ln "$TOOL" /srv/prodctl-hardlink 2>/dev/null
 expect_eq "no grant: hardlink (root made it: root holds no write grant either)" \
 	"$(test -e /srv/prodctl-hardlink && echo exists || echo refused)" exists
