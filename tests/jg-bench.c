@@ -470,7 +470,10 @@ static int cmd_grant_raw(const char *pin_dir, long uid, long secs)
 		die("cannot open the pinned map %s: %s", path, strerror(errno));
 	clock_gettime(CLOCK_BOOTTIME, &now);
 	for (int p = 0; p < JG_NPERMS; p++) {
-		val.expires_ns[p] = (uint64_t)(now.tv_sec + secs) * 1000000000ULL;
+		/* to the nanosecond: a whole-second expiry could fall before a grant made
+		 * a moment earlier, and the guard would see less, not more */
+		val.expires_ns[p] = (uint64_t)(now.tv_sec + secs) * 1000000000ULL +
+				    (uint64_t)now.tv_nsec;
 		val.grant_id[p] = 999999;
 	}
 	for (uint32_t r = 1; r < 32; r++) {
