@@ -1,4 +1,5 @@
 #!/bin/sh
+# vm-args: --timeout 600
 # The audit log's hash chain: size-based rotation into .gz files, a restart after kill -9 and
 # after a crash mid-line, reopen on SIGHUP, tampering found in copies, and audit tail.
 . "${0%/*}/lib.sh"
