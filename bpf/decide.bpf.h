@@ -243,10 +243,11 @@ static __always_inline struct jg_object *object_of(struct jg_object_key *key, __
 	return obj;
 }
 
-/* Is the inode `ino` on the walk a protected object that counts? Records it; false when
+/* Is `inode` (`raw`: no BTF pointer) on the walk a protected object that counts? Records it; false when
  * there are more than JG_MAX_NESTED (the walk stops, failing closed). */
-static __always_inline bool walk_visit(struct walk_ctx *w, __u64 ino, __u32 igen)
+static __always_inline bool walk_visit(struct walk_ctx *w, struct inode *inode, bool raw)
 {
+	__u64 ino = raw ? BPF_CORE_READ(inode, i_ino) : inode->i_ino;
 	struct jg_object *obj;
 	__u32 bit;
 	__u8 n;
@@ -255,7 +256,8 @@ static __always_inline bool walk_visit(struct walk_ctx *w, __u64 ino, __u32 igen
 	bit = jg_ino_bit(ino);
 	if (!(w->filter->ino[(bit >> 6) & (JG_FILTER_WORDS - 1)] & (1ULL << (bit & 63))))
 		return true;	/* certainly not protected: no hash lookup */
-	obj = object_of(&w->key, igen);
+	/* the generation only for an inode the hash knows: most levels never load it */
+	obj = object_of(&w->key, raw ? BPF_CORE_READ(inode, i_generation) : inode->i_generation);
 	if (!obj || obj->kind >= 8 || !(w->kinds & (1u << obj->kind)))
 		return true;
 	n = w->nhits;
@@ -283,7 +285,7 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 		w->done = 1;
 		return 1;
 	}
-	if (!walk_visit(w, d->d_inode->i_ino, d->d_inode->i_generation))
+	if (!walk_visit(w, d->d_inode, false))
 		return 1;
 	parent = d->d_parent;
 	if (parent == d) {
@@ -306,7 +308,7 @@ static long walk_step_raw(__u32 i, struct walk_ctx *w)
 		w->disconnected = 1;	/* no dentry at all: nothing proves where it is */
 		return 1;
 	}
-	if (!walk_visit(w, BPF_CORE_READ(d, d_inode, i_ino), BPF_CORE_READ(d, d_inode, i_generation)))
+	if (!walk_visit(w, BPF_CORE_READ(d, d_inode), true))
 		return 1;
 	parent = BPF_CORE_READ(d, d_parent);
 	if (parent == d) {
