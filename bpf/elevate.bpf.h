@@ -4,7 +4,7 @@
 #ifndef JG_ELEVATE_BPF_H
 #define JG_ELEVATE_BPF_H
 
-#include "decide.bpf.h"
+#include "session.bpf.h"
 
 /* The live generation's config when its policy has elevate resources, else NULL (the
  * elevation gate is off: one array lookup per exec or setuid). */
@@ -95,6 +95,8 @@ int BPF_PROG(jg_setuid_exec, struct linux_binprm *bprm, struct file *file, int r
 		return 0;
 	elevate_verdict(&v, c, gen, subject);
 	ret = v.type == JG_EV_DENY ? -EPERM : 0;
+	if (v.type == JG_EV_ALLOW)
+		ret = session_begin(task, &v, subject);
 	count(&v);
 	emit_file_event(&v, JG_HOOK_SETUID_EXEC, subject, loginuid, ret, true, key.dev, key.ino,
 			&file->f_path, NULL, 0);
@@ -132,6 +134,9 @@ static __always_inline int gate_setid(__u32 hook, const __u32 now[4], const __u3
 	bool had_root;
 	int ret;
 
+	ret = session_enforce(hook);
+	if (ret)
+		return ret;
 	c = elevate_config(&gen);
 	if (!c)
 		return 0;
@@ -145,6 +150,8 @@ static __always_inline int gate_setid(__u32 hook, const __u32 now[4], const __u3
 		return 0;
 	elevate_verdict(&v, c, gen, subject);
 	ret = v.type == JG_EV_DENY ? -EPERM : 0;
+	if (v.type == JG_EV_ALLOW)
+		ret = session_begin(task, &v, subject);
 	count(&v);
 	e = event_start(&v, hook, subject, loginuid, ret, false);
 	if (e) {

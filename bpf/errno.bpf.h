@@ -4,5 +4,6 @@
 #define JG_ERRNO_BPF_H
 #define EPERM  1
 #define EACCES 13
+#define ENOMEM 12
 #define ENOSPC 28
 #endif

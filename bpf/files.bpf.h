@@ -4,7 +4,7 @@
 #ifndef JG_FILES_BPF_H
 #define JG_FILES_BPF_H
 
-#include "decide.bpf.h"
+#include "session.bpf.h"
 
 #define FMODE_READ  0x1
 #define FMODE_WRITE 0x2
@@ -97,6 +97,9 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
+	ret = session_enforce(JG_HOOK_FILE_OPEN);
+	if (ret)
+		return ret;
 	fmode = file->f_mode;
 	if (fmode & FMODE_READ)
 		perms |= JG_PERM_READ;
@@ -177,7 +180,9 @@ static __always_inline int gate_names(struct dentry *a, struct dentry *b, __u32 
 static __always_inline int gate_write(struct dentry *a, struct dentry *b, __u32 hook,
 				      bool with_exe)
 {
-	return gate_names(a, b, JG_PERM_WRITE, hook, with_exe);
+	int ret = session_enforce(hook);
+
+	return ret ? ret : gate_names(a, b, JG_PERM_WRITE, hook, with_exe);
 }
 
 /* What a name operation is about: the inode when the name exists, else (a name about to be
@@ -576,6 +581,9 @@ int BPF_PROG(jg_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 SEC("lsm/bprm_check_security")
 int BPF_PROG(jg_exec, struct linux_binprm *bprm, int ret)
 {
+	if (ret)
+		return ret;
+	ret = session_enforce(JG_HOOK_EXEC);
 	if (ret)
 		return ret;
 	return gate_file(bprm->file, JG_PERM_EXEC, JG_HOOK_EXEC);

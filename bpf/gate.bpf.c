@@ -16,3 +16,4 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "net.bpf.h"
 #include "elevate.bpf.h"
 #include "taint.bpf.h"
+#include "session.bpf.h"

@@ -4,7 +4,7 @@
 #ifndef JG_NET_BPF_H
 #define JG_NET_BPF_H
 
-#include "decide.bpf.h"
+#include "session.bpf.h"
 
 #define JG_MSG_FASTOPEN 0x20000000	/* MSG_FASTOPEN: a #define, so not in vmlinux.h */
 #define JG_SIN6_LEN     24		/* SIN6_LEN_RFC2133: the shortest sockaddr_in6 the stack takes */
@@ -263,6 +263,9 @@ int BPF_PROG(jg_connect, struct socket *sock, struct sockaddr *address, int addr
 
 	if (ret)
 		return ret;
+	ret = session_enforce(JG_HOOK_CONNECT);
+	if (ret)
+		return ret;
 	/* a raw or ping socket's connect names a port nobody reads: checked port-less, or its
 	 * later send() without a name would reach the address unchecked */
 	if (!target_read(&t, address, addrlen, sock, NET_CONNECT))
@@ -305,6 +308,9 @@ int BPF_PROG(jg_bind, struct socket *sock, struct sockaddr *address, int addrlen
 {
 	struct net_target t = {};
 
+	if (ret)
+		return ret;
+	ret = session_enforce(JG_HOOK_BIND);
 	if (ret)
 		return ret;
 	if (sock->type == SOCK_RAW)

@@ -11,7 +11,7 @@
 #define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
 
 /* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
-#define JG_LAYOUT_VERSION 5
+#define JG_LAYOUT_VERSION 6
 
 #define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
@@ -212,6 +212,9 @@ enum jg_stat {
 	JG_STAT_TAINTED,	/* a standing rule refused: loader environment or ptrace */
 	JG_STAT_STALE,		/* an object entry dropped: its inode number was reused */
 	JG_STAT_RATE_FULL,	/* a denial streamed past its budget: deny_rate map full */
+	JG_STAT_SESSION_END,	/* a task of an ended elevated session killed by the kernel */
+	JG_STAT_SESSION_FULL,	/* an elevation refused: no room to mark its session */
+	JG_STAT_TAMPER,		/* an operation on the gate itself refused (tamper.deny) */
 	JG_STAT_MAX,
 };
 
@@ -221,6 +224,10 @@ enum jg_event_type {
 	JG_EV_AUDIT = 3,	/* would have been denied; resource is in audit mode */
 	JG_EV_TRAIL = 4,	/* an exec by a subject holding an elevate grant (session trail) */
 	JG_EV_REBIND = 5,	/* a new inode took a protected name: now protected too */
+	JG_EV_TAMPER = 6,	/* an operation on the gate itself (its BPF objects, pins, files,
+				 * daemon; module loading, raw memory) refused */
+	JG_EV_SESSION_FILE = 7,	/* a file changed by an elevated session under a watched tree */
+	JG_EV_SESSION_END = 8,	/* the kernel killed a task of an ended elevated session */
 };
 
 enum jg_hook {
@@ -247,6 +254,15 @@ enum jg_hook {
 	JG_HOOK_MPROTECT  = 18,	/* mprotect adding PROT_EXEC to a file mapping */
 	JG_HOOK_D_INSTANTIATE = 19,	/* a name created (create, link, mknod, symlink) */
 	JG_HOOK_XATTR_READ = 20,	/* getxattr, listxattr */
+	/* the sealed gate */
+	JG_HOOK_BPF       = 21,	/* the bpf() syscall */
+	JG_HOOK_BPF_OBJ   = 22,	/* a descriptor of one of the gate's maps or programs */
+	JG_HOOK_KERNEL_LOAD = 23,	/* module, kexec image, firmware, policy loaded into the kernel */
+	JG_HOOK_LOCKDOWN  = 24,	/* /dev/mem, /dev/port, /proc/kcore and the like */
+	JG_HOOK_PTRACE    = 25,
+	JG_HOOK_KILL      = 26,	/* a signal to jitgated */
+	/* elevated sessions */
+	JG_HOOK_FORK      = 27,	/* fork/clone (task_alloc) */
 };
 
 #define JG_AF_INET  2
@@ -340,7 +356,24 @@ struct jg_deny_rate {
 	__u64 suppressed;	/* ... of them not streamed: over the budget */
 };
 
+/* An elevated session: task storage (the sessions map) on every task that became root or
+ * gained a capability under an elevate grant, and on every task it forks. It names the
+ * human, not the task's ids: an elevated task may change its uid and loginuid. The session
+ * ends when the grant it began under is no longer live (expired, revoked, replaced); from
+ * then on every checked operation of its tasks kills them (bpf/session.bpf.h), and jitgated
+ * ends them all at once. */
+struct jg_session {
+	__u64 grant_id;		/* the elevate grant it began under */
+	__u64 started_ns;	/* boot ns of the elevation */
+	__u32 subject;		/* the human holding the grant */
+	__u16 resource;		/* the elevate resource */
+	__u16 flags;		/* JG_SESS_* */
+};
+
+#define JG_SESS_KILLED 1u	/* the kernel sent SIGKILL: its session.end event is out */
+
 #ifndef __cplusplus
+_Static_assert(sizeof(struct jg_session) == 24, "jg_session layout changed");
 _Static_assert(sizeof(struct jg_deny_rate) == 32, "jg_deny_rate layout changed");
 _Static_assert(sizeof(struct jg_event) == 104 + 2 * JG_PATH_LEN, "jg_event layout changed");
 _Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");

@@ -563,6 +563,9 @@ static const char *event_type(uint32_t t)
 	case JG_EV_AUDIT: return "access.audit";
 	case JG_EV_TRAIL: return "session.exec";
 	case JG_EV_REBIND: return "object.rebind";
+	case JG_EV_TAMPER: return "tamper.deny";
+	case JG_EV_SESSION_FILE: return "session.file";
+	case JG_EV_SESSION_END: return "session.kill";
 	default:          return "access.unknown";
 	}
 }
@@ -590,6 +593,13 @@ static const char *hook_name(uint32_t h)
 	case JG_HOOK_MPROTECT:  return "mprotect";
 	case JG_HOOK_D_INSTANTIATE: return "create";
 	case JG_HOOK_XATTR_READ: return "getxattr";
+	case JG_HOOK_BPF:       return "bpf";
+	case JG_HOOK_BPF_OBJ:   return "bpf_object";
+	case JG_HOOK_KERNEL_LOAD: return "kernel_load";
+	case JG_HOOK_LOCKDOWN:  return "lockdown";
+	case JG_HOOK_PTRACE:    return "ptrace";
+	case JG_HOOK_KILL:      return "kill";
+	case JG_HOOK_FORK:      return "fork";
 	default:                return "unknown";
 	}
 }

@@ -84,6 +84,12 @@ json_t *reply_status(void)
 	json_object_set_new(sj, "rebind_full",
 			    json_integer((json_int_t)stats[JG_STAT_REBIND_FULL]));
 	json_object_set_new(sj, "stale", json_integer((json_int_t)stats[JG_STAT_STALE]));
+	/* elevated sessions and the sealed gate */
+	json_object_set_new(sj, "session_end",
+			    json_integer((json_int_t)stats[JG_STAT_SESSION_END]));
+	json_object_set_new(sj, "session_full",
+			    json_integer((json_int_t)stats[JG_STAT_SESSION_FULL]));
+	json_object_set_new(sj, "tamper", json_integer((json_int_t)stats[JG_STAT_TAMPER]));
 	return st;
 }
 

@@ -127,7 +127,7 @@ static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[17];
+	static struct bpf_map *maps[18];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -146,7 +146,8 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[14] = skel->maps.standing_exes;
 	maps[15] = skel->maps.names;
 	maps[16] = skel->maps.ancestors;
-	*n = 17;
+	maps[17] = skel->maps.sessions;	/* jitgated looks a process's session up by pidfd */
+	*n = 18;
 	return maps;
 }
 
