@@ -68,6 +68,7 @@ static __always_inline int guard_loginuid(struct file *file)
 	const struct cred *cred = task->cred;
 	struct verdict v = { .type = JG_EV_DENY, .perm = JG_PERM_WRITE };
 	char name[16] = {};
+	struct jg_session *s;
 	__u32 subject, loginuid;
 
 	if (file->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC)
@@ -77,12 +78,22 @@ static __always_inline int guard_loginuid(struct file *file)
 	if (*(__u64 *)name != *(const __u64 *)"loginuid" || name[8])
 		return 0;
 	subject = subject_of(task, &loginuid);
+	s = session_of(task);
+	if (s) {
+		/* an elevated session has CAP_AUDIT_CONTROL; its login uid is still not its to
+		 * change (the sealed gate keys on it) */
+		subject = s->subject;
+		v.type = JG_EV_TAMPER;
+		stat_inc(JG_STAT_TAMPER);
+		goto refuse;
+	}
 	if (loginuid != (__u32)-1)
 		return 0;	/* already set: the kernel itself wants CAP_AUDIT_CONTROL */
 	if (cred->user_ns->level == 0 &&
 	    (caps_of(&cred->cap_effective) & (1ULL << CAP_AUDIT_CONTROL)))
 		return 0;
 	count(&v);
+refuse:
 	emit_file_event(&v, JG_HOOK_FILE_OPEN, subject, loginuid, -EPERM, true,
 			file->f_inode->i_sb->s_dev, file->f_inode->i_ino, &file->f_path, NULL,
 			JG_EVF_LOGINUID);

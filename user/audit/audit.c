@@ -606,6 +606,8 @@ static const char *hook_name(uint32_t h)
 
 static json_t *object_of(const struct jg_event *e)
 {
+	if (e->type == JG_EV_SESSION_END)
+		return json_null();	/* no object: the process itself ends */
 	if (e->hook == JG_HOOK_SETUID)
 		return json_pack("{s:I, s:I, s:I, s:I}", "uid", (json_int_t)e->setid.uid,
 				 "euid", (json_int_t)e->setid.euid, "suid",
@@ -705,8 +707,12 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 	if (e->ret)
 		json_object_set_new(ev, "errno", json_integer(-e->ret));
 	if (e->flags & JG_EVF_LOGINUID)
+		json_object_set_new(ev, "reason", json_string(
+			e->type == JG_EV_TAMPER ? "an elevated session cannot change its login uid"
+						: "setting the login uid needs CAP_AUDIT_CONTROL"));
+	if (e->type == JG_EV_SESSION_END)
 		json_object_set_new(ev, "reason",
-				    json_string("setting the login uid needs CAP_AUDIT_CONTROL"));
+				    json_string("elevated session over: its grant is no longer live"));
 	if (e->flags & JG_EVF_TOO_DEEP)
 		json_object_set_new(ev, "reason", json_string("path deeper than the ancestor walk"));
 	if (e->flags & JG_EVF_DISCONNECTED)

@@ -14,6 +14,7 @@
  *   apply.c        policy load and apply, object names, pre-existing descriptors
  *   state.c        the ledger, the outbox of control events, resource ids
  *   drain.c        the ring-buffer drain and loss accounting
+ *   sessions.c     elevated sessions: ended with their grant, warned before
  *   timers.c       what runs on the 250 ms tick
  * This header holds the state they share (struct daemon d) and their entry points. */
 #ifndef JG_DAEMON_H
@@ -146,6 +147,11 @@ void request_on_grant(enum grant_phase phase, uint64_t grant_id, const struct jg
 /* ---- entry points of the daemon's files */
 
 /* timers.c: the 250 ms tick's descriptor (-1 with errno), and what runs on each tick */
+/* sessions.c: elevated sessions end with their grant */
+void sessions__grant_ended(uint64_t grant_id, const char *kind);
+void sessions__sweep(bool now);
+void sessions__warn_due(void);
+
 int timers_open(void);
 void timers_tick(void);
 

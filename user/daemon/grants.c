@@ -130,6 +130,7 @@ int grant_end(uint64_t id, const char *kind, const struct peer *by, const char *
 	grants__remove(&d.grants, id, NULL);
 	sync_pairs(&r);
 	tx_end(true);
+	sessions__grant_ended(id, kind);
 	grant_life(GRANT_ENDED, id, NULL, NULL);
 	return 0;
 }

@@ -383,6 +383,7 @@ static int start_gate(void)
 		return 1;
 	}
 	reconcile();
+	sessions__sweep(true);	/* sessions whose grant ended while no daemon ran */
 	expire_requests();
 
 	check_lost();

@@ -28,6 +28,8 @@ void timers_tick(void)
 		return;
 	ring_buffer__consume(d.rb);	/* kernel events precede expiry */
 	expire_grants(false);
+	sessions__warn_due();
+	sessions__sweep(false);
 	grants_guard();		/* after expiry: the ledger's view is current */
 	wf__refusals_flush(&d.refusals, util__realtime_ns(), false,
 			   refusal_summary, NULL);

@@ -746,6 +746,8 @@ size_t gate__hooks(struct jg_gate *g, const char **names, size_t max)
 		const char *sec = bpf_program__section_name(prog);
 		const char *slash = strchr(sec, '/');
 
+		if (strncmp(sec, "lsm/", 4))
+			continue;	/* the session iterator is no hook */
 		if (n < max)
 			names[n] = slash ? slash + 1 : sec;
 		n++;

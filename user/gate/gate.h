@@ -111,6 +111,29 @@ int gate__for_each_deny(struct jg_gate *g,
 				  uint64_t reported, void *ctx),
 			void *ctx);
 int gate__set_deny_reported(struct jg_gate *g, uint32_t subject, uint64_t reported);
+/* ---- elevated sessions (gate/sessions.c) */
+
+/* One task of an elevated session, as the kernel's session iterator lists it. */
+struct jg_session_task {
+	int32_t tgid;
+	int32_t tid;
+	uint32_t subject;		/* the human */
+	uint64_t grant_id;		/* the elevate grant it began under */
+	uint16_t resource;
+	bool live;			/* the subject still holds a live elevate grant on it */
+	uint64_t started_ns;		/* boot ns */
+	char comm[16];
+};
+
+/* Call fn for every task of every elevated session (the pinned link_sessions iterator);
+ * stops when fn returns non-zero. 0, or -errno with one sentence in err. */
+int gate__for_each_session_task(const char *pin_dir,
+				int (*fn)(const struct jg_session_task *t, void *ctx), void *ctx,
+				char *err, size_t errlen);
+/* The session of the process behind pidfd (its thread group leader): 0 and *out, -ENOENT
+ * when it is in none, other -errno. */
+int gate__session_of_pidfd(const char *pin_dir, int pidfd, struct jg_session *out);
+
 /* The kernel hooks the gate's programs attach to ("file_open", ...); returns how many. */
 size_t gate__hooks(struct jg_gate *g, const char **names, size_t max);
 

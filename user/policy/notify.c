@@ -19,7 +19,7 @@
 
 static const char *const notify_events[] = { "request.create", "request.approve",
 					     "request.deny", "request.cancel", "request.expire",
-					     NULL };
+					     "session.warn", NULL };
 
 unsigned policy__notify_event_bit(const char *type)
 {
@@ -73,7 +73,8 @@ int parse_notify(struct ctx *c, json_t *v, const char *ptr)
 						return fail_val(c, aptr, "%s: %s is not an event hooks "
 								"run on; use request.create, "
 								"request.approve, request.deny, "
-								"request.cancel or request.expire",
+								"request.cancel, request.expire or "
+								"session.warn",
 								what, Q(c, s));
 					h->events |= bit;
 				}

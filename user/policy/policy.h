@@ -39,6 +39,8 @@ struct jg_endpoint {
 #define JG_RES_ELEVATE (1u << 3)
 #define JG_RES_BIND    (1u << 4)
 
+#define JG_ELEVATE_WARN_DEFAULT_S 300
+
 struct jg_resource {
 	char *name;
 	char *description;		/* may be NULL */
@@ -50,6 +52,8 @@ struct jg_resource {
 	struct jg_endpoint *bind;    size_t nbind;	/* local endpoints; 0.0.0.0 and :: mean
 						 * every address of the family */
 	struct jg_path *elevate_except; size_t nelevate_except;
+	uint64_t elevate_warn_s;	/* warn a session's terminals this long before its grant
+					 * ends ("warn", default 5m; false: 0, no warning) */
 	struct jg_pos pos;		/* of the resource's key */
 };
 
@@ -131,7 +135,9 @@ struct jg_standing {
 #define JG_NOTIFY_REQUEST_DENY    (1u << 2)
 #define JG_NOTIFY_REQUEST_CANCEL  (1u << 3)
 #define JG_NOTIFY_REQUEST_EXPIRE  (1u << 4)
-#define JG_NOTIFY_ALL             0x1fu
+#define JG_NOTIFY_SESSION_WARN    (1u << 5)	/* an elevated session ends soon */
+#define JG_NOTIFY_ALL             0x1fu	/* every request event: what a hook without "on"
+					 * runs on */
 
 /* {"on": ["request.create", ...], "command": ["/usr/local/bin/page", "--team", "sre"],
  * "timeout": "10s"}: runs the command with the audit event's JSON on stdin. */

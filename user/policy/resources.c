@@ -44,7 +44,7 @@ static int parse_paths(struct ctx *c, json_t *v, const char *ptr, const char *wh
 static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *what,
 			 struct jg_resource *r)
 {
-	static const char *const known[] = { "except", NULL };
+	static const char *const known[] = { "except", "warn", NULL };
 	char kptr[PTR_MAX], w[256];
 	const char *key;
 	json_t *val;
@@ -53,8 +53,17 @@ static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *
 	if (!json_is_object(v))
 		return fail_val(c, ptr, "%s must be an object such as {\"except\": "
 				"[\"/usr/bin/passwd\"]}, not %s", what, type_name(v));
+	r->elevate_warn_s = JG_ELEVATE_WARN_DEFAULT_S;
 	json_object_foreach(v, key, val) {
 		child(kptr, ptr, key);
+		if (!strcmp(key, "warn")) {
+			fmt(w, sizeof(w), "%s warn", what);
+			if (json_is_false(val))
+				r->elevate_warn_s = 0;
+			else if ((ret = get_duration(c, val, kptr, w, &r->elevate_warn_s)))
+				return ret;
+			continue;
+		}
 		if (strcmp(key, "except"))
 			return unknown_key(c, kptr, what, key, known);
 		fmt(w, sizeof(w), "%s except", what);

@@ -681,7 +681,28 @@ Test(policy, elevate_empty)
 	cr_assert_eq(p->resources[0].kinds, JG_RES_ELEVATE);
 	cr_assert_eq(p->resources[0].nelevate_except, 0);
 	cr_assert_eq(p->resources[1].kinds, JG_RES_ELEVATE);
+	cr_assert_eq(p->resources[0].elevate_warn_s, JG_ELEVATE_WARN_DEFAULT_S);
 	policy__free(p);
+}
+
+Test(policy, elevate_warn)
+{
+	struct jg_policy *p = load_ok(POL("    \"root\": { \"elevate\": { \"warn\": \"10m\" } },"
+					  " \"r2\": { \"elevate\": { \"warn\": false } }"));
+
+	cr_assert_eq(p->resources[0].elevate_warn_s, 600);
+	cr_assert_eq(p->resources[1].elevate_warn_s, 0);
+	policy__free(p);
+}
+
+Test(policy_err, elevate_warn)
+{
+	expect_err(POL("    \"root\": { \"elevate\": { \"warn\": \"soon\" } }"), "\"soon\"",
+		   "resource \"root\": elevate warn: ");
+	expect_err(POL("    \"root\": { \"elevate\": { \"warn\": true } }"), "true",
+		   "elevate warn must be a string such as \"30m\"");
+	expect_err(POL("    \"root\": { \"elevate\": { \"wran\": \"5m\" } }"), "\"wran\"",
+		   "did you mean \"warn\"?");
 }
 
 Test(policy_err, mode)
