@@ -8,7 +8,7 @@
  *   jg-suid group                setresgid(0, 0, 0), print the gid (or the errno name, exit 1)
  *   jg-suid exec PATH [ARGS...]  execv(PATH); on failure print the errno name, exit 1
  *   jg-suid setcap FILE          give FILE cap_setuid+ep (security.capability, v2)
- *   jg-suid after FILE ARGS...   wait (up to 20 s) until FILE exists, then act on ARGS
+ *   jg-suid after FILE ARGS...   wait (up to 5 min) until FILE exists, then act on ARGS
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +55,7 @@ static int setcap(const char *file)
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "after")) {
-		for (int i = 0; i < 200 && access(argv[2], F_OK); i++)
+		for (int i = 0; i < 3000 && access(argv[2], F_OK); i++)
 			usleep(100 * 1000);
 		argv[2] = argv[0];
 		argv += 2;

@@ -62,7 +62,28 @@ fi
 expect_eq "no gate: busybox su gives alice a root shell" "$(as_user alice $S/su -c 'id -u' root 2>&1)" 0
 expect_eq "no gate: real sudo runs alice's command as root" "$(as_user alice sudo -n id -u 2>&1)" 0
 
+# setuid helpers that got euid 0 before the gate was there (no session), and ask for
+# uid 0 / gid 0 once it is: refused by task_fix_setuid / task_fix_setgid themselves
+rm -f /tmp/go
+/usr/bin/setpriv --reuid=1000 --regid=1000 --init-groups -- \
+	jg-suid exec $S/jg-suid after /tmp/go root id -u >/tmp/early.out 2>&1 &
+early=$!
+/usr/bin/setpriv --reuid=1000 --regid=1000 --init-groups -- \
+	jg-suid exec $S/jg-suid after /tmp/go group >/tmp/earlyg.out 2>&1 &
+earlyg=$!
+for _ in $(seq 100); do
+	[ "$(readlink /proc/$early/exe 2>/dev/null)" = $S/jg-suid ] &&
+		[ "$(readlink /proc/$earlyg/exe 2>/dev/null)" = $S/jg-suid ] && break
+	sleep 0.1
+done
+
 start_daemon /tmp/policy-elevate.json || { finish; }
+touch /tmp/go
+wait $early
+wait $earlyg
+expect_eq "a setuid helper from before the gate: its setresuid(0,0,0) refused" "$(cat /tmp/early.out)" EPERM
+expect_eq "a setuid helper from before the gate: its setresgid(0,0,0) refused" "$(cat /tmp/earlyg.out)" EPERM
+rm -f /tmp/go
 ok "status: enforcing" jitgate status
 ok "no 'not enforced' warning for elevate any more" sh -c "! grep -q 'not enforced' $DAEMON_LOG"
 

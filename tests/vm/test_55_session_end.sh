@@ -91,6 +91,11 @@ start_daemon /tmp/policy-session.json || finish
 
 # --- expiry: jitgated ends the session at once
 gid=$(jitgate grant --user alice --allow root:elevate --for 30s --reason "INC-9 debug")
+# a root process on a terminal of its own, as a login's would be: the warning goes there
+jg-pty 12 sh -c "echo 1000 >/proc/self/loginuid && exec /usr/bin/setpriv --reuid=1000 \
+	--regid=1000 --init-groups -- $S/jg-suid root sleep 1000" >/tmp/pty.out 2>&1 &
+ptyjob=$!
+for _ in $(seq 100); do [ -s $SESSIONS ] && break; sleep 0.1; done
 start_jobs
 as_user alice sh -c 'echo $$ >/tmp/plain.pid; exec sleep 1000' &
 for _ in $(seq 50); do [ -s /tmp/plain.pid ] && break; sleep 0.1; done
@@ -101,9 +106,15 @@ done
 fails "alice's unprivileged process is in no session" in_sessions plain
 expect_eq "the session names alice (uid 1000) and the grant" \
 	"$(awk -v p="$(cat /tmp/fg.pid)" '$1==p {print $3, "g-" $4}' $SESSIONS)" "1000 $gid"
+ok "status shows the elevated processes in one session" \
+	sh -c "jitgate status | grep -q '^elevated: *[0-9]* process.* in 1 session$'"
 
 # the warning: the policy's "warn" (1h) is longer than the grant, so it comes at once
-ok "session.warn audited" wait_audit 10 '"type":"session.warn"' "\"grant_id\":\"$gid\"" '"user":"alice"'
+ok "session.warn audited, with the terminal it went to" wait_audit 10 '"type":"session.warn"' \
+	"\"grant_id\":\"$gid\"" '"user":"alice"' '"ttys":["/dev/pts/'
+wait $ptyjob
+expect_contains "the warning reached the session's terminal" /tmp/pty.out \
+	"jitgate: the elevated session of alice under grant $gid ends in"
 ok "session.warn reached the notify hook" sh -c \
 	'for i in $(seq 50); do grep -q "session.warn" /tmp/notify.log 2>/dev/null && exit 0; sleep 0.1; done; exit 1'
 
@@ -158,5 +169,8 @@ audit_has "session.end: the restart's sweep" '"type":"session.end"' "\"grant_id\
 n=$(jitgate status --json | grep -o '"session_end": *[0-9]*' | tr -dc 0-9)
 ok "status counts the kernel's kills (session_end: $n)" test "${n:-0}" -ge 1
 kill "$(cat /tmp/plain.pid)" 2>/dev/null
+for t in session.warn session.end session.kill; do
+	diag "$(grep -m1 "\"type\":\"$t\"" $AUDIT)"
+done
 ok "audit: seq is gap-free" sh -c "grep -o '\"seq\":[0-9]*' $AUDIT | cut -d: -f2 | awk 'NR!=\$1{exit 1}'"
 finish

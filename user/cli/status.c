@@ -308,6 +308,15 @@ static void status_human(json_t *r, bool enforcing)
 		print_row("tampering", "%lld forged grants removed, %lld corrected, %lld restored "
 			  "(written behind jitgated; see the audit log)", jint(gr, "forged", 0),
 			  jint(gr, "corrected", 0), jint(gr, "restored", 0));
+	if (json_is_object(json_object_get(r, "sessions"))) {
+		json_t *se = json_object_get(r, "sessions");
+
+		print_row("elevated", "%lld %s in %lld %s%s", jint(se, "processes", 0),
+			  plural((size_t)jint(se, "processes", 0), "process", "processes"),
+			  jint(se, "sessions", 0),
+			  plural((size_t)jint(se, "sessions", 0), "session", "sessions"),
+			  jint(se, "ending", 0) ? " (some ending: their grant is over)" : "");
+	}
 	if (json_is_object(s))
 		print_events(s);
 }

@@ -63,6 +63,7 @@ json_t *reply_status(void)
 	if (!st)
 		return NULL;
 	/* both rings, and what kept denials and standing rules out of them */
+	json_object_set_new(st, "sessions", sessions__status());
 	sj = json_object_get(st, "stats");
 	json_object_set_new(sj, "prio_lost", json_integer((json_int_t)stats[JG_STAT_PRIO_LOST]));
 	json_object_set_new(sj, "suppressed", json_integer((json_int_t)stats[JG_STAT_SUPPRESSED]));

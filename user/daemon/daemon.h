@@ -151,6 +151,8 @@ void request_on_grant(enum grant_phase phase, uint64_t grant_id, const struct jg
 void sessions__grant_ended(uint64_t grant_id, const char *kind);
 void sessions__sweep(bool now);
 void sessions__warn_due(void);
+/* {"processes", "sessions", "ending"}: what is elevated now */
+json_t *sessions__status(void);
 
 int timers_open(void);
 void timers_tick(void);

@@ -188,6 +188,39 @@ void sessions__sweep(bool now)
 		end_all(&scratch, "expire");
 }
 
+struct census {
+	size_t processes, ending;
+	uint64_t grants[64];
+	size_t ngrants;
+};
+
+static int count_task(const struct jg_session_task *t, void *ctx)
+{
+	struct census *c = ctx;
+	size_t i;
+
+	if (t->tid != t->tgid)
+		return 0;	/* processes, not threads */
+	c->processes++;
+	if (!t->live)
+		c->ending++;
+	for (i = 0; i < c->ngrants && c->grants[i] != t->grant_id; i++)
+		;
+	if (i == c->ngrants && c->ngrants < 64)
+		c->grants[c->ngrants++] = t->grant_id;
+	return 0;
+}
+
+json_t *sessions__status(void)
+{
+	struct census c = { 0 };
+
+	if (gate__for_each_session_task(d.gate->pin_dir, count_task, &c, NULL, 0))
+		return json_null();
+	return json_pack("{s:I, s:I, s:I}", "processes", (json_int_t)c.processes, "sessions",
+			 (json_int_t)c.ngrants, "ending", (json_int_t)c.ending);
+}
+
 /* ------------------------------------------------------------------ the warning */
 
 #define MAX_WARNED 256
