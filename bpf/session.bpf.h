@@ -11,6 +11,7 @@
 #include "decide.bpf.h"
 
 #define JG_SIGKILL 9
+#define JG_PF_EXITING 0x4	/* a #define, so not in vmlinux.h */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -135,6 +136,9 @@ int jg_sessions(struct bpf_iter__task *ctx)
 	struct jg_session *s;
 
 	if (!task)
+		return 0;
+	/* dying or dead (a zombie waits for its parent): nothing left to end */
+	if (task->exit_state || (task->flags & JG_PF_EXITING))
 		return 0;
 	s = session_of(task);
 	if (!s)

@@ -167,14 +167,28 @@ static void end_all(struct pick *p, const char *why)
 			"sweep takes them", p->over);
 }
 
+/* Passes over the tasks at one grant's end: a process forked while a pass ran is caught
+ * by the next (or, failing that, by the kernel at its first checked operation). */
+#define END_PASSES 3
+
 void sessions__grant_ended(uint64_t grant_id, const char *kind)
 {
 	/* A revoke ends this grant's session even when another elevate grant of the same
 	 * person is live; an expiry ends whatever no live grant covers. */
-	if (!strcmp(kind, "revoke") && !collect(&scratch, grant_id))
-		end_all(&scratch, kind);
-	if (!collect(&scratch, 0))
-		end_all(&scratch, kind);
+	for (int pass = 0; pass < END_PASSES; pass++) {
+		size_t found = 0;
+
+		if (!strcmp(kind, "revoke") && !collect(&scratch, grant_id)) {
+			found += scratch.n;
+			end_all(&scratch, kind);
+		}
+		if (!collect(&scratch, 0)) {
+			found += scratch.n;
+			end_all(&scratch, kind);
+		}
+		if (!found)
+			break;
+	}
 }
 
 void sessions__sweep(bool now)
