@@ -357,6 +357,33 @@ int BPF_PROG(jg_seal_load_data, enum kernel_load_data_id id, bool contents, int 
 			   false);
 }
 
+/* The record's name for a lockdown reason (JG_LD_*): the kernel's numbers move between
+ * versions, its names do not. */
+static __always_inline __u32 lockdown_code(enum lockdown_reason what)
+{
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_DEV_MEM))
+		return JG_LD_DEV_MEM;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_KCORE))
+		return JG_LD_KCORE;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_KEXEC))
+		return JG_LD_KEXEC;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_IOPORT))
+		return JG_LD_IOPORT;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_MSR))
+		return JG_LD_MSR;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_MODULE_PARAMETERS))
+		return JG_LD_MODPARAM;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_HIBERNATION))
+		return JG_LD_HIBERNATE;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_DEBUGFS))
+		return JG_LD_DEBUGFS;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_PCI_ACCESS))
+		return JG_LD_PCI;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_ACPI_TABLES))
+		return JG_LD_ACPI;
+	return JG_LD_OTHER | (__u32)what;
+}
+
 /* A sealed subject lives under lockdown: every reason of the integrity level (/dev/mem,
  * /dev/port, ioperm, MSRs, kexec, hibernation, module parameters, ACPI tables, debugfs
  * writes...) and /proc/kcore. Tracing and perf stay (the debugging a root session is for);
@@ -374,7 +401,7 @@ int BPF_PROG(jg_seal_lockdown, enum lockdown_reason what, int ret)
 		return 0;
 	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
 		return 0;
-	return seal_refuse(&w, JG_HOOK_LOCKDOWN, (__u32)what, 0, NULL, NULL, NULL, false);
+	return seal_refuse(&w, JG_HOOK_LOCKDOWN, lockdown_code(what), 0, NULL, NULL, NULL, false);
 }
 
 /* ------------------------------------------------------------------ jitgated */

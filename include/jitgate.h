@@ -385,7 +385,22 @@ struct jg_event {
 #define JG_SEAL_MNT_MOUNT   1	/* mount over a sealed path */
 #define JG_SEAL_MNT_UMOUNT  2	/* unmount a filesystem holding sealed files */
 #define JG_SEAL_MNT_REMOUNT 3	/* remount it (read-only, other options) */
-#define JG_SEAL_MNT_MOVE    4	/* move a mount onto or off a sealed path */		/* names of such a path, innermost first */
+#define JG_SEAL_MNT_MOVE    4	/* move a mount onto or off a sealed path */
+
+/* What a refused JG_HOOK_LOCKDOWN was (tamper.what): each kernel numbers its lockdown
+ * reasons its own way, so the gate names the ones it knows (CO-RE) and sends
+ * JG_LD_OTHER | the kernel's number for the rest. */
+#define JG_LD_DEV_MEM   1	/* /dev/mem, /dev/kmem, /dev/port */
+#define JG_LD_KCORE     2	/* /proc/kcore */
+#define JG_LD_KEXEC     3
+#define JG_LD_IOPORT    4	/* ioperm, iopl */
+#define JG_LD_MSR       5
+#define JG_LD_MODPARAM  6	/* unsafe module parameters */
+#define JG_LD_HIBERNATE 7
+#define JG_LD_DEBUGFS   8
+#define JG_LD_PCI       9	/* PCI config space, BARs */
+#define JG_LD_ACPI      10	/* ACPI tables, custom methods */
+#define JG_LD_OTHER     0x100		/* names of such a path, innermost first */
 
 /* A JG_EV_TRAIL record (longer than the others): an exec by a subject holding an elevate
  * grant. ev.path is the program, ev.file its (dev, ino). */

@@ -115,6 +115,7 @@ const char *base_name(const char *path)
 /* ------------------------------------------------------------------ severity and names */
 
 static const struct ev_info ev_table[] = {
+	{ "tamper.deny",    10, "operation on the gate itself refused" },
 	{ "access.deny",     7, "access denied" },
 	{ "access.audit",    5, "access would have been denied (audit mode)" },
 	{ "access.allow",    1, "access allowed by a grant" },
@@ -182,7 +183,8 @@ static int syslog_severity(int sev)
 
 bool is_failure(const char *type)
 {
-	static const char *const fail[] = { "access.deny", "grant.error", "policy.reject",
+	static const char *const fail[] = { "access.deny", "tamper.deny", "grant.error",
+					    "policy.reject",
 					    "mfa.fail", "mfa.lockout", "request.refused",
 					    "notify.error", "audit.lost" };
 
