@@ -331,6 +331,7 @@ bool seal_may_admin(const struct peer *p, const char *what, json_t **refusal)
 	json_object_set_new(ev, "grant_id", session ?
 			    json_string(grants__format_id(session, gid, sizeof(gid))) : json_null());
 	json_object_set_new(ev, "elevated", json_boolean(session != 0));
+	json_object_set_new(ev, "errno", json_integer(EPERM));
 	json_object_set_new(ev, "reason", json_string("the gate is sealed: a human needs a live "
 						      "gate-admin grant"));
 	audit__emit(&d.audit, ev, 0);
