@@ -335,7 +335,8 @@ char *sink__cef(json_t *rec)
 	const struct ev_info *e = ev_info(type);
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
 	json_t *proc = json_object_get(rec, "process"), *obj = json_object_get(rec, "object");
-	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec");
+	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
+		      !strcmp(type, "tamper.deny");
 	struct sbuf b = { 0 };
 	char num[32];
 	int64_t ms;
@@ -396,7 +397,7 @@ char *sink__cef(json_t *rec)
 			cef_int(&b, "duid", json_object_get(obj, "uid"));
 		}
 	}
-	if (!strcmp(type, "access.deny"))
+	if (!strcmp(type, "access.deny") || !strcmp(type, "tamper.deny"))
 		cef_ext(&b, "act", "blocked");
 	else if (!strcmp(type, "access.allow"))
 		cef_ext(&b, "act", "allowed");

@@ -797,6 +797,7 @@ Test(tamper, highest_severity_everywhere)
 			   "itself refused|10|", 77), "%s", s);
 	HAS(s, " suser=alice ");
 	HAS(s, "filePath=/sys/fs/bpf/jitgate/link_file_open");
+	HAS(s, " act=blocked outcome=failure ");
 	free(s);
 	s = sink__rfc5424(r, 10, "jitgate", "MSG", 3, &len);	/* authpriv * 8 + crit (2) */
 	cr_assert(!strncmp(s, "<82>1 ", 6), "%s", s);
