@@ -74,6 +74,7 @@ static __always_inline int perm_slot(__u32 perm)
 	case JG_PERM_CONNECT: return 3;
 	case JG_PERM_ELEVATE: return 4;
 	case JG_PERM_BIND:    return 5;
+	case JG_PERM_ADMIN:   return 6;
 	default:              return -1;
 	}
 }

@@ -5,6 +5,7 @@
 #define JG_FILES_BPF_H
 
 #include "session.bpf.h"
+#include "seal.bpf.h"
 
 #define FMODE_READ  0x1
 #define FMODE_WRITE 0x2
@@ -109,6 +110,9 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 	if (ret)
 		return ret;
 	ret = session_enforce(JG_HOOK_FILE_OPEN);
+	if (ret)
+		return ret;
+	ret = seal_file_open(file);
 	if (ret)
 		return ret;
 	fmode = file->f_mode;
@@ -362,12 +366,18 @@ int BPF_PROG(jg_inode_unlink, struct inode *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return ret;
+	ret = seal_remove(dir, dentry, JG_HOOK_UNLINK);
+	if (ret)
+		return ret;
 	return gate_write(dentry, NULL, JG_HOOK_UNLINK, true);
 }
 
 SEC("lsm/inode_rmdir")
 int BPF_PROG(jg_inode_rmdir, struct inode *dir, struct dentry *dentry, int ret)
 {
+	if (ret)
+		return ret;
+	ret = seal_remove(dir, dentry, JG_HOOK_RMDIR);
 	if (ret)
 		return ret;
 	return gate_write(dentry, NULL, JG_HOOK_RMDIR, true);
@@ -379,6 +389,9 @@ SEC("lsm/inode_rename")
 int BPF_PROG(jg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 	     struct inode *new_dir, struct dentry *new_dentry, int ret)
 {
+	if (ret)
+		return ret;
+	ret = seal_rename(old_dir, old_dentry, new_dir, new_dentry);
 	if (ret)
 		return ret;
 	ret = gate_write(old_dentry, existing(new_dentry), JG_HOOK_RENAME, true);
@@ -417,12 +430,18 @@ int BPF_PROG(jg_inode_create, struct inode *dir, struct dentry *dentry, umode_t 
 {
 	if (ret)
 		return ret;
+	ret = seal_create(dir, dentry, JG_HOOK_CREATE, true);
+	if (ret)
+		return ret;
 	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
 }
 
 SEC("lsm/inode_mkdir")
 int BPF_PROG(jg_inode_mkdir, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
 {
+	if (ret)
+		return ret;
+	ret = seal_create(dir, dentry, JG_HOOK_CREATE, false);
 	if (ret)
 		return ret;
 	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, false);
@@ -434,6 +453,9 @@ int BPF_PROG(jg_inode_mknod, struct inode *dir, struct dentry *dentry, umode_t m
 {
 	if (ret)
 		return ret;
+	ret = seal_create(dir, dentry, JG_HOOK_CREATE, true);
+	if (ret)
+		return ret;
 	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
 }
 
@@ -441,6 +463,9 @@ SEC("lsm/inode_symlink")
 int BPF_PROG(jg_inode_symlink, struct inode *dir, struct dentry *dentry, const char *name,
 	     int ret)
 {
+	if (ret)
+		return ret;
+	ret = seal_create(dir, dentry, JG_HOOK_CREATE, true);
 	if (ret)
 		return ret;
 	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
@@ -466,6 +491,9 @@ int jg_inode_setattr(unsigned long long *ctx)
 	ret = (int)ret;
 	if (ret)
 		return ret;
+	ret = seal_attr(dentry, JG_HOOK_SETATTR, true);
+	if (ret)
+		return ret;
 	return gate_write(dentry, NULL, JG_HOOK_SETATTR, true);
 }
 
@@ -475,6 +503,9 @@ SEC("lsm/inode_setxattr")
 int BPF_PROG(jg_inode_setxattr, void *ns, struct dentry *dentry, const char *name,
 	     const void *value, size_t size, int flags, int ret)
 {
+	if (ret)
+		return ret;
+	ret = seal_attr(dentry, JG_HOOK_XATTR, true);
 	if (ret)
 		return ret;
 	return gate_write(dentry, NULL, JG_HOOK_XATTR, true);
@@ -500,6 +531,9 @@ int BPF_PROG(jg_inode_listxattr, struct dentry *dentry, int ret)
 SEC("lsm/inode_removexattr")
 int BPF_PROG(jg_inode_removexattr, void *ns, struct dentry *dentry, const char *name, int ret)
 {
+	if (ret)
+		return ret;
+	ret = seal_attr(dentry, JG_HOOK_XATTR, false);
 	if (ret)
 		return ret;
 	return gate_write(dentry, NULL, JG_HOOK_XATTR, false);
@@ -635,6 +669,9 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 	__u32 dev, gen = 0, subject = 0, loginuid = 0;
 	struct verdict v = {};
 
+	if (ret)
+		return ret;
+	ret = seal_create(dir, new_dentry, JG_HOOK_LINK, false);
 	if (ret)
 		return ret;
 	/* a new name inside a protected directory is a create there */

@@ -17,3 +17,4 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "elevate.bpf.h"
 #include "taint.bpf.h"
 #include "session.bpf.h"
+#include "seal.bpf.h"

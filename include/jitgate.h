@@ -37,6 +37,11 @@
 #define JG_ARGV_LEN        256     /* bytes of argv a session.exec event carries */
 #define JG_ARGV_MAX        8       /* and at most this many arguments */
 #define JG_COMM_LEN        16
+#define JG_MAX_SEALED      1024    /* inodes of the sealed gate (its files, directories and
+                                    * the directories above them) */
+#define JG_MAX_GATE_MAPS   64      /* the gate's own maps, by id */
+#define JG_MAX_SEAL_DEVS   16      /* filesystems holding sealed files; block devices under
+                                    * them and under protected filesystems */
 #define JG_RINGBUF_DEFAULT (4u << 20)
 #define JG_PRIO_RINGBUF_DEFAULT (1u << 20)	/* the priority ring: elevation, trails,
 						 * login uid tampering, rebinds */
@@ -55,8 +60,9 @@ enum jg_perm {
 	JG_PERM_CONNECT = 1u << 3,
 	JG_PERM_ELEVATE = 1u << 4,
 	JG_PERM_BIND    = 1u << 5,
+	JG_PERM_ADMIN   = 1u << 6,	/* gate administration (the sealed gate's key) */
 };
-#define JG_NPERMS 6
+#define JG_NPERMS 7
 
 /* What kind of check a protected object takes part in. */
 enum jg_kind {
@@ -194,7 +200,42 @@ struct jg_config {
 	 * deny_interval_ns 0: every denial is streamed. */
 	__u64 deny_interval_ns;
 	__u64 deny_tau_ns;
+	/* The sealed gate (bpf/seal.bpf.h). Per generation, the gate-admin resource: a live
+	 * admin grant on it unseals its subject. */
+	__u32 admin_res[2];
+	__u32 daemon_tgid;	/* the running jitgated (0: none), set by it at start */
+	/* Filesystems (s_dev) that hold sealed files: not unmounted, remounted or mounted
+	 * over by a sealed subject. */
+	__u32 nseal_fs;
+	__u32 seal_fs[JG_MAX_SEAL_DEVS];
+	/* Block devices (rdev) a sealed subject may not open: those of sealed and protected
+	 * filesystems, their whole disks and the devices under them (dm, md). */
+	__u32 nraw_devs;
+	__u32 raw_devs[JG_MAX_SEAL_DEVS];
 };
+
+/* The sealed inodes (the `sealed` map): the gate's files and directories and the path to
+ * them, by (dev, ino). jitgated fills it at start; the loader puts its own executable in
+ * first. */
+struct jg_seal_key {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
+struct jg_seal {
+	__u32 flags;		/* JG_SEAL_* */
+	__u32 igen;		/* the inode's i_generation, 0 = any */
+};
+
+#define JG_SEAL_PATH     1u	/* not renamed, removed or mounted over (the path to the gate's
+				 * files: every directory above them) */
+#define JG_SEAL_OBJECT   2u	/* nor opened for writing, truncated, chmod'ed, chown'ed or
+				 * given extended attributes (the files and their directories) */
+#define JG_SEAL_CONTENTS 4u	/* a directory no entry is created in, removed from or renamed
+				 * in or out of (the pins, the state directory, the spool) */
+#define JG_SEAL_TRUSTED  8u	/* an executable whose processes (no login uid, not elevated)
+				 * may open the gate's maps for writing: jitgated */
 
 enum jg_stat {
 	JG_STAT_EVENTS_LOST = 0,	/* ring buffer reserve failed */
@@ -263,6 +304,7 @@ enum jg_hook {
 	JG_HOOK_KILL      = 26,	/* a signal to jitgated */
 	/* elevated sessions */
 	JG_HOOK_FORK      = 27,	/* fork/clone (task_alloc) */
+	JG_HOOK_MOUNT     = 28,	/* mount, umount, remount, move_mount on the gate's files */
 };
 
 #define JG_AF_INET  2
@@ -299,6 +341,14 @@ struct jg_event {
 			__u8  addr[16];
 		} net;
 		struct {
+			__u64 ino;	/* the inode concerned (0: none) */
+			__u32 dev;
+			__u32 what;	/* bpf: the command; bpf_object: 1 map; kernel_load: the
+					 * kernel's read/load id; lockdown: the reason; ptrace:
+					 * the mode; kill: the signal; mount: JG_SEAL_MNT_* */
+			__u64 id;	/* bpf_object: the map id; ptrace, kill: the target tgid */
+		} tamper;	/* JG_EV_TAMPER */
+		struct {
 			__u32 uid;	/* JG_HOOK_SETUID/SETGID: the ids asked for */
 			__u32 euid;
 			__u32 suid;
@@ -329,7 +379,28 @@ struct jg_event {
 					 * environment was injectable or it was traced */
 #define JG_EVF_PRIO      (1u << 11)	/* came on the priority ring buffer */
 #define JG_EVF_ANCESTOR  (1u << 12)	/* a rename of a directory above a protected object */
-#define JG_NAME_LEVELS   16		/* names of such a path, innermost first */
+#define JG_NAME_LEVELS   16
+
+/* What a refused JG_HOOK_MOUNT was (tamper.what). */
+#define JG_SEAL_MNT_MOUNT   1	/* mount over a sealed path */
+#define JG_SEAL_MNT_UMOUNT  2	/* unmount a filesystem holding sealed files */
+#define JG_SEAL_MNT_REMOUNT 3	/* remount it (read-only, other options) */
+#define JG_SEAL_MNT_MOVE    4	/* move a mount onto or off a sealed path */
+
+/* What a refused JG_HOOK_LOCKDOWN was (tamper.what): each kernel numbers its lockdown
+ * reasons its own way, so the gate names the ones it knows (CO-RE) and sends
+ * JG_LD_OTHER | the kernel's number for the rest. */
+#define JG_LD_DEV_MEM   1	/* /dev/mem, /dev/kmem, /dev/port */
+#define JG_LD_KCORE     2	/* /proc/kcore */
+#define JG_LD_KEXEC     3
+#define JG_LD_IOPORT    4	/* ioperm, iopl */
+#define JG_LD_MSR       5
+#define JG_LD_MODPARAM  6	/* unsafe module parameters */
+#define JG_LD_HIBERNATE 7
+#define JG_LD_DEBUGFS   8
+#define JG_LD_PCI       9	/* PCI config space, BARs */
+#define JG_LD_ACPI      10	/* ACPI tables, custom methods */
+#define JG_LD_OTHER     0x100		/* names of such a path, innermost first */
 
 /* A JG_EV_TRAIL record (longer than the others): an exec by a subject holding an elevate
  * grant. ev.path is the program, ev.file its (dev, ino). */
@@ -382,6 +453,8 @@ _Static_assert(sizeof(struct jg_standing_key) == 24, "jg_standing_key layout cha
 _Static_assert(sizeof(struct jg_name_key) == 16 + JG_NAME_KEY_LEN, "jg_name_key layout changed");
 _Static_assert(sizeof(struct jg_name) == 24, "jg_name layout changed");
 _Static_assert(sizeof(struct jg_object) == 8, "jg_object layout changed");
+_Static_assert(sizeof(struct jg_seal_key) == 16, "jg_seal_key layout changed");
+_Static_assert(sizeof(struct jg_seal) == 8, "jg_seal layout changed");
 #endif
 
 #endif /* JITGATE_H */

@@ -85,7 +85,9 @@ diag "no gate: $(jg-fd loop /srv/public/readme 200000) (unprotected file, 1-byte
 # a service that had the secret open before the gate existed (fd 0 of a sleep)
 sleep 600 <$SECRET &
 EARLY_PID=$!
-start_daemon || finish
+# jg-bench writes grants behind the daemon below: a tool the sealed gate must trust
+echo '{"trusted_tools": ["/usr/local/bin/jg-bench"]}' >/tmp/trust.json
+start_daemon "$TESTDIR/policy-gate.json" --config /tmp/trust.json || finish
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 audit_has "policy.load names the descriptor opened before the gate" '"type":"policy.load"' \
 	'"preexisting_opens":{"count":1' "\"pid\":$EARLY_PID" '"comm":"sleep"' '"fd":0' \
@@ -116,7 +118,7 @@ hold raw alice $SECRET r read
 release raw
 expect_eq "grant behind the daemon, re-check idle: the open is refused" "$(out raw)" "open EACCES "
 ok "remove them" jg-bench grant-raw $PIN 1000 delete
-start_daemon || finish
+start_daemon "$TESTDIR/policy-gate.json" --config /tmp/trust.json || finish
 status_has "status: the refusal is counted" 'granted opens refused with the re-check off'
 
 # --- grants that open no file (connect, exec) leave the re-check detached

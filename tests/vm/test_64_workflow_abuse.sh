@@ -41,9 +41,12 @@ EOF
 cat >/tmp/jitgated.json <<'EOF'
 {
   "mfa_lockout": { "deny": 3, "fail_interval": "10m", "unlock_time": "8s" },
-  "requests": { "max_pending": 2, "rate": 6, "rate_window": "1h", "max_reason_bytes": 64 }
+  "requests": { "max_pending": 2, "rate": 6, "rate_window": "1h", "max_reason_bytes": 64 },
+  "trusted_tools": ["/usr/local/bin/jg-bench"]
 }
 EOF
+# jg-bench forges grants below as a trusted tool: the sealed gate gives writable
+# descriptors of its maps to jitgated and the tools its config names, nobody else
 start() { start_daemon /tmp/policy.json --config /tmp/jitgated.json; }
 start || finish
 

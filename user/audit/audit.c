@@ -600,6 +600,7 @@ static const char *hook_name(uint32_t h)
 	case JG_HOOK_PTRACE:    return "ptrace";
 	case JG_HOOK_KILL:      return "kill";
 	case JG_HOOK_FORK:      return "fork";
+	case JG_HOOK_MOUNT:     return "mount";
 	default:                return "unknown";
 	}
 }

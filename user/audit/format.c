@@ -115,6 +115,7 @@ const char *base_name(const char *path)
 /* ------------------------------------------------------------------ severity and names */
 
 static const struct ev_info ev_table[] = {
+	{ "tamper.deny",    10, "operation on the gate itself refused" },
 	{ "access.deny",     7, "access denied" },
 	{ "access.audit",    5, "access would have been denied (audit mode)" },
 	{ "access.allow",    1, "access allowed by a grant" },
@@ -185,7 +186,8 @@ static int syslog_severity(int sev)
 
 bool is_failure(const char *type)
 {
-	static const char *const fail[] = { "access.deny", "grant.error", "policy.reject",
+	static const char *const fail[] = { "access.deny", "tamper.deny", "grant.error",
+					    "policy.reject",
 					    "mfa.fail", "mfa.lockout", "request.refused",
 					    "notify.error", "audit.lost" };
 
@@ -336,7 +338,8 @@ char *sink__cef(json_t *rec)
 	const struct ev_info *e = ev_info(type);
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
 	json_t *proc = json_object_get(rec, "process"), *obj = json_object_get(rec, "object");
-	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec");
+	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
+		      !strcmp(type, "tamper.deny");
 	struct sbuf b = { 0 };
 	char num[32];
 	int64_t ms;
@@ -397,7 +400,7 @@ char *sink__cef(json_t *rec)
 			cef_int(&b, "duid", json_object_get(obj, "uid"));
 		}
 	}
-	if (!strcmp(type, "access.deny"))
+	if (!strcmp(type, "access.deny") || !strcmp(type, "tamper.deny"))
 		cef_ext(&b, "act", "blocked");
 	else if (!strcmp(type, "access.allow"))
 		cef_ext(&b, "act", "allowed");

@@ -50,6 +50,31 @@ static const char *hook_activity(const char *hook, const char *perm, const char 
 	return "Other";
 }
 
+/* A refused operation on the gate that is not about a file (those are File System
+ * Activity like any access): true when it set the class. */
+static bool ocsf_tamper_class(const char *hook, struct ocsf_class *c)
+{
+	if (!strcmp(hook, "kernel_load"))
+		*c = (struct ocsf_class){ 1002, 1, 1, "Kernel Extension Activity",
+					  "System Activity", "Load" };
+	else if (!strcmp(hook, "ptrace"))
+		*c = (struct ocsf_class){ 1007, 1, 4, "Process Activity", "System Activity",
+					  "Inject" };
+	else if (!strcmp(hook, "kill"))
+		*c = (struct ocsf_class){ 1007, 1, 2, "Process Activity", "System Activity",
+					  "Terminate" };
+	else if (!strcmp(hook, "bpf") || !strcmp(hook, "bpf_object") ||
+		 !strcmp(hook, "lockdown"))
+		*c = (struct ocsf_class){ 1003, 1, 99, "Kernel Activity", "System Activity",
+					  "Other" };
+	else if (!strcmp(hook, "jitgated"))
+		*c = (struct ocsf_class){ 6002, 6, 7, "Application Lifecycle",
+					  "Application Activity", "Disable" };
+	else
+		return false;
+	return true;
+}
+
 static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 {
 	const char *type = str_of(rec, "type") ? str_of(rec, "type") : "";
@@ -57,7 +82,10 @@ static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 
 	*c = (struct ocsf_class){ 6002, 6, 99, "Application Lifecycle", "Application Activity",
 				  "Other" };
-	if (!strncmp(type, "access.", 7) || !strcmp(type, "session.exec")) {
+	if (!strcmp(type, "tamper.deny") && ocsf_tamper_class(hook, c))
+		return;
+	if (!strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
+	    !strcmp(type, "tamper.deny")) {
 		if (!strcmp(hook, "exec") || !strcmp(hook, "setuid_exec") ||
 		    !strcmp(hook, "setuid")) {
 			bool setuid = !strcmp(hook, "setuid");
@@ -255,7 +283,7 @@ static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 	} else if (c->class_uid == 1007 && str_of(obj, "path")) {
 		json_object_del(rest, "object");
 	}
-	if (!strcmp(type, "access.deny"))
+	if (!strcmp(type, "access.deny") || !strcmp(type, "tamper.deny"))
 		json_object_set_new(o, "disposition_id", json_integer(2)),
 		json_object_set_new(o, "disposition", json_string("Blocked"));
 	else if (!strcmp(type, "access.allow") || !strcmp(type, "session.exec"))
@@ -272,7 +300,8 @@ json_t *sink__ocsf(json_t *rec)
 	const char *type = str_of(rec, "type") ? str_of(rec, "type") : "unknown";
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
 	const struct ev_info *e = ev_info(type);
-	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec");
+	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
+		      !strcmp(type, "tamper.deny");
 	bool fail = is_failure(type);
 	struct ocsf_class c;
 	char tname[128];

@@ -101,6 +101,8 @@ json_t *do_reload(const struct peer *p, json_t *args)
 
 	if (!p->admin)
 		return deny_perm(p, "reload the policy");
+	if (!seal_may_admin(p, "reloading the policy", &ev))
+		return ev;
 	if (policy_apply(d.cfg.policy, err, sizeof(err)) == 0)
 		return proto__ok(json_pack("{s:o}", "policy", policy_summary()));
 	ev = audit__new("policy.reject");
@@ -117,6 +119,8 @@ json_t *do_unload(const struct peer *p, json_t *args)
 
 	if (p->uid != 0)
 		return proto__error("EPERM", "only root may unload the gate");
+	if (!seal_may_admin(p, "unloading the gate", &ev))
+		return ev;
 	ev = audit__new("gate.unload");
 	json_object_set_new(ev, "by", peer_json(p));
 	audit__emit(&d.audit, ev, 0);

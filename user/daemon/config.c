@@ -59,6 +59,32 @@ static int group_list(json_t *v, const char *file, const char *key,
 	return 0;
 }
 
+/* "trusted_tools": absolute paths of executables. */
+static int tool_list(json_t *v, const char *file, struct config *c, char *err, size_t errlen)
+{
+	const char *path;
+	size_t i;
+	json_t *t;
+
+	if (!json_is_array(v) || json_array_size(v) > MAX_TRUSTED_TOOLS) {
+		snprintf(err, errlen, "%s: \"trusted_tools\" must be an array of at most %d "
+			 "absolute paths of executables", file, MAX_TRUSTED_TOOLS);
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, t) {
+		path = json_string_value(t);
+		if (!path || path[0] != '/' || strlen(path) >= sizeof(c->trusted_tools[0])) {
+			snprintf(err, errlen, "%s: \"trusted_tools\" entry %zu must be an absolute "
+				 "path shorter than %zu bytes", file, i,
+				 sizeof(c->trusted_tools[0]));
+			return -EINVAL;
+		}
+		snprintf(c->trusted_tools[i], sizeof(c->trusted_tools[i]), "%s", path);
+		c->ntrusted_tools = i + 1;
+	}
+	return 0;
+}
+
 /* "KEY": a duration ("15m") of at least one second, in ns. */
 static int config_duration(json_t *v, const char *file, const char *obj, const char *key,
 			   int64_t *ns, char *err, size_t errlen)
@@ -297,6 +323,8 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 		} else if (!strcmp(key, "auditor_groups")) {
 			ret = group_list(v, file, key, c->auditor_groups, &c->nauditor_groups, err,
 					 errlen);
+		} else if (!strcmp(key, "trusted_tools")) {
+			ret = tool_list(v, file, c, err, errlen);
 		} else if (!strcmp(key, "ledger")) {
 			ret = copy_str(v, file, key, c->ledger, sizeof(c->ledger), err, errlen);
 		} else if (!strcmp(key, "sinks")) {

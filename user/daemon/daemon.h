@@ -16,6 +16,8 @@
  *   drain.c        the ring-buffer drain and loss accounting
  *   sessions.c     elevated sessions: ended with their grant, warned before
  *   timers.c       what runs on the 250 ms tick
+ *   seal.c         the sealed gate: what jitgated seals, who may administer the gate,
+ *                  the tamper.deny records
  * This header holds the state they share (struct daemon d) and their entry points. */
 #ifndef JG_DAEMON_H
 #define JG_DAEMON_H
@@ -43,6 +45,7 @@
 #include "workflow/workflow.h"
 
 #define MAX_ADMIN_GROUPS 16
+#define MAX_TRUSTED_TOOLS 8
 /* Control socket limits (config keys of the same names; docs/protocol.md) */
 #define MAX_CLIENTS_DEFAULT		64
 #define MAX_CLIENTS_PER_UID_DEFAULT	8
@@ -78,6 +81,10 @@ struct config {
 	uint32_t client_write_timeout_ms;	/* the reply must be taken within this */
 	struct jg_mfa_policy mfa;	/* "mfa_lockout" */
 	struct jg_req_limits req;	/* "requests" */
+	/* "trusted_tools": executables whose processes (no login uid) may open the gate's maps
+	 * for writing, beside jitgated itself (repair tools, test harnesses) */
+	char trusted_tools[MAX_TRUSTED_TOOLS][256];
+	size_t ntrusted_tools;
 };
 
 struct peer {
@@ -99,6 +106,7 @@ struct objpath {
 
 struct daemon {
 	struct config cfg;
+	const char *config_path;	/* the config file read (it may not exist) */
 	struct jg_gate *gate;
 	struct jg_audit audit;
 	struct jg_grants grants;
@@ -234,6 +242,16 @@ json_t *submit(const struct peer *p, struct jg_request *q, const struct jg_role 
 const struct jg_grant_rec *live_grant_of_role(uint32_t uid, const char *role);
 int want_duration(json_t *args, uint64_t *secs, char *err, size_t errlen);
 void expire_requests(void);
+
+/* seal.c */
+void seal_refresh(void);
+void seal_tick(void);
+void seal_stop(void);
+void seal_describe(const struct jg_event *e, json_t *rec);
+/* May p administer the gate (`what`: "unloading the gate", ...)? The host's automation
+ * may; a human (login uid, or elevated) only with a live gate-admin grant. Otherwise a
+ * tamper.deny record is written and *refusal is the reply. */
+bool seal_may_admin(const struct peer *p, const char *what, json_t **refusal);
 
 /* server.c */
 void client_event(uint32_t slot, uint32_t events);

@@ -36,7 +36,9 @@ int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	name = e->resource < JG_MAX_RESOURCES ? d.res_names[e->resource] : NULL;
 	rec = audit__from_kernel(e, name);
-	if (rec && e->type != JG_EV_TRAIL && (e->flags & JG_EVF_PATH_REL))
+	if (rec && e->type == JG_EV_TAMPER)
+		seal_describe(e, rec);
+	else if (rec && e->type != JG_EV_TRAIL && (e->flags & JG_EVF_PATH_REL))
 		name_object(e, rec);
 	if (e->type == JG_EV_REBIND)
 		objpaths_rebind(e);

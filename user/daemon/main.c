@@ -243,6 +243,7 @@ static int configure(int argc, char **argv)
 #undef OVERRIDE
 	d.cfg.audit_stdout |= audit_stdout;
 	config_path = config_file;
+	d.config_path = config_file;
 	return -1;
 }
 
@@ -255,6 +256,14 @@ static int start_state(void)
 
 	if (geteuid() != 0) {
 		pr_warn("jitgated must run as root (it loads BPF programs)");
+		return 1;
+	}
+	if (util__loginuid(getpid()) != (uint32_t)-1) {
+		/* a human's process: the sealed gate would refuse it its own maps */
+		pr_warn("jitgated has login uid %u (it was started from a login session); the "
+			"sealed gate trusts only a jitgated of the host's automation: start it "
+			"from the service manager (systemctl start jitgated, systemd-run)",
+			util__loginuid(getpid()));
 		return 1;
 	}
 	ret = gate__preflight(err, sizeof(err));
@@ -385,6 +394,7 @@ static int start_gate(void)
 	reconcile();
 	sessions__sweep(true);	/* sessions whose grant ended while no daemon ran */
 	expire_requests();
+	seal_refresh();		/* the policy's devices are known now */
 
 	check_lost();
 	return 0;
@@ -503,6 +513,7 @@ static void stop(void)
 		audit__emit(&d.audit, ev, 0);
 	}
 	unlink(d.cfg.socket);
+	seal_stop();
 }
 
 static int run(int argc, char **argv)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The daemon's tick: every 250 ms (CLOCK_BOOTTIME, so a suspend counts) the kernel events
  * are drained first, then what is due is done: expiries, the grant map's guard, refusal
- * summaries, the re-check's idling, notification hooks, loss accounting, SIEM sinks and
- * client deadlines. */
+ * summaries, the re-check's idling, notification hooks, loss accounting, SIEM sinks, the
+ * sealed files and client deadlines. */
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -39,5 +39,6 @@ void timers_tick(void)
 	check_lost();
 	check_suppressed();
 	sink__tick();	/* reconnect, drain spools; never blocks */
+	seal_tick();	/* rotated audit files, a compacted spool */
 	clients_tick();
 }

@@ -22,6 +22,7 @@
 #include "gate.skel.h"
 #include "gate/gate.h"
 #include "lib/log.h"
+#include "lib/mounts.h"
 
 #define LSM_FILE "/sys/kernel/security/lsm"
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -127,7 +128,7 @@ static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[18];
+	static struct bpf_map *maps[20];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -147,7 +148,9 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[15] = skel->maps.names;
 	maps[16] = skel->maps.ancestors;
 	maps[17] = skel->maps.sessions;	/* jitgated looks a process's session up by pidfd */
-	*n = 18;
+	maps[18] = skel->maps.sealed;
+	maps[19] = skel->maps.gate_maps;
+	*n = 20;
 	return maps;
 }
 
@@ -205,6 +208,13 @@ static int adopt(struct jg_gate *g, char *err, size_t errlen)
 	for (size_t i = 0; i < n; i++) {
 		pin_path(path, sizeof(path), g->pin_dir, bpf_map__name(maps[i]));
 		fd = bpf_obj_get(path);
+		if (fd < 0 && errno == EPERM) {
+			snprintf(err, errlen, "the sealed gate refuses this jitgated its map %s: only "
+				 "the jitgated binary that loaded it (or one renamed into its place) "
+				 "started by the service manager may adopt it; see docs/design.md, "
+				 "\"The sealed gate\"", path);
+			return -EPERM;
+		}
 		if (fd < 0) {
 			missing++;
 			continue;
@@ -265,6 +275,48 @@ static int hook_nargs(const char *hook)
 	return n;
 }
 
+/* The sealed gate's two facts a new gate starts from (bpf/seal.bpf.h): the ids of every
+ * map of the object (their writable descriptors go to the trusted jitgated alone) and this
+ * executable, the trusted jitgated. Written before any program is attached. */
+static int seal_start(struct jg_gate *g, char *err, size_t errlen)
+{
+	struct jg_seal val = { .flags = JG_SEAL_TRUSTED | JG_SEAL_OBJECT | JG_SEAL_PATH };
+	struct jg_seal_key key = { 0 };
+	struct jg_mounts m = { 0 };
+	struct bpf_map *map;
+	const char *fstype;
+	uint64_t ino;
+	__u32 one = 1;
+	int ret;
+
+	bpf_object__for_each_map(map, g->skel->obj) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_map__fd(map);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    bpf_map_update_elem(bpf_map__fd(g->skel->maps.gate_maps), &info.id, &one,
+					BPF_ANY)) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot record the id of the map %s for the sealed "
+				 "gate: %s", bpf_map__name(map), strerror(-ret));
+			return ret;
+		}
+	}
+	mounts__load(&m, NULL);
+	ret = mounts__identify(&m, "/proc/self/exe", &key.dev, &ino, &fstype);
+	mounts__free(&m);
+	key.ino = ino;
+	if (!ret && bpf_map_update_elem(bpf_map__fd(g->skel->maps.sealed), &key, &val, BPF_ANY))
+		ret = -errno;
+	if (ret)
+		snprintf(err, errlen, "cannot record this jitgated's executable as the trusted one: "
+			 "%s", strerror(-ret));
+	return ret;
+}
+
 static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
@@ -314,6 +366,9 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 		snprintf(err, errlen, "cannot initialise the config map: %s", strerror(-ret));
 		return ret;
 	}
+	ret = seal_start(g, err, errlen);
+	if (ret)
+		return ret;
 	/* Pin maps before links: a link pinned alone would be a gate nobody can feed. */
 	maps = state_maps(g->skel, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -605,6 +660,7 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 		cfg.nstanding[next] = (uint32_t)c->nstanding;
 		cfg.standing_rw[next] = standing_rw != 0;
 		cfg.nnames[next] = (uint32_t)c->nnames;
+		cfg.admin_res[next] = c->admin_res;
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 			ret = -errno;
 	}
@@ -989,4 +1045,63 @@ int gate__set_deny_reported(struct jg_gate *g, uint32_t subject, uint64_t report
 				BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ the sealed gate */
+
+int gate__seal(struct jg_gate *g, uint32_t dev, uint64_t ino, uint32_t flags)
+{
+	int fd = bpf_map__fd(g->skel->maps.sealed);
+	struct jg_seal_key k = { .dev = dev, .ino = ino };
+	struct jg_seal v = { 0 };
+
+	if (bpf_map_lookup_elem(fd, &k, &v))
+		memset(&v, 0, sizeof(v));
+	if ((v.flags | flags) == v.flags)
+		return 0;
+	v.flags |= flags;
+	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	return 0;
+}
+
+int gate__seal_config(struct jg_gate *g, uint32_t daemon_tgid, const uint32_t *fs, size_t nfs,
+		      const uint32_t *raw, size_t nraw)
+{
+	int fd = bpf_map__fd(g->skel->maps.gate_config);
+	struct jg_config cfg;
+	__u32 zero = 0;
+	int ret = read_config(g, &cfg);
+
+	if (ret)
+		return ret;
+	if (nfs > JG_MAX_SEAL_DEVS || nraw > JG_MAX_SEAL_DEVS)
+		return -E2BIG;
+	cfg.daemon_tgid = daemon_tgid;
+	if (fs) {
+		memset(cfg.seal_fs, 0, sizeof(cfg.seal_fs));
+		memcpy(cfg.seal_fs, fs, nfs * sizeof(*fs));
+		cfg.nseal_fs = (__u32)nfs;
+	}
+	if (raw) {
+		memset(cfg.raw_devs, 0, sizeof(cfg.raw_devs));
+		memcpy(cfg.raw_devs, raw, nraw * sizeof(*raw));
+		cfg.nraw_devs = (__u32)nraw;
+	}
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int gate__session_of(struct jg_gate *g, pid_t pid, struct jg_session *out)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int ret = 0;
+
+	if (pidfd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.sessions), &pidfd, out))
+		ret = -errno;
+	close(pidfd);
+	return ret;
 }

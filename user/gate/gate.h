@@ -133,6 +133,18 @@ int gate__for_each_session_task(const char *pin_dir,
 /* The session of the process behind pidfd (its thread group leader): 0 and *out, -ENOENT
  * when it is in none, other -errno. */
 int gate__session_of_pidfd(const char *pin_dir, int pidfd, struct jg_session *out);
+/* ---- the sealed gate (bpf/seal.bpf.h) */
+
+/* Add JG_SEAL_* flags to the sealed inode (dev, ino) (kept: the flags it had). 0, -ENOSPC
+ * when the map is full, or -errno. */
+int gate__seal(struct jg_gate *g, uint32_t dev, uint64_t ino, uint32_t flags);
+/* Record the running jitgated's tgid (0: none) and, when not NULL, the filesystems holding
+ * sealed files and the block devices a sealed subject may not open (JG_MAX_SEAL_DEVS
+ * each, else -E2BIG). */
+int gate__seal_config(struct jg_gate *g, uint32_t daemon_tgid, const uint32_t *fs, size_t nfs,
+		      const uint32_t *raw, size_t nraw);
+/* The elevated session of process pid: 0 and *out, -ENOENT when it is in none. */
+int gate__session_of(struct jg_gate *g, pid_t pid, struct jg_session *out);
 
 /* The kernel hooks the gate's programs attach to ("file_open", ...); returns how many. */
 size_t gate__hooks(struct jg_gate *g, const char **names, size_t max);

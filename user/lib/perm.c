@@ -16,6 +16,7 @@ static const struct {
 	{ "connect", JG_PERM_CONNECT },
 	{ "elevate", JG_PERM_ELEVATE },
 	{ "bind", JG_PERM_BIND },
+	{ "admin", JG_PERM_ADMIN },
 };
 
 unsigned perm__from_name(const char *name)

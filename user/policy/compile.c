@@ -643,6 +643,8 @@ int compile__policy_hosts(const struct jg_policy *p, const uint16_t *ids, unsign
 				       errlen);
 		if (!ret && (r->kinds & JG_RES_ELEVATE))
 			ret = add_elevate(c, p, r, ids[i], err, errlen);
+		if (r->kinds & JG_RES_GATE)
+			c->admin_res = ids[i];	/* one per policy (resources.c) */
 	}
 	if (!ret)
 		ret = add_endpoints(c, p, ids, false, err, errlen);

@@ -52,6 +52,7 @@ struct jg_compiled {
 	uint16_t elevate_res[JG_MAX_ELEVATE];	/* resource ids of kind elevate */
 	uint8_t elevate_mode[JG_MAX_ELEVATE];	/* enum jg_mode */
 	size_t nelevate;
+	uint16_t admin_res;		/* the gate-admin resource's id (0: none) */
 	struct jg_cstanding *standing; size_t nstanding;	/* users and group members
 						 * resolved, one entry per (subject, resource,
 						 * executable) */

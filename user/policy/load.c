@@ -113,6 +113,14 @@ const struct jg_resource *policy__resource(const struct jg_policy *p, const char
 	return NULL;
 }
 
+const struct jg_resource *policy__gate_admin(const struct jg_policy *p)
+{
+	for (size_t k = 0; p && k < p->nresources; k++)
+		if (p->resources[k].kinds & JG_RES_GATE)
+			return &p->resources[k];
+	return NULL;
+}
+
 const struct jg_role *policy__role(const struct jg_policy *p, const char *name)
 {
 	for (size_t k = 0; p && name && k < p->nroles; k++)

@@ -38,6 +38,13 @@ struct jg_endpoint {
 #define JG_RES_CONNECT (1u << 2)
 #define JG_RES_ELEVATE (1u << 3)
 #define JG_RES_BIND    (1u << 4)
+#define JG_RES_GATE    (1u << 5)	/* gate administration: {"gate": {"admin": true}} */
+
+/* The gate-admin resource every policy has: declared under any name with
+ * {"gate": {"admin": true}}, else added under this name. A live grant of its `admin`
+ * permission lets a human (login uid, or elevated) unload the gate, reload the policy and
+ * replace jitgated or its files; without one the kernel refuses them (bpf/seal.bpf.h). */
+#define JG_GATE_ADMIN_NAME "gate-admin"
 
 #define JG_ELEVATE_WARN_DEFAULT_S 300
 
@@ -54,6 +61,7 @@ struct jg_resource {
 	struct jg_path *elevate_except; size_t nelevate_except;
 	uint64_t elevate_warn_s;	/* warn a session's terminals this long before its grant
 					 * ends ("warn", default 5m; false: 0, no warning) */
+	bool builtin;			/* the gate-admin resource added by the parser */
 	struct jg_pos pos;		/* of the resource's key */
 };
 
@@ -172,6 +180,8 @@ int policy__load_string(const char *text, const char *name, struct jg_policy **o
 void policy__free(struct jg_policy *p);
 
 const struct jg_resource *policy__resource(const struct jg_policy *p, const char *name);
+/* The gate-admin resource (every parsed policy has one). */
+const struct jg_resource *policy__gate_admin(const struct jg_policy *p);
 const struct jg_role *policy__role(const struct jg_policy *p, const char *name);
 
 /* Permissions a resource of these kinds can carry (files: read|write, exec: exec, ...). */

@@ -74,6 +74,24 @@ static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *
 	return 0;
 }
 
+/* "gate": {"admin": true}: the gate-admin resource (policy.h, JG_GATE_ADMIN_NAME). */
+static int parse_gate(struct ctx *c, json_t *v, const char *ptr, const char *what)
+{
+	static const char *const known[] = { "admin", NULL };
+	char kptr[PTR_MAX];
+	const char *key;
+	json_t *val;
+
+	if (!json_is_object(v) || !json_is_true(json_object_get(v, "admin")))
+		return fail_val(c, ptr, "%s must be {\"admin\": true}", what);
+	json_object_foreach(v, key, val) {
+		child(kptr, ptr, key);
+		if (strcmp(key, "admin"))
+			return unknown_key(c, kptr, what, key, known);
+	}
+	return 0;
+}
+
 /* A bind endpoint's 0.0.0.0 or :: is the wildcard a server binds: it stands for every
  * address of its family (:: also for IPv4, as a dual-stack socket accepts both). */
 static void endpoint__widen_wildcard(struct jg_endpoint *ep)
@@ -126,7 +144,7 @@ static int parse_resource(struct ctx *c, const char *name, json_t *v, const char
 			  struct jg_resource *r)
 {
 	static const char *const known[] = { "description", "files", "exec", "connect",
-					     "bind", "elevate", "mode", NULL };
+					     "bind", "elevate", "gate", "mode", NULL };
 	char what[128], w[160], kptr[PTR_MAX];
 	const char *key;
 	json_t *val;
@@ -170,6 +188,11 @@ static int parse_resource(struct ctx *c, const char *name, json_t *v, const char
 			if ((ret = parse_elevate(c, val, kptr, w, r)))
 				return ret;
 			r->kinds |= JG_RES_ELEVATE;
+		} else if (!strcmp(key, "gate")) {
+			fmt(w, sizeof(w), "%s: gate", what);
+			if ((ret = parse_gate(c, val, kptr, w)))
+				return ret;
+			r->kinds |= JG_RES_GATE;
 		} else if (!strcmp(key, "mode")) {
 			fmt(w, sizeof(w), "%s: mode", what);
 			if (!json_is_string(val) || (strcmp(json_string_value(val), "audit") &&
@@ -181,8 +204,55 @@ static int parse_resource(struct ctx *c, const char *name, json_t *v, const char
 		}
 	}
 	if (!r->kinds)
-		return fail_key(c, ptr, "%s protects nothing; give it files, exec, connect, bind "
-				"or elevate", what);
+		return fail_key(c, ptr, "%s protects nothing; give it files, exec, connect, bind, "
+				"elevate or gate", what);
+	if ((r->kinds & JG_RES_GATE) && (r->kinds != JG_RES_GATE || r->audit_mode))
+		return fail_key(c, ptr, "%s: \"gate\" stands alone: the gate-admin resource has "
+				"no files, exec, connect, bind, elevate or audit mode", what);
+	if (!strcmp(name, JG_GATE_ADMIN_NAME) && !(r->kinds & JG_RES_GATE))
+		return fail_key(c, ptr, "resource \"" JG_GATE_ADMIN_NAME "\" is the built-in gate "
+				"administration resource; declare it as {\"gate\": {\"admin\": "
+				"true}} or leave it out");
+	return 0;
+}
+
+/* Every policy has one gate-admin resource: the one declared, else a built-in one. */
+static int gate_admin(struct ctx *c, const char *ptr)
+{
+	struct jg_resource *r, *first = NULL;
+	char kptr[PTR_MAX];
+
+	for (size_t i = 0; i < c->p->nresources; i++) {
+		r = &c->p->resources[i];
+		if (!(r->kinds & JG_RES_GATE))
+			continue;
+		if (first) {
+			child(kptr, ptr, r->name);
+			return fail_key(c, kptr, "resource %s: a policy has one gate-admin resource, "
+					"and %s is it already", Q(c, r->name), Q(c, first->name));
+		}
+		first = r;
+	}
+	if (first)
+		return 0;
+	if (c->p->nresources >= JG_MAX_RESOURCES - 1)
+		return fail_val(c, ptr, "too many resources; a policy may have at most %d, the "
+				"built-in \"" JG_GATE_ADMIN_NAME "\" included",
+				JG_MAX_RESOURCES - 1);
+	r = realloc(c->p->resources, (c->p->nresources + 1) * sizeof(*r));
+	if (!r)
+		return oom(c);
+	c->p->resources = r;
+	r = &c->p->resources[c->p->nresources++];
+	memset(r, 0, sizeof(*r));
+	r->name = strdup(JG_GATE_ADMIN_NAME);
+	r->description = strdup("administer jitgate itself: unload the gate, reload the policy, "
+				"replace jitgated or its files");
+	if (!r->name || !r->description)
+		return oom(c);
+	r->kinds = JG_RES_GATE;
+	r->builtin = true;
+	r->pos = jsonpos__value(c->jp, ptr);
 	return 0;
 }
 
@@ -219,7 +289,9 @@ int parse_resources(struct ctx *c, json_t *v, const char *ptr)
 		return ret;
 	if ((ret = check_endpoints(c, false)))
 		return ret;
-	return check_endpoints(c, true);
+	if ((ret = check_endpoints(c, true)))
+		return ret;
+	return gate_admin(c, ptr);
 }
 
 /* ---- roles and standing rules ---- */

@@ -83,7 +83,7 @@ static int parse_allow(struct ctx *c, json_t *v, const char *ptr, const char *wh
 			if (!(bit = perm__from_name(s)))
 				return fail_val(c, eptr, "%s: unknown permission %s for resource %s "
 						"(permissions are read, write, exec, connect, "
-						"bind, elevate)", what, Q(c, s), Q(c, key));
+						"bind, elevate, admin)", what, Q(c, s), Q(c, key));
 			if (!(bit & valid))
 				return fail_val(c, eptr, "%s: resource %s has no %s permission; it "
 						"takes %s", what, Q(c, key), Q(c, s),

@@ -176,6 +176,13 @@ int compile__standing(struct jg_compiled *c, const struct jg_policy *p, const ui
 				 p->file, a->pos.line, a->pos.col, idx + 1, a->resource);
 			return -EINVAL;
 		}
+		if (a->perms & JG_PERM_ADMIN) {
+			snprintf(err, errlen, "%s:%d:%d: standing rule %zu: resource \"%s\": admin "
+				 "cannot be standing (administering the gate needs a grant, for a "
+				 "time; the host's automation needs none)",
+				 p->file, a->pos.line, a->pos.col, idx + 1, a->resource);
+			return -EINVAL;
+		}
 	}
 	ret = subject_uids(p, st, idx, &uids, &nuids, err, errlen);
 	for (size_t j = 0; j < st->nallow && !ret; j++) {

@@ -121,6 +121,8 @@ unsigned perm__valid_for_kinds(unsigned kinds)
 		p |= JG_PERM_CONNECT;
 	if (kinds & JG_RES_ELEVATE)
 		p |= JG_PERM_ELEVATE;
+	if (kinds & JG_RES_GATE)
+		p |= JG_PERM_ADMIN;
 	if (kinds & JG_RES_BIND)
 		p |= JG_PERM_BIND;
 	return p;

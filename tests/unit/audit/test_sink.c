@@ -773,3 +773,57 @@ Test(sinks, stdout_and_file_formats, .init = setup_dir, .fini = teardown_dir)
 	cr_assert(buf[strlen(buf) - 1] == '\n');
 	fclose(f);
 }
+
+/* ------------------------------------------------------------------ tamper.deny */
+
+#define TAMPER "{\"seq\":12,\"time\":\"2026-11-22T21:50:00.000000000Z\",\"host\":\"jitgate-vm\"," \
+	"\"type\":\"tamper.deny\",\"hook\":\"%s\",\"subject\":{\"uid\":1000,\"loginuid\":1000," \
+	"\"user\":\"alice\"},\"process\":{\"pid\":300,\"tid\":300,\"ppid\":299,\"comm\":\"rm\"," \
+	"\"exe\":\"/bin/busybox\",\"uid\":0,\"euid\":0},\"resource\":\"gate-admin\"," \
+	"\"perm\":\"admin\",\"object\":%s,\"grant_id\":\"g-4\",\"errno\":1," \
+	"\"operation\":\"unlink\",\"elevated\":true}"
+
+/* A refused operation on the gate is the highest severity in every format. */
+Test(tamper, highest_severity_everywhere)
+{
+	json_t *r = recf(TAMPER, "unlink", "{\"path\":\"/sys/fs/bpf/jitgate/link_file_open\","
+			 "\"dev\":\"0:21\",\"ino\":7}");
+	size_t len;
+	char *s = sink__cef(r);
+	json_t *o;
+
+	cr_assert_eq(sink__severity(r), 10);
+	cr_assert(!strncmp(s, "CEF:0|jitgate|jitgate|0.1.0|tamper.deny|operation on the gate "
+			   "itself refused|10|", 77), "%s", s);
+	HAS(s, " suser=alice ");
+	HAS(s, "filePath=/sys/fs/bpf/jitgate/link_file_open");
+	HAS(s, " act=blocked outcome=failure ");
+	free(s);
+	s = sink__rfc5424(r, 10, "jitgate", "MSG", 3, &len);	/* authpriv * 8 + crit (2) */
+	cr_assert(!strncmp(s, "<82>1 ", 6), "%s", s);
+	free(s);
+	o = sink__ocsf(r);
+	INT_AT(o, "class_uid", 1001);
+	INT_AT(o, "activity_id", 4);
+	INT_AT(o, "severity_id", 5);
+	INT_AT(o, "status_id", 2);
+	INT_AT(o, "disposition_id", 2);
+	STR_AT(o, "actor.user.name", "alice");
+	STR_AT(o, "file.path", "/sys/fs/bpf/jitgate/link_file_open");
+	json_decref(o);
+	json_decref(r);
+	r = recf(TAMPER, "kill", "{\"kind\":\"process\",\"pid\":100,\"jitgated\":true,"
+		 "\"signal\":9}");
+	o = sink__ocsf(r);
+	INT_AT(o, "class_uid", 1007);
+	INT_AT(o, "activity_id", 2);
+	INT_AT(o, "severity_id", 5);
+	json_decref(o);
+	json_decref(r);
+	r = recf(TAMPER, "kernel_load", "{\"kind\":\"kernel\",\"load\":\"module\"}");
+	o = sink__ocsf(r);
+	INT_AT(o, "class_uid", 1002);
+	INT_AT(o, "severity_id", 5);
+	json_decref(o);
+	json_decref(r);
+}

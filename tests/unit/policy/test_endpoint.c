@@ -454,7 +454,8 @@ Test(timestamp, errors)
 
 Test(perm, names)
 {
-	static const char *names[] = { "read", "write", "exec", "connect", "elevate", "bind" };
+	static const char *names[] = { "read", "write", "exec", "connect", "elevate", "bind",
+				       "admin" };
 
 	for (unsigned k = 0; k < JG_NPERMS; k++) {
 		cr_assert_eq(perm__from_name(names[k]), 1u << k);

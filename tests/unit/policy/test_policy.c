@@ -129,10 +129,13 @@ Test(policy, brief_example)
 
 	cr_assert_str_eq(p->file, "t.json");
 	cr_assert_eq(p->version, 1);
-	cr_assert_eq(p->nresources, 4);
+	cr_assert_eq(p->nresources, 5);	/* the four, then the built-in gate-admin */
 	/* file order is kept */
 	cr_assert_str_eq(p->resources[0].name, "prod-secrets");
 	cr_assert_str_eq(p->resources[3].name, "root");
+	cr_assert_str_eq(p->resources[4].name, "gate-admin");
+	cr_assert(p->resources[4].builtin);
+	cr_assert_eq(policy__gate_admin(p), &p->resources[4]);
 
 	r = policy__resource(p, "prod-secrets");
 	cr_assert_not_null(r);
@@ -306,7 +309,7 @@ Test(policy, mapped_endpoint_and_unicode)
 		"\"connect\": [\"::ffff:10.0.0.0/104\", \"[::ffff:192.168.1.1]:22\"] }"));
 	const struct jg_endpoint *e = p->resources[0].connect;
 
-	cr_assert_eq(p->nresources, 1);
+	cr_assert_eq(p->nresources, 2);	/* and the built-in gate-admin */
 	cr_assert_eq(e[0].is_v4, true);
 	cr_assert_eq(e[0].prefixlen, 104);
 	cr_assert_eq(e[0].addr[12], 10);
@@ -415,9 +418,9 @@ Test(policy_err, resource_shape)
 	expect_err(POL("    \"x\": { \"fils\": [\"/srv/a\"] }"), "\"fils\"",
 		   "resource \"x\": unknown key \"fils\"; did you mean \"files\"?");
 	expect_err(POL("    \"x\": { \"paths\": [\"/srv/a\"] }"), "\"paths\"",
-		   "unknown key \"paths\" (expected description, files, exec, connect, bind, elevate, mode)");
+		   "unknown key \"paths\" (expected description, files, exec, connect, bind, elevate, gate, mode)");
 	expect_err(POL("    \"x\": { \"description\": \"just words\" }"), "\"x\"",
-		   "resource \"x\" protects nothing; give it files, exec, connect, bind or elevate");
+		   "resource \"x\" protects nothing; give it files, exec, connect, bind, elevate or gate");
 }
 
 Test(policy_err, description)
@@ -1091,7 +1094,7 @@ Test(policy_file, example_is_the_brief)
 	char err[1024];
 
 	cr_assert_eq(policy__load_file("policies/example.json", &p, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(p->nresources, 4);
+	cr_assert_eq(p->nresources, 5);	/* the brief's four and the built-in gate-admin */
 	cr_assert_eq(p->nroles, 1);
 	cr_assert_eq(p->nstanding, 1);
 	cr_assert_eq(policy__role(p, "db-debug")->max_duration, 7200);
@@ -1328,4 +1331,56 @@ Test(jsonpos, offsets_and_tokens)
 	cr_assert_eq(jsonpos__token_start(t, strlen(t), 99), 99);
 	cr_assert_eq(jsonpos__token_start("\"a\\\"b\" x", 8, 4), 0);	/* escaped quote */
 	cr_assert_eq(jsonpos__token_start("[\0\0]", 4, 2), 1);		/* stray NULs */
+}
+
+/* ---- the gate-admin resource ---- */
+
+Test(policy, gate_admin_declared)
+{
+	struct jg_policy *p = load_ok(
+		"{\"version\": 1, \"resources\": {"
+		"\"admin\": {\"description\": \"jitgate itself\", \"gate\": {\"admin\": true}},"
+		"\"root\": {\"elevate\": {}}},"
+		"\"roles\": {\"gate\": {\"allow\": {\"admin\": [\"admin\"], \"root\": [\"elevate\"]},"
+		"\"requesters\": [\"group:sre\"], \"approvers\": [\"group:sre-leads\"]}}}");
+
+	cr_assert_eq(p->nresources, 2);	/* declared: no built-in beside it */
+	cr_assert_str_eq(policy__gate_admin(p)->name, "admin");
+	cr_assert_eq(policy__gate_admin(p)->kinds, JG_RES_GATE);
+	cr_assert_not(policy__gate_admin(p)->builtin);
+	cr_assert_eq(policy__role(p, "gate")->allow[0].perms, JG_PERM_ADMIN);
+	policy__free(p);
+}
+
+Test(policy, gate_admin_builtin_in_roles)
+{
+	struct jg_policy *p = load_ok(
+		"{\"version\": 1, \"resources\": {\"root\": {\"elevate\": {}}},"
+		"\"roles\": {\"prod-root\": {\"allow\": {\"root\": [\"elevate\"], "
+		"\"gate-admin\": [\"admin\"]}, \"requesters\": [\"group:sre\"], "
+		"\"approvers\": [\"group:sre-leads\"], \"max_duration\": \"45m\"}}}");
+
+	cr_assert_str_eq(policy__gate_admin(p)->name, "gate-admin");
+	cr_assert(policy__gate_admin(p)->builtin);
+	cr_assert_eq(policy__role(p, "prod-root")->allow[1].perms, JG_PERM_ADMIN);
+	policy__free(p);
+}
+
+Test(policy, gate_admin_errors)
+{
+	expect_err("{\"version\": 1, \"resources\": {\"g\": {\"gate\": {\"admin\": false}}}}",
+		   "{\"admin\": false}", "resource \"g\": gate must be {\"admin\": true}");
+	expect_err("{\"version\": 1, \"resources\": {\"g\": {\"gate\": {\"admin\": true, "
+		   "\"x\": 1}}}}", "\"x\"", "unknown key");
+	expect_err("{\"version\": 1, \"resources\": {\"g\": {\"gate\": {\"admin\": true}, "
+		   "\"files\": [\"/srv\"]}}}", "\"g\"", "\"gate\" stands alone");
+	expect_err("{\"version\": 1, \"resources\": {\"g\": {\"gate\": {\"admin\": true}}, "
+		   "\"h\": {\"gate\": {\"admin\": true}}}}", "\"h\"",
+		   "a policy has one gate-admin resource, and \"g\" is it already");
+	expect_err("{\"version\": 1, \"resources\": {\"gate-admin\": {\"files\": [\"/srv\"]}}}",
+		   "\"gate-admin\"", "is the built-in gate administration resource");
+	expect_err("{\"version\": 1, \"resources\": {\"f\": {\"files\": [\"/srv\"]}}, \"roles\": "
+		   "{\"r\": {\"allow\": {\"gate-admin\": [\"read\"]}, \"requesters\": [\"user:a\"], "
+		   "\"approvers\": [\"user:b\"]}}}", "\"read\"",
+		   "resource \"gate-admin\" has no \"read\" permission; it takes admin");
 }

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The sealed gate: root cannot switch it off. A sealed subject is a task that is in an
+ * elevated session (bpf/session.bpf.h) or has a login uid: a human, elevated or not, unless
+ * that human holds a live grant of the gate-admin resource's `admin` permission. Tasks with
+ * no login uid outside any session (init, the service manager, their jobs) are the host's
+ * automation and keep every power. A sealed subject gets no bpf() at all, loads no module,
+ * kexec image or kernel policy, lives under lockdown (integrity, and /proc/kcore), opens no
+ * raw block device of a sealed or protected filesystem, neither traces nor signals jitgated,
+ * and cannot change, remove, replace or mount over the gate's files (the `sealed` inodes:
+ * pins, binary, config, policy, ledger, audit log, spool and the path to them). Writable
+ * descriptors of the gate's maps go to the trusted jitgated alone (its executable is a
+ * TRUSTED sealed inode), whoever asks. Every refusal is a JG_EV_TAMPER event on the
+ * priority ring and counts in JG_STAT_TAMPER. The file checks are called from the hooks of
+ * bpf/files.bpf.h (one call each); the others are programs of their own here. */
+#ifndef JG_SEAL_BPF_H
+#define JG_SEAL_BPF_H
+
+#include "session.bpf.h"
+
+#define FMODE_WRITE 0x2
+#define S_IFMT      00170000
+#define S_IFBLK     0060000
+#define MS_REMOUNT  32
+#define MS_BIND     4096
+#define MS_MOVE     8192
+#define MS_PROPAGATION (0x20000 | 0x40000 | 0x80000 | 0x100000)	/* unbindable..shared */
+#define PTRACE_MODE_ATTACH_SEAL 0x02
+#define PTRACE_MODE_NOAUDIT_SEAL 0x04
+#define BPF_OBJ_MAP 1
+
+/* The gate's files and directories, and the path to them, by identity (struct jg_seal).
+ * jitgated fills it; the loader puts its own executable in first (TRUSTED). Pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_SEALED);
+	__type(key, struct jg_seal_key);
+	__type(value, struct jg_seal);
+} sealed SEC(".maps");
+
+/* The ids of the gate's own maps (the loader records every map of the object at load):
+ * a writable descriptor of one goes to the trusted jitgated alone. Pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JG_MAX_GATE_MAPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} gate_maps SEC(".maps");
+
+/* Who is acting: the human behind a sealed subject and the session's grant, if any. */
+struct seal_who {
+	__u64 grant_id;		/* the elevate grant of its session, 0 outside one */
+	__u32 subject;		/* the session's human, else the login uid (else the uid) */
+	__u32 loginuid;
+	__u16 admin_res;	/* the live policy's gate-admin resource */
+};
+
+static __always_inline __u32 seal_loginuid(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->loginuid))
+		return task->loginuid.val;
+	return (__u32)-1;
+}
+
+/* A human: in an elevated session, or with a login uid. False for the host's automation
+ * (one load and one task-storage lookup: the cost for every task that is not a human). */
+static __always_inline bool seal_human(struct task_struct *task, struct seal_who *w)
+{
+	struct jg_session *s = session_of(task);
+
+	w->loginuid = seal_loginuid(task);
+	w->grant_id = 0;
+	w->admin_res = 0;
+	if (s) {
+		/* the login uid of an elevated task may have been rewritten: the session
+		 * names the human */
+		w->subject = s->subject;
+		w->grant_id = s->grant_id;
+		return true;
+	}
+	w->subject = w->loginuid;
+	return w->loginuid != (__u32)-1;
+}
+
+/* Does the human hold a live gate-admin grant? Asked only before a refusal. */
+static __always_inline bool seal_admin(struct seal_who *w)
+{
+	__u32 zero = 0;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+
+	if (!c)
+		return false;
+	w->admin_res = (__u16)c->admin_res[c->gen & 1];
+	return w->admin_res &&
+	       grant_for(w->subject, w->admin_res, JG_PERM_ADMIN, bpf_ktime_get_boot_ns());
+}
+
+/* The sealed entry of an inode (NULL: not sealed, or another inode with the number). */
+static __always_inline struct jg_seal *seal_of(struct inode *inode)
+{
+	struct jg_seal_key k = {};
+	struct jg_seal *s;
+
+	if (!inode)
+		return NULL;
+	k.dev = inode->i_sb->s_dev;
+	k.ino = inode->i_ino;
+	s = bpf_map_lookup_elem(&sealed, &k);
+	if (s && s->igen && s->igen != inode->i_generation)
+		return NULL;
+	return s;
+}
+
+static __always_inline bool seal_has(struct inode *inode, __u32 flags)
+{
+	struct jg_seal *s = seal_of(inode);
+
+	return s && (s->flags & flags);
+}
+
+/* Is dev one of the first n of list (a config array of JG_MAX_SEAL_DEVS)? */
+static __always_inline bool seal_dev_in(const __u32 *list, __u32 n, __u32 dev)
+{
+	int i;
+
+	for (i = 0; i < JG_MAX_SEAL_DEVS; i++) {
+		if (i >= n)
+			return false;
+		if (list[i] == dev)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool seal_fs(__u32 dev)
+{
+	__u32 zero = 0;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+
+	return c && seal_dev_in(c->seal_fs, c->nseal_fs, dev);
+}
+
+/* Refuse, and say so: a tamper.deny naming the operation (hook, what), the target (the
+ * inode dev/ino with its path, or id) and the human. `path` (hooks that may resolve one)
+ * or `names` (the dentry's names up to its filesystem's root) name the target; with_exe
+ * only in hooks that may resolve paths. Never budgeted: every attempt is on the record. */
+static __always_inline int seal_refuse(const struct seal_who *w, __u32 hook, __u32 what,
+				       __u64 id, struct inode *inode, const struct path *path,
+				       struct dentry *names, bool with_exe)
+{
+	struct verdict v = { .type = JG_EV_TAMPER, .perm = JG_PERM_ADMIN };
+	struct jg_event *e;
+
+	v.resource = w->admin_res;
+	v.grant_id = w->grant_id;
+	stat_inc(JG_STAT_TAMPER);
+	e = event_start_flags(&v, hook, w->subject, w->loginuid, -EPERM, with_exe, JG_EVF_PRIO);
+	if (!e)
+		return -EPERM;
+	e->tamper.ino = inode ? inode->i_ino : 0;
+	e->tamper.dev = inode ? inode->i_sb->s_dev : 0;
+	e->tamper.what = what;
+	e->tamper.id = id;
+	if (path && bpf_d_path((struct path *)path, e->path, sizeof(e->path)) > 0)
+		e->flags |= JG_EVF_PATH_OK;
+	else if (names)
+		name_path(e, names, 0);
+	bpf_ringbuf_submit(e, 0);
+	return -EPERM;
+}
+
+/* ------------------------------------------------------------------ file hooks */
+
+/* file_open: writing a sealed file; any open of a raw block device under a sealed or
+ * protected filesystem (reading it is reading every file on it). Reads of other files
+ * return at the first test. */
+static __always_inline int seal_file_open(struct file *file)
+{
+	struct inode *inode = file->f_inode;
+	struct seal_who w;
+	bool blk = (inode->i_mode & S_IFMT) == S_IFBLK;
+	__u32 zero = 0;
+
+	if (!(file->f_mode & FMODE_WRITE) && !blk)
+		return 0;
+	if (!seal_human(bpf_get_current_task_btf(), &w))
+		return 0;
+	if (blk) {
+		struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+
+		if (!c || !seal_dev_in(c->raw_devs, c->nraw_devs, inode->i_rdev))
+			return 0;
+	} else if (!seal_has(inode, JG_SEAL_OBJECT)) {
+		return 0;
+	}
+	if (seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_FILE_OPEN, file->f_mode, 0, inode, &file->f_path, NULL,
+			   true);
+}
+
+/* A name removed (unlink, rmdir): a sealed path, or an entry of a sealed directory. */
+static __always_inline int seal_remove(struct inode *dir, struct dentry *dentry, __u32 hook)
+{
+	struct seal_who w;
+
+	if (!seal_human(bpf_get_current_task_btf(), &w))
+		return 0;
+	if (!seal_has(dentry->d_inode, JG_SEAL_PATH) && !seal_has(dir, JG_SEAL_CONTENTS))
+		return 0;
+	if (seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, hook, 0, 0, dentry->d_inode, NULL, dentry, true);
+}
+
+/* A rename: of a sealed path, over one, or in or out of a sealed directory. Allowed (the
+ * host's automation, a gate-admin holder), a new file put in place of a trusted executable
+ * (dpkg's rename of a new jitgated over the old one) is trusted too. */
+static __always_inline int seal_rename(struct inode *old_dir, struct dentry *old_dentry,
+				       struct inode *new_dir, struct dentry *new_dentry)
+{
+	struct inode *src = old_dentry->d_inode, *dst = new_dentry->d_inode;
+	struct jg_seal *t;
+	struct seal_who w;
+	bool human = seal_human(bpf_get_current_task_btf(), &w);
+
+	if (human && (seal_has(src, JG_SEAL_PATH) || seal_has(dst, JG_SEAL_PATH) ||
+		      seal_has(old_dir, JG_SEAL_CONTENTS) || seal_has(new_dir, JG_SEAL_CONTENTS)) &&
+	    !seal_admin(&w))
+		return seal_refuse(&w, JG_HOOK_RENAME, 0, 0, src, NULL, old_dentry, true);
+	t = seal_of(dst);
+	if (t && (t->flags & JG_SEAL_TRUSTED) && src) {
+		struct jg_seal_key k = { .dev = src->i_sb->s_dev, .ino = src->i_ino };
+		struct jg_seal v = { .flags = t->flags, .igen = src->i_generation };
+
+		bpf_map_update_elem(&sealed, &k, &v, BPF_ANY);
+	}
+	return 0;
+}
+
+/* A name created in `dir` (create, mkdir, mknod, symlink, link). */
+static __always_inline int seal_create(struct inode *dir, struct dentry *dentry, __u32 hook,
+				       bool with_exe)
+{
+	struct seal_who w;
+
+	if (!seal_human(bpf_get_current_task_btf(), &w))
+		return 0;
+	if (!seal_has(dir, JG_SEAL_CONTENTS) || seal_admin(&w))
+		return 0;
+	/* the new dentry has no inode yet: its directory's names, then its own */
+	return seal_refuse(&w, hook, 0, 0, dir, NULL, dentry, with_exe);
+}
+
+/* chmod, chown, utimes, truncate, extended attributes of a sealed file or directory. */
+static __always_inline int seal_attr(struct dentry *dentry, __u32 hook, bool with_exe)
+{
+	struct seal_who w;
+
+	if (!seal_human(bpf_get_current_task_btf(), &w))
+		return 0;
+	if (!seal_has(dentry->d_inode, JG_SEAL_OBJECT) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, hook, 0, 0, dentry->d_inode, NULL, dentry, with_exe);
+}
+
+/* ------------------------------------------------------------------ the gate's objects */
+
+/* A sealed subject makes no bpf() call at all: no program load, no BPF_OBJ_GET of a pin,
+ * no *_GET_FD_BY_ID, no link detach. The 6.1 hook has (cmd, attr, size); later kernels add
+ * an argument, so the earlier programs' return is not read (this is the only program on
+ * the hook). */
+SEC("lsm/bpf")
+int BPF_PROG(jg_seal_bpf, int cmd)
+{
+	struct seal_who w;
+
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_BPF, (__u32)cmd, 0, NULL, NULL, NULL, true);
+}
+
+/* Is the current task the trusted jitgated: no login uid, no session, and its executable
+ * a TRUSTED sealed inode? */
+static __always_inline bool seal_trusted(struct task_struct *task)
+{
+	struct mm_struct *mm = task->mm;
+	struct file *exe = mm ? mm->exe_file : NULL;
+
+	if (!exe || seal_loginuid(task) != (__u32)-1 || session_of(task))
+		return false;
+	return seal_has(exe->f_inode, JG_SEAL_TRUSTED);
+}
+
+/* A writable descriptor of one of the gate's maps (BPF_OBJ_GET of its pin,
+ * BPF_MAP_GET_FD_BY_ID) goes to the trusted jitgated alone: a copy of the binary, another
+ * loader, a tool with root cannot write grants or flip the policy. Read-only descriptors
+ * stay open to the host's automation (status tools, bpftool map dump). */
+SEC("lsm/bpf_map")
+int BPF_PROG(jg_seal_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
+{
+	struct task_struct *task;
+	struct seal_who w;
+	__u32 id;
+
+	if (ret)
+		return ret;
+	if (!(fmode & FMODE_WRITE))
+		return 0;
+	id = map->id;
+	if (!bpf_map_lookup_elem(&gate_maps, &id))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (seal_trusted(task))
+		return 0;
+	/* not even a gate-admin holder: an admin unloads or reloads through jitgated */
+	if (!seal_human(task, &w))
+		w.subject = (__u32)bpf_get_current_uid_gid();
+	seal_admin(&w);		/* names the gate-admin resource in the record */
+	return seal_refuse(&w, JG_HOOK_BPF_OBJ, BPF_OBJ_MAP, id, NULL, NULL, NULL, true);
+}
+
+/* ------------------------------------------------------------------ the kernel itself */
+
+/* Modules, kexec images, IMA policies and certificates read from a file (finit_module,
+ * kexec_file_load). Firmware is left alone: drivers load it in the context of whatever
+ * task opened the device. */
+SEC("lsm/kernel_read_file")
+int BPF_PROG(jg_seal_read_file, struct file *file, enum kernel_read_file_id id, bool contents,
+	     int ret)
+{
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_FIRMWARE))
+		return 0;
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_KERNEL_LOAD, (__u32)id, 0, file->f_inode, &file->f_path,
+			   NULL, true);
+}
+
+/* The same from a buffer (init_module, kexec_load). */
+SEC("lsm/kernel_load_data")
+int BPF_PROG(jg_seal_load_data, enum kernel_load_data_id id, bool contents, int ret)
+{
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	if (id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_FIRMWARE))
+		return 0;
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	/* 0x100 apart from kernel_read_file's ids: the record says "from a buffer" */
+	return seal_refuse(&w, JG_HOOK_KERNEL_LOAD, 0x100 | (__u32)id, 0, NULL, NULL, NULL,
+			   false);
+}
+
+/* The record's name for a lockdown reason (JG_LD_*): the kernel's numbers move between
+ * versions, its names do not. */
+static __always_inline __u32 lockdown_code(enum lockdown_reason what)
+{
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_DEV_MEM))
+		return JG_LD_DEV_MEM;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_KCORE))
+		return JG_LD_KCORE;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_KEXEC))
+		return JG_LD_KEXEC;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_IOPORT))
+		return JG_LD_IOPORT;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_MSR))
+		return JG_LD_MSR;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_MODULE_PARAMETERS))
+		return JG_LD_MODPARAM;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_HIBERNATION))
+		return JG_LD_HIBERNATE;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_DEBUGFS))
+		return JG_LD_DEBUGFS;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_PCI_ACCESS))
+		return JG_LD_PCI;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_ACPI_TABLES))
+		return JG_LD_ACPI;
+	return JG_LD_OTHER | (__u32)what;
+}
+
+/* A sealed subject lives under lockdown: every reason of the integrity level (/dev/mem,
+ * /dev/port, ioperm, MSRs, kexec, hibernation, module parameters, ACPI tables, debugfs
+ * writes...) and /proc/kcore. Tracing and perf stay (the debugging a root session is for);
+ * they read, they cannot change the gate. */
+SEC("lsm/locked_down")
+int BPF_PROG(jg_seal_lockdown, enum lockdown_reason what, int ret)
+{
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	if (what == bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_NONE) ||
+	    (what >= bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_INTEGRITY_MAX) &&
+	     what != bpf_core_enum_value(enum lockdown_reason, LOCKDOWN_KCORE)))
+		return 0;
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_LOCKDOWN, lockdown_code(what), 0, NULL, NULL, NULL, false);
+}
+
+/* ------------------------------------------------------------------ jitgated */
+
+/* Is `task` the running jitgated (the tgid it recorded, and a trusted executable: a pid
+ * reused after its death is not it)? */
+static __always_inline bool seal_is_daemon(struct task_struct *task)
+{
+	__u32 zero = 0;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+	struct mm_struct *mm;
+	struct file *exe;
+
+	if (!c || !c->daemon_tgid || task->tgid != c->daemon_tgid)
+		return false;
+	mm = task->mm;
+	exe = mm ? mm->exe_file : NULL;
+	return exe && seal_has(exe->f_inode, JG_SEAL_TRUSTED);
+}
+
+/* ptrace attach, /proc/PID/mem, process_vm_writev, pidfd_getfd on jitgated. Read access
+ * (/proc/PID/maps, environ) is left: it cannot change the daemon, and ps asks for it. */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(jg_seal_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	if (!(mode & PTRACE_MODE_ATTACH_SEAL) || !seal_is_daemon(child))
+		return 0;
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	if (mode & PTRACE_MODE_NOAUDIT_SEAL) {
+		stat_inc(JG_STAT_TAMPER);
+		return -EPERM;
+	}
+	return seal_refuse(&w, JG_HOOK_PTRACE, mode, child->tgid, NULL, NULL, NULL, false);
+}
+
+/* Any signal to jitgated (kill, tgkill, pidfd_send_signal); signal 0 only asks whether it
+ * lives. */
+SEC("lsm/task_kill")
+int BPF_PROG(jg_seal_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	if (!sig || !seal_is_daemon(p))
+		return 0;
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_KILL, (__u32)sig, p->tgid, NULL, NULL, NULL, false);
+}
+
+/* ------------------------------------------------------------------ mounts */
+
+/* Mounting over a sealed path (a bind mount over the policy, a new bpffs over the pins'),
+ * remounting a filesystem that holds sealed files (read-only: no audit log). */
+SEC("lsm/sb_mount")
+int BPF_PROG(jg_seal_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data, int ret)
+{
+	struct seal_who w;
+	__u32 what;
+
+	if (ret)
+		return ret;
+	if (flags & MS_PROPAGATION)
+		return 0;	/* shared, private, slave: nothing is hidden or changed */
+	if (!seal_human(bpf_get_current_task_btf(), &w))
+		return 0;
+	if (flags & MS_REMOUNT) {
+		if (!seal_fs(path->mnt->mnt_sb->s_dev))
+			return 0;
+		what = JG_SEAL_MNT_REMOUNT;
+	} else {
+		if (!seal_has(path->dentry->d_inode, JG_SEAL_PATH))
+			return 0;
+		what = flags & MS_MOVE ? JG_SEAL_MNT_MOVE : JG_SEAL_MNT_MOUNT;
+	}
+	if (seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_MOUNT, what, 0, path->dentry->d_inode, path, NULL, true);
+}
+
+/* Unmounting a filesystem that holds sealed files: the BPF filesystem of the pins (its
+ * last unmount would release the gate), the audit log's, the ledger's. */
+SEC("lsm/sb_umount")
+int BPF_PROG(jg_seal_umount, struct vfsmount *mnt, int flags, int ret)
+{
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	if (!seal_human(bpf_get_current_task_btf(), &w) || !seal_fs(mnt->mnt_sb->s_dev) ||
+	    seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_MOUNT, JG_SEAL_MNT_UMOUNT, 0, mnt->mnt_root->d_inode,
+			   NULL, mnt->mnt_root, true);
+}
+
+/* move_mount(2) onto a sealed path. */
+SEC("lsm/move_mount")
+int BPF_PROG(jg_seal_move_mount, const struct path *from_path, const struct path *to_path,
+	     int ret)
+{
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	if (!seal_human(bpf_get_current_task_btf(), &w) ||
+	    !seal_has(to_path->dentry->d_inode, JG_SEAL_PATH) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_MOUNT, JG_SEAL_MNT_MOVE, 0, to_path->dentry->d_inode,
+			   NULL, to_path->dentry, false);
+}
+
+#endif
