@@ -93,23 +93,36 @@ static int usage(void)
 	return 2;
 }
 
-static int do_open(const char *path, const char *mode)
+/* r, w, rw: the open(2) access mode; -1 for anything else. */
+static int open_flags(const char *mode)
 {
-	int flags, fd;
-
 	if (!strcmp(mode, "r"))
-		flags = O_RDONLY;
-	else if (!strcmp(mode, "w"))
-		flags = O_WRONLY;
-	else if (!strcmp(mode, "rw"))
-		flags = O_RDWR;
-	else
-		return usage();
-	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+		return O_RDONLY;
+	if (!strcmp(mode, "w"))
+		return O_WRONLY;
+	if (!strcmp(mode, "rw"))
+		return O_RDWR;
+	return -1;
+}
+
+/* open(2) PATH and close it: the answer is whether the open worked. */
+static int open_report(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+
 	if (fd < 0)
 		return report(errno);
 	close(fd);
 	return report(0);
+}
+
+static int do_open(const char *path, const char *mode)
+{
+	int flags = open_flags(mode);
+
+	if (flags < 0)
+		return usage();
+	return open_report(path, flags);
 }
 
 static int do_read(const char *path)
@@ -204,6 +217,19 @@ static int parse_addr(const char *text, const char *port_text, struct sockaddr_s
 	return -1;
 }
 
+/* ADDR PORT and a fresh socket of type for its family: -1 to go on with *fd, else the exit
+ * status (usage, or the socket's errno reported). */
+static int addr_socket(const char *addr_text, const char *port_text, int type,
+		       struct sockaddr_storage *ss, socklen_t *len, int *fd)
+{
+	if (parse_addr(addr_text, port_text, ss, len))
+		return usage();
+	*fd = socket(ss->ss_family, type | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return report(errno);
+	return -1;
+}
+
 /* connect-short: an IPv6 address passed with the RFC 2133 length (24 bytes, no scope id),
  * the shortest the stack accepts */
 static int short_sin6;
@@ -215,13 +241,11 @@ static int do_connect(const char *addr_text, const char *port_text)
 	socklen_t len, elen;
 	int fd, err = 0, n;
 
-	if (parse_addr(addr_text, port_text, &ss, &len))
-		return usage();
+	if ((n = addr_socket(addr_text, port_text, SOCK_STREAM | SOCK_NONBLOCK, &ss, &len,
+			     &fd)) >= 0)
+		return n;
 	if (short_sin6 && ss.ss_family == AF_INET6)
 		len = 24;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return report(errno);
 	if (connect(fd, (struct sockaddr *)&ss, len) == 0)
 		goto out;
 	if (errno != EINPROGRESS) {
@@ -253,10 +277,8 @@ static int do_listen(const char *addr_text, const char *port_text, const char *c
 	struct sockaddr_storage ss;
 	socklen_t len;
 	long count = -1;
-	int fd, one = 1;
+	int fd, one = 1, r;
 
-	if (parse_addr(addr_text, port_text, &ss, &len))
-		return usage();
 	if (count_text) {
 		char *end;
 
@@ -264,9 +286,8 @@ static int do_listen(const char *addr_text, const char *port_text, const char *c
 		if (!*count_text || *end || count < 1)
 			return usage();
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return report(errno);
+	if ((r = addr_socket(addr_text, port_text, SOCK_STREAM, &ss, &len, &fd)) >= 0)
+		return r;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 64) < 0) {
 		int err = errno;
@@ -313,13 +334,10 @@ static int do_udp(const char *addr_text, const char *port_text, const char *how)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	ssize_t n;
-	int fd, err = 0;
+	int fd, err = 0, r;
 
-	if (parse_addr(addr_text, port_text, &ss, &len))
-		return usage();
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return report(errno);
+	if ((r = addr_socket(addr_text, port_text, SOCK_DGRAM, &ss, &len, &fd)) >= 0)
+		return r;
 	if (!how || !strcmp(how, "short")) {
 		if (how && ss.ss_family == AF_INET6)
 			len = 24;	/* as connect-short */
@@ -349,13 +367,10 @@ static int do_udp_recv(const char *addr_text, const char *port_text)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char buf[512];
-	int fd;
+	int fd, r;
 
-	if (parse_addr(addr_text, port_text, &ss, &len))
-		return usage();
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return report(errno);
+	if ((r = addr_socket(addr_text, port_text, SOCK_DGRAM, &ss, &len, &fd)) >= 0)
+		return r;
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		int err = errno;
 
@@ -378,21 +393,21 @@ static int do_udp_recv(const char *addr_text, const char *port_text)
 	return 1;
 }
 
-static int do_tfo(const char *addr_text, const char *port_text)
+/* tfo, and tfo-unspec (unspec: the name's family written as AF_UNSPEC). */
+static int do_tfo(const char *addr_text, const char *port_text, int unspec)
 {
 	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_MS / 1000 };
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, err = 0;
+	int fd, err = 0, r;
 
-	if (parse_addr(addr_text, port_text, &ss, &len))
-		return usage();
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return report(errno);
+	if ((r = addr_socket(addr_text, port_text, SOCK_STREAM, &ss, &len, &fd)) >= 0)
+		return r;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (sendto(fd, UDP_PAYLOAD, strlen(UDP_PAYLOAD), MSG_FASTOPEN, (struct sockaddr *)&ss,
-		   len) < 0)
+	if (unspec)
+		ss.ss_family = AF_UNSPEC;
+	if (sendto(fd, UDP_PAYLOAD, strlen(UDP_PAYLOAD),
+		   MSG_FASTOPEN | (unspec ? MSG_NOSIGNAL : 0), (struct sockaddr *)&ss, len) < 0)
 		err = errno;
 	close(fd);
 	return report(err);
@@ -450,17 +465,6 @@ static int do_bind(const char *addr_text, const char *port_text, const char *how
  *                                      FIFO is written, then print the mapping's content
  *   as0 MODE ARGS...                   setresuid(0, 0, 0), then run MODE in this process */
 extern char **environ;
-
-static int open_flags(const char *mode)
-{
-	if (!strcmp(mode, "r"))
-		return O_RDONLY;
-	if (!strcmp(mode, "w"))
-		return O_WRONLY;
-	if (!strcmp(mode, "rw"))
-		return O_RDWR;
-	return -1;
-}
 
 /* Read all of fd and print it (the content is the answer), or report the errno. */
 static int dump_fd(int fd)
@@ -601,17 +605,13 @@ static int do_memfd_exec(char **argv)
 
 static int do_chroot(const char *dir, const char *path, const char *mode)
 {
-	int flags = open_flags(mode), fd;
+	int flags = open_flags(mode);
 
 	if (flags < 0)
 		return usage();
 	if (chroot(dir) < 0 || chdir("/") < 0)
 		return report(errno);
-	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return report(errno);
-	close(fd);
-	return report(0);
+	return open_report(path, flags);
 }
 
 static int write_file(const char *path, const char *text)
@@ -628,7 +628,7 @@ static int write_file(const char *path, const char *text)
 static int do_nsbind(int userns, const char *src, const char *dst, const char *path,
 		     const char *mode)
 {
-	int flags = open_flags(mode), fd;
+	int flags = open_flags(mode);
 	char map[64];
 	uid_t uid = getuid();
 	gid_t gid = getgid();
@@ -650,11 +650,7 @@ static int do_nsbind(int userns, const char *src, const char *dst, const char *p
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return report(errno);
-	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return report(errno);
-	close(fd);
-	return report(0);
+	return open_report(path, flags);
 }
 
 /* One SQE through a fresh ring; *res gets the CQE result. Returns 0 or an errno. */
@@ -740,11 +736,8 @@ static int do_uring_connect(const char *addr_text, const char *port_text)
 	socklen_t len;
 	int fd, res = 0, err;
 
-	if (parse_addr(addr_text, port_text, &ss, &len))
-		return usage();
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return report(errno);
+	if ((err = addr_socket(addr_text, port_text, SOCK_STREAM, &ss, &len, &fd)) >= 0)
+		return err;
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opcode = IORING_OP_CONNECT;
 	sqe.fd = fd;
@@ -1062,26 +1055,6 @@ static int do_send_mmsg(char **argv)
 	return n == 2 ? 0 : 1;
 }
 
-static int do_tfo_unspec(const char *addr_text, const char *port_text)
-{
-	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_MS / 1000 };
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, err = 0;
-
-	if (parse_addr(addr_text, port_text, &ss, &len))
-		return usage();
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return report(errno);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	ss.ss_family = AF_UNSPEC;
-	if (sendto(fd, UDP_PAYLOAD, strlen(UDP_PAYLOAD), MSG_FASTOPEN | MSG_NOSIGNAL,
-		   (struct sockaddr *)&ss, len) < 0)
-		err = errno;
-	close(fd);
-	return report(err);
-}
 /* ---- end of names a protocol reads its own way ---- */
 
 static int dispatch(int argc, char **argv);
@@ -1152,7 +1125,7 @@ static int bypass_mode(int argc, char **argv)
 	if (!strcmp(cmd, "send-mmsg") && argc == 8)
 		return do_send_mmsg(argv + 2);
 	if (!strcmp(cmd, "tfo-unspec") && argc == 4)
-		return do_tfo_unspec(argv[2], argv[3]);
+		return do_tfo(argv[2], argv[3], 1);
 	if (!strcmp(cmd, "as0") && argc >= 3)
 		return do_as0(argc - 1, argv + 1);
 	return -1;
@@ -1199,7 +1172,7 @@ static int dispatch(int argc, char **argv)
 	if (!strcmp(cmd, "udp-recv") && argc == 4)
 		return do_udp_recv(argv[2], argv[3]);
 	if (!strcmp(cmd, "tfo") && argc == 4)
-		return do_tfo(argv[2], argv[3]);
+		return do_tfo(argv[2], argv[3], 0);
 	if (!strcmp(cmd, "landlock-open") && argc == 4)
 		return do_landlock_open(argv[2], argv[3]);
 	if (!strcmp(cmd, "bind") && (argc == 4 || argc == 5))

@@ -439,58 +439,44 @@ out:
 	return ret;
 }
 
+/* --lines N (a cli_opt take). */
+static int take_lines(const char *value, void *data)
+{
+	long *nlines = data;
+	char *end;
+
+	errno = 0;
+	*nlines = strtol(value, &end, 10);
+	if (errno || *end || !*value || *nlines < 0 || *nlines > 1000000)
+		return usage_error("audit ", "--lines must be a number from 0 to 1000000");
+	return 0;
+}
+
 int do_audit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "head", required_argument, NULL, 'H' },
-		{ "head-file", required_argument, NULL, 'F' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "lines", required_argument, NULL, 'n' },
-		{ "type", required_argument, NULL, 't' },
-		{ "file", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *sub, *head = NULL, *head_file = NULL, *type = NULL, *file = NULL;
+	static const char *const subs[] = { "verify", "tail", NULL };
+	const char *head = NULL, *head_file = NULL, *type = NULL, *file = NULL;
 	bool json = false, follow = false, verify;
 	long nlines = 10;
-	int c;
+	const struct cli_opt opts[] = {
+		{ "head", 0, .arg = &head },
+		{ "head-file", 0, .arg = &head_file },
+		{ "follow", 'f', .flag = &follow },
+		{ "lines", 'n', .take = take_lines, .data = &nlines },
+		{ "type", 't', .arg = &type },
+		{ "file", 0, .arg = &file },
+		{ "json", 0, .flag = &json },
+		{ 0 }
+	};
+	int c, sub;
 
-	if (argc < 2)
-		return usage_error("audit ", "say 'verify' or 'tail'");
-	sub = argv[1];
-	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
-		fputs(audit_help, stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(sub, "verify") && strcmp(sub, "tail"))
-		return usage_error("audit ", "unknown audit command '%s' (use verify or tail)", sub);
-	verify = !strcmp(sub, "verify");
+	if ((c = cli__sub(argc, argv, audit_help, "say 'verify' or 'tail'", subs, &sub)) >= 0)
+		return c;
+	verify = sub == 0;
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, ":fn:t:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'H': head = optarg; break;
-		case 'F': head_file = optarg; break;
-		case 'f': follow = true; break;
-		case 'n': {
-			char *end;
-
-			errno = 0;
-			nlines = strtol(optarg, &end, 10);
-			if (errno || *end || !*optarg || nlines < 0 || nlines > 1000000)
-				return usage_error("audit ", "--lines must be a number from 0 to "
-						   "1000000");
-			break;
-		}
-		case 't': type = optarg; break;
-		case 'p': file = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(audit_help, stdout); return EXIT_OK;
-		default: return bad_option("audit ", c, argv);
-		}
-	}
+	if ((c = cli__opts(argc, argv, audit_help, opts)) >= 0)
+		return c;
 	if (verify) {
 		uint64_t seq;
 		char hex[65];

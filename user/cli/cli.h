@@ -53,7 +53,8 @@ extern struct cli_env env;
 
 /* ---- the command table (main.c): one place that lists every command, its help line and
  * its argument rules, in the spirit of systemd's verbs[]. A command parses its own options
- * (each has its own), then asks cli__extra_args and cli__not_root, which apply its rules. */
+ * (each has its own) with cli__opts, which also applies its operand rule, and asks
+ * cli__not_root when it is root only. */
 
 #define CMD_DAEMON (1u << 0)	/* asks jitgated (cli__call refuses for other commands) */
 
@@ -71,13 +72,59 @@ struct cli_cmd {
 /* The command being run. */
 extern const struct cli_cmd *cli__current;
 
-/* More operands than the command's rule allows: says so (a usage error) and returns true. */
-bool cli__extra_args(int argc, char **argv);
 /* A root-only command run by someone else: says so and returns true. */
 bool cli__not_root(void);
-/* The options of a command whose only ones are --help and (json != NULL) --json: -1 to go
- * on, else the exit status (help shown, or a bad option said). */
+
+/* One option of a command (every command also has -h/--help, which shows help): its long
+ * name, its short letter (0: long only), and where it goes: true into *flag (it takes no
+ * value), else its value handed to take (0, or the exit status after saying what is
+ * wrong), else its value into *arg. */
+struct cli_opt {
+	const char *name;
+	char letter;
+	const char **arg;
+	bool *flag;
+	int (*take)(const char *value, void *data);
+	void *data;
+};
+#define CLI_MAX_OPTS 16
+
+/* The command's options, opts[] ending with { 0 } (NULL: none but --help), in getopt_long's
+ * order (operands may stand among them), then the command's rule on operands: -1 to go on,
+ * else the exit status (help shown, a bad option or an argument too many said, or what a
+ * take returned). */
+int cli__opts(int argc, char **argv, const char *help, const struct cli_opt *opts);
+/* The options of a command whose only ones are --help and (json != NULL) --json. */
 int cli__common_opts(int argc, char **argv, const char *help, bool *json);
+/* A command with subcommands (subs, ending with NULL) in argv[1]: -1 to go on with *which
+ * its index, else the exit status (help shown; none given: say says what to give; an
+ * unknown one named with the list). */
+int cli__sub(int argc, char **argv, const char *help, const char *say,
+	     const char *const *subs, int *which);
+/* The one operand after the options into *out: missing says what is missing, what names
+ * it ("USER") when it is empty; more than one is an unexpected argument. 0, or the exit
+ * status. */
+int cli__operand(int argc, char **argv, const char *missing, const char *what,
+		 const char **out);
+/* Ask jitgated (call) for cmd with args from (key, value) pairs ending with a NULL key:
+ * {KEY: "VALUE", ...}, leaving out a key whose value is NULL. 0, or -errno after saying why
+ * (out of memory too). */
+int cli__ask(const char *cmd, json_t **reply, json_t **result, const char *key, ...)
+	__attribute__((sentinel));
+/* The array under key in a reply's result, or NULL after saying the reply is malformed. */
+json_t *cli__list(json_t *result, const char *key);
+/* Ask jitgated for cmd (args as call takes them) whose result holds an array under key: with
+ * json, print the whole result; an empty array is said with none. -1 to go on with *list
+ * to print as text, else the exit status. *reply is the reply to free in every case. */
+int cli__ask_list(const char *cmd, json_t *args, const char *key, bool json,
+		  const char *none, json_t **reply, json_t **list);
+/* cells: n rows of ncols strings (ncols <= CLI_MAX_COLS), printed under head, each column as
+ * wide as its widest cell. A NULL cell is a string that could not be made: "out of memory"
+ * and EXIT_FAIL, nothing printed; else EXIT_OK. */
+#define CLI_MAX_COLS 16
+int cli__table(const char *const *head, char **cells, size_t n, size_t ncols);
+/* Frees the n rows of ncols cells and the array (NULL: nothing). */
+void cli__table_free(char **cells, size_t n, size_t ncols);
 /* "out of memory"; returns EXIT_FAIL. */
 int cli__oom(void);
 /* "malformed reply from jitgated: WHAT"; returns EXIT_FAIL. */

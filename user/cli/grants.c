@@ -44,10 +44,20 @@ static const char grant_help[] =
 "  id=$(jitgate grant -u alice -a prod-secrets:read,write -f 15m -r rotate) && echo $id\n"
 "  jitgate grant -u bob -a prod-db:connect -f 1h -r 'INC-4712 outage' --break-glass\n";
 
-/* Add "RES:PERM[,PERM]..." to allow (an array of {"resource","perms"}), merging repeats. */
-static int add_allow(json_t *allow, const char *text, unsigned *merged_bits, size_t *nmerged,
-		     size_t cap)
+enum { MAX_ALLOW = 256 };
+
+/* The --allow options so far: allow is an array of {"resource","perms"}, one per resource,
+ * bits[i] the permissions of its i-th member (written into it once all are in). */
+struct allow_list {
+	json_t *allow;
+	unsigned bits[MAX_ALLOW];
+	size_t n;
+};
+
+/* Add "RES:PERM[,PERM]..." to the list, merging repeats (a cli_opt take). */
+static int add_allow(const char *text, void *data)
 {
+	struct allow_list *l = data;
 	const char *colon = strrchr(text, ':');
 	struct jg_grant_allow a;
 	char err[256];
@@ -59,72 +69,52 @@ static int add_allow(json_t *allow, const char *text, unsigned *merged_bits, siz
 		return usage_error("grant ", "--allow '%s' has an empty permission", text);
 	if (grants__parse_allow(text, &a, err, sizeof(err)))
 		return usage_error("grant ", "--allow: %s", err);
-	for (i = 0; i < *nmerged; i++)
-		if (!strcmp(jstr(json_array_get(allow, i), "resource"), a.resource))
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(jstr(json_array_get(l->allow, i), "resource"), a.resource))
 			break;
-	if (i == *nmerged) {
-		if (i == cap)
+	if (i == l->n) {
+		if (i == MAX_ALLOW)
 			return usage_error("grant ", "too many --allow options");
-		if (json_array_append_new(allow, json_pack("{s:s,s:[]}", "resource", a.resource,
-							   "perms"))) {
+		if (json_array_append_new(l->allow, json_pack("{s:s,s:[]}", "resource",
+							      a.resource, "perms")))
 			return cli__oom();
-		}
-		merged_bits[i] = 0;
-		(*nmerged)++;
+		l->bits[i] = 0;
+		l->n++;
 	}
-	merged_bits[i] |= a.perms;
+	l->bits[i] |= a.perms;
 	return 0;
 }
 
 int do_grant(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "for", required_argument, NULL, 'f' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "break-glass", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *user = NULL, *dur = NULL, *reason = NULL;
+	json_t *args = NULL, *reply = NULL, *result = NULL, *grant;
+	struct allow_list al = { .allow = json_array() };
+	bool json = false, break_glass = false;
+	const struct cli_opt opts[] = {
+		{ "user", 'u', .arg = &user },
+		{ "allow", 'a', .take = add_allow, .data = &al },
+		{ "for", 'f', .arg = &dur },
+		{ "reason", 'r', .arg = &reason },
+		{ "break-glass", 0, .flag = &break_glass },
+		{ "json", 0, .flag = &json },
 		{ 0 }
 	};
-	enum { MAX_ALLOW = 256 };
-	const char *user = NULL, *dur = NULL, *reason = NULL;
-	json_t *allow = json_array(), *args = NULL, *reply = NULL, *result = NULL, *grant;
-	unsigned bits[MAX_ALLOW];
-	size_t nallow = 0;
-	bool json = false, break_glass = false;
 	char err[512];
 	uint64_t secs;
 	int c, ret = EXIT_OK;
 
-	if (!allow)
+	if (!al.allow)
 		return cli__oom();
-	while ((c = getopt_long(argc, argv, ":u:a:f:r:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': user = optarg; break;
-		case 'a':
-			ret = add_allow(allow, optarg, bits, &nallow, MAX_ALLOW);
-			if (ret)
-				goto cleanup;
-			break;
-		case 'f': dur = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'b': break_glass = true; break;
-		case 'j': json = true; break;
-		case 'h': fputs(grant_help, stdout); goto cleanup;
-		default: ret = bad_option("grant ", c, argv); goto cleanup;
-		}
-	}
-	if (cli__extra_args(argc, argv)) {
-		ret = EXIT_USAGE;
+	if ((c = cli__opts(argc, argv, grant_help, opts)) >= 0) {
+		ret = c;
 		goto cleanup;
 	}
 	if (!user || !*user) {
 		ret = usage_error("grant ", "--user is required: whom to grant access");
 		goto cleanup;
 	}
-	if (!nallow) {
+	if (!al.n) {
 		ret = usage_error("grant ", "--allow RESOURCE:PERM is required: what to grant");
 		goto cleanup;
 	}
@@ -145,15 +135,15 @@ int do_grant(int argc, char **argv)
 		ret = usage_error("grant ", "--reason is required: say why (e.g. a ticket)");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < nallow; i++) {
-		json_t *perms = json_object_get(json_array_get(allow, i), "perms");
+	for (size_t i = 0; i < al.n; i++) {
+		json_t *perms = json_object_get(json_array_get(al.allow, i), "perms");
 
 		for (unsigned b = 0; b < JG_NPERMS; b++)
-			if (bits[i] & (1u << b))
+			if (al.bits[i] & (1u << b))
 				json_array_append_new(perms, json_string(perm__name(1u << b)));
 	}
 
-	args = json_pack("{s:s,s:O,s:s,s:s,s:b}", "user", user, "allow", allow, "for", dur,
+	args = json_pack("{s:s,s:O,s:s,s:s,s:b}", "user", user, "allow", al.allow, "for", dur,
 			 "reason", reason, "break_glass", break_glass);
 	if (!args) {
 		ret = cli__oom();
@@ -182,7 +172,7 @@ int do_grant(int argc, char **argv)
 			jstr(grant, "id"));
 	pr_debug("granted %s for %s until %s", user, dur, jstr(grant, "expires") ?: "?");
 cleanup:
-	json_decref(allow);
+	json_decref(al.allow);
 	json_decref(reply);
 	return ret;
 }
@@ -207,29 +197,19 @@ static const char revoke_help[] =
 
 int do_revoke(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *user = NULL, *reason = NULL, *id = NULL;
+	json_t *reply = NULL, *result = NULL, *revoked;
+	bool json = false;
+	const struct cli_opt opts[] = {
+		{ "user", 'u', .arg = &user },
+		{ "reason", 'r', .arg = &reason },
+		{ "json", 0, .flag = &json },
 		{ 0 }
 	};
-	const char *user = NULL, *reason = NULL, *id = NULL;
-	json_t *args, *reply = NULL, *result = NULL, *revoked;
-	bool json = false;
 	int c, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, ":u:r:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': user = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(revoke_help, stdout); return EXIT_OK;
-		default: return bad_option("revoke ", c, argv);
-		}
-	}
-	if (cli__extra_args(argc, argv))
-		return EXIT_USAGE;
+	if ((c = cli__opts(argc, argv, revoke_help, opts)) >= 0)
+		return c;
 	if (optind < argc)
 		id = argv[optind++];
 	if (!id == !user)
@@ -237,16 +217,12 @@ int do_revoke(int argc, char **argv)
 	if ((id && !*id) || (user && !*user))
 		return usage_error("revoke ", "%s must not be empty", id ? "the grant ID" : "--user");
 
-	args = id ? json_pack("{s:s}", "id", id) : json_pack("{s:s}", "user", user);
-	if (args && reason)
-		json_object_set_new(args, "reason", json_string(reason));
-	if (!args)
-		return cli__oom();
-	if (call("revoke", args, &reply, &result))
+	if (cli__ask("revoke", &reply, &result, id ? "id" : "user", id ? id : user, "reason",
+		     reason, NULL))
 		return EXIT_FAIL;
-	revoked = json_object_get(result, "revoked");
-	if (!json_is_array(revoked)) {
-		ret = cli__malformed("no \"revoked\" list");
+	revoked = cli__list(result, "revoked");
+	if (!revoked) {
+		ret = EXIT_FAIL;
 		goto cleanup;
 	}
 	if (json) {
@@ -293,39 +269,25 @@ int do_list(int argc, char **argv)
 {
 	static const char *const head[NCOLS] = { "ID", "USER", "RESOURCES", "EXPIRES", "LEFT",
 						 "REASON" };
-	json_t *reply = NULL, *result = NULL, *grants = NULL;
+	json_t *reply = NULL, *grants = NULL;
 	char *(*rows)[NCOLS] = NULL;
-	size_t w[NCOLS], n;
+	size_t n = 0;
 	bool json = false;
 	int c, ret = EXIT_OK;
 
 	if ((c = cli__common_opts(argc, argv, list_help, &json)) >= 0)
 		return c;
-	if (cli__extra_args(argc, argv))
-		return EXIT_USAGE;
-	if (call("list", NULL, &reply, &result))
-		return EXIT_FAIL;
-	grants = json_object_get(result, "grants");
-	if (!json_is_array(grants)) {
-		ret = cli__malformed("no \"grants\" list");
-		goto cleanup;
-	}
-	if (json) {
-		print_json(result);
-		goto cleanup;
+	if ((c = cli__ask_list("list", NULL, "grants", json, "no live grants", &reply,
+			       &grants)) >= 0) {
+		json_decref(reply);
+		return c;
 	}
 	n = json_array_size(grants);
-	if (!n) {
-		pr_info("no live grants");
-		goto cleanup;
-	}
 	rows = calloc(n, sizeof(*rows));
 	if (!rows) {
 		ret = cli__oom();
 		goto cleanup;
 	}
-	for (int k = 0; k < NCOLS; k++)
-		w[k] = strlen(head[k]);
 	for (size_t i = 0; i < n; i++) {
 		json_t *g = json_array_get(grants, i), *rem = json_object_get(g, "remaining_s");
 		char tbuf[64], dbuf[64], *reason = clean(jstr(g, "reason"));
@@ -353,29 +315,10 @@ int do_list(int argc, char **argv)
 		} else {
 			rows[i][COL_REASON] = reason;
 		}
-		for (int k = 0; k < NCOLS; k++) {
-			if (!rows[i][k]) {
-				ret = cli__oom();
-				goto cleanup;
-			}
-			if (width(rows[i][k]) > w[k])
-				w[k] = width(rows[i][k]);
-		}
 	}
-	for (int k = 0; k < NCOLS - 1; k++)
-		printf("%-*s  ", (int)w[k], head[k]);
-	printf("%s\n", head[NCOLS - 1]);
-	for (size_t i = 0; i < n; i++) {
-		for (int k = 0; k < NCOLS - 1; k++)
-			printf("%s%*s  ", rows[i][k], (int)(w[k] - width(rows[i][k])), "");
-		printf("%s\n", rows[i][NCOLS - 1]);
-	}
+	ret = cli__table(head, &rows[0][0], n, NCOLS);
 cleanup:
-	if (rows)
-		for (size_t i = 0; i < json_array_size(grants); i++)
-			for (int k = 0; k < NCOLS; k++)
-				free(rows[i][k]);
-	free(rows);
+	cli__table_free(rows ? &rows[0][0] : NULL, n, NCOLS);
 	json_decref(reply);
 	return ret;
 }

@@ -170,31 +170,20 @@ static void print_history(json_t *h)
 
 int do_history(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "resource", required_argument, NULL, 'R' },
-		{ "since", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *user = NULL, *resource = NULL, *since = NULL;
+	json_t *reply = NULL, *result = NULL, *grants;
+	bool json = false;
+	const struct cli_opt opts[] = {
+		{ "user", 'u', .arg = &user },
+		{ "resource", 0, .arg = &resource },
+		{ "since", 's', .arg = &since },
+		{ "json", 0, .flag = &json },
 		{ 0 }
 	};
-	const char *user = NULL, *resource = NULL, *since = NULL;
-	json_t *args, *reply = NULL, *result = NULL, *grants;
-	bool json = false;
 	int c, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, ":u:s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': user = optarg; break;
-		case 'R': resource = optarg; break;
-		case 's': since = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(history_help, stdout); return EXIT_OK;
-		default: return bad_option("history ", c, argv);
-		}
-	}
-	if (cli__extra_args(argc, argv))
-		return EXIT_USAGE;
+	if ((c = cli__opts(argc, argv, history_help, opts)) >= 0)
+		return c;
 	if ((user && !*user) || (resource && !*resource))
 		return usage_error("history ", "%s must not be empty", user && !*user ? "--user" :
 				   "--resource");
@@ -206,20 +195,12 @@ int do_history(int argc, char **argv)
 		free(s);
 		return ret;
 	}
-	args = json_object();
-	if (args && user)
-		json_object_set_new(args, "user", json_string(user));
-	if (args && resource)
-		json_object_set_new(args, "resource", json_string(resource));
-	if (args && since)
-		json_object_set_new(args, "since", json_string(since));
-	if (!args)
-		return cli__oom();
-	if (call("history", args, &reply, &result))
+	if (cli__ask("history", &reply, &result, "user", user, "resource", resource, "since",
+		     since, NULL))
 		return EXIT_FAIL;
-	grants = json_object_get(result, "grants");
-	if (!json_is_array(grants)) {
-		ret = cli__malformed("no \"grants\" list");
+	grants = cli__list(result, "grants");
+	if (!grants) {
+		ret = EXIT_FAIL;
 	} else if (json) {
 		print_json(result);
 	} else if (!json_array_size(grants)) {

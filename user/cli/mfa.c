@@ -82,7 +82,7 @@ static void print_qr(const char *uri)
 
 static int mfa_unlock(int argc, char **argv)
 {
-	json_t *args, *reply = NULL, *result = NULL;
+	json_t *reply = NULL, *result = NULL;
 	bool json = false;
 	const char *user;
 	char *name;
@@ -90,17 +90,10 @@ static int mfa_unlock(int argc, char **argv)
 
 	if ((c = cli__common_opts(argc, argv, mfa_help, &json)) >= 0)
 		return c;
-	if (optind >= argc)
-		return usage_error("mfa ", "name the USER to unlock");
-	user = argv[optind++];
-	if (optind < argc)
-		return usage_error("mfa ", "unexpected argument '%s'", argv[optind]);
-	if (!*user)
-		return usage_error("mfa ", "the USER must not be empty");
-	args = json_pack("{s:s}", "user", user);
-	if (!args)
-		return cli__oom();
-	if (call("mfa.unlock", args, &reply, &result))
+	c = cli__operand(argc, argv, "name the USER to unlock", "USER", &user);
+	if (c)
+		return c;
+	if (cli__ask("mfa.unlock", &reply, &result, "user", user, NULL))
 		return EXIT_FAIL;
 	if (json) {
 		print_json(result);
@@ -120,49 +113,30 @@ static int mfa_unlock(int argc, char **argv)
 
 int do_mfa(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "secret", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "qr", no_argument, NULL, 'Q' },
-		{ "help", no_argument, NULL, 'h' },
+	static const char *const subs[] = { "enroll", "unlock", NULL };
+	const char *user, *secret = NULL;
+	bool qr = isatty(STDOUT_FILENO), json = false;
+	const struct cli_opt opts[] = {
+		{ "secret", 's', .arg = &secret },
+		{ "json", 0, .flag = &json },
+		{ "qr", 0, .flag = &qr },
 		{ 0 }
 	};
-	const char *user, *secret = NULL;
-	bool qr = isatty(STDOUT_FILENO);
-	json_t *args, *reply = NULL, *result = NULL;
+	json_t *reply = NULL, *result = NULL;
 	char line[256];
-	bool json = false;
-	int c;
+	int c, sub;
 
-	if (argc < 2)
-		return usage_error("mfa ", "say 'enroll USER'");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(mfa_help, stdout);
-		return EXIT_OK;
-	}
-	if (!strcmp(argv[1], "unlock"))
+	if ((c = cli__sub(argc, argv, mfa_help, "say 'enroll USER'", subs, &sub)) >= 0)
+		return c;
+	if (sub == 1)
 		return mfa_unlock(argc - 1, argv + 1);
-	if (strcmp(argv[1], "enroll"))
-		return usage_error("mfa ", "unknown mfa command '%s' (use enroll or unlock)",
-				   argv[1]);
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, ":s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': secret = optarg; break;
-		case 'j': json = true; break;
-		case 'Q': qr = true; break;
-		case 'h': fputs(mfa_help, stdout); return EXIT_OK;
-		default: return bad_option("mfa ", c, argv);
-		}
-	}
-	if (optind >= argc)
-		return usage_error("mfa ", "name the USER to enrol");
-	user = argv[optind++];
-	if (optind < argc)
-		return usage_error("mfa ", "unexpected argument '%s'", argv[optind]);
-	if (!*user)
-		return usage_error("mfa ", "the USER must not be empty");
+	if ((c = cli__opts(argc, argv, mfa_help, opts)) >= 0)
+		return c;
+	c = cli__operand(argc, argv, "name the USER to enrol", "USER", &user);
+	if (c)
+		return c;
 	if (secret && !strcmp(secret, "-")) {
 		if (!fgets(line, sizeof(line), stdin)) {
 			pr_warn("--secret -: nothing to read on stdin");
@@ -180,12 +154,7 @@ int do_mfa(int argc, char **argv)
 					   "2-7)");
 	}
 
-	args = json_pack("{s:s}", "user", user);
-	if (args && secret)
-		json_object_set_new(args, "secret", json_string(secret));
-	if (!args)
-		return cli__oom();
-	if (call("mfa.enroll", args, &reply, &result))
+	if (cli__ask("mfa.enroll", &reply, &result, "user", user, "secret", secret, NULL))
 		return EXIT_FAIL;
 	if (!jstr(result, "uri")) {
 		json_decref(reply);

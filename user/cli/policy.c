@@ -135,26 +135,18 @@ cleanup:
 
 int do_policy(int argc, char **argv)
 {
-	const char *sub;
+	static const char *const subs[] = { "check", "reload", NULL };
 	bool json = false;
-	int c, ret;
+	int c, ret, sub;
 
-	if (argc < 2)
-		return usage_error("policy ", "say 'check' or 'reload'");
-	sub = argv[1];
-	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
-		fputs(policy_help, stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(sub, "check") && strcmp(sub, "reload"))
-		return usage_error("policy ", "unknown policy command '%s' (use check or reload)",
-				   sub);
+	if ((c = cli__sub(argc, argv, policy_help, "say 'check' or 'reload'", subs, &sub)) >= 0)
+		return c;
 	argc--;
 	argv++;
 	if ((c = cli__common_opts(argc, argv, policy_help, &json)) >= 0)
 		return c;
 
-	if (!strcmp(sub, "check")) {
+	if (sub == 0) {
 		if (optind == argc)
 			return policy_check_one(JG_POLICY_DEFAULT, json);
 		ret = EXIT_OK;

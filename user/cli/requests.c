@@ -30,8 +30,6 @@ static int take_id(const char *cmd, int argc, char **argv, bool grant, const cha
 	if (optind >= argc)
 		return usage_error(cmd, "name the %s ID (e.g. %s)", grant ? "grant" : "request",
 				   grant ? "g-4" : "r-3");
-	if (cli__extra_args(argc, argv))
-		return EXIT_USAGE;
 	*id = argv[optind++];
 	if (grant ? grants__parse_id(*id, &v) : wf__parse_id(*id, &v)) {
 		char *c = clean(*id);
@@ -235,47 +233,29 @@ static const char extend_help[] =
 
 static int request_or_extend(int argc, char **argv, bool extend)
 {
-	static const struct option opts[] = {
-		{ "for", required_argument, NULL, 'f' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "otp", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	const char *cmd = extend ? "extend " : "request ";
 	const char *target = NULL, *dur = NULL, *reason = NULL, *otp = NULL;
-	json_t *args, *reply = NULL, *result = NULL;
+	json_t *reply = NULL, *result = NULL;
 	bool json = false, quiet = false;
+	const struct cli_opt opts[] = {
+		{ "for", 'f', .arg = &dur },
+		{ "reason", 'r', .arg = &reason },
+		{ "otp", 0, .arg = &otp },
+		{ "quiet", 'q', .flag = &quiet },
+		{ "json", 0, .flag = &json },
+		{ 0 }
+	};
 	char err[512];
 	uint64_t secs;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":f:r:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': dur = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'o': otp = optarg; break;
-		case 'q': quiet = true; break;
-		case 'j': json = true; break;
-		case 'h': fputs(extend ? extend_help : request_help, stdout); return EXIT_OK;
-		default: return bad_option(cmd, c, argv);
-		}
-	}
-	if (extend) {
-		ret = take_id(cmd, argc, argv, true, &target);
-		if (ret)
-			return ret;
-	} else {
-		if (optind >= argc)
-			return usage_error(cmd, "name the ROLE to request (roles are in the policy)");
-		if (cli__extra_args(argc, argv))
-			return EXIT_USAGE;
-		target = argv[optind++];
-		if (!*target)
-			return usage_error(cmd, "the ROLE must not be empty");
-	}
+	if ((c = cli__opts(argc, argv, extend ? extend_help : request_help, opts)) >= 0)
+		return c;
+	ret = extend ? take_id(cmd, argc, argv, true, &target) :
+		       cli__operand(argc, argv, "name the ROLE to request (roles are in the policy)",
+				    "ROLE", &target);
+	if (ret)
+		return ret;
 	if (extend && !dur)
 		return usage_error(cmd, "--for is required: how much longer (e.g. 30m)");
 	if (dur && duration__parse(dur, &secs, err, sizeof(err)))
@@ -286,16 +266,8 @@ static int request_or_extend(int argc, char **argv, bool extend)
 	if (ret)
 		return ret;
 
-	args = json_pack("{s:s}", extend ? "id" : "role", target);
-	if (args && dur)
-		json_object_set_new(args, "for", json_string(dur));
-	if (args)
-		json_object_set_new(args, "reason", json_string(reason));
-	if (args && otp)
-		json_object_set_new(args, "otp", json_string(otp));
-	if (!args)
-		return cli__oom();
-	if (call(extend ? "extend" : "request", args, &reply, &result))
+	if (cli__ask(extend ? "extend" : "request", &reply, &result, extend ? "id" : "role",
+		     target, "for", dur, "reason", reason, "otp", otp, NULL))
 		return EXIT_FAIL;
 	ret = show_request_reply(result, json, quiet);
 	json_decref(reply);
@@ -398,86 +370,47 @@ static bool request_row(json_t *r, char *row[RQ_NCOLS])
 
 int do_requests(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pending", no_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	static const char *const head[RQ_NCOLS] = { "ID", "ROLE", "USER", "STATE", "APPROVALS",
 						    "AGE", "EXPIRES", "REASON" };
-	json_t *args = NULL, *reply = NULL, *result = NULL, *reqs;
+	json_t *args = NULL, *reply = NULL, *reqs;
 	char *(*rows)[RQ_NCOLS] = NULL;
-	size_t w[RQ_NCOLS], n = 0;
+	size_t n = 0;
 	bool json = false, pending = false, marked = false;
+	const struct cli_opt opts[] = {
+		{ "pending", 'p', .flag = &pending },
+		{ "json", 0, .flag = &json },
+		{ 0 }
+	};
 	int c, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, ":ph", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': pending = true; break;
-		case 'j': json = true; break;
-		case 'h': fputs(requests_help, stdout); return EXIT_OK;
-		default: return bad_option("requests ", c, argv);
-		}
-	}
-	if (cli__extra_args(argc, argv))
-		return EXIT_USAGE;
+	if ((c = cli__opts(argc, argv, requests_help, opts)) >= 0)
+		return c;
 	if (pending) {
 		args = json_pack("{s:b}", "pending", 1);
 		if (!args)
 			return cli__oom();
 	}
-	if (call("requests", args, &reply, &result))
-		return EXIT_FAIL;
-	reqs = json_object_get(result, "requests");
-	if (!json_is_array(reqs)) {
-		ret = cli__malformed("no \"requests\" list");
-		goto cleanup;
-	}
-	if (json) {
-		print_json(result);
-		goto cleanup;
+	if ((c = cli__ask_list("requests", args, "requests", json, pending ?
+			       "no pending requests" : "no requests", &reply, &reqs)) >= 0) {
+		json_decref(reply);
+		return c;
 	}
 	n = json_array_size(reqs);
-	if (!n) {
-		pr_info(pending ? "no pending requests" : "no requests");
-		goto cleanup;
-	}
 	rows = calloc(n, sizeof(*rows));
 	if (!rows) {
 		ret = cli__oom();
 		goto cleanup;
 	}
-	for (int k = 0; k < RQ_NCOLS; k++)
-		w[k] = strlen(head[k]);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		marked |= request_row(json_array_get(reqs, i), rows[i]);
-		for (int k = 0; k < RQ_NCOLS; k++) {
-			if (!rows[i][k]) {
-				ret = cli__oom();
-				goto cleanup;
-			}
-			if (width(rows[i][k]) > w[k])
-				w[k] = width(rows[i][k]);
-		}
-	}
-	for (int k = 0; k < RQ_NCOLS - 1; k++)
-		printf("%-*s  ", (int)w[k], head[k]);
-	printf("%s\n", head[RQ_NCOLS - 1]);
-	for (size_t i = 0; i < n; i++) {
-		for (int k = 0; k < RQ_NCOLS - 1; k++)
-			printf("%s%*s  ", rows[i][k], (int)(w[k] - width(rows[i][k])), "");
-		printf("%s\n", rows[i][RQ_NCOLS - 1]);
-	}
+	ret = cli__table(head, &rows[0][0], n, RQ_NCOLS);
+	if (ret)
+		goto cleanup;
 	fflush(stdout);	/* the note goes below the table */
 	if (marked)
 		pr_info("* you may approve or deny these: jitgate approve ID, jitgate deny ID --reason TEXT");
 cleanup:
-	if (rows)
-		for (size_t i = 0; i < n; i++)
-			for (int k = 0; k < RQ_NCOLS; k++)
-				free(rows[i][k]);
-	free(rows);
+	cli__table_free(rows ? &rows[0][0] : NULL, n, RQ_NCOLS);
 	json_decref(reply);
 	return ret;
 }
@@ -528,46 +461,28 @@ static const char cancel_help[] =
 /* approve, deny and cancel: ID [--reason], one line on the request's new state. */
 static int decide(int argc, char **argv, const char *what)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	static const struct option cancel_opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	bool is_cancel = !strcmp(what, "cancel"), is_deny = !strcmp(what, "deny");
 	const char *help = is_cancel ? cancel_help : is_deny ? deny_help : approve_help;
 	const char *id = NULL, *reason = NULL;
-	json_t *args, *reply = NULL, *result = NULL;
-	char cmd[16];
+	json_t *reply = NULL, *result = NULL;
 	bool json = false;
+	const struct cli_opt opts[] = {	/* cancel has no --reason */
+		{ "reason", 'r', .arg = &reason },
+		{ "json", 0, .flag = &json },
+		{ 0 }
+	};
+	char cmd[16];
 	int c, ret;
 
 	snprintf(cmd, sizeof(cmd), "%s ", what);
-	while ((c = getopt_long(argc, argv, is_cancel ? ":h" : ":r:h",
-				is_cancel ? cancel_opts : opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': reason = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(help, stdout); return EXIT_OK;
-		default: return bad_option(cmd, c, argv);
-		}
-	}
+	if ((c = cli__opts(argc, argv, help, is_cancel ? opts + 1 : opts)) >= 0)
+		return c;
 	ret = take_id(cmd, argc, argv, false, &id);
 	if (ret)
 		return ret;
 	if (is_deny && blank(reason))
 		return usage_error(cmd, "--reason is required: tell the requester why not");
-	args = json_pack("{s:s}", "id", id);
-	if (args && reason)
-		json_object_set_new(args, "reason", json_string(reason));
-	if (!args)
-		return cli__oom();
-	if (call(what, args, &reply, &result))
+	if (cli__ask(what, &reply, &result, "id", id, "reason", reason, NULL))
 		return EXIT_FAIL;
 	ret = show_request_reply(result, json, false);
 	json_decref(reply);
@@ -606,7 +521,7 @@ static const char drop_help[] =
 
 int do_drop(int argc, char **argv)
 {
-	json_t *args, *reply = NULL, *result = NULL;
+	json_t *reply = NULL, *result = NULL;
 	const char *id = NULL;
 	bool json = false;
 	int c, ret;
@@ -616,10 +531,7 @@ int do_drop(int argc, char **argv)
 	ret = take_id("drop ", argc, argv, true, &id);
 	if (ret)
 		return ret;
-	args = json_pack("{s:s}", "id", id);
-	if (!args)
-		return cli__oom();
-	if (call("drop", args, &reply, &result))
+	if (cli__ask("drop", &reply, &result, "id", id, NULL))
 		return EXIT_FAIL;
 	if (json) {
 		print_json(result);

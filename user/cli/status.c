@@ -330,8 +330,6 @@ int do_status(int argc, char **argv)
 
 	if ((c = cli__common_opts(argc, argv, status_help, &json)) >= 0)
 		return c;
-	if (cli__extra_args(argc, argv))
-		return EXIT_USAGE;
 
 	ret = proto__call(env.socket, "status", NULL, STATUS_TIMEOUT_MS, &reply, &result, err,
 			  sizeof(err));
@@ -454,8 +452,6 @@ int do_unload(int argc, char **argv)
 
 	if ((c = cli__common_opts(argc, argv, unload_help, NULL)) >= 0)
 		return c;
-	if (cli__extra_args(argc, argv))
-		return EXIT_USAGE;
 	if (cli__not_root())
 		return EXIT_FAIL;
 	ret = proto__call(env.socket, "unload", NULL, CALL_TIMEOUT_MS, &reply, &result, err,

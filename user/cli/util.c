@@ -282,7 +282,16 @@ int cli__malformed(const char *what)
 	return EXIT_FAIL;
 }
 
-bool cli__extra_args(int argc, char **argv)
+bool cli__not_root(void)
+{
+	if (!cli__current->root || geteuid() == 0)
+		return false;
+	pr_warn("only root may %s (you are uid %u)", cli__current->root, (unsigned)geteuid());
+	return true;
+}
+
+/* More operands than the command's rule allows: says so (a usage error) and returns true. */
+static bool extra_args(int argc, char **argv)
 {
 	int max = cli__current->operands;
 
@@ -292,32 +301,182 @@ bool cli__extra_args(int argc, char **argv)
 	return true;
 }
 
-bool cli__not_root(void)
+int cli__opts(int argc, char **argv, const char *help, const struct cli_opt *opts)
 {
-	if (!cli__current->root || geteuid() == 0)
-		return false;
-	pr_warn("only root may %s (you are uid %u)", cli__current->root, (unsigned)geteuid());
-	return true;
+	struct option lopts[CLI_MAX_OPTS + 2] = { { 0 } };
+	char optstring[2 * CLI_MAX_OPTS + 3] = ":", *p = optstring + 1;
+	size_t n, i;
+	int c, ret;
+
+	for (n = 0; opts && opts[n].name; n++) {
+		/* a long-only option answers with a number no letter has */
+		lopts[n] = (struct option){ opts[n].name,
+					    opts[n].flag ? no_argument : required_argument, NULL,
+					    opts[n].letter ? opts[n].letter : 256 + (int)n };
+		if (opts[n].letter) {
+			*p++ = opts[n].letter;
+			if (!opts[n].flag)
+				*p++ = ':';
+		}
+	}
+	lopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	*p = 'h';
+	while ((c = getopt_long(argc, argv, optstring, lopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			return EXIT_OK;
+		}
+		for (i = 0; i < n && lopts[i].val != c; i++)
+			;
+		if (i == n)
+			return bad_option(cli__current->usage_name, c, argv);
+		if (opts[i].flag) {
+			*opts[i].flag = true;
+		} else if (opts[i].take) {
+			ret = opts[i].take(optarg, opts[i].data);
+			if (ret)
+				return ret;
+		} else {
+			*opts[i].arg = optarg;
+		}
+	}
+	return extra_args(argc, argv) ? EXIT_USAGE : -1;
 }
 
 int cli__common_opts(int argc, char **argv, const char *help, bool *json)
 {
-	static const struct option with_json[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	}, help_only[] = {
-		{ "help", no_argument, NULL, 'h' },
+	const struct cli_opt opts[] = {
+		{ "json", 0, .flag = json },
 		{ 0 }
 	};
-	int c;
 
-	while ((c = getopt_long(argc, argv, ":h", json ? with_json : help_only, NULL)) != -1) {
-		switch (c) {
-		case 'j': *json = true; break;
-		case 'h': fputs(help, stdout); return EXIT_OK;
-		default: return bad_option(cli__current->usage_name, c, argv);
+	return cli__opts(argc, argv, help, json ? opts : NULL);
+}
+
+int cli__sub(int argc, char **argv, const char *help, const char *say,
+	     const char *const *subs, int *which)
+{
+	char use[128] = "";
+	size_t len = 0;
+	int i;
+
+	if (argc < 2)
+		return usage_error(cli__current->usage_name, "%s", say);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; subs[i]; i++) {
+		if (!strcmp(argv[1], subs[i])) {
+			*which = i;
+			return -1;
+		}
+		if (len < sizeof(use))
+			len += (size_t)snprintf(use + len, sizeof(use) - len, "%s%s",
+						!i ? "" : subs[i + 1] ? ", " : " or ", subs[i]);
+	}
+	return usage_error(cli__current->usage_name, "unknown %s command '%s' (use %s)",
+			   cli__current->name, argv[1], use);
+}
+
+int cli__operand(int argc, char **argv, const char *missing, const char *what,
+		 const char **out)
+{
+	if (optind >= argc)
+		return usage_error(cli__current->usage_name, "%s", missing);
+	if (optind + 1 < argc)
+		return usage_error(cli__current->usage_name, "unexpected argument '%s'",
+				   argv[optind + 1]);
+	*out = argv[optind++];
+	if (!**out)
+		return usage_error(cli__current->usage_name, "the %s must not be empty", what);
+	return 0;
+}
+
+int cli__ask(const char *cmd, json_t **reply, json_t **result, const char *key, ...)
+{
+	json_t *args = json_object();
+	const char *val;
+	va_list ap;
+
+	va_start(ap, key);
+	for (; args && key; key = va_arg(ap, const char *)) {
+		val = va_arg(ap, const char *);
+		if (val && json_object_set_new(args, key, json_string(val))) {
+			json_decref(args);
+			args = NULL;
 		}
 	}
+	va_end(ap);
+	*reply = NULL;
+	if (!args) {
+		cli__oom();
+		return -ENOMEM;
+	}
+	return call(cmd, args, reply, result);
+}
+
+json_t *cli__list(json_t *result, const char *key)
+{
+	json_t *list = json_object_get(result, key);
+	char what[64];
+
+	if (json_is_array(list))
+		return list;
+	snprintf(what, sizeof(what), "no \"%s\" list", key);
+	cli__malformed(what);
+	return NULL;
+}
+
+int cli__ask_list(const char *cmd, json_t *args, const char *key, bool json,
+		  const char *none, json_t **reply, json_t **list)
+{
+	json_t *result = NULL;
+
+	if (call(cmd, args, reply, &result))
+		return EXIT_FAIL;
+	*list = cli__list(result, key);
+	if (!*list)
+		return EXIT_FAIL;
+	if (json) {
+		print_json(result);
+		return EXIT_OK;
+	}
+	if (!json_array_size(*list)) {
+		pr_info("%s", none);
+		return EXIT_OK;
+	}
 	return -1;
+}
+
+int cli__table(const char *const *head, char **cells, size_t n, size_t ncols)
+{
+	size_t w[CLI_MAX_COLS], k;
+
+	for (k = 0; k < ncols; k++)
+		w[k] = strlen(head[k]);
+	for (size_t i = 0; i < n * ncols; i++) {
+		if (!cells[i])
+			return cli__oom();
+		if (width(cells[i]) > w[i % ncols])
+			w[i % ncols] = width(cells[i]);
+	}
+	for (k = 0; k < ncols - 1; k++)
+		printf("%-*s  ", (int)w[k], head[k]);
+	printf("%s\n", head[ncols - 1]);
+	for (size_t i = 0; i < n; i++) {
+		char **row = cells + i * ncols;
+
+		for (k = 0; k < ncols - 1; k++)
+			printf("%s%*s  ", row[k], (int)(w[k] - width(row[k])), "");
+		printf("%s\n", row[ncols - 1]);
+	}
+	return EXIT_OK;
+}
+
+void cli__table_free(char **cells, size_t n, size_t ncols)
+{
+	for (size_t i = 0; cells && i < n * ncols; i++)
+		free(cells[i]);
+	free(cells);
 }

@@ -115,81 +115,87 @@ static int config_count(json_t *v, const char *file, const char *obj, const char
 	return 0;
 }
 
+/* One key of a section object ("mfa_lockout", "requests"): a whole number in [min, max]
+ * stored as what kind says, or (KEY_NS) a duration. */
+enum section_kind { KEY_UNSIGNED, KEY_SIZE, KEY_NS };
+
+struct section_key {
+	const char *name;
+	enum section_kind kind;
+	json_int_t min, max;		/* KEY_UNSIGNED and KEY_SIZE */
+	void *dst;
+};
+
+/* "OBJ": {KEY: ...} with the keys of keys[n]; an unknown key is named with the list of the
+ * known ones. */
+static int config_section(json_t *o, const char *file, const char *obj,
+			  const struct section_key *keys, size_t n, char *err, size_t errlen)
+{
+	const char *key;
+	json_int_t v_n = 0;
+	json_t *v;
+	size_t i, len;
+	int ret = 0;
+
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "%s: \"%s\" must be an object", file, obj);
+		return -EINVAL;
+	}
+	json_object_foreach(o, key, v) {
+		for (i = 0; i < n && strcmp(key, keys[i].name); i++)
+			;
+		if (i == n) {
+			len = (size_t)snprintf(err, errlen, "%s: unknown key \"%s\".\"%s\" (", file,
+					       obj, key);
+			for (i = 0; i < n && len < errlen; i++)
+				len += (size_t)snprintf(err + len, errlen - len, "%s%s",
+							i ? ", " : "", keys[i].name);
+			if (len < errlen)
+				snprintf(err + len, errlen - len, ")");
+			return -EINVAL;
+		}
+		if (keys[i].kind == KEY_NS)
+			ret = config_duration(v, file, obj, key, keys[i].dst, err, errlen);
+		else
+			ret = config_count(v, file, obj, key, keys[i].min, keys[i].max, &v_n, err,
+					   errlen);
+		if (ret)
+			return ret;
+		if (keys[i].kind == KEY_UNSIGNED)
+			*(unsigned *)keys[i].dst = (unsigned)v_n;
+		else if (keys[i].kind == KEY_SIZE)
+			*(size_t *)keys[i].dst = (size_t)v_n;
+	}
+	return 0;
+}
+
 /* "mfa_lockout": {"deny", "fail_interval", "unlock_time"} (faillock's names and meaning). */
 static int config_mfa(json_t *o, const char *file, struct jg_mfa_policy *m, char *err,
 		      size_t errlen)
 {
-	const char *key;
-	json_int_t n;
-	json_t *v;
-	int ret = 0;
+	const struct section_key keys[] = {
+		{ "deny", KEY_UNSIGNED, 0, JG_MFA_DENY_MAX, &m->deny },
+		{ "fail_interval", KEY_NS, 0, 0, &m->fail_interval_ns },
+		{ "unlock_time", KEY_NS, 0, 0, &m->unlock_time_ns },
+	};
 
-	if (!json_is_object(o)) {
-		snprintf(err, errlen, "%s: \"mfa_lockout\" must be an object", file);
-		return -EINVAL;
-	}
-	json_object_foreach(o, key, v) {
-		if (!strcmp(key, "deny")) {
-			ret = config_count(v, file, "mfa_lockout", key, 0, JG_MFA_DENY_MAX, &n, err,
-					   errlen);
-			if (!ret)
-				m->deny = (unsigned)n;
-		} else if (!strcmp(key, "fail_interval")) {
-			ret = config_duration(v, file, "mfa_lockout", key, &m->fail_interval_ns, err,
-					      errlen);
-		} else if (!strcmp(key, "unlock_time")) {
-			ret = config_duration(v, file, "mfa_lockout", key, &m->unlock_time_ns, err,
-					      errlen);
-		} else {
-			snprintf(err, errlen, "%s: unknown key \"mfa_lockout\".\"%s\" (deny, "
-				 "fail_interval, unlock_time)", file, key);
-			ret = -EINVAL;
-		}
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return config_section(o, file, "mfa_lockout", keys, sizeof(keys) / sizeof(keys[0]), err,
+			      errlen);
 }
 
 /* "requests": {"max_pending", "rate", "rate_window", "max_reason_bytes"}. */
 static int config_requests(json_t *o, const char *file, struct jg_req_limits *l, char *err,
 			   size_t errlen)
 {
-	const char *key;
-	json_int_t n;
-	json_t *v;
-	int ret = 0;
+	const struct section_key keys[] = {
+		{ "max_pending", KEY_UNSIGNED, 1, 1000, &l->max_pending },
+		{ "rate", KEY_UNSIGNED, 0, 100000, &l->rate },
+		{ "rate_window", KEY_NS, 0, 0, &l->rate_window_ns },
+		{ "max_reason_bytes", KEY_SIZE, 1, JG_REASON_LEN - 1, &l->reason_max },
+	};
 
-	if (!json_is_object(o)) {
-		snprintf(err, errlen, "%s: \"requests\" must be an object", file);
-		return -EINVAL;
-	}
-	json_object_foreach(o, key, v) {
-		if (!strcmp(key, "max_pending")) {
-			ret = config_count(v, file, "requests", key, 1, 1000, &n, err, errlen);
-			if (!ret)
-				l->max_pending = (unsigned)n;
-		} else if (!strcmp(key, "rate")) {
-			ret = config_count(v, file, "requests", key, 0, 100000, &n, err, errlen);
-			if (!ret)
-				l->rate = (unsigned)n;
-		} else if (!strcmp(key, "rate_window")) {
-			ret = config_duration(v, file, "requests", key, &l->rate_window_ns, err,
-					      errlen);
-		} else if (!strcmp(key, "max_reason_bytes")) {
-			ret = config_count(v, file, "requests", key, 1, JG_REASON_LEN - 1, &n, err,
-					   errlen);
-			if (!ret)
-				l->reason_max = (size_t)n;
-		} else {
-			snprintf(err, errlen, "%s: unknown key \"requests\".\"%s\" (max_pending, "
-				 "rate, rate_window, max_reason_bytes)", file, key);
-			ret = -EINVAL;
-		}
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return config_section(o, file, "requests", keys, sizeof(keys) / sizeof(keys[0]), err,
+			      errlen);
 }
 
 /* The config's sizes, rates and limits: 0, -EINVAL with one sentence, or 1 when key is not
@@ -278,9 +284,24 @@ static int config_number(struct config *c, const char *file, const char *key, js
 int config_load(struct config *c, const char *file, bool must_exist, char *err,
 		size_t errlen)
 {
+	/* the keys that name a path or a host */
+	const struct {
+		const char *key;
+		char *dst;
+		size_t len;
+	} strs[] = {
+		{ "policy", c->policy, sizeof(c->policy) },
+		{ "socket", c->socket, sizeof(c->socket) },
+		{ "pin_dir", c->pin_dir, sizeof(c->pin_dir) },
+		{ "audit_log", c->audit_log, sizeof(c->audit_log) },
+		{ "state_dir", c->state_dir, sizeof(c->state_dir) },
+		{ "host", c->host, sizeof(c->host) },
+		{ "ledger", c->ledger, sizeof(c->ledger) },
+	};
 	json_error_t jerr;
 	const char *key;
 	json_t *root, *v;
+	size_t i;
 	int ret = 0;
 
 	if (access(file, F_OK) && !must_exist)
@@ -296,19 +317,11 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 		return -EINVAL;
 	}
 	json_object_foreach(root, key, v) {
-		if (!strcmp(key, "policy"))
-			ret = copy_str(v, file, key, c->policy, sizeof(c->policy), err, errlen);
-		else if (!strcmp(key, "socket"))
-			ret = copy_str(v, file, key, c->socket, sizeof(c->socket), err, errlen);
-		else if (!strcmp(key, "pin_dir"))
-			ret = copy_str(v, file, key, c->pin_dir, sizeof(c->pin_dir), err, errlen);
-		else if (!strcmp(key, "audit_log"))
-			ret = copy_str(v, file, key, c->audit_log, sizeof(c->audit_log), err, errlen);
-		else if (!strcmp(key, "state_dir"))
-			ret = copy_str(v, file, key, c->state_dir, sizeof(c->state_dir), err, errlen);
-		else if (!strcmp(key, "host"))
-			ret = copy_str(v, file, key, c->host, sizeof(c->host), err, errlen);
-		else if (!strcmp(key, "audit_stdout") || !strcmp(key, "stream_allow_events")) {
+		for (i = 0; i < sizeof(strs) / sizeof(strs[0]) && strcmp(key, strs[i].key); i++)
+			;
+		if (i < sizeof(strs) / sizeof(strs[0])) {
+			ret = copy_str(v, file, key, strs[i].dst, strs[i].len, err, errlen);
+		} else if (!strcmp(key, "audit_stdout") || !strcmp(key, "stream_allow_events")) {
 			if (!json_is_boolean(v)) {
 				snprintf(err, errlen, "%s: \"%s\" must be true or false", file, key);
 				ret = -EINVAL;
@@ -325,8 +338,6 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 					 errlen);
 		} else if (!strcmp(key, "trusted_tools")) {
 			ret = tool_list(v, file, c, err, errlen);
-		} else if (!strcmp(key, "ledger")) {
-			ret = copy_str(v, file, key, c->ledger, sizeof(c->ledger), err, errlen);
 		} else if (!strcmp(key, "sinks")) {
 			json_decref(c->sinks);
 			c->sinks = json_incref(v);

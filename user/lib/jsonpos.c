@@ -256,16 +256,44 @@ static bool is_scalar_char(char c)
 
 static int scan_value(struct scanner *sc, struct jg_pos key);
 
+/* Past the opening bracket: whether the container closes at once (and is passed). */
+static bool scan_open(struct scanner *sc, char close)
+{
+	sc->i++;
+	skip_ws(sc);
+	if (sc->i < sc->len && sc->s[sc->i] == close) {
+		sc->i++;
+		return true;
+	}
+	return false;
+}
+
+/* After a member or an element: the pointer back to its container's (saved), then close
+ * (1: the container ends) or ',' (0: another one follows); -EINVAL for anything else. */
+static int scan_after(struct scanner *sc, size_t saved, char close)
+{
+	sc->plen = saved;
+	sc->ptr[saved] = '\0';
+	skip_ws(sc);
+	if (sc->i >= sc->len)
+		return -EINVAL;
+	if (sc->s[sc->i] == close) {
+		sc->i++;
+		return 1;
+	}
+	if (sc->s[sc->i] != ',')
+		return -EINVAL;
+	sc->i++;
+	skip_ws(sc);
+	return 0;
+}
+
 static int scan_object(struct scanner *sc)
 {
 	int err;
 
-	sc->i++;	/* '{' */
-	skip_ws(sc);
-	if (sc->i < sc->len && sc->s[sc->i] == '}') {
-		sc->i++;
+	if (scan_open(sc, '}'))
 		return 0;
-	}
 	for (;;) {
 		size_t saved = sc->plen;
 
@@ -280,21 +308,8 @@ static int scan_object(struct scanner *sc)
 			return -EINVAL;
 		sc->i++;
 		skip_ws(sc);
-		if ((err = scan_value(sc, key)))
-			return err;
-		sc->plen = saved;
-		sc->ptr[saved] = '\0';
-		skip_ws(sc);
-		if (sc->i >= sc->len)
-			return -EINVAL;
-		if (sc->s[sc->i] == '}') {
-			sc->i++;
-			return 0;
-		}
-		if (sc->s[sc->i] != ',')
-			return -EINVAL;
-		sc->i++;
-		skip_ws(sc);
+		if ((err = scan_value(sc, key)) || (err = scan_after(sc, saved, '}')))
+			return err < 0 ? err : 0;
 	}
 }
 
@@ -302,12 +317,8 @@ static int scan_array(struct scanner *sc)
 {
 	int err;
 
-	sc->i++;	/* '[' */
-	skip_ws(sc);
-	if (sc->i < sc->len && sc->s[sc->i] == ']') {
-		sc->i++;
+	if (scan_open(sc, ']'))
 		return 0;
-	}
 	for (size_t idx = 0;; idx++) {
 		size_t saved = sc->plen;
 		char num[24];
@@ -315,21 +326,9 @@ static int scan_array(struct scanner *sc)
 		snprintf(num, sizeof(num), "/%zu", idx);
 		if ((err = ptr_puts_raw(sc, num)))
 			return err;
-		if ((err = scan_value(sc, (struct jg_pos){ 0, 0 })))
-			return err;
-		sc->plen = saved;
-		sc->ptr[saved] = '\0';
-		skip_ws(sc);
-		if (sc->i >= sc->len)
-			return -EINVAL;
-		if (sc->s[sc->i] == ']') {
-			sc->i++;
-			return 0;
-		}
-		if (sc->s[sc->i] != ',')
-			return -EINVAL;
-		sc->i++;
-		skip_ws(sc);
+		if ((err = scan_value(sc, (struct jg_pos){ 0, 0 })) ||
+		    (err = scan_after(sc, saved, ']')))
+			return err < 0 ? err : 0;
 	}
 }
 

@@ -234,9 +234,27 @@ int proto__write(int fd, const json_t *msg)
 	return ret;
 }
 
+/* msg's member key, an object; an empty one is put there when it is absent. 0 with *out,
+ * -ENOMEM, or -EINVAL when the member is not an object. */
+static int object_member(json_t *msg, const char *key, json_t **out)
+{
+	json_t *o = json_object_get(msg, key);
+
+	if (o) {
+		*out = o;
+		return json_is_object(o) ? 0 : -EINVAL;
+	}
+	o = json_object();
+	if (!o || json_object_set_new(msg, key, o))
+		return -ENOMEM;
+	*out = o;
+	return 0;
+}
+
 int proto__parse_request(json_t *msg, const char **cmd, json_t **args, char *err, size_t errlen)
 {
 	json_t *v, *c, *a;
+	int ret;
 
 	if (!json_is_object(msg)) {
 		seterr(err, errlen, "a request must be a JSON object");
@@ -264,16 +282,11 @@ int proto__parse_request(json_t *msg, const char **cmd, json_t **args, char *err
 		seterr(err, errlen, "the request's \"cmd\" must be a non-empty string");
 		return -EINVAL;
 	}
-	a = json_object_get(msg, "args");
-	if (!a) {
-		a = json_object();
-		if (!a || json_object_set_new(msg, "args", a)) {
-			seterr(err, errlen, "out of memory parsing a request");
-			return -ENOMEM;
-		}
-	} else if (!json_is_object(a)) {
-		seterr(err, errlen, "the request's \"args\" must be a JSON object");
-		return -EINVAL;
+	ret = object_member(msg, "args", &a);
+	if (ret) {
+		seterr(err, errlen, ret == -ENOMEM ? "out of memory parsing a request" :
+		       "the request's \"args\" must be a JSON object");
+		return ret;
 	}
 	*cmd = json_string_value(c);
 	*args = a;
@@ -316,6 +329,7 @@ int proto__parse_reply(json_t *reply, json_t **result, const char **code, char *
 		       size_t errlen)
 {
 	json_t *ok, *res, *e, *c;
+	int ret;
 
 	*result = NULL;
 	if (code)
@@ -331,17 +345,11 @@ int proto__parse_reply(json_t *reply, json_t **result, const char **code, char *
 		return -EPROTO;
 	}
 	if (json_is_true(ok)) {
-		res = json_object_get(reply, "result");
-		if (!res) {
-			res = json_object();
-			if (!res || json_object_set_new(reply, "result", res)) {
-				seterr(err, errlen, "out of memory parsing a reply");
-				return -ENOMEM;
-			}
-		} else if (!json_is_object(res)) {
-			seterr(err, errlen, "malformed reply from jitgated: \"result\" is not an "
-			       "object");
-			return -EPROTO;
+		ret = object_member(reply, "result", &res);
+		if (ret) {
+			seterr(err, errlen, ret == -ENOMEM ? "out of memory parsing a reply" :
+			       "malformed reply from jitgated: \"result\" is not an object");
+			return ret == -ENOMEM ? ret : -EPROTO;
 		}
 		*result = res;
 		return 0;
@@ -471,54 +479,66 @@ static json_t *arg_get(json_t *args, const char *name)
 	return json_is_null(v) ? NULL : v;
 }
 
-static int arg_absent(const char *name, bool required, char *err, size_t errlen)
+/* Argument name, when it is there and of the type is_type checks (what says which): 0 with
+ * *out, -ENOENT when absent and not required, else -EINVAL with one sentence. */
+static int arg_typed(json_t *args, const char *name, bool required, int (*is_type)(json_t *),
+		     const char *what, json_t **out, char *err, size_t errlen)
 {
-	if (!required)
+	json_t *v = arg_get(args, name);
+
+	if (!v && !required)
 		return -ENOENT;
-	seterr(err, errlen, "argument \"%s\" is required", name);
-	return -EINVAL;
+	if (!v) {
+		seterr(err, errlen, "argument \"%s\" is required", name);
+		return -EINVAL;
+	}
+	if (!is_type(v)) {
+		seterr(err, errlen, "argument \"%s\" must be %s", name, what);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* jansson's type tests are macros: functions to hand to arg_typed */
+static int is_string(json_t *v)
+{
+	return json_is_string(v);
+}
+
+static int is_boolean(json_t *v)
+{
+	return json_is_boolean(v);
+}
+
+static int is_array(json_t *v)
+{
+	return json_is_array(v);
 }
 
 int proto__arg_string(json_t *args, const char *name, bool required, const char **out,
 		      char *err, size_t errlen)
 {
-	json_t *v = arg_get(args, name);
+	json_t *v;
+	int ret = arg_typed(args, name, required, is_string, "a string", &v, err, errlen);
 
-	if (!v)
-		return arg_absent(name, required, err, errlen);
-	if (!json_is_string(v)) {
-		seterr(err, errlen, "argument \"%s\" must be a string", name);
-		return -EINVAL;
-	}
-	*out = json_string_value(v);
-	return 0;
+	if (!ret)
+		*out = json_string_value(v);
+	return ret;
 }
 
 int proto__arg_bool(json_t *args, const char *name, bool *out, char *err, size_t errlen)
 {
-	json_t *v = arg_get(args, name);
+	json_t *v;
+	int ret = arg_typed(args, name, false, is_boolean, "true or false", &v, err, errlen);
 
-	if (!v)
-		return -ENOENT;
-	if (!json_is_boolean(v)) {
-		seterr(err, errlen, "argument \"%s\" must be true or false", name);
-		return -EINVAL;
-	}
-	*out = json_is_true(v);
-	return 0;
+	if (!ret)
+		*out = json_is_true(v);
+	return ret;
 }
 
 int proto__arg_array(json_t *args, const char *name, bool required, json_t **out,
 		     char *err, size_t errlen)
 {
-	json_t *v = arg_get(args, name);
-
-	if (!v)
-		return arg_absent(name, required, err, errlen);
-	if (!json_is_array(v)) {
-		seterr(err, errlen, "argument \"%s\" must be an array", name);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
+	return arg_typed(args, name, required, is_array, "an array", out, err, errlen);
 }

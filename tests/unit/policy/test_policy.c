@@ -588,39 +588,40 @@ Test(policy_err, bind)
 		   "\"bind\"]", "resource \"n\" has no \"bind\" permission; it takes connect");
 }
 
-Test(policy_err, too_many_bind_endpoints)
+/* Resource "n" with KIND endpoints first and then fmt for 2 to 16 loads; with extra as the
+ * 17th it is refused as gist says, at needle. */
+static void seventeenth_refused(const char *kind, const char *first, const char *fmt,
+				const char *extra, const char *needle, const char *gist)
 {
-	char json[4096] = "{\n  \"version\": 1,\n  \"resources\": {\n"
-			  "    \"n\": { \"bind\": [\"10.0.0.1:1\"";
+	char json[4096], *tail;
 
-	/* a bind of :: covers them all: 16 fit in one map entry, 17 do not */
+	snprintf(json, sizeof(json), "{\n  \"version\": 1,\n  \"resources\": {\n"
+		 "    \"n\": { \"%s\": [\"%s\"", kind, first);
 	for (int k = 2; k <= 16; k++)
-		sprintf(json + strlen(json), ", \"10.0.0.%d:80\"", k);
+		sprintf(json + strlen(json), fmt, k);
 	strcat(json, "] }\n  }\n}\n");
 	policy__free(load_ok(json));
 
-	char *tail = strstr(json, "] }");
+	tail = strstr(json, "] }");
 	*tail = '\0';
-	strcat(json, ", \"[::1]:80\"] }\n  }\n}\n");
-	expect_err(json, "\"[::1]:80\"", "too many bind endpoints (17); a policy may use at "
-		   "most 16");
+	sprintf(tail, ", %s] }\n  }\n}\n", extra);
+	expect_err(json, needle, gist);
+}
+
+Test(policy_err, too_many_bind_endpoints)
+{
+	/* a bind of :: covers them all: 16 fit in one map entry, 17 do not */
+	seventeenth_refused("bind", "10.0.0.1:1", ", \"10.0.0.%d:80\"", "\"[::1]:80\"",
+			    "\"[::1]:80\"", "too many bind endpoints (17); a policy may use at "
+			    "most 16");
 }
 
 Test(policy_err, port_ranges_per_prefix)
 {
-	char json[4096] = "{\n  \"version\": 1,\n  \"resources\": {\n"
-			  "    \"n\": { \"connect\": [\"10.0.0.0/8:1\"";
-
 	/* 16 ranges covering 10.9.0.0/16 are fine, the 17th is one too many */
-	for (int k = 2; k <= 16; k++)
-		sprintf(json + strlen(json), ", \"10.9.0.0/16:%d\"", k);
-	strcat(json, "] }\n  }\n}\n");
-	policy__free(load_ok(json));
-
-	char *tail = strstr(json, "] }");
-	*tail = '\0';
-	strcat(json, ", \"10.9.0.0/16:17\"] }\n  }\n}\n");
-	expect_err(json, "\"10.9.0.0/16:2\"", "is covered by 17 port ranges");
+	seventeenth_refused("connect", "10.0.0.0/8:1", ", \"10.9.0.0/16:%d\"",
+			    "\"10.9.0.0/16:17\"", "\"10.9.0.0/16:2\"",
+			    "is covered by 17 port ranges");
 }
 
 Test(policy_err, too_many_prefixes)

@@ -10,6 +10,7 @@
 #include "jitgate.h"
 #include "policy/policy.h"
 #include "workflow/workflow.h"
+#include "../members.h"
 
 #define NS 1000000000LL
 
@@ -22,11 +23,6 @@ static int64_t utc(int y, int mo, int d, int h, int mi)
 }
 
 /* Group membership: "uid:group" pairs. */
-struct member {
-	uint32_t uid;
-	const char *group;
-};
-
 static const struct member members[] = {
 	{ 2001, "cloud-engineers" }, { 2002, "cloud-managers" },
 	{ 2011, "fin-analysts" }, { 2012, "fin-senior-managers" },
@@ -35,18 +31,9 @@ static const struct member members[] = {
 	{ 2041, "ext-auditors" }, { 2042, "finance-controllers" },
 	{ 2003, "cloud-engineers" }, { 2013, "fin-analysts" }, { 2023, "developers" },
 	{ 2051, "maint-crew" }, { 2052, "maint-contractors" }, { 2053, "shift-supervisors" },
+	{ 0, NULL },
 };
 
-static bool in_group(uint32_t uid, const char *group, void *ctx)
-{
-	(void)ctx;
-	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
-		if (members[i].uid == uid && !strcmp(members[i].group, group))
-			return true;
-	return false;
-}
-
-#define WHO(u, name) { .uid = (u), .user = (name), .in_group = in_group }
 static const struct jg_who nobody = WHO(2999, "mallory");
 
 static struct jg_policy *pol;

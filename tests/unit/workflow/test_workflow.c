@@ -11,15 +11,11 @@
 
 #include "policy/policy.h"
 #include "workflow/workflow.h"
+#include "../members.h"
 
 #define NS 1000000000LL
 
 /* ---- identities ---- */
-
-struct member {
-	uint32_t uid;
-	const char *group;
-};
 
 static const struct member members[] = {
 	{ 1000, "sre" },	/* alice */
@@ -29,18 +25,9 @@ static const struct member members[] = {
 	{ 1004, "oncall" },
 	{ 1006, "sre" },	/* lena: requester and approver */
 	{ 1006, "leads" },
+	{ 0, NULL },
 };
 
-static bool in_group(uint32_t uid, const char *group, void *ctx)
-{
-	(void)ctx;
-	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
-		if (members[i].uid == uid && !strcmp(members[i].group, group))
-			return true;
-	return false;
-}
-
-#define WHO(u, name) { .uid = (u), .user = (name), .in_group = in_group }
 static const struct jg_who alice = WHO(1000, "alice");
 static const struct jg_who bob = WHO(1001, "bob");
 static const struct jg_who carol = WHO(1002, "carol");
