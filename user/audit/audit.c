@@ -678,6 +678,102 @@ static void trail_of(const struct jg_trail *t, json_t *ev)
 	}
 }
 
+static const char *trail_op_name(uint32_t op)
+{
+	switch (op) {
+	case JG_TOP_WRITE:    return "write";
+	case JG_TOP_CREATE:   return "create";
+	case JG_TOP_MKDIR:    return "mkdir";
+	case JG_TOP_MKNOD:    return "mknod";
+	case JG_TOP_SYMLINK:  return "symlink";
+	case JG_TOP_LINK:     return "link";
+	case JG_TOP_UNLINK:   return "unlink";
+	case JG_TOP_RMDIR:    return "rmdir";
+	case JG_TOP_RENAME:   return "rename";
+	case JG_TOP_CHMOD:    return "chmod";
+	case JG_TOP_CHOWN:    return "chown";
+	case JG_TOP_TRUNCATE: return "truncate";
+	default:              return "unknown";
+	}
+}
+
+/* A session.file record's own fields. Names the kernel gave relative to a watched tree
+ * (object.path null, "new_path" relative) are completed by jitgated, which knows the trees
+ * (audit__trail_paths). */
+static void file_trail_of(const struct jg_file_trail *t, json_t *ev)
+{
+	json_t *obj = json_object_get(ev, "object");
+	char text[JG_PATH_LEN + 1], mode[16];
+
+	json_object_set_new(ev, "op", json_string(trail_op_name(t->op)));
+	json_object_del(obj, "protected_ino");
+	memcpy(text, t->to, JG_PATH_LEN);
+	text[JG_PATH_LEN] = 0;
+	switch (t->op) {
+	case JG_TOP_CREATE:
+	case JG_TOP_MKDIR:
+	case JG_TOP_MKNOD:
+	case JG_TOP_CHMOD:
+		snprintf(mode, sizeof(mode), "%04o", t->mode & 07777);
+		json_object_set_new(ev, "mode", json_string(mode));
+		break;
+	case JG_TOP_CHOWN:
+		json_object_set_new(ev, "owner", json_pack("{s:o, s:o}",
+			"uid", t->uid == (uint32_t)-1 ? json_null() : json_integer(t->uid),
+			"gid", t->gid == (uint32_t)-1 ? json_null() : json_integer(t->gid)));
+		break;
+	case JG_TOP_TRUNCATE:
+		json_object_set_new(ev, "size", json_integer((json_int_t)t->size));
+		break;
+	case JG_TOP_SYMLINK:
+		json_object_set_new(ev, "target", t->to_flags & JG_EVF_PATH_OK ?
+				    kernel_text(text) : json_null());
+		break;
+	case JG_TOP_RENAME:
+	case JG_TOP_LINK:
+		json_object_set_new(ev, "new_path", kernel_text(text));
+		break;
+	}
+}
+
+/* "/etc" + "/cron.d/x": a name the kernel gave from below a tree (JG_EVF_PATH_REL, flags
+ * as the kernel set them) made whole with the tree's path (NULL: unknown), or from the
+ * filesystem's root (JG_EVF_PATH_FSROOT); "...NAMES" when the outer names are unknown. */
+static json_t *whole_path(const char *rel, uint32_t flags, const char *base)
+{
+	char full[PATH_MAX + JG_PATH_LEN];
+
+	if (flags & JG_EVF_PATH_FSROOT)
+		snprintf(full, sizeof(full), "%s", rel[0] ? rel : "/");
+	else if (base && !(flags & JG_EVF_PATH_CUT))
+		snprintf(full, sizeof(full), "%s%s", base, rel);
+	else
+		snprintf(full, sizeof(full), "...%s", rel);
+	return kernel_text(full);
+}
+
+void audit__trail_paths(const struct jg_file_trail *t, json_t *rec, const char *watch,
+			const char *to_watch)
+{
+	json_t *obj = json_object_get(rec, "object");
+	char rel[JG_PATH_LEN + 1];
+
+	if (watch)
+		json_object_set_new(rec, "watch", json_string(watch));
+	else if (to_watch)
+		json_object_set_new(rec, "watch", json_string(to_watch));
+	if (obj && !(t->ev.flags & JG_EVF_PATH_OK) && (t->ev.flags & JG_EVF_PATH_REL)) {
+		memcpy(rel, t->ev.path, JG_PATH_LEN);
+		rel[JG_PATH_LEN] = 0;
+		json_object_set_new(obj, "path", whole_path(rel, t->ev.flags, watch));
+	}
+	if ((t->op == JG_TOP_RENAME || t->op == JG_TOP_LINK) && (t->to_flags & JG_EVF_PATH_REL)) {
+		memcpy(rel, t->to, JG_PATH_LEN);
+		rel[JG_PATH_LEN] = 0;
+		json_object_set_new(rec, "new_path", whole_path(rel, t->to_flags, to_watch));
+	}
+}
+
 json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 {
 	char comm[JG_COMM_LEN + 1], gid[32];
@@ -732,5 +828,7 @@ json_t *audit__from_kernel(const struct jg_event *e, const char *resource)
 	}
 	if (e->type == JG_EV_TRAIL)
 		trail_of((const struct jg_trail *)e, ev);
+	if (e->type == JG_EV_SESSION_FILE)
+		file_trail_of((const struct jg_file_trail *)e, ev);
 	return ev;
 }

@@ -119,6 +119,7 @@ static const struct ev_info ev_table[] = {
 	{ "access.audit",    5, "access would have been denied (audit mode)" },
 	{ "access.allow",    1, "access allowed by a grant" },
 	{ "session.exec",    3, "exec under an elevate grant" },
+	{ "session.file",    5, "file changed under an elevate grant" },
 	{ "grant.create",    5, "grant created" },
 	{ "grant.extend",    4, "grant extended" },
 	{ "grant.revoke",    4, "grant revoked" },
@@ -333,7 +334,8 @@ char *sink__cef(json_t *rec)
 	const struct ev_info *e = ev_info(type);
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
 	json_t *proc = json_object_get(rec, "process"), *obj = json_object_get(rec, "object");
-	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec");
+	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
+		      !strcmp(type, "session.file");
 	struct sbuf b = { 0 };
 	char num[32];
 	int64_t ms;

@@ -57,7 +57,8 @@ static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 
 	*c = (struct ocsf_class){ 6002, 6, 99, "Application Lifecycle", "Application Activity",
 				  "Other" };
-	if (!strncmp(type, "access.", 7) || !strcmp(type, "session.exec")) {
+	if (!strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
+	    !strcmp(type, "session.file")) {
 		if (!strcmp(hook, "exec") || !strcmp(hook, "setuid_exec") ||
 		    !strcmp(hook, "setuid")) {
 			bool setuid = !strcmp(hook, "setuid");
@@ -211,7 +212,8 @@ static const char *ocsf_severity(int sev, int *id)
 	return names[*id];
 }
 
-/* The members of an access record (access.*, session.exec): who, which process, what. */
+/* The members of an access record (access.*, session.exec, session.file): who, which
+ * process, what. */
 static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 			const struct ocsf_class *c, const char *type)
 {
@@ -258,7 +260,8 @@ static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 	if (!strcmp(type, "access.deny"))
 		json_object_set_new(o, "disposition_id", json_integer(2)),
 		json_object_set_new(o, "disposition", json_string("Blocked"));
-	else if (!strcmp(type, "access.allow") || !strcmp(type, "session.exec"))
+	else if (!strcmp(type, "access.allow") || !strcmp(type, "session.exec") ||
+		 !strcmp(type, "session.file"))
 		json_object_set_new(o, "disposition_id", json_integer(1)),
 		json_object_set_new(o, "disposition", json_string("Allowed"));
 	else if (!strcmp(type, "access.audit"))
@@ -272,7 +275,8 @@ json_t *sink__ocsf(json_t *rec)
 	const char *type = str_of(rec, "type") ? str_of(rec, "type") : "unknown";
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
 	const struct ev_info *e = ev_info(type);
-	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec");
+	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
+		      !strcmp(type, "session.file");
 	bool fail = is_failure(type);
 	struct ocsf_class c;
 	char tname[128];

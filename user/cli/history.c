@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* jitgate history: who had what, when, why, approved by whom (from the ledger). */
+/* jitgate history: who had what, when, why, approved by whom (from the ledger); with
+ * --grant, one grant's session trail (from the audit log). */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -22,11 +23,16 @@
 
 static const char history_help[] =
 "Usage: jitgate history [--user USER] [--resource RES] [--since WHEN] [--json]\n"
+"       jitgate history --grant ID [--json]\n"
 "\n"
 "Who had what, when, why, and who approved it: every grant, live or ended, oldest first.\n"
+"With --grant, one grant and its trail from the audit log, oldest first: its life\n"
+"(granted, used, extended, ended) and, for an elevate grant, every command (session.exec)\n"
+"and every change under a watched tree (session.file) of its root session.\n"
 "Admins and auditors only.\n"
 "\n"
 "Options:\n"
+"  -g, --grant ID       one grant (g-N) and its session trail\n"
 "  -u, --user USER      only grants of USER (name or uid)\n"
 "      --resource RES   only grants that covered resource RES\n"
 "  -s, --since WHEN     only grants since WHEN: a date (2026-11-01), an RFC 3339 time\n"
@@ -37,7 +43,10 @@ static const char history_help[] =
 "EXAMPLES\n"
 "  jitgate history --since 7d\n"
 "  jitgate history --user alice --resource prod-db --since 2026-11-01\n"
-"  jitgate history --json | jq -r '.grants[] | select(.break_glass) | .id'\n";
+"  jitgate history --json | jq -r '.grants[] | select(.break_glass) | .id'\n"
+"  jitgate history --grant g-12\n"
+"  jitgate history --grant g-12 --json | jq -r '.trail[] | select(.type == \"session.file\") |\n"
+"      .object.path'\n";
 
 /* A date, an RFC 3339 time or a duration: what history's "since" accepts. */
 static bool valid_since(const char *s)
@@ -168,24 +177,43 @@ static void print_history(json_t *h)
 	free(reason);
 }
 
+/* history --grant: the grant's block, then its trail one line each. */
+static void print_trail(json_t *result)
+{
+	json_t *trail = json_object_get(result, "trail"), *rec;
+	char line[2048];
+	size_t i;
+
+	print_history(json_object_get(result, "grant"));
+	printf("    %-10s %zu record%s from the audit log%s\n", "trail:", json_array_size(trail),
+	       json_array_size(trail) == 1 ? "" : "s",
+	       json_is_true(json_object_get(result, "truncated")) ? " (cut: more in the log)" :
+	       "");
+	json_array_foreach(trail, i, rec)
+		printf("      %s\n", auditchain__render(rec, line, sizeof(line)));
+}
+
 int do_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
 		{ "resource", required_argument, NULL, 'R' },
 		{ "since", required_argument, NULL, 's' },
+		{ "grant", required_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *user = NULL, *resource = NULL, *since = NULL;
+	const char *user = NULL, *resource = NULL, *since = NULL, *grant = NULL;
 	json_t *args, *reply = NULL, *result = NULL, *grants;
 	bool json = false;
 	int c, ret = EXIT_OK;
+	uint64_t gid;
 
-	while ((c = getopt_long(argc, argv, ":u:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":u:s:g:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': user = optarg; break;
+		case 'g': grant = optarg; break;
 		case 'R': resource = optarg; break;
 		case 's': since = optarg; break;
 		case 'j': json = true; break;
@@ -206,7 +234,19 @@ int do_history(int argc, char **argv)
 		free(s);
 		return ret;
 	}
+	if (grant && (user || resource || since))
+		return usage_error("history ", "--grant names one grant: it does not go with "
+				   "--user, --resource or --since");
+	if (grant && grants__parse_id(grant, &gid)) {
+		char *g = clean(grant);
+
+		ret = usage_error("history ", "'%s' is not a grant ID (they look like g-4)", g);
+		free(g);
+		return ret;
+	}
 	args = json_object();
+	if (args && grant)
+		json_object_set_new(args, "grant", json_string(grant));
 	if (args && user)
 		json_object_set_new(args, "user", json_string(user));
 	if (args && resource)
@@ -218,7 +258,15 @@ int do_history(int argc, char **argv)
 	if (call("history", args, &reply, &result))
 		return EXIT_FAIL;
 	grants = json_object_get(result, "grants");
-	if (!json_is_array(grants)) {
+	if (grant) {
+		if (!json_is_object(json_object_get(result, "grant")) ||
+		    !json_is_array(json_object_get(result, "trail")))
+			ret = cli__malformed("no \"grant\" and \"trail\"");
+		else if (json)
+			print_json(result);
+		else
+			print_trail(result);
+	} else if (!json_is_array(grants)) {
 		ret = cli__malformed("no \"grants\" list");
 	} else if (json) {
 		print_json(result);

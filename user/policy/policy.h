@@ -39,6 +39,10 @@ struct jg_endpoint {
 #define JG_RES_ELEVATE (1u << 3)
 #define JG_RES_BIND    (1u << 4)
 
+/* The trees an elevate resource's sessions are watched under when it names none. */
+#define JG_WATCH_DEFAULTS { "/etc", "/usr", "/boot", "/root", "/var/spool/cron", \
+			    "/lib/systemd", "/etc/systemd" }
+
 struct jg_resource {
 	char *name;
 	char *description;		/* may be NULL */
@@ -50,6 +54,10 @@ struct jg_resource {
 	struct jg_endpoint *bind;    size_t nbind;	/* local endpoints; 0.0.0.0 and :: mean
 						 * every address of the family */
 	struct jg_path *elevate_except; size_t nelevate_except;
+	/* elevate: the trees whose file changes by its sessions are audited (session.file);
+	 * without "watch" the defaults (JG_WATCH_DEFAULTS), with [] none */
+	bool has_watch;
+	struct jg_path *elevate_watch; size_t nelevate_watch;
 	struct jg_pos pos;		/* of the resource's key */
 };
 

@@ -44,7 +44,7 @@ static int parse_paths(struct ctx *c, json_t *v, const char *ptr, const char *wh
 static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *what,
 			 struct jg_resource *r)
 {
-	static const char *const known[] = { "except", NULL };
+	static const char *const known[] = { "except", "watch", NULL };
 	char kptr[PTR_MAX], w[256];
 	const char *key;
 	json_t *val;
@@ -55,11 +55,20 @@ static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *
 				"[\"/usr/bin/passwd\"]}, not %s", what, type_name(v));
 	json_object_foreach(v, key, val) {
 		child(kptr, ptr, key);
-		if (strcmp(key, "except"))
+		if (!strcmp(key, "except")) {
+			fmt(w, sizeof(w), "%s except", what);
+			ret = parse_paths(c, val, kptr, w, true, &r->elevate_except,
+					  &r->nelevate_except);
+		} else if (!strcmp(key, "watch")) {
+			/* [] is allowed: no file trail for this resource's sessions */
+			fmt(w, sizeof(w), "%s watch", what);
+			ret = parse_paths(c, val, kptr, w, true, &r->elevate_watch,
+					  &r->nelevate_watch);
+			r->has_watch = true;
+		} else {
 			return unknown_key(c, kptr, what, key, known);
-		fmt(w, sizeof(w), "%s except", what);
-		if ((ret = parse_paths(c, val, kptr, w, true, &r->elevate_except,
-				       &r->nelevate_except)))
+		}
+		if (ret)
 			return ret;
 	}
 	return 0;
