@@ -6,6 +6,7 @@
 
 #include "session.bpf.h"
 #include "seal.bpf.h"
+#include "trail.bpf.h"
 
 #define FMODE_READ  0x1
 #define FMODE_WRITE 0x2
@@ -146,7 +147,7 @@ int BPF_PROG(jg_file_open, struct file *file, int ret)
 		else if (n)
 			__sync_fetch_and_add(n, 1);
 	}
-	return ret;
+	return trail_open(ret, file);
 }
 
 /* Every file's last reference; attached only with file_permission. The inode may be gone
@@ -369,7 +370,8 @@ int BPF_PROG(jg_inode_unlink, struct inode *dir, struct dentry *dentry, int ret)
 	ret = seal_remove(dir, dentry, JG_HOOK_UNLINK);
 	if (ret)
 		return ret;
-	return gate_write(dentry, NULL, JG_HOOK_UNLINK, true);
+	ret = gate_write(dentry, NULL, JG_HOOK_UNLINK, true);
+	return trail_name(ret, JG_HOOK_UNLINK, JG_TOP_UNLINK, dentry, NULL, true);
 }
 
 SEC("lsm/inode_rmdir")
@@ -380,7 +382,8 @@ int BPF_PROG(jg_inode_rmdir, struct inode *dir, struct dentry *dentry, int ret)
 	ret = seal_remove(dir, dentry, JG_HOOK_RMDIR);
 	if (ret)
 		return ret;
-	return gate_write(dentry, NULL, JG_HOOK_RMDIR, true);
+	ret = gate_write(dentry, NULL, JG_HOOK_RMDIR, true);
+	return trail_name(ret, JG_HOOK_RMDIR, JG_TOP_RMDIR, dentry, NULL, true);
 }
 
 /* The source (itself and its trees: renaming a protected directory counts) and the
@@ -404,7 +407,8 @@ int BPF_PROG(jg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 		return -ENOSPC;
 	/* a file renamed onto a protected name (an editor's save, sed -i, dpkg) takes over its
 	 * protection; if it cannot, the rename is refused */
-	return carry_name(new_dir, new_dentry, old_dentry->d_inode, JG_HOOK_RENAME, true);
+	ret = carry_name(new_dir, new_dentry, old_dentry->d_inode, JG_HOOK_RENAME, true);
+	return trail_name(ret, JG_HOOK_RENAME, JG_TOP_RENAME, old_dentry, new_dentry, true);
 }
 
 /* Every dentry that gets an inode: creates, links, and lookups that miss the cache. A new
@@ -433,7 +437,8 @@ int BPF_PROG(jg_inode_create, struct inode *dir, struct dentry *dentry, umode_t 
 	ret = seal_create(dir, dentry, JG_HOOK_CREATE, true);
 	if (ret)
 		return ret;
-	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+	ret = gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+	return trail_create(ret, JG_TOP_CREATE, dentry, mode, NULL, true);
 }
 
 SEC("lsm/inode_mkdir")
@@ -444,7 +449,8 @@ int BPF_PROG(jg_inode_mkdir, struct inode *dir, struct dentry *dentry, umode_t m
 	ret = seal_create(dir, dentry, JG_HOOK_CREATE, false);
 	if (ret)
 		return ret;
-	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, false);
+	ret = gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, false);
+	return trail_create(ret, JG_TOP_MKDIR, dentry, mode, NULL, false);
 }
 
 SEC("lsm/inode_mknod")
@@ -456,7 +462,8 @@ int BPF_PROG(jg_inode_mknod, struct inode *dir, struct dentry *dentry, umode_t m
 	ret = seal_create(dir, dentry, JG_HOOK_CREATE, true);
 	if (ret)
 		return ret;
-	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+	ret = gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+	return trail_create(ret, JG_TOP_MKNOD, dentry, mode, NULL, true);
 }
 
 SEC("lsm/inode_symlink")
@@ -468,7 +475,8 @@ int BPF_PROG(jg_inode_symlink, struct inode *dir, struct dentry *dentry, const c
 	ret = seal_create(dir, dentry, JG_HOOK_CREATE, true);
 	if (ret)
 		return ret;
-	return gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+	ret = gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
+	return trail_create(ret, JG_TOP_SYMLINK, dentry, 0, name, true);
 }
 
 /* chmod, chown, utimes, truncate (also ftruncate and O_TRUNC: all go through
@@ -479,14 +487,17 @@ SEC("lsm/inode_setattr")
 int jg_inode_setattr(unsigned long long *ctx)
 {
 	struct dentry *dentry;
+	struct iattr *attr;
 	long ret;
 
 	if (setattr_has_idmap) {
 		asm volatile("%0 = *(u64 *)(%1 + 24)" : "=r"(ret) : "r"(ctx));
 		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(dentry) : "r"(ctx));
+		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(attr) : "r"(ctx));
 	} else {
 		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(ret) : "r"(ctx));
 		asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(dentry) : "r"(ctx));
+		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(attr) : "r"(ctx));
 	}
 	ret = (int)ret;
 	if (ret)
@@ -494,7 +505,8 @@ int jg_inode_setattr(unsigned long long *ctx)
 	ret = seal_attr(dentry, JG_HOOK_SETATTR, true);
 	if (ret)
 		return ret;
-	return gate_write(dentry, NULL, JG_HOOK_SETATTR, true);
+	ret = gate_write(dentry, NULL, JG_HOOK_SETATTR, true);
+	return trail_setattr(ret, dentry, attr);
 }
 
 /* The dentry is the second argument both with the user namespace (6.1) and with the idmap
@@ -685,7 +697,7 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 	dev = old_dentry->d_sb->s_dev;
 	ret = gate_dentry(&v, old_dentry, false, dev, JG_PERM_WRITE, &gen, &subject, &loginuid);
 	if (!v.type)
-		return ret;
+		return trail_name(ret, JG_HOOK_LINK, JG_TOP_LINK, old_dentry, new_dentry, false);
 	if (!ret && !v.too_deep && !v.disconnected) {
 		struct jg_object obj = { .resource = v.resource, .kind = JG_KIND_FILES };
 
@@ -697,7 +709,7 @@ int BPF_PROG(jg_inode_link, struct dentry *old_dentry, struct inode *dir,
 		return ret;
 	emit_file_event(&v, JG_HOOK_LINK, subject, loginuid, ret, false, dev,
 			old_dentry->d_inode->i_ino, NULL, old_dentry, 0);
-	return ret;
+	return trail_name(ret, JG_HOOK_LINK, JG_TOP_LINK, old_dentry, new_dentry, false);
 }
 
 #endif

@@ -443,8 +443,56 @@ struct jg_session {
 
 #define JG_SESS_KILLED 1u	/* the kernel sent SIGKILL: its session.end event is out */
 
+/* The session trail's watched trees (the watched map, key struct jg_object_key): files
+ * created, written, renamed, unlinked or re-permissioned under one of them by a task of an
+ * elevated session are streamed as JG_EV_SESSION_FILE. */
+#define JG_MAX_WATCH 512		/* watched trees, both generations together */
+
+/* A watched tree: the elevate resources whose sessions it is watched for (0: unused slot),
+ * and its directory's i_generation when it was resolved (0: any). */
+struct jg_watch {
+	__u32 igen;
+	__u16 resource[JG_MAX_ELEVATE];
+	__u32 pad;
+};
+
+/* What a task of an elevated session did to a file under a watched tree. */
+enum jg_trail_op {
+	JG_TOP_WRITE = 1,	/* opened for writing (an open that created it: JG_TOP_CREATE) */
+	JG_TOP_CREATE,
+	JG_TOP_MKDIR,
+	JG_TOP_MKNOD,
+	JG_TOP_SYMLINK,
+	JG_TOP_LINK,
+	JG_TOP_UNLINK,
+	JG_TOP_RMDIR,
+	JG_TOP_RENAME,
+	JG_TOP_CHMOD,
+	JG_TOP_CHOWN,
+	JG_TOP_TRUNCATE,
+};
+
+/* A JG_EV_SESSION_FILE record. ev.path names the file: the whole path (JG_EVF_PATH_OK), else
+ * the names below the watched tree ev.file.prot_ino (JG_EVF_PATH_REL), or from the
+ * filesystem's root (JG_EVF_PATH_FSROOT). ev.grant_id and ev.subject are the session's. */
+struct jg_file_trail {
+	struct jg_event ev;
+	__u32 op;		/* enum jg_trail_op */
+	__u32 mode;		/* create, mkdir, mknod, chmod: the mode asked for */
+	__u32 uid;		/* chown: the new owner, (__u32)-1 unchanged */
+	__u32 gid;
+	__u64 size;		/* truncate: the new size */
+	__u64 to_watch_ino;	/* rename, link: the watched tree above `to` (0: none) */
+	__u32 to_flags;		/* JG_EVF_PATH_* of `to` */
+	__u32 pad;
+	char  to[JG_PATH_LEN];	/* rename, link: the new name; symlink: the link's target */
+};
+
 #ifndef __cplusplus
 _Static_assert(sizeof(struct jg_session) == 24, "jg_session layout changed");
+_Static_assert(sizeof(struct jg_watch) == 16, "jg_watch layout changed");
+_Static_assert(sizeof(struct jg_file_trail) == sizeof(struct jg_event) + 40 + JG_PATH_LEN,
+	       "jg_file_trail layout changed");
 _Static_assert(sizeof(struct jg_deny_rate) == 32, "jg_deny_rate layout changed");
 _Static_assert(sizeof(struct jg_event) == 104 + 2 * JG_PATH_LEN, "jg_event layout changed");
 _Static_assert(sizeof(struct jg_net_key) == 21, "jg_net_key must be packed");

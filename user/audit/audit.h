@@ -2,7 +2,8 @@
 /* Audit stream: one JSON object per line with a gap-free per-host seq (docs/audit-schema.md).
  *
  * user/audit/ owns the audit log: records (audit.c), the hash chain and its verification
- * (auditchain.c), the SIEM formats (format.c, ocsf.c) and sinks with their spools (sink.c).
+ * (auditchain.c), the SIEM formats (format.c, ocsf.c), sinks with their spools (sink.c) and
+ * reading the log back (scan.c).
  * It uses lib/ only: grant ids and permission names come from there, so the policy and the
  * workflow above can audit without audit knowing them. */
 #ifndef JG_AUDIT_H
@@ -77,6 +78,20 @@ json_t *audit__subject(uint32_t subject, uint32_t loginuid);
 
 /* A kernel event as an audit record (without seq/time/host). resource may be NULL. */
 json_t *audit__from_kernel(const struct jg_event *e, const char *resource);
+
+/* A session.file record's paths made whole: the kernel named the file (and a rename's or
+ * link's new name) from below its watched tree; watch and to_watch are those trees' paths
+ * (NULL: unknown, or none). Sets "watch" too. */
+void audit__trail_paths(const struct jg_file_trail *t, json_t *rec, const char *watch,
+			const char *to_watch);
+
+/* Calls fn for every record of the audit log at path and its rotated files, oldest first,
+ * from the newest file that began at or before since_s (unix seconds; older files cannot
+ * hold later records). needle (NULL: none) keeps only lines
+ * that contain it. fn returns 0 to go on, > 0 to stop, < 0 (returned) on error. 0, or
+ * -errno with one sentence in err. */
+int audit__scan(const char *path, int64_t since_s, const char *needle,
+		int (*fn)(json_t *rec, void *ctx), void *ctx, char *err, size_t errlen);
 
 /* Last "seq" in an audit file, 0 when empty or absent. */
 uint64_t audit__last_seq(const char *path);

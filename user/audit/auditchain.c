@@ -403,6 +403,30 @@ static void put_exec(struct out *o, json_t *rec)
 	    json_integer_value(json_object_get(json_object_get(rec, "process"), "pid")));
 }
 
+/* session.file: who, which grant, what was done to which file, by which process. */
+static void put_file_trail(struct out *o, json_t *rec)
+{
+	json_t *owner = json_object_get(rec, "owner");
+
+	put_user(o, json_object_get(rec, "subject"));
+	put_field(o, json_object_get(rec, "grant_id"), "");
+	put(o, " %s %s", str(rec, "op") ?: "?",
+	    str(json_object_get(rec, "object"), "path") ?: "?");
+	if (str(rec, "new_path"))
+		put(o, " -> %s", str(rec, "new_path"));
+	if (str(rec, "target"))
+		put(o, " -> %s", str(rec, "target"));
+	put_field(o, json_object_get(rec, "mode"), "mode ");
+	if (json_is_object(owner)) {
+		put_field(o, json_object_get(owner, "uid"), "uid ");
+		put_field(o, json_object_get(owner, "gid"), "gid ");
+	}
+	put_field(o, json_object_get(rec, "size"), "size ");
+	put(o, " (%s, pid %" JSON_INTEGER_FORMAT ")",
+	    str(json_object_get(rec, "process"), "comm") ?: "?",
+	    json_integer_value(json_object_get(json_object_get(rec, "process"), "pid")));
+}
+
 static void put_reason(struct out *o, json_t *rec, const char *key)
 {
 	if (str(rec, key))
@@ -428,6 +452,8 @@ char *auditchain__render(json_t *rec, char *buf, size_t len)
 		put_access(&o, rec);
 	} else if (!strcmp(type, "session.exec")) {
 		put_exec(&o, rec);
+	} else if (!strcmp(type, "session.file")) {
+		put_file_trail(&o, rec);
 	} else if (!strncmp(type, "grant.", 6)) {
 		put_field(&o, json_object_get(rec, "grant_id"), "");
 		put_user(&o, json_object_get(rec, "subject"));

@@ -123,6 +123,7 @@ static const struct ev_info ev_table[] = {
 	{ "session.warn",    4, "elevated session ends soon" },
 	{ "session.end",     6, "elevated session ended" },
 	{ "session.kill",    7, "elevated session process killed by the kernel" },
+	{ "session.file",    5, "file changed under an elevate grant" },
 	{ "grant.create",    5, "grant created" },
 	{ "grant.extend",    4, "grant extended" },
 	{ "grant.revoke",    4, "grant revoked" },
@@ -339,7 +340,8 @@ char *sink__cef(json_t *rec)
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
 	json_t *proc = json_object_get(rec, "process"), *obj = json_object_get(rec, "object");
 	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
-		      !strcmp(type, "tamper.deny");
+		      !strcmp(type, "tamper.deny") ||
+		      !strcmp(type, "session.file");
 	struct sbuf b = { 0 };
 	char num[32];
 	int64_t ms;

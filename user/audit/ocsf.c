@@ -85,7 +85,7 @@ static void ocsf_class_of(json_t *rec, struct ocsf_class *c)
 	if (!strcmp(type, "tamper.deny") && ocsf_tamper_class(hook, c))
 		return;
 	if (!strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
-	    !strcmp(type, "tamper.deny")) {
+	    !strcmp(type, "tamper.deny") || !strcmp(type, "session.file")) {
 		if (!strcmp(hook, "exec") || !strcmp(hook, "setuid_exec") ||
 		    !strcmp(hook, "setuid")) {
 			bool setuid = !strcmp(hook, "setuid");
@@ -239,7 +239,8 @@ static const char *ocsf_severity(int sev, int *id)
 	return names[*id];
 }
 
-/* The members of an access record (access.*, session.exec): who, which process, what. */
+/* The members of an access record (access.*, session.exec, session.file): who, which
+ * process, what. */
 static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 			const struct ocsf_class *c, const char *type)
 {
@@ -286,7 +287,8 @@ static void ocsf_access(json_t *o, json_t *actor, json_t *rest, json_t *rec,
 	if (!strcmp(type, "access.deny") || !strcmp(type, "tamper.deny"))
 		json_object_set_new(o, "disposition_id", json_integer(2)),
 		json_object_set_new(o, "disposition", json_string("Blocked"));
-	else if (!strcmp(type, "access.allow") || !strcmp(type, "session.exec"))
+	else if (!strcmp(type, "access.allow") || !strcmp(type, "session.exec") ||
+		 !strcmp(type, "session.file"))
 		json_object_set_new(o, "disposition_id", json_integer(1)),
 		json_object_set_new(o, "disposition", json_string("Allowed"));
 	else if (!strcmp(type, "access.audit"))
@@ -301,7 +303,8 @@ json_t *sink__ocsf(json_t *rec)
 	json_t *subject = json_object_get(rec, "subject"), *by = json_object_get(rec, "by");
 	const struct ev_info *e = ev_info(type);
 	bool access = !strncmp(type, "access.", 7) || !strcmp(type, "session.exec") ||
-		      !strcmp(type, "tamper.deny");
+		      !strcmp(type, "tamper.deny") ||
+		      !strcmp(type, "session.file");
 	bool fail = is_failure(type);
 	struct ocsf_class c;
 	char tname[128];

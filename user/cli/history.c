@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* jitgate history: who had what, when, why, approved by whom (from the ledger). */
+/* jitgate history: who had what, when, why, approved by whom (from the ledger); with
+ * --grant, one grant's session trail (from the audit log). */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -22,11 +23,16 @@
 
 static const char history_help[] =
 "Usage: jitgate history [--user USER] [--resource RES] [--since WHEN] [--json]\n"
+"       jitgate history --grant ID [--json]\n"
 "\n"
 "Who had what, when, why, and who approved it: every grant, live or ended, oldest first.\n"
+"With --grant, one grant and its trail from the audit log, oldest first: its life\n"
+"(granted, used, extended, ended) and, for an elevate grant, every command (session.exec)\n"
+"and every change under a watched tree (session.file) of its root session.\n"
 "Admins and auditors only.\n"
 "\n"
 "Options:\n"
+"  -g, --grant ID       one grant (g-N) and its session trail\n"
 "  -u, --user USER      only grants of USER (name or uid)\n"
 "      --resource RES   only grants that covered resource RES\n"
 "  -s, --since WHEN     only grants since WHEN: a date (2026-11-01), an RFC 3339 time\n"
@@ -37,7 +43,10 @@ static const char history_help[] =
 "EXAMPLES\n"
 "  jitgate history --since 7d\n"
 "  jitgate history --user alice --resource prod-db --since 2026-11-01\n"
-"  jitgate history --json | jq -r '.grants[] | select(.break_glass) | .id'\n";
+"  jitgate history --json | jq -r '.grants[] | select(.break_glass) | .id'\n"
+"  jitgate history --grant g-12\n"
+"  jitgate history --grant g-12 --json | jq -r '.trail[] | select(.type == \"session.file\") |\n"
+"      .object.path'\n";
 
 /* A date, an RFC 3339 time or a duration: what history's "since" accepts. */
 static bool valid_since(const char *s)
@@ -168,19 +177,37 @@ static void print_history(json_t *h)
 	free(reason);
 }
 
+/* history --grant: the grant's block, then its trail one line each. */
+static void print_trail(json_t *result)
+{
+	json_t *trail = json_object_get(result, "trail"), *rec;
+	char line[2048];
+	size_t i;
+
+	print_history(json_object_get(result, "grant"));
+	printf("    %-10s %zu record%s from the audit log%s\n", "trail:", json_array_size(trail),
+	       json_array_size(trail) == 1 ? "" : "s",
+	       json_is_true(json_object_get(result, "truncated")) ? " (cut: more in the log)" :
+	       "");
+	json_array_foreach(trail, i, rec)
+		printf("      %s\n", auditchain__render(rec, line, sizeof(line)));
+}
+
 int do_history(int argc, char **argv)
 {
-	const char *user = NULL, *resource = NULL, *since = NULL;
+	const char *user = NULL, *resource = NULL, *since = NULL, *grant = NULL;
 	json_t *reply = NULL, *result = NULL, *grants;
 	bool json = false;
 	const struct cli_opt opts[] = {
 		{ "user", 'u', .arg = &user },
 		{ "resource", 0, .arg = &resource },
 		{ "since", 's', .arg = &since },
+		{ "grant", 'g', .arg = &grant },
 		{ "json", 0, .flag = &json },
 		{ 0 }
 	};
 	int c, ret = EXIT_OK;
+	uint64_t gid;
 
 	if ((c = cli__opts(argc, argv, history_help, opts)) >= 0)
 		return c;
@@ -195,9 +222,30 @@ int do_history(int argc, char **argv)
 		free(s);
 		return ret;
 	}
-	if (cli__ask("history", &reply, &result, "user", user, "resource", resource, "since",
-		     since, NULL))
+	if (grant && (user || resource || since))
+		return usage_error("history ", "--grant names one grant: it does not go with "
+				   "--user, --resource or --since");
+	if (grant && grants__parse_id(grant, &gid)) {
+		char *g = clean(grant);
+
+		ret = usage_error("history ", "'%s' is not a grant ID (they look like g-4)", g);
+		free(g);
+		return ret;
+	}
+	if (cli__ask("history", &reply, &result, "grant", grant, "user", user, "resource",
+		     resource, "since", since, NULL))
 		return EXIT_FAIL;
+	if (grant) {
+		if (!json_is_object(json_object_get(result, "grant")) ||
+		    !json_is_array(json_object_get(result, "trail")))
+			ret = cli__malformed("no \"grant\" and \"trail\"");
+		else if (json)
+			print_json(result);
+		else
+			print_trail(result);
+		json_decref(reply);
+		return ret;
+	}
 	grants = cli__list(result, "grants");
 	if (!grants) {
 		ret = EXIT_FAIL;

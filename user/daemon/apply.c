@@ -195,6 +195,7 @@ int policy_apply(const char *file, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	objpaths_set(c);
+	watchpaths_set(c);
 	policy__free(d.policy);
 	d.policy = p;
 	p = NULL;
@@ -207,6 +208,8 @@ int policy_apply(const char *file, char *err, size_t errlen)
 		json_object_set_new(ev, "net_prefixes", json_integer((json_int_t)c->nnets));
 		json_object_set_new(ev, "bind_prefixes", json_integer((json_int_t)c->nbinds));
 		json_object_set_new(ev, "standing", json_integer((json_int_t)c->nstanding));
+		if (c->nwatch || c->nwatch_missing)
+			json_object_set_new(ev, "watch", watch_summary(c));
 		if (first) {
 			json_t *pre = preexisting_opens();	/* d.objpaths: set above */
 

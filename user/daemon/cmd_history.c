@@ -62,7 +62,7 @@ json_t *do_requests(const struct peer *p, json_t *args)
 
 json_t *do_history(const struct peer *p, json_t *args)
 {
-	const char *user = NULL, *resource = NULL, *since = NULL;
+	const char *user = NULL, *resource = NULL, *since = NULL, *grant = NULL;
 	char name[JG_NAME_LEN], err[256];
 	int64_t since_ns = 0;
 	json_t *h;
@@ -72,8 +72,14 @@ json_t *do_history(const struct peer *p, json_t *args)
 				    "are %s, uid %u)", p->user, p->uid);
 	if (proto__arg_string(args, "user", false, &user, err, sizeof(err)) == -EINVAL ||
 	    proto__arg_string(args, "resource", false, &resource, err, sizeof(err)) == -EINVAL ||
-	    proto__arg_string(args, "since", false, &since, err, sizeof(err)) == -EINVAL)
+	    proto__arg_string(args, "since", false, &since, err, sizeof(err)) == -EINVAL ||
+	    proto__arg_string(args, "grant", false, &grant, err, sizeof(err)) == -EINVAL)
 		return proto__error("EINVAL", "%s", err);
+	if (grant && (user || resource || since))
+		return proto__error("EINVAL", "grant names one grant: it does not go with user, "
+				    "resource or since");
+	if (grant)
+		return history_grant(grant);	/* one session's trail, from the audit log */
 	if (user) {
 		uint32_t uid;
 

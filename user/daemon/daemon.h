@@ -15,6 +15,7 @@
  *   state.c        the ledger, the outbox of control events, resource ids
  *   drain.c        the ring-buffer drain and loss accounting
  *   sessions.c     elevated sessions: ended with their grant, warned before
+ *   trail.c        the session trail: watched trees, history --grant
  *   timers.c       what runs on the 250 ms tick
  *   seal.c         the sealed gate: what jitgated seals, who may administer the gate,
  *                  the tamper.deny records
@@ -171,6 +172,13 @@ void objpaths_rebind(const struct jg_event *e);
 void name_object(const struct jg_event *e, json_t *rec);
 json_t *policy_summary(void);
 int policy_apply(const char *file, char *err, size_t errlen);
+
+/* trail.c: the watched trees of the applied policy, session.file paths, history --grant */
+void watchpaths_set(const struct jg_compiled *c);
+void watchpaths_free(void);
+void trail_paths(const struct jg_event *e, json_t *rec);
+json_t *watch_summary(const struct jg_compiled *c);
+json_t *history_grant(const char *id);
 
 /* cmd_control.c */
 json_t *reply_status(void);

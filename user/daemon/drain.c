@@ -32,12 +32,15 @@ int on_event(void *ctx, void *data, size_t size)
 	const char *name;
 	json_t *rec;
 
-	if (size < sizeof(*e) || (e->type == JG_EV_TRAIL && size < sizeof(struct jg_trail)))
+	if (size < sizeof(*e) || (e->type == JG_EV_TRAIL && size < sizeof(struct jg_trail)) ||
+	    (e->type == JG_EV_SESSION_FILE && size < sizeof(struct jg_file_trail)))
 		return 0;
 	name = e->resource < JG_MAX_RESOURCES ? d.res_names[e->resource] : NULL;
 	rec = audit__from_kernel(e, name);
 	if (rec && e->type == JG_EV_TAMPER)
 		seal_describe(e, rec);
+	if (rec && e->type == JG_EV_SESSION_FILE)
+		trail_paths(e, rec);	/* named from below a watched tree */
 	else if (rec && e->type != JG_EV_TRAIL && (e->flags & JG_EVF_PATH_REL))
 		name_object(e, rec);
 	if (e->type == JG_EV_REBIND)

@@ -546,6 +546,7 @@ int main(int argc, char **argv)
 	grants__free(&d.grants);
 	ledger__close(&d.ledger);
 	objpaths_free(d.objpaths, d.nobjpaths);
+	watchpaths_free();
 	for (int i = 0; i < JG_MAX_RESOURCES; i++)
 		free(d.res_names[i]);
 	return ret;

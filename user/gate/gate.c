@@ -128,7 +128,7 @@ static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 /* Maps that carry state across daemon restarts (everything but .rodata). */
 static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 {
-	static struct bpf_map *maps[20];
+	static struct bpf_map *maps[21];
 
 	maps[0] = skel->maps.gate_config;
 	maps[1] = skel->maps.objects;
@@ -150,7 +150,8 @@ static struct bpf_map **state_maps(struct gate_bpf *skel, size_t *n)
 	maps[17] = skel->maps.sessions;	/* jitgated looks a process's session up by pidfd */
 	maps[18] = skel->maps.sealed;
 	maps[19] = skel->maps.gate_maps;
-	*n = 20;
+	maps[20] = skel->maps.watched;
+	*n = 21;
 	return maps;
 }
 
@@ -512,6 +513,9 @@ static int drop_generation(struct jg_gate *g, uint32_t gen)
 	if (!ret)
 		ret = drop_gen(bpf_map__fd(g->skel->maps.standing_exes),
 			       sizeof(struct jg_object_key), gen, false);
+	if (!ret)
+		ret = drop_gen(bpf_map__fd(g->skel->maps.watched), sizeof(struct jg_object_key),
+			       gen, false);
 	return ret;
 }
 
@@ -547,7 +551,8 @@ static int write_filter(struct jg_gate *g, const struct jg_compiled *c, uint32_t
 	return ret;
 }
 
-/* The names of objects and the directories above them, for generation `next`. */
+/* The names of objects, the directories above them and the watched trees, for generation
+ * `next`. */
 static int write_names(struct jg_gate *g, const struct jg_compiled *c, uint32_t next)
 {
 	for (size_t i = 0; i < c->nancestors; i++) {
@@ -563,6 +568,15 @@ static int write_names(struct jg_gate *g, const struct jg_compiled *c, uint32_t 
 
 		k.gen = next;
 		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.names), &k, &c->names[i].val,
+					BPF_ANY))
+			return -errno;
+	}
+	/* the session trail's watched trees */
+	for (size_t i = 0; i < c->nwatch; i++) {
+		struct jg_object_key k = { .gen = next, .dev = c->watch[i].dev,
+					   .ino = c->watch[i].ino };
+
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.watched), &k, &c->watch[i].val,
 					BPF_ANY))
 			return -errno;
 	}

@@ -372,6 +372,86 @@ static int add_elevate(struct jg_compiled *c, const struct jg_policy *p,
 	return 0;
 }
 
+/* Watch `path` for the sessions of elevate resource `res`: one entry per (dev, ino), the
+ * resources that watch it listed in it. */
+static int add_watch(struct jg_compiled *c, const char *path, const struct stat *st,
+		     uint16_t res)
+{
+	uint32_t dev = compile__kdev_of_path(path, st->st_dev);
+	struct jg_cwatch *w = NULL;
+
+	for (size_t i = 0; i < c->nwatch && !w; i++)
+		if (c->watch[i].dev == dev && c->watch[i].ino == st->st_ino)
+			w = &c->watch[i];
+	if (!w) {
+		if (c->nwatch >= JG_MAX_WATCH / 2)
+			return -E2BIG;
+		if (compile__grow((void **)&c->watch, c->nwatch, sizeof(*c->watch)))
+			return -ENOMEM;
+		w = &c->watch[c->nwatch];
+		memset(w, 0, sizeof(*w));
+		w->dev = dev;
+		w->ino = st->st_ino;
+		w->val.igen = compile__igen_of(path);
+		if (!(w->path = strdup(path)))
+			return -ENOMEM;
+		c->nwatch++;
+	}
+	for (int k = 0; k < JG_MAX_ELEVATE; k++) {
+		if (w->val.resource[k] == res)
+			return 0;
+		if (!w->val.resource[k]) {
+			w->val.resource[k] = res;
+			return 0;
+		}
+	}
+	return 0;	/* cannot happen: at most JG_MAX_ELEVATE elevate resources */
+}
+
+/* The watched trees of an elevate resource: its "watch" list, which must exist, or the
+ * defaults, of which those this host lacks are skipped (and named in watch_missing). */
+static int add_watches(struct jg_compiled *c, const struct jg_policy *p,
+		       const struct jg_resource *r, uint16_t res, char *err, size_t errlen)
+{
+	static const char *const defaults[] = JG_WATCH_DEFAULTS;
+	size_t n = r->has_watch ? r->nelevate_watch : sizeof(defaults) / sizeof(defaults[0]);
+	struct stat st;
+	int ret;
+
+	for (size_t j = 0; j < n; j++) {
+		const struct jg_path *jp = r->has_watch ? &r->elevate_watch[j] : NULL;
+		const char *path = jp ? jp->path : defaults[j];
+
+		if (stat(path, &st)) {
+			ret = -errno;
+			if (jp) {
+				snprintf(err, errlen, "%s:%d:%d: resource \"%s\": cannot resolve the "
+					 "watched tree \"%s\": %s", p->file, jp->pos.line,
+					 jp->pos.col, r->name, path, strerror(-ret));
+				return ret;
+			}
+			for (size_t k = 0; k < c->nwatch_missing; k++)
+				if (!strcmp(c->watch_missing[k], path))
+					goto next;
+			if (compile__grow((void **)&c->watch_missing, c->nwatch_missing,
+					  sizeof(*c->watch_missing)) ||
+			    !(c->watch_missing[c->nwatch_missing] = strdup(path)))
+				return -ENOMEM;
+			c->nwatch_missing++;
+			continue;
+		}
+		ret = add_watch(c, path, &st, res);
+		if (ret == -E2BIG)
+			snprintf(err, errlen, "%s:%d:%d: resource \"%s\": the policy watches more than "
+				 "%d trees", p->file, jp ? jp->pos.line : r->pos.line,
+				 jp ? jp->pos.col : r->pos.col, r->name, JG_MAX_WATCH / 2);
+		if (ret)
+			return ret;
+next:;
+	}
+	return 0;
+}
+
 static bool prefix_covers(const uint8_t *outer, int olen, const uint8_t *inner, int ilen)
 {
 	int full = olen / 8, rest = olen % 8;
@@ -645,6 +725,8 @@ int compile__policy_hosts(const struct jg_policy *p, const uint16_t *ids, unsign
 			ret = add_elevate(c, p, r, ids[i], err, errlen);
 		if (r->kinds & JG_RES_GATE)
 			c->admin_res = ids[i];	/* one per policy (resources.c) */
+		if (!ret && (r->kinds & JG_RES_ELEVATE))
+			ret = add_watches(c, p, r, ids[i], err, errlen);
 	}
 	if (!ret)
 		ret = add_endpoints(c, p, ids, false, err, errlen);
@@ -694,5 +776,11 @@ void compile__free(struct jg_compiled *c)
 	free(c->names);
 	free(c->ancestors);
 	free(c->hosts);
+	for (size_t i = 0; i < c->nwatch; i++)
+		free(c->watch[i].path);
+	free(c->watch);
+	for (size_t i = 0; i < c->nwatch_missing; i++)
+		free(c->watch_missing[i]);
+	free(c->watch_missing);
 	free(c);
 }

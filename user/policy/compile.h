@@ -23,6 +23,15 @@ struct jg_cname {
 	struct jg_name val;
 };
 
+/* A watched tree of the session trail: its directory (or file) by identity, and the
+ * elevate resources whose sessions it is watched for. */
+struct jg_cwatch {
+	uint32_t dev;			/* kernel dev_t */
+	uint64_t ino;
+	struct jg_watch val;
+	char *path;			/* as the policy (or the defaults) named it */
+};
+
 struct jg_cnet {
 	uint8_t addr[16];
 	uint8_t prefixlen;		/* 0..128 */
@@ -53,6 +62,8 @@ struct jg_compiled {
 	uint8_t elevate_mode[JG_MAX_ELEVATE];	/* enum jg_mode */
 	size_t nelevate;
 	uint16_t admin_res;		/* the gate-admin resource's id (0: none) */
+	struct jg_cwatch *watch; size_t nwatch;	/* the session trail's watched trees */
+	char **watch_missing; size_t nwatch_missing;	/* default trees this host lacks */
 	struct jg_cstanding *standing; size_t nstanding;	/* users and group members
 						 * resolved, one entry per (subject, resource,
 						 * executable) */

@@ -72,6 +72,7 @@ void policy__free(struct jg_policy *p)
 			endpoint__free(&r->bind[j]);
 		free(r->bind);
 		paths_free(r->elevate_except, r->nelevate_except);
+		paths_free(r->elevate_watch, r->nelevate_watch);
 	}
 	free(p->resources);
 	for (size_t k = 0; p->roles && k < p->nroles; k++) {

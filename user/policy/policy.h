@@ -48,6 +48,10 @@ struct jg_endpoint {
 
 #define JG_ELEVATE_WARN_DEFAULT_S 300
 
+/* The trees an elevate resource's sessions are watched under when it names none. */
+#define JG_WATCH_DEFAULTS { "/etc", "/usr", "/boot", "/root", "/var/spool/cron", \
+			    "/lib/systemd", "/etc/systemd" }
+
 struct jg_resource {
 	char *name;
 	char *description;		/* may be NULL */
@@ -62,6 +66,10 @@ struct jg_resource {
 	uint64_t elevate_warn_s;	/* warn a session's terminals this long before its grant
 					 * ends ("warn", default 5m; false: 0, no warning) */
 	bool builtin;			/* the gate-admin resource added by the parser */
+	/* elevate: the trees whose file changes by its sessions are audited (session.file);
+	 * without "watch" the defaults (JG_WATCH_DEFAULTS), with [] none */
+	bool has_watch;
+	struct jg_path *elevate_watch; size_t nelevate_watch;
 	struct jg_pos pos;		/* of the resource's key */
 };
 

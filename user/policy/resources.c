@@ -44,7 +44,7 @@ static int parse_paths(struct ctx *c, json_t *v, const char *ptr, const char *wh
 static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *what,
 			 struct jg_resource *r)
 {
-	static const char *const known[] = { "except", "warn", NULL };
+	static const char *const known[] = { "except", "warn", "watch", NULL };
 	char kptr[PTR_MAX], w[256];
 	const char *key;
 	json_t *val;
@@ -56,19 +56,26 @@ static int parse_elevate(struct ctx *c, json_t *v, const char *ptr, const char *
 	r->elevate_warn_s = JG_ELEVATE_WARN_DEFAULT_S;
 	json_object_foreach(v, key, val) {
 		child(kptr, ptr, key);
-		if (!strcmp(key, "warn")) {
+		if (!strcmp(key, "except")) {
+			fmt(w, sizeof(w), "%s except", what);
+			ret = parse_paths(c, val, kptr, w, true, &r->elevate_except,
+					  &r->nelevate_except);
+		} else if (!strcmp(key, "watch")) {
+			/* [] is allowed: no file trail for this resource's sessions */
+			fmt(w, sizeof(w), "%s watch", what);
+			ret = parse_paths(c, val, kptr, w, true, &r->elevate_watch,
+					  &r->nelevate_watch);
+			r->has_watch = true;
+		} else if (!strcmp(key, "warn")) {
 			fmt(w, sizeof(w), "%s warn", what);
 			if (json_is_false(val))
 				r->elevate_warn_s = 0;
-			else if ((ret = get_duration(c, val, kptr, w, &r->elevate_warn_s)))
-				return ret;
-			continue;
-		}
-		if (strcmp(key, "except"))
+			else
+				ret = get_duration(c, val, kptr, w, &r->elevate_warn_s);
+		} else {
 			return unknown_key(c, kptr, what, key, known);
-		fmt(w, sizeof(w), "%s except", what);
-		if ((ret = parse_paths(c, val, kptr, w, true, &r->elevate_except,
-				       &r->nelevate_except)))
+		}
+		if (ret)
 			return ret;
 	}
 	return 0;

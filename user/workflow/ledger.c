@@ -674,8 +674,9 @@ static json_t *time_or_null(int64_t ns)
 	return ns ? json_string(util__rfc3339(ns, buf, sizeof(buf))) : json_null();
 }
 
-json_t *ledger__history(struct jg_ledger *l, const char *user, const char *resource,
-			int64_t since_ns)
+/* ledger__history, and with grant_id (0: any) one grant. */
+static json_t *history(struct jg_ledger *l, const char *user, const char *resource,
+		       int64_t since_ns, uint64_t grant_id)
 {
 	sqlite3_stmt *st, *ds;
 	json_t *out = json_array();
@@ -686,8 +687,8 @@ json_t *ledger__history(struct jg_ledger *l, const char *user, const char *resou
 		  "ended_by_user, end_reason FROM grants WHERE (?1 IS NULL OR user = ?1) AND "
 		  "(?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(grants.allow) "
 		  "WHERE json_extract(value, '$.resource') = ?2)) AND "
-		  "IFNULL(ended_ns, expires_ns) >= ?3 ORDER BY id", "tti", user, resource,
-		  since_ns);
+		  "IFNULL(ended_ns, expires_ns) >= ?3 AND (?4 IS NULL OR id = ?4) ORDER BY id",
+		  "ttiz", user, resource, since_ns, (int64_t)grant_id);
 	if (rc) {
 		json_decref(out);
 		return NULL;
@@ -738,6 +739,17 @@ json_t *ledger__history(struct jg_ledger *l, const char *user, const char *resou
 	}
 	sqlite3_finalize(st);
 	return out;
+}
+
+json_t *ledger__history(struct jg_ledger *l, const char *user, const char *resource,
+			int64_t since_ns)
+{
+	return history(l, user, resource, since_ns, 0);
+}
+
+json_t *ledger__history_grant(struct jg_ledger *l, uint64_t grant_id)
+{
+	return history(l, NULL, NULL, 0, grant_id ? grant_id : UINT64_MAX);
 }
 
 int ledger__outbox_add(struct jg_ledger *l, const char *event, uint64_t *id)

@@ -95,5 +95,7 @@ int ledger__outbox(struct jg_ledger *l, int (*cb)(uint64_t id, const char *event
 /* History (docs/protocol.md HISTORY objects), oldest first. Filters may be NULL / 0. */
 json_t *ledger__history(struct jg_ledger *l, const char *user, const char *resource,
 			int64_t since_ns);
+/* [HISTORY] of one grant, [] when the ledger has no such grant; NULL when it failed. */
+json_t *ledger__history_grant(struct jg_ledger *l, uint64_t grant_id);
 
 #endif
