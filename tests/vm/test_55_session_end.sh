@@ -146,7 +146,7 @@ ok "at revoke every root process is gone within 5 s" gone_within 5 fg sid bg loo
 ok "alice's unprivileged process still lives" alive plain
 settle
 audit_has "session.end at revoke" '"type":"session.end"' "\"grant_id\":\"$gid2\"" \
-	'"end_reason":"revoke"' "\"pid\":$(cat /tmp/loop.pid),"
+	'"end_reason":"revoke"' "\"pid\":$(cat /tmp/fg.pid),"
 
 # --- expiry with jitgated dead: the kernel ends what acts; the restart sweeps the rest
 gid3=$(jitgate grant --user alice --allow root:elevate --for 15s --reason "INC-11")

@@ -446,6 +446,13 @@ void seal_describe(const struct jg_event *e, json_t *rec)
 	const char *op = NULL;
 	char buf[128];
 
+	if (e->flags & JG_EVF_LOGINUID) {
+		/* an elevated session's login uid rewrite (bpf/files.bpf.h guard_loginuid): its
+		 * reason is already set, the session's grant names the session */
+		json_object_set_new(rec, "operation", json_string("rewrite its login uid"));
+		json_object_set_new(rec, "elevated", json_true());
+		return;
+	}
 	switch (e->hook) {
 	case JG_HOOK_BPF:
 		op = bpf_cmd_name(e->tamper.what);
