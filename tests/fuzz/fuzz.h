@@ -64,14 +64,16 @@ static void fz_dir_remove(void)
 		nftw(fz_dir_path, fz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* A directory of this process, removed at exit ($TMPDIR or /tmp). */
+/* A directory of this process, removed at exit: in $TMPDIR, else /dev/shm (memory: the
+ * harnesses that write files write on every input), else /tmp. */
 static inline const char *fz_dir(void)
 {
 	if (!fz_dir_path[0]) {
 		const char *t = getenv("TMPDIR");
 
-		snprintf(fz_dir_path, sizeof(fz_dir_path), "%s/jg-fuzz-XXXXXX",
-			 t && *t && strlen(t) < 40 ? t : "/tmp");
+		if (!t || !*t || strlen(t) >= 40)
+			t = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
+		snprintf(fz_dir_path, sizeof(fz_dir_path), "%s/jg-fuzz-XXXXXX", t);
 		if (!mkdtemp(fz_dir_path))
 			abort();
 		atexit(fz_dir_remove);
