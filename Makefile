@@ -197,7 +197,7 @@ define fuzz_run
 			-artifact_prefix=$(FUZZ_DIR)/crash-$$h- \
 			$(FUZZ_DIR)/corpus/$$h tests/fuzz/corpus/$$h 2>$(FUZZ_DIR)/fuzz-$$h.log || \
 			{ tail -n 60 $(FUZZ_DIR)/fuzz-$$h.log; exit 1; }; \
-		grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' \
+		grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|stat::average_exec_per_sec)' \
 			$(FUZZ_DIR)/fuzz-$$h.log | tr '\n' ' '; echo; \
 	done
 endef
