@@ -51,7 +51,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps clean check test unit vmtest demo bench bench-audit
+.PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke
 
 all: $(BINS)
 
@@ -146,7 +146,72 @@ bench-audit: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/vm.sh --timeout 900 -- sh /opt/jitgate/scripts/bench-audit-in-vm.sh
 
+# Fuzzing (docs/testing.md): libFuzzer harnesses, one per input surface, built with clang's
+# ASan and UBSan from the library's own sources (compiled again into .output/fuzz/). The
+# kernel loader (gate/gate.c) is left out: the socket harness links a gate that only fails.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter \
+		-std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_DIR     := $(OUTPUT)/fuzz
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(filter-out user/gate/gate.c,$(LIB_SRCS)))
+# The socket harness includes daemon/server.c itself and brings its own main-less daemon.
+FUZZ_DAEMON_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,\
+		$(filter-out user/daemon/main.c user/daemon/server.c,$(wildcard user/daemon/*.c)))
+FUZZ_LIB     := $(FUZZ_DIR)/libjitgate.a
+
+$(FUZZ_DIR)/user/%.o: user/%.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/tests/%.o: tests/fuzz/%.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(INCLUDES) -Itests/fuzz -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_proto: $(FUZZ_DIR)/tests/fake_gate.o $(FUZZ_DAEMON_OBJS)
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz_%.o $(FUZZ_LIB)
+	$(call msg,FUZZER,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.o,$^) $(FUZZ_LIB) $(LDLIBS) -o $@
+
+# Each harness for FUZZ_SECONDS (default 600) from the checked-in corpus; new inputs go to
+# .output/fuzz/corpus/NAME, crashes to .output/fuzz/crash-NAME-*.
+# fuzz-smoke (CI): replays tests/fuzz/corpus/NAME, then 30 s of each.
+define fuzz_run
+	$(Q)set -e; mkdir -p $(FUZZ_DIR)/corpus; for h in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$h tests/fuzz/corpus/$$h; \
+		echo "== fuzz $$h"; \
+		$(if $(1),$(FUZZ_DIR)/fuzz_$$h -runs=0 tests/fuzz/corpus/$$h \
+			2>$(FUZZ_DIR)/replay-$$h.log || { cat $(FUZZ_DIR)/replay-$$h.log; exit 1; };) \
+		$(FUZZ_DIR)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -dict=tests/fuzz/$$h.dict \
+			-artifact_prefix=$(FUZZ_DIR)/crash-$$h- \
+			$(FUZZ_DIR)/corpus/$$h tests/fuzz/corpus/$$h 2>$(FUZZ_DIR)/fuzz-$$h.log || \
+			{ tail -n 60 $(FUZZ_DIR)/fuzz-$$h.log; exit 1; }; \
+		grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|stat::average_exec_per_sec)' \
+			$(FUZZ_DIR)/fuzz-$$h.log | tr '\n' ' '; echo; \
+	done
+endef
+
+fuzz: $(FUZZ_BINS)
+	$(call fuzz_run,)
+
+fuzz-smoke: FUZZ_SECONDS = 30
+fuzz-smoke: $(FUZZ_BINS)
+	$(call fuzz_run,replay)
+
 -include $(USER_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(wildcard $(FUZZ_DIR)/*/*.d $(FUZZ_DIR)/*/*/*.d)
 
 clean:
 	$(call msg,CLEAN)

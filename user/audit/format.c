@@ -515,8 +515,10 @@ char *sink__rfc5424(json_t *rec, int facility, const char *app, const char *msg,
 	struct sbuf b = { 0 };
 
 	sb_printf(&b, "<%d>1 ", facility * 8 + syslog_severity(sink__severity(rec)));
-	/* RFC 5424 allows at most 6 digits of a second's fraction */
-	if (t && (dot = strchr(t, '.')) && dot - t == 19) {
+	/* RFC 5424 allows at most 6 digits of a second's fraction. Only a time made of
+	 * RFC 3339 characters is copied as it is; anything else goes through sd_token. */
+	if (t && (dot = strchr(t, '.')) && dot - t == 19 &&
+	    strspn(t, "0123456789-+:.TZ") == strlen(t)) {
 		size_t d = strspn(dot + 1, "0123456789");
 
 		sb_put(&b, t, 20);

@@ -319,6 +319,21 @@ Test(syslog, rfc5424_header_and_pri)
 	json_decref(r);
 }
 
+/* A "time" whose zone part holds a line break (or anything else) is not copied raw into the
+ * header: it would end the syslog message there. */
+Test(syslog, rfc5424_time_is_never_copied_raw)
+{
+	json_t *r = rec("{\"type\":\"x\",\"time\":\"2026-11-22T22:52:54.2\\n010170Z\"}");
+	size_t len;
+	char *s = sink__rfc5424(r, 1, "app", "m", 1, &len);
+
+	cr_assert_not_null(s);
+	cr_assert_null(memchr(s, '\n', len), "%s", s);
+	cr_assert_str_eq(s, "<13>1 2026-11-22T22:52:54.2010170Z - app - x - m");
+	free(s);
+	json_decref(r);
+}
+
 /* ---- hostile text: a reason, a path and a comm full of control characters, separators
  * and bytes that are not UTF-8, through every format: nothing raw comes out */
 
