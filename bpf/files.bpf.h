@@ -57,7 +57,7 @@ struct {
 	__type(value, __s64);
 } held_count SEC(".maps");
 
-#define PROC_SUPER_MAGIC    0x9fa0
+/* PROC_SUPER_MAGIC: bpf/seal_host.bpf.h */
 #define CAP_AUDIT_CONTROL   30
 
 /* The subject is the loginuid, and the kernel lets any task whose loginuid is unset set it

@@ -16,6 +16,7 @@
 #define JG_SEAL_BPF_H
 
 #include "session.bpf.h"
+#include "seal_host.bpf.h"
 
 #define FMODE_WRITE 0x2
 #define S_IFMT      00170000
@@ -190,7 +191,12 @@ static __always_inline int seal_file_open(struct file *file)
 		if (!c || !seal_dev_in(c->raw_devs, c->nraw_devs, inode->i_rdev))
 			return 0;
 	} else if (!seal_has(inode, JG_SEAL_OBJECT)) {
-		return 0;
+		/* not the gate's file: the host around it (bpf/seal_host.bpf.h)? */
+		__u32 knob = host_knob(file);
+
+		if (!knob || seal_admin(&w))
+			return 0;
+		return seal_refuse(&w, JG_HOOK_HOST, knob, 0, inode, &file->f_path, NULL, true);
 	}
 	if (seal_admin(&w))
 		return 0;
@@ -224,7 +230,8 @@ static __always_inline int seal_rename(struct inode *old_dir, struct dentry *old
 	bool human = seal_human(bpf_get_current_task_btf(), &w);
 
 	if (human && (seal_has(src, JG_SEAL_PATH) || seal_has(dst, JG_SEAL_PATH) ||
-		      seal_has(old_dir, JG_SEAL_CONTENTS) || seal_has(new_dir, JG_SEAL_CONTENTS)) &&
+		      seal_has(old_dir, JG_SEAL_CONTENTS) || seal_has(new_dir, JG_SEAL_CONTENTS) ||
+		      (seal_has(new_dir, JG_SEAL_GUARD) && guarded_name(new_dentry))) &&
 	    !seal_admin(&w))
 		return seal_refuse(&w, JG_HOOK_RENAME, 0, 0, src, NULL, old_dentry, true);
 	t = seal_of(dst);
@@ -245,7 +252,10 @@ static __always_inline int seal_create(struct inode *dir, struct dentry *dentry,
 
 	if (!seal_human(bpf_get_current_task_btf(), &w))
 		return 0;
-	if (!seal_has(dir, JG_SEAL_CONTENTS) || seal_admin(&w))
+	if (!seal_has(dir, JG_SEAL_CONTENTS) &&
+	    !(seal_has(dir, JG_SEAL_GUARD) && guarded_name(dentry)))
+		return 0;
+	if (seal_admin(&w))
 		return 0;
 	/* the new dentry has no inode yet: its directory's names, then its own */
 	return seal_refuse(&w, hook, 0, 0, dir, NULL, dentry, with_exe);
@@ -272,9 +282,18 @@ static __always_inline int seal_attr(struct dentry *dentry, __u32 hook, bool wit
 SEC("lsm/bpf")
 int BPF_PROG(jg_seal_bpf, int cmd)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct seal_who w;
+	__u32 zero = 0;
 
-	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+	if (!seal_human(task, &w)) {
+		struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+
+		if (c)
+			self_record(task, c->daemon_tgid);
+		return 0;
+	}
+	if (seal_admin(&w))
 		return 0;
 	return seal_refuse(&w, JG_HOOK_BPF, (__u32)cmd, 0, NULL, NULL, NULL, true);
 }
@@ -422,8 +441,10 @@ static __always_inline bool seal_is_daemon(struct task_struct *task)
 	return exe && seal_has(exe->f_inode, JG_SEAL_TRUSTED);
 }
 
-/* ptrace attach, /proc/PID/mem, process_vm_writev, pidfd_getfd on jitgated. Read access
- * (/proc/PID/maps, environ) is left: it cannot change the daemon, and ps asks for it. */
+/* ptrace attach, /proc/PID/mem, process_vm_writev, pidfd_getfd on jitgated or on a
+ * privileged process of the host's automation (its code would run with every power over
+ * the gate). Read access (/proc/PID/maps, environ) is left: it changes nothing, and ps
+ * asks for it. Tracing a service is gate administration: a gate-admin grant allows it. */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(jg_seal_ptrace, struct task_struct *child, unsigned int mode, int ret)
 {
@@ -431,7 +452,8 @@ int BPF_PROG(jg_seal_ptrace, struct task_struct *child, unsigned int mode, int r
 
 	if (ret)
 		return ret;
-	if (!(mode & PTRACE_MODE_ATTACH_SEAL) || !seal_is_daemon(child))
+	if (!(mode & PTRACE_MODE_ATTACH_SEAL) ||
+	    (!seal_is_daemon(child) && !automation_priv(child)))
 		return 0;
 	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
 		return 0;
@@ -457,6 +479,88 @@ int BPF_PROG(jg_seal_kill, struct task_struct *p, struct kernel_siginfo *info, i
 	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
 		return 0;
 	return seal_refuse(&w, JG_HOOK_KILL, (__u32)sig, p->tgid, NULL, NULL, NULL, false);
+}
+
+/* A signal through a file owner (F_SETOWN + F_SETSIG on a socket, pipe, lease, dnotify):
+ * sent by whoever does the I/O, around task_kill. jitgated never asks for one, so none
+ * reaches it, whoever set the owner (the host's automation has kill(2) for that). */
+/* 6.1 keeps the owner's credentials in the fown_struct; later kernels in its file. */
+struct fown_struct___old {
+	const struct cred *cred;
+} __attribute__((preserve_access_index));
+
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(jg_seal_sigio, struct task_struct *tsk, struct fown_struct *fown, int sig,
+	     int ret)
+{
+	struct seal_who w = {};
+
+	if (ret)
+		return ret;
+	if (!seal_is_daemon(tsk))
+		return 0;
+	/* the human doing the I/O (the usual case: the attacker writes to its own pipe),
+	 * else the uid that set the owner */
+	if (seal_human(bpf_get_current_task_btf(), &w))
+		return seal_refuse(&w, JG_HOOK_SIGIO, (__u32)sig, tsk->tgid, NULL, NULL, NULL,
+				   false);
+	if (bpf_core_field_exists(((struct fown_struct___old *)0)->cred))
+		w.subject = BPF_CORE_READ((struct fown_struct___old *)fown, cred, uid.val);
+	else
+		w.subject = (__u32)bpf_get_current_uid_gid();
+	w.loginuid = (__u32)-1;
+	return seal_refuse(&w, JG_HOOK_SIGIO, (__u32)sig, tsk->tgid, NULL, NULL, NULL, false);
+}
+
+/* prlimit, setpriority, ioprio_set, sched_setscheduler/setattr on jitgated (RLIMIT_CPU
+ * kills it; the others starve it): a sealed subject's are refused. */
+static __always_inline int seal_taskctl(__u32 what, __u32 tgid)
+{
+	struct seal_who w;
+
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_TASKCTL, what, tgid, NULL, NULL, NULL, false);
+}
+
+SEC("lsm/task_prlimit")
+int BPF_PROG(jg_seal_prlimit, const struct cred *cred, const struct cred *tcred,
+	     unsigned int flags, int ret)
+{
+	struct jg_daemon_self *s;
+
+	if (ret)
+		return ret;
+	if (!(flags & 2))	/* LSM_PRLIMIT_WRITE */
+		return 0;
+	s = self_live();
+	if (!s || s->cred != (__u64)tcred)
+		return 0;
+	return seal_taskctl(JG_TASKCTL_PRLIMIT, s->tgid);
+}
+
+SEC("lsm/task_setnice")
+int BPF_PROG(jg_seal_setnice, struct task_struct *p, int nice, int ret)
+{
+	if (ret || !seal_is_daemon(p))
+		return ret;
+	return seal_taskctl(JG_TASKCTL_NICE, p->tgid);
+}
+
+SEC("lsm/task_setioprio")
+int BPF_PROG(jg_seal_setioprio, struct task_struct *p, int ioprio, int ret)
+{
+	if (ret || !seal_is_daemon(p))
+		return ret;
+	return seal_taskctl(JG_TASKCTL_IOPRIO, p->tgid);
+}
+
+SEC("lsm/task_setscheduler")
+int BPF_PROG(jg_seal_setscheduler, struct task_struct *p, int ret)
+{
+	if (ret || !seal_is_daemon(p))
+		return ret;
+	return seal_taskctl(JG_TASKCTL_SCHED, p->tgid);
 }
 
 /* ------------------------------------------------------------------ mounts */
@@ -520,6 +624,25 @@ int BPF_PROG(jg_seal_move_mount, const struct path *from_path, const struct path
 		return 0;
 	return seal_refuse(&w, JG_HOOK_MOUNT, JG_SEAL_MNT_MOVE, 0, to_path->dentry->d_inode,
 			   NULL, to_path->dentry, false);
+}
+
+/* A cgroup v1 hierarchy mounted with a release agent (mount -o release_agent=, or
+ * fsconfig): the agent runs as root with no login uid. Every mount option passes here
+ * (mount(2) and the new mount API alike); returning 0 leaves it to the filesystem. */
+SEC("lsm/fs_context_parse_param")
+int BPF_PROG(jg_seal_mount_param, struct fs_context *fc, struct fs_parameter *param, int ret)
+{
+	struct seal_who w;
+	__u64 n[3] = {};
+
+	if (ret)
+		return ret;
+	if (!seal_human(bpf_get_current_task_btf(), &w))
+		return 0;
+	bpf_probe_read_kernel_str(n, sizeof(n), param->key);
+	if (!NAME_IS(n, "release_agent") || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_RELEASE_AGENT, 0, NULL, NULL, NULL, false);
 }
 
 #endif

@@ -11,7 +11,7 @@
 #define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
 
 /* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
-#define JG_LAYOUT_VERSION 6
+#define JG_LAYOUT_VERSION 7
 
 #define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
@@ -236,6 +236,9 @@ struct jg_seal {
 				 * in or out of (the pins, the state directory, the spool) */
 #define JG_SEAL_TRUSTED  8u	/* an executable whose processes (no login uid, not elevated)
 				 * may open the gate's maps for writing: jitgated */
+#define JG_SEAL_GUARD    16u	/* a directory where the names that would run code in jitgated
+				 * or the host's automation (ld.so.preload, jitgated.service,
+				 * jitgated.service.d) are not created, linked or renamed to */
 
 enum jg_stat {
 	JG_STAT_EVENTS_LOST = 0,	/* ring buffer reserve failed */
@@ -305,6 +308,11 @@ enum jg_hook {
 	/* elevated sessions */
 	JG_HOOK_FORK      = 27,	/* fork/clone (task_alloc) */
 	JG_HOOK_MOUNT     = 28,	/* mount, umount, remount, move_mount on the gate's files */
+	/* the host around the gate (bpf/seal_host.bpf.h) */
+	JG_HOOK_SIGIO     = 29,	/* a signal to jitgated through a file owner (F_SETOWN) */
+	JG_HOOK_TASKCTL   = 30,	/* prlimit, nice, ioprio, scheduler of jitgated */
+	JG_HOOK_HOST      = 31,	/* the kernel's root helpers, binfmt_misc, cgroups, sysrq,
+				 * jitgated's /proc files: tamper.what is a JG_HOST_* */
 };
 
 #define JG_AF_INET  2
@@ -386,6 +394,24 @@ struct jg_event {
 #define JG_SEAL_MNT_UMOUNT  2	/* unmount a filesystem holding sealed files */
 #define JG_SEAL_MNT_REMOUNT 3	/* remount it (read-only, other options) */
 #define JG_SEAL_MNT_MOVE    4	/* move a mount onto or off a sealed path */
+
+/* What a refused JG_HOOK_HOST was (tamper.what). */
+#define JG_HOST_CORE_PATTERN  1	/* kernel.core_pattern (a pipe runs as root) */
+#define JG_HOST_MODPROBE      2	/* kernel.modprobe (module autoload runs it) */
+#define JG_HOST_POWEROFF_CMD  3	/* kernel.poweroff_cmd */
+#define JG_HOST_UEVENT_HELPER 4	/* kernel.hotplug, /sys/kernel/uevent_helper */
+#define JG_HOST_RELEASE_AGENT 5	/* a cgroup v1 release_agent (file or mount option) */
+#define JG_HOST_BINFMT        6	/* binfmt_misc: an interpreter in front of every exec */
+#define JG_HOST_SYSRQ         7	/* /proc/sysrq-trigger */
+#define JG_HOST_CGROUP_MOVE   8	/* cgroup.procs, cgroup.threads, tasks: moving processes */
+#define JG_HOST_DAEMON_CGROUP 9	/* a control file of jitgated's cgroup or one above it */
+#define JG_HOST_DAEMON_PROC   10	/* /proc/PID/... of jitgated (oom_score_adj and the rest) */
+
+/* What a refused JG_HOOK_TASKCTL was (tamper.what). */
+#define JG_TASKCTL_PRLIMIT 1
+#define JG_TASKCTL_NICE    2
+#define JG_TASKCTL_IOPRIO  3
+#define JG_TASKCTL_SCHED   4
 
 /* What a refused JG_HOOK_LOCKDOWN was (tamper.what): each kernel numbers its lockdown
  * reasons its own way, so the gate names the ones it knows (CO-RE) and sends

@@ -11,6 +11,12 @@
  *   jg-bpfprobe init                    init_module(2) of a buffer that is no module
  *   jg-bpfprobe ptrace PID              PTRACE_ATTACH (then detach)
  *   jg-bpfprobe kill PID SIG            kill(2)
+ *   jg-bpfprobe sigio PID SIG           SIG to PID through a pipe's owner (F_SETOWN, F_SETSIG,
+ *                                       O_ASYNC, then a write: the kernel sends it)
+ *   jg-bpfprobe prlimit PID             RLIMIT_CPU of PID to 1 s (prlimit(2))
+ *   jg-bpfprobe nice PID                setpriority(2) of PID to 19
+ *   jg-bpfprobe vmwrite PID             process_vm_writev(2) of a byte to PID's unmapped page 1
+ *                                       (EFAULT: the call reached its memory)
  *
  * Output: "ok" (map-id: the id), or the errno name of the failure. Exit: 0 ok, 1 the call
  * failed, 2 usage. */
@@ -24,6 +30,8 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -137,6 +145,26 @@ static int trace(pid_t pid)
 	return result(0);
 }
 
+static int sigio(pid_t pid, int sig)
+{
+	int p[2];
+
+	if (pipe(p) || fcntl(p[0], F_SETOWN, pid) || fcntl(p[0], F_SETSIG, sig) ||
+	    fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK))
+		return result(-1);
+	return result(write(p[1], "x", 1));
+}
+
+static int vmwrite(pid_t pid)
+{
+	/* one byte to an address the target has not mapped: EFAULT once the kernel let the
+	 * call reach its memory, EPERM when it did not (zero bytes would not even ask) */
+	static char byte;
+	struct iovec local = { &byte, 1 }, remote = { (void *)0x1000, 1 };
+
+	return result(process_vm_writev(pid, &local, 1, &remote, 1, 0));
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -165,8 +193,20 @@ int main(int argc, char **argv)
 		return trace((pid_t)atoi(argv[2]));
 	if (!strcmp(cmd, "kill") && argc == 4)
 		return result(kill((pid_t)atoi(argv[2]), atoi(argv[3])));
+	if (!strcmp(cmd, "sigio") && argc == 4)
+		return sigio((pid_t)atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(cmd, "prlimit") && argc == 3) {
+		struct rlimit rl = { 1, 1 };
+
+		return result(prlimit((pid_t)atoi(argv[2]), RLIMIT_CPU, &rl, NULL));
+	}
+	if (!strcmp(cmd, "nice") && argc == 3)
+		return result(setpriority(PRIO_PROCESS, (id_t)atoi(argv[2]), 19));
+	if (!strcmp(cmd, "vmwrite") && argc == 3)
+		return vmwrite((pid_t)atoi(argv[2]));
 	fprintf(stderr, "usage: jg-bpfprobe prog-load | obj-get PIN [ro] | map-id PIN | "
 			"map-by-id ID [ro] | prog-ids | finit PATH | init | ptrace PID | "
-			"kill PID SIG\n");
+			"kill PID SIG | sigio PID SIG | prlimit PID | nice PID | "
+			"vmwrite PID\n");
 	return 2;
 }

@@ -121,6 +121,9 @@ static const char *hook_name(uint32_t h)
 	case JG_HOOK_KILL:      return "kill";
 	case JG_HOOK_FORK:      return "fork";
 	case JG_HOOK_MOUNT:     return "mount";
+	case JG_HOOK_SIGIO:     return "sigio";
+	case JG_HOOK_TASKCTL:   return "task_control";
+	case JG_HOOK_HOST:      return "host";
 	default:                return "unknown";
 	}
 }

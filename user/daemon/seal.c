@@ -215,6 +215,144 @@ static void raw_add(uint32_t *raw, size_t *n, uint32_t kdev, int depth)
 		closedir(dp);
 }
 
+/* A symbolic link itself (not renamed, removed or replaced). */
+static void seal_link(const struct jg_mounts *m, const char *path)
+{
+	const char *fstype;
+	uint32_t dev;
+	uint64_t ino;
+
+	if (!mounts__identify_link(m, path, &dev, &ino, &fstype) &&
+	    !gate__seal(d.gate, dev, ino, JG_SEAL_OBJECT | JG_SEAL_PATH))
+		seal_keep(dev, ino, path);
+}
+
+/* A program the kernel or the loader runs by name: every symbolic link met on the way to
+ * it (/sbin -> usr/sbin, modprobe -> ../bin/kmod), then the file and the directories above
+ * it. An attacker replacing any one of them would choose the program. */
+static void seal_program(const struct jg_mounts *m, const char *path)
+{
+	char cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (path[0] != '/' || strlen(path) >= sizeof(cur))
+		return;
+	snprintf(cur, sizeof(cur), "%s", path);
+	for (int hops = 0; hops < 16; hops++) {
+		bool linked = false;
+
+		/* the first prefix of cur that is a symbolic link, if any */
+		for (char *p = cur + 1;; p++) {
+			if (*p != '/' && *p)
+				continue;
+			char save = *p;
+
+			*p = 0;
+			if (!lstat(cur, &st) && S_ISLNK(st.st_mode) &&
+			    (n = readlink(cur, target, sizeof(target) - 1)) > 0) {
+				target[n] = 0;
+				seal_link(m, cur);
+				char *slash = strrchr(cur, '/');
+
+				if (target[0] == '/')
+					n = snprintf(next, sizeof(next), "%s%s%s", target,
+						     save ? "/" : "", save ? p + 1 : "");
+				else
+					n = snprintf(next, sizeof(next), "%.*s/%s%s%s",
+						     (int)(slash - cur), cur, target,
+						     save ? "/" : "", save ? p + 1 : "");
+				linked = n > 0 && (size_t)n < sizeof(next);
+				if (!linked) {
+					*p = save;
+					return;	/* too long to be a path the kernel runs */
+				}
+			}
+			*p = save;
+			if (linked || !save)
+				break;
+		}
+		if (!linked)
+			break;
+		memcpy(cur, next, sizeof(cur));
+	}
+	seal_path(m, cur, JG_SEAL_OBJECT, JG_SEAL_PATH);
+}
+
+/* The program a kernel knob names: its first word ("|" first for core_pattern, where
+ * only a pipe runs a program). */
+static void seal_knob(const struct jg_mounts *m, const char *knob, bool pipe_only)
+{
+	char buf[PATH_MAX], *p;
+	FILE *f = fopen(knob, "r");
+
+	if (!f)
+		return;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p)
+		return;
+	if (pipe_only) {
+		if (*p != '|')
+			return;
+		p++;
+	}
+	p += strspn(p, " \t");
+	p[strcspn(p, " \t\n")] = 0;
+	if (*p == '/')
+		seal_program(m, p);
+}
+
+/* What runs as root outside the gate's files yet decides over it, sealed like them:
+ * the programs the kernel runs as root on its own (their knobs are refused in the kernel:
+ * bpf/seal_host.bpf.h), the elevate gate's except-listed programs (rewritten, one is root
+ * for anyone), jitgated's shared libraries and the loader's cache and configuration
+ * (code in the trusted jitgated), and the directories where the names that would add such
+ * code (ld.so.preload, a jitgated unit or drop-in) are guarded. */
+static void seal_runners(const struct jg_mounts *m)
+{
+	static const char *const fixed[] = {
+		"/sbin/request-key", "/sbin/reboot", "/sbin/poweroff", "/etc/ld.so.cache",
+		"/etc/ld.so.preload", "/etc/ld.so.conf",
+	};
+	static const char *const guarded[] = {
+		"/etc", "/etc/systemd/system", "/run/systemd/system", "/etc/systemd/system.control",
+		"/run/systemd/system.control", "/usr/lib/systemd/system", "/lib/systemd/system",
+	};
+	char line[PATH_MAX + 256], last[PATH_MAX] = "";
+	FILE *f;
+
+	seal_knob(m, "/proc/sys/kernel/modprobe", false);
+	seal_knob(m, "/proc/sys/kernel/core_pattern", true);
+	seal_knob(m, "/proc/sys/kernel/poweroff_cmd", false);
+	seal_knob(m, "/sys/kernel/uevent_helper", false);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		seal_program(m, fixed[i]);
+	for (size_t i = 0; d.policy && i < d.policy->nresources; i++) {
+		const struct jg_resource *r = &d.policy->resources[i];
+
+		for (size_t j = 0; j < r->nelevate_except; j++)
+			seal_program(m, r->elevate_except[j].path);
+	}
+	/* every file jitgated has mapped: its libraries and the loader */
+	f = fopen("/proc/self/maps", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '/');
+
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = 0;
+		if (!strcmp(path, last) || strstr(path, " (deleted)"))
+			continue;
+		snprintf(last, sizeof(last), "%s", path);
+		seal_program(m, path);
+	}
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++)
+		seal_one(m, guarded[i], JG_SEAL_GUARD);
+}
+
 void seal_refresh(void)
 {
 	static const char *const units[] = {
@@ -269,6 +407,7 @@ void seal_refresh(void)
 		if (!access(path, F_OK))
 			seal_dir(&m, path);
 	}
+	seal_runners(&m);
 	mounts__free(&m);
 	/* raw devices: those under sealed files, and under the policy's protected objects */
 	for (size_t i = 0; i < sl.nfs; i++)
@@ -390,6 +529,34 @@ static const char *lockdown_name(uint32_t code)
 	}
 }
 
+static const char *taskctl_name(uint32_t what)
+{
+	switch (what) {
+	case JG_TASKCTL_PRLIMIT: return "set a resource limit of jitgated (prlimit)";
+	case JG_TASKCTL_NICE:    return "change jitgated's priority (nice)";
+	case JG_TASKCTL_IOPRIO:  return "change jitgated's I/O priority";
+	case JG_TASKCTL_SCHED:   return "change jitgated's scheduling policy";
+	default:                 return "control jitgated's process";
+	}
+}
+
+static const char *host_name(uint32_t what)
+{
+	switch (what) {
+	case JG_HOST_CORE_PATTERN:  return "redirect core dumps (kernel.core_pattern)";
+	case JG_HOST_MODPROBE:      return "redirect module autoload (kernel.modprobe)";
+	case JG_HOST_POWEROFF_CMD:  return "redirect the poweroff helper (kernel.poweroff_cmd)";
+	case JG_HOST_UEVENT_HELPER: return "set the hotplug helper (uevent_helper)";
+	case JG_HOST_RELEASE_AGENT: return "set a cgroup release agent";
+	case JG_HOST_BINFMT:        return "register a binfmt_misc interpreter";
+	case JG_HOST_SYSRQ:         return "trigger a magic SysRq action";
+	case JG_HOST_CGROUP_MOVE:   return "move processes between cgroups";
+	case JG_HOST_DAEMON_CGROUP: return "change jitgated's cgroup or one above it";
+	case JG_HOST_DAEMON_PROC:   return "write jitgated's /proc files";
+	default:                    return "change the host around the gate";
+	}
+}
+
 /* Where the filesystem of kdev is mounted (its root), from mountinfo; "" when unknown. */
 static void mount_point(uint32_t kdev, char *out, size_t len)
 {
@@ -438,6 +605,27 @@ static json_t *daemon_target(uint64_t tgid)
 {
 	return json_pack("{s:s, s:I, s:b}", "kind", "process", "pid", (json_int_t)tgid,
 			 "jitgated", tgid == (uint64_t)getpid());
+}
+
+/* A refusal whose target is a process: jitgated, or the host's automation (ptrace). */
+static const char *process_op(const struct jg_event *e, char *buf, size_t len)
+{
+	switch (e->hook) {
+	case JG_HOOK_PTRACE:
+		return e->tamper.id == (uint64_t)getpid() ?
+		       "trace jitgated (ptrace, /proc/PID/mem, process_vm_writev, pidfd_getfd)" :
+		       "trace a privileged process of the host's automation (ptrace, /proc/PID/mem, "
+		       "process_vm_writev, pidfd_getfd)";
+	case JG_HOOK_KILL:
+		snprintf(buf, len, "signal %u to jitgated", e->tamper.what);
+		return buf;
+	case JG_HOOK_SIGIO:
+		snprintf(buf, len, "signal %u to jitgated through a file owner (F_SETOWN)",
+			 e->tamper.what ? e->tamper.what : 29);
+		return buf;
+	default:
+		return taskctl_name(e->tamper.what);
+	}
 }
 
 void seal_describe(const struct jg_event *e, json_t *rec)
@@ -497,15 +685,21 @@ void seal_describe(const struct jg_event *e, json_t *rec)
 							     "code", (json_int_t)e->tamper.what));
 		break;
 	case JG_HOOK_PTRACE:
-		op = "trace jitgated (ptrace, /proc/PID/mem, process_vm_writev, pidfd_getfd)";
-		json_object_set_new(rec, "object", daemon_target(e->tamper.id));
-		break;
 	case JG_HOOK_KILL:
-		snprintf(buf, sizeof(buf), "signal %u to jitgated", e->tamper.what);
-		op = buf;
+	case JG_HOOK_SIGIO:
+	case JG_HOOK_TASKCTL:
+		op = process_op(e, buf, sizeof(buf));
 		json_object_set_new(rec, "object", daemon_target(e->tamper.id));
-		json_object_set_new(json_object_get(rec, "object"), "signal",
-				    json_integer(e->tamper.what));
+		if (e->hook == JG_HOOK_KILL)
+			json_object_set_new(json_object_get(rec, "object"), "signal",
+					    json_integer(e->tamper.what));
+		break;
+	case JG_HOOK_HOST:
+		op = host_name(e->tamper.what);
+		if (obj)
+			json_object_set_new(obj, "kind", json_string("host"));
+		else
+			json_object_set_new(rec, "object", json_pack("{s:s}", "kind", "host"));
 		break;
 	case JG_HOOK_MOUNT:
 		op = e->tamper.what == JG_SEAL_MNT_UMOUNT ? "unmount a filesystem of the gate's files" :
@@ -532,7 +726,8 @@ void seal_describe(const struct jg_event *e, json_t *rec)
 		    e->hook == JG_HOOK_RMDIR || e->hook == JG_HOOK_RENAME ||
 		    e->hook == JG_HOOK_CREATE || e->hook == JG_HOOK_LINK ||
 		    e->hook == JG_HOOK_SETATTR || e->hook == JG_HOOK_XATTR ||
-		    e->hook == JG_HOOK_MOUNT || e->hook == JG_HOOK_KERNEL_LOAD)) {
+		    e->hook == JG_HOOK_MOUNT || e->hook == JG_HOOK_KERNEL_LOAD ||
+		    e->hook == JG_HOOK_HOST)) {
 		json_object_del(obj, "protected_ino");
 		name_target(e, obj);
 	}

@@ -1104,6 +1104,9 @@ int gate__seal_config(struct jg_gate *g, uint32_t daemon_tgid, const uint32_t *f
 	}
 	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
 		return -errno;
+	/* one more bpf() call: the kernel records the daemon named just now (its credentials
+	 * and cgroups, bpf/seal_host.bpf.h) at the next one it makes */
+	read_config(g, &cfg);
 	return 0;
 }
 

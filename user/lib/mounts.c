@@ -82,12 +82,12 @@ void mounts__free(struct jg_mounts *m)
 	m->n = 0;
 }
 
-int mounts__identify(const struct jg_mounts *m, const char *path, uint32_t *kdev,
-		     uint64_t *ino, const char **fstype)
+static int identify(const struct jg_mounts *m, const char *path, int flags, uint32_t *kdev,
+		    uint64_t *ino, const char **fstype)
 {
 	struct statx stx;
 
-	if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS | STATX_MNT_ID, &stx))
+	if (statx(AT_FDCWD, path, flags, STATX_BASIC_STATS | STATX_MNT_ID, &stx))
 		return -errno;
 	*ino = stx.stx_ino;
 	*kdev = kdev_of(stx.stx_dev_major, stx.stx_dev_minor);
@@ -102,4 +102,16 @@ int mounts__identify(const struct jg_mounts *m, const char *path, uint32_t *kdev
 		}
 	}
 	return 0;
+}
+
+int mounts__identify(const struct jg_mounts *m, const char *path, uint32_t *kdev,
+		     uint64_t *ino, const char **fstype)
+{
+	return identify(m, path, 0, kdev, ino, fstype);
+}
+
+int mounts__identify_link(const struct jg_mounts *m, const char *path, uint32_t *kdev,
+			  uint64_t *ino, const char **fstype)
+{
+	return identify(m, path, AT_SYMLINK_NOFOLLOW, kdev, ino, fstype);
 }

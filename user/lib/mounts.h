@@ -33,5 +33,8 @@ int mounts__parse_line(const char *line, struct jg_mount *out);
  * too. Returns 0 or -errno (from statx). */
 int mounts__identify(const struct jg_mounts *m, const char *path, uint32_t *kdev,
 		     uint64_t *ino, const char **fstype);
+/* The same for a symbolic link itself, not what it points to. */
+int mounts__identify_link(const struct jg_mounts *m, const char *path, uint32_t *kdev,
+			  uint64_t *ino, const char **fstype);
 
 #endif
