@@ -553,6 +553,19 @@ static int write_filter(struct jg_gate *g, const struct jg_compiled *c, uint32_t
 
 /* The names of objects, the directories above them and the watched trees, for generation
  * `next`. */
+/* Endpoints into an LPM map of generation `next` (connect or bind). */
+static int write_prefixes(int fd, const struct jg_cnet *v, size_t n, uint32_t next)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct jg_net_key k = { .prefixlen = 8 + v[i].prefixlen, .gen = (uint8_t)next };
+
+		memcpy(k.addr, v[i].addr, 16);
+		if (bpf_map_update_elem(fd, &k, &v[i].val, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 static int write_names(struct jg_gate *g, const struct jg_compiled *c, uint32_t next)
 {
 	for (size_t i = 0; i < c->nancestors; i++) {
@@ -622,22 +635,12 @@ int gate__apply(struct jg_gate *g, const struct jg_compiled *c, char *err, size_
 					BPF_ANY))
 			ret = -errno;
 	}
-	for (size_t i = 0; i < c->nnets && !ret; i++) {
-		struct jg_net_key k = { .prefixlen = 8 + c->nets[i].prefixlen, .gen = (uint8_t)next };
-
-		memcpy(k.addr, c->nets[i].addr, 16);
-		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.net_prefixes), &k,
-					&c->nets[i].val, BPF_ANY))
-			ret = -errno;
-	}
-	for (size_t i = 0; i < c->nbinds && !ret; i++) {
-		struct jg_net_key k = { .prefixlen = 8 + c->binds[i].prefixlen, .gen = (uint8_t)next };
-
-		memcpy(k.addr, c->binds[i].addr, 16);
-		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.bind_prefixes), &k,
-					&c->binds[i].val, BPF_ANY))
-			ret = -errno;
-	}
+	if (!ret)
+		ret = write_prefixes(bpf_map__fd(g->skel->maps.net_prefixes), c->nets, c->nnets,
+				     next);
+	if (!ret)
+		ret = write_prefixes(bpf_map__fd(g->skel->maps.bind_prefixes), c->binds, c->nbinds,
+				     next);
 	if (!ret)
 		ret = write_names(g, c, next);
 	for (size_t i = 0; i < c->nstanding && !ret; i++) {
