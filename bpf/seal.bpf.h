@@ -442,9 +442,11 @@ static __always_inline bool seal_is_daemon(struct task_struct *task)
 }
 
 /* ptrace attach, /proc/PID/mem, process_vm_writev, pidfd_getfd on jitgated or on a
- * privileged process of the host's automation (its code would run with every power over
- * the gate). Read access (/proc/PID/maps, environ) is left: it changes nothing, and ps
- * asks for it. Tracing a service is gate administration: a gate-admin grant allows it. */
+ * privileged process outside the tracer's own session: the host's automation (its code
+ * would run with every power over the gate), a setuid program a person runs on an
+ * except-list (its code would be root that no session end kills). Read access
+ * (/proc/PID/maps, environ) is left: it changes nothing, and ps asks for it. Tracing a
+ * service is gate administration: a gate-admin grant allows it. */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(jg_seal_ptrace, struct task_struct *child, unsigned int mode, int ret)
 {
@@ -453,7 +455,7 @@ int BPF_PROG(jg_seal_ptrace, struct task_struct *child, unsigned int mode, int r
 	if (ret)
 		return ret;
 	if (!(mode & PTRACE_MODE_ATTACH_SEAL) ||
-	    (!seal_is_daemon(child) && !automation_priv(child)))
+	    (!seal_is_daemon(child) && !privileged_elsewhere(child)))
 		return 0;
 	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
 		return 0;
@@ -563,6 +565,49 @@ int BPF_PROG(jg_seal_setscheduler, struct task_struct *p, int ret)
 	return seal_taskctl(JG_TASKCTL_SCHED, p->tgid);
 }
 
+/* clone3(CLONE_INTO_CGROUP) by a person: its child would start in a cgroup it names, such
+ * as jitgated's (where its memory use gets jitgated OOM-killed), past the cgroup.procs
+ * files it may not write. The service manager (automation) is what uses it. */
+#define JG_CLONE_INTO_CGROUP 0x200000000ULL
+
+static __always_inline int seal_clone(unsigned long clone_flags)
+{
+	struct seal_who w;
+
+	if (!(clone_flags & JG_CLONE_INTO_CGROUP))
+		return 0;
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_CGROUP_MOVE, 0, NULL, NULL, NULL, false);
+}
+
+/* An io_uring request run with credentials registered in the ring (a personality): a
+ * ring an elevated shell registered root's credentials in, kept by the person's plain
+ * process, would be root outside every session. A human may use only credentials no
+ * stronger than its own, unless it is in a live session itself. */
+SEC("lsm/uring_override_creds")
+int BPF_PROG(jg_seal_uring_creds, const struct cred *new, int ret)
+{
+	struct task_struct *task;
+	const struct cred *cur;
+	struct jg_session *s;
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	task = bpf_get_current_task_btf();
+	cur = task->cred;
+	if ((new->euid.val != 0 || cur->euid.val == 0) &&
+	    !(caps_of(&new->cap_effective) & ~caps_of(&cur->cap_effective)))
+		return 0;
+	if (!seal_human(task, &w))
+		return 0;
+	s = session_of(task);
+	if ((s && session_live(s)) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_URING_CREDS, 0, NULL, NULL, NULL, false);
+}
+
 /* ------------------------------------------------------------------ mounts */
 
 /* Mounting over a sealed path (a bind mount over the policy, a new bpffs over the pins'),
@@ -576,8 +621,10 @@ int BPF_PROG(jg_seal_mount, const char *dev_name, const struct path *path, const
 
 	if (ret)
 		return ret;
-	if (flags & MS_PROPAGATION)
-		return 0;	/* shared, private, slave: nothing is hidden or changed */
+	/* shared, private, slave alone: nothing is hidden or changed. With MS_BIND or
+	 * MS_REMOUNT the kernel does the bind or remount and ignores the propagation bits. */
+	if ((flags & MS_PROPAGATION) && !(flags & (MS_BIND | MS_REMOUNT)))
+		return 0;
 	if (!seal_human(bpf_get_current_task_btf(), &w))
 		return 0;
 	if (flags & MS_REMOUNT) {

@@ -9,7 +9,8 @@
  *    exec, automation's too); jitgated seals the helpers' programs themselves;
  *  - create the names that put code into jitgated or its unit (ld.so.preload,
  *    jitgated.service, jitgated.service.d) in the directories jitgated guards;
- *  - trace a privileged process of the automation (bpf/seal.bpf.h, ptrace);
+ *  - trace a privileged process outside its own session (bpf/seal.bpf.h, ptrace), or run
+ *    io_uring requests with stronger credentials a ring holds (uring_override_creds);
  *  - reach jitgated's process around task_kill: its /proc files (oom_score_adj), its
  *    cgroup and every cgroup above it (cgroup.kill, cgroup.freeze, memory.max), moving
  *    processes between cgroups, /proc/sysrq-trigger, signals through a file owner,
@@ -180,19 +181,22 @@ static __noinline bool guarded_name(struct dentry *dentry)
 	       NAME_IS(n, "jitgated.service.d");
 }
 
-/* A privileged process of the host's automation: no login uid, outside any session, and
- * root or holding a capability (an unprivileged one has no power over the gate). */
-static __always_inline bool automation_priv(struct task_struct *task)
+/* A privileged process outside the current task's session: root or holding a capability
+ * (an unprivileged one has nothing to lend), and not a task of the same live session. The
+ * host's automation, and a person's setuid program. */
+static __always_inline bool privileged_elsewhere(struct task_struct *task)
 {
 	const struct cred *cred = task->real_cred;
+	struct jg_session *mine, *its;
 
 	if (task->flags & 0x00200000)	/* PF_KTHREAD */
 		return false;
-	if (bpf_core_field_exists(task->loginuid) && task->loginuid.val != (__u32)-1)
+	if (cred->euid.val != 0 && cred->uid.val != 0 && cred->suid.val != 0 &&
+	    !caps_of(&cred->cap_permitted))
 		return false;
-	if (session_of(task))
-		return false;
-	return cred->euid.val == 0 || cred->uid.val == 0 || caps_of(&cred->cap_permitted);
+	its = session_of(task);
+	mine = session_of(bpf_get_current_task_btf());
+	return !(its && mine && its->grant_id == mine->grant_id && session_live(mine));
 }
 
 #endif

@@ -96,6 +96,10 @@ static __always_inline int session_enforce(__u32 hook)
 	return session_end(task, s, hook);
 }
 
+/* bpf/seal.bpf.h: a person's clone3(CLONE_INTO_CGROUP) (into jitgated's cgroup, its
+ * memory limit is the OOM killer's to enforce on jitgated) */
+static __always_inline int seal_clone(unsigned long clone_flags);
+
 /* A child of a session task is in the session; a task of an ended session cannot fork.
  * No storage for the child: the fork is refused (an unmarked child would keep root). */
 SEC("lsm/task_alloc")
@@ -104,6 +108,9 @@ int BPF_PROG(jg_session_fork, struct task_struct *task, unsigned long clone_flag
 	struct task_struct *cur;
 	struct jg_session *p, *n;
 
+	if (ret)
+		return ret;
+	ret = seal_clone(clone_flags);
 	if (ret)
 		return ret;
 	cur = bpf_get_current_task_btf();

@@ -406,6 +406,7 @@ struct jg_event {
 #define JG_HOST_CGROUP_MOVE   8	/* cgroup.procs, cgroup.threads, tasks: moving processes */
 #define JG_HOST_DAEMON_CGROUP 9	/* a control file of jitgated's cgroup or one above it */
 #define JG_HOST_DAEMON_PROC   10	/* /proc/PID/... of jitgated (oom_score_adj and the rest) */
+#define JG_HOST_URING_CREDS   11	/* an io_uring personality stronger than the task */
 
 /* What a refused JG_HOOK_TASKCTL was (tamper.what). */
 #define JG_TASKCTL_PRLIMIT 1

@@ -260,6 +260,9 @@ void seal_describe(const struct jg_event *e, json_t *rec);
  * may; a human (login uid, or elevated) only with a live gate-admin grant. Otherwise a
  * tamper.deny record is written and *refusal is the reply. */
 bool seal_may_admin(const struct peer *p, const char *what, json_t **refusal);
+/* A peer in an elevated session is its human: the root it holds for the session is not
+ * jitgated's admin (it would grant itself more root, or gate-admin). */
+void seal_peer(struct peer *p);
 
 /* server.c */
 void client_event(uint32_t slot, uint32_t events);

@@ -255,6 +255,13 @@ static void seal_program(const struct jg_mounts *m, const char *path)
 				seal_link(m, cur);
 				char *slash = strrchr(cur, '/');
 
+				/* and the directories the link is in: nothing mounted over them */
+				if (slash != cur) {
+					*slash = 0;
+					seal_path(m, cur, JG_SEAL_PATH, JG_SEAL_PATH);
+					*slash = '/';
+				}
+
 				if (target[0] == '/')
 					n = snprintf(next, sizeof(next), "%s%s%s", target,
 						     save ? "/" : "", save ? p + 1 : "");
@@ -314,6 +321,9 @@ static void seal_runners(const struct jg_mounts *m)
 	static const char *const fixed[] = {
 		"/sbin/request-key", "/sbin/reboot", "/sbin/poweroff", "/etc/ld.so.cache",
 		"/etc/ld.so.preload", "/etc/ld.so.conf",
+		/* read by jitgated's libraries at run time, naming code they load: NSS
+		 * modules at a user lookup, OpenSSL providers and engines at start */
+		"/etc/nsswitch.conf", "/etc/ssl/openssl.cnf",
 	};
 	static const char *const guarded[] = {
 		"/etc", "/etc/systemd/system", "/run/systemd/system", "/etc/systemd/system.control",
@@ -439,11 +449,37 @@ void seal_stop(void)
 
 /* ------------------------------------------------------------------ administration */
 
+/* Does `subject` hold a live grant of the gate-admin resource's admin permission? */
+static bool holds_gate_admin(uint32_t subject)
+{
+	const struct jg_resource *gr = policy__gate_admin(d.policy);
+	struct jg_grant g;
+
+	return gr && grants__kernel_value(&d.grants, subject, gr->name, util__boottime_ns(), &g) &&
+	       g.expires_ns[__builtin_ctz(JG_PERM_ADMIN)];
+}
+
+void seal_peer(struct peer *p)
+{
+	struct jg_session s;
+
+	if (!d.gate || gate__session_of(d.gate, p->pid, &s))
+		return;
+	p->subject = s.subject;
+	util__user_name(p->subject, p->user, sizeof(p->user));
+	/* gate administration is what a gate-admin grant is for */
+	p->admin = holds_gate_admin(p->subject);
+	p->auditor = false;
+	for (size_t i = 0; i < d.cfg.nadmin_groups && !p->admin; i++)
+		p->admin = util__user_in_group(p->subject, d.cfg.admin_groups[i]);
+	for (size_t i = 0; i < d.cfg.nauditor_groups && !p->auditor; i++)
+		p->auditor = util__user_in_group(p->subject, d.cfg.auditor_groups[i]);
+}
+
 bool seal_may_admin(const struct peer *p, const char *what, json_t **refusal)
 {
 	struct jg_session s;
 	const struct jg_resource *gr = policy__gate_admin(d.policy);
-	struct jg_grant g;
 	uint32_t subject = p->subject;
 	uint64_t session = 0;
 	char name[JG_NAME_LEN], gid[32];
@@ -456,8 +492,7 @@ bool seal_may_admin(const struct peer *p, const char *what, json_t **refusal)
 	} else if (p->loginuid == (uint32_t)-1) {
 		return true;	/* the host's automation */
 	}
-	if (gr && grants__kernel_value(&d.grants, subject, gr->name, util__boottime_ns(), &g) &&
-	    g.expires_ns[__builtin_ctz(JG_PERM_ADMIN)])
+	if (holds_gate_admin(subject))
 		return true;
 	util__user_name(subject, name, sizeof(name));
 	ev = audit__new("tamper.deny");
@@ -553,6 +588,7 @@ static const char *host_name(uint32_t what)
 	case JG_HOST_CGROUP_MOVE:   return "move processes between cgroups";
 	case JG_HOST_DAEMON_CGROUP: return "change jitgated's cgroup or one above it";
 	case JG_HOST_DAEMON_PROC:   return "write jitgated's /proc files";
+	case JG_HOST_URING_CREDS:   return "run io_uring requests with root's registered credentials";
 	default:                    return "change the host around the gate";
 	}
 }

@@ -113,6 +113,7 @@ static int peer_of(const struct ucred *cred, struct peer *p, char *why, size_t w
 		p->admin = util__user_in_group(p->uid, d.cfg.admin_groups[i]);
 	for (size_t i = 0; i < d.cfg.nauditor_groups && !p->auditor; i++)
 		p->auditor = util__user_in_group(p->uid, d.cfg.auditor_groups[i]);
+	seal_peer(p);
 	return 0;
 }
 
