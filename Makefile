@@ -25,7 +25,7 @@ BPF_OBJ   := $(OUTPUT)/gate.bpf.o
 SKEL      := $(OUTPUT)/gate.skel.h
 # user/ is one folder per layer (docs/design.md has the map): the two programs on top, the
 # internal library below them. Every user/LAYER/*.c of a library layer goes into it.
-LIB_DIRS  := lib audit policy gate workflow
+LIB_DIRS  := lib audit policy gate workflow fleet
 LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard user/$(d)/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 DAEMON_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/daemon/*.c))
