@@ -13,26 +13,42 @@
 #include <openssl/evp.h>
 #include "fleet/sshsig.h"
 
+/* One key directory for the whole run (made before criterion forks the tests, removed by
+ * the process that made it), so each key is generated once; files a test writes carry its
+ * pid. */
 static char keydir[64];
+static pid_t keydir_owner;
 
-/* A private directory for keys, messages and signatures; skips the test without ssh-keygen. */
+__attribute__((constructor)) static void keys_dir_make(void)
+{
+	snprintf(keydir, sizeof(keydir), "/tmp/jg-fleet-XXXXXX");
+	if (mkdtemp(keydir))
+		keydir_owner = getpid();
+	else
+		keydir[0] = '\0';
+}
+
+__attribute__((destructor)) static void keys_dir_remove(void)
+{
+	char cmd[128];
+
+	if (!keydir[0] || getpid() != keydir_owner)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", keydir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", keydir);
+}
+
+/* Skips the test without ssh-keygen. */
 static inline void keys_setup(void)
 {
 	if (system("command -v ssh-keygen >/dev/null 2>&1"))
 		cr_skip_test("ssh-keygen is missing (openssh-client; scripts/deps.sh installs it)");
-	snprintf(keydir, sizeof(keydir), "/tmp/jg-fleet-XXXXXX");
-	cr_assert(mkdtemp(keydir), "mkdtemp");
+	cr_assert(keydir[0], "no key directory");
 }
 
 static inline void keys_teardown(void)
 {
-	char cmd[128];
-
-	if (keydir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", keydir);
-		cr_assert_eq(system(cmd), 0);
-	}
-	keydir[0] = '\0';
 }
 
 static inline char *slurp(const char *path)
@@ -56,8 +72,9 @@ static inline void key_make(const char *name, const char *type)
 {
 	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t %s %s -N '' -C %s -f '%s/%s' </dev/null",
-		 type, strcmp(type, "ecdsa") ? "" : "-b 256", name, keydir, name);
+	snprintf(cmd, sizeof(cmd), "test -f '%s/%s' || ssh-keygen -q -t %s %s -N '' -C %s "
+		 "-f '%s/%s' </dev/null", keydir, name, type,
+		 strcmp(type, "ecdsa") ? "" : "-b 256", name, keydir, name);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
@@ -78,13 +95,13 @@ static inline char *key_sign(const char *name, const char *ns, const void *msg, 
 	char path[256], cmd[768];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/msg", keydir);
+	snprintf(path, sizeof(path), "%s/msg.%d", keydir, (int)getpid());
 	f = fopen(path, "w");
 	cr_assert(f && fwrite(msg, 1, len, f) == len && !fclose(f));
 	snprintf(cmd, sizeof(cmd), "rm -f '%s.sig' && ssh-keygen -q -Y sign -n '%s' -f '%s/%s' "
 		 "'%s' </dev/null", path, ns, keydir, name, path);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	snprintf(path, sizeof(path), "%s/msg.sig", keydir);
+	strcat(path, ".sig");
 	return slurp(path);
 }
 
