@@ -85,12 +85,13 @@ static bool matches(const struct jg_fleet_host *h, const struct jg_subject *s, s
 
 /* ---- one decision */
 
-/* Parse and verify one decision for request r (hash) under role. 0 with *d, or the
- * refusal's errno with *reason and err. */
+/* Parse and verify one decision for request r (hash) under role. 0 with *d and the
+ * signer's entry in *who, or the refusal's errno with *reason and err. */
 static int check_decision(const struct jg_fleet_host *h, const struct jg_fleet_request *r,
 			  const uint8_t hash[32], const struct jg_role *role,
 			  const struct jg_fleet_signed *s, struct jg_fleet_decision *d,
-			  enum jg_fleet_reason *reason, char *err, size_t errlen)
+			  const struct jg_signer **who, enum jg_fleet_reason *reason, char *err,
+			  size_t errlen)
 {
 	char e[256];
 	int ret;
@@ -100,7 +101,7 @@ static int check_decision(const struct jg_fleet_host *h, const struct jg_fleet_r
 		return why(reason, ret == -EBADMSG ? JG_FR_NOT_CANONICAL : JG_FR_MALFORMED, err,
 			   errlen, "%s", e);
 	ret = signers__verify(h->signers, d->by, s->sig, s->siglen, s->text, s->len,
-			      JG_SSHSIG_NAMESPACE, d->time, 0, NULL, e, sizeof(e));
+			      JG_SSHSIG_NAMESPACE, d->time, 0, who, e, sizeof(e));
 	if (ret)
 		return why(reason, sig_reason(ret), err, errlen, "%s's %s: %s", d->by,
 			   fleet__kind_name(d->kind), e);
@@ -118,9 +119,12 @@ static int check_decision(const struct jg_fleet_host *h, const struct jg_fleet_r
 			   (long long)(d->time - h->now));
 	switch (d->kind) {
 	case JG_FLEET_APPROVE:
-		if (!strcmp(d->by, r->requester))
+		/* by name, or by a key the requester also signs with under another name */
+		if (!strcmp(d->by, r->requester) || signer__has_principal(*who, r->requester))
 			return why(reason, JG_FR_SELF_APPROVAL, err, errlen, "%s may not approve "
-				   "their own request", d->by);
+				   "%s's request: %s", d->by, r->requester,
+				   strcmp(d->by, r->requester) ? "the approving key is also the "
+				   "requester's" : "it is their own");
 		/* fall through */
 	case JG_FLEET_DENY:
 		if (matches(h, role->approvers, role->napprovers, d->by) ||
@@ -214,20 +218,24 @@ static int cmp_time(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Count the valid approvals (each approver once, the earliest), note denials and revokes. */
+/* Count the valid approvals (each approver once, the earliest), note denials and revokes.
+ * One approver is one name and one key: a key listed for two names, or a name with two
+ * keys, counts once. */
 static void read_decisions(const struct jg_fleet_host *h, const struct jg_fleet_signed *dec,
 			   size_t ndec, struct jg_fleet_verdict *v, int64_t *times)
 {
 	char approvers[JG_FLEET_MAX_DECISIONS][JG_NAME_LEN];
+	const struct jg_signer *keys[JG_FLEET_MAX_DECISIONS];
 	size_t n = 0;
 
 	for (size_t i = 0; i < ndec && i < JG_FLEET_MAX_DECISIONS; i++) {
 		struct jg_fleet_decision d = { 0 };
 		enum jg_fleet_reason reason = JG_FR_NONE;
+		const struct jg_signer *who = NULL;
 		char e[256];
 		size_t k;
 
-		if (check_decision(h, &v->req, v->hash, v->role, &dec[i], &d, &reason, e,
+		if (check_decision(h, &v->req, v->hash, v->role, &dec[i], &d, &who, &reason, e,
 				   sizeof(e))) {
 			note_rejected(v, i, reason, d.by, e);
 			continue;
@@ -242,7 +250,7 @@ static void read_decisions(const struct jg_fleet_host *h, const struct jg_fleet_
 			}
 			continue;
 		}
-		for (k = 0; k < n && strcmp(approvers[k], d.by); k++)
+		for (k = 0; k < n && strcmp(approvers[k], d.by) && keys[k] != who; k++)
 			;
 		if (k < n) {
 			if (d.time < times[k])
@@ -250,6 +258,7 @@ static void read_decisions(const struct jg_fleet_host *h, const struct jg_fleet_
 			continue;
 		}
 		snprintf(approvers[n], sizeof(approvers[n]), "%s", d.by);
+		keys[n] = who;
 		times[n++] = d.time;
 	}
 	v->approvals = (unsigned)n;
@@ -318,13 +327,14 @@ int fleet__verify_revoke(const struct jg_fleet_host *h, const struct jg_fleet_re
 {
 	const struct jg_role *role = policy__role(h->policy, r->role);
 	struct jg_fleet_decision dec = { 0 };
+	const struct jg_signer *who = NULL;
 	int ret;
 
 	*reason = JG_FR_NONE;
 	if (!role)
 		return why(reason, JG_FR_UNKNOWN_ROLE, err, errlen, "request %s's role \"%s\" is "
 			   "not in this host's policy any more", r->id, r->role);
-	ret = check_decision(h, r, hash, role, d, &dec, reason, err, errlen);
+	ret = check_decision(h, r, hash, role, d, &dec, &who, reason, err, errlen);
 	if (ret)
 		return ret;
 	if (dec.kind != JG_FLEET_REVOKE)

@@ -38,6 +38,8 @@ static const struct person people[] = {
 	{ "frank", 1005, ",sre,", "sk" },
 	{ "mallory", 1004, ",", "ed25519" },
 	{ "eve", 1006, ",sre-leads,", NULL },	/* a key, but not in the list */
+	{ "bobby", 1007, ",sre-leads,", NULL },	/* another name on bob's key (some tests) */
+	{ "al", 1008, ",sre-leads,", NULL },	/* another name on alice's key (some tests) */
 };
 #define NPEOPLE (sizeof(people) / sizeof(people[0]))
 
@@ -93,34 +95,49 @@ static const struct person *person(const char *name)
 	return NULL;
 }
 
+/* The signer list: one line per person with a key, under their name, or under names[i]
+ * ("bob,bobby") where given. */
+static void load_signers(const char *const *names)
+{
+	char list[8192] = "";
+	size_t o = 0;
+
+	signers__free(signers);
+	for (size_t i = 0; i < NPEOPLE; i++) {
+		const char *who = names && names[i] ? names[i] : people[i].name;
+		char *pub;
+
+		if (!people[i].key)
+			continue;
+		if (!strcmp(people[i].key, "sk")) {
+			o += snprintf(list + o, sizeof(list) - o, "%s %s\n", who, sk[i].line);
+			continue;
+		}
+		pub = key_pub(people[i].name);
+		o += snprintf(list + o, sizeof(list) - o, "%s %s\n", who, pub);
+		free(pub);
+	}
+	cr_assert_eq(signers__parse(list, strlen(list), "signers", &signers, err, sizeof(err)),
+		     0, "%s", err);
+	host.signers = signers;
+}
+
 static void setup(void)
 {
-	char list[8192] = "", perr[256];
-	size_t o = 0;
+	char perr[256];
 
 	keys_setup();
 	cr_assert_eq(policy__load_string(policy_text, NULL, &pol, perr, sizeof(perr)), 0, "%s",
 		     perr);
 	for (size_t i = 0; i < NPEOPLE; i++) {
-		char *pub;
-
-		if (people[i].key && !strcmp(people[i].key, "sk")) {
+		if (people[i].key && !strcmp(people[i].key, "sk"))
 			swsk_make(&sk[i]);
-			o += snprintf(list + o, sizeof(list) - o, "%s %s\n", people[i].name,
-				      sk[i].line);
-			continue;
-		}
-		key_make(people[i].name, people[i].key ? people[i].key : "ed25519");
-		if (!people[i].key)
-			continue;
-		pub = key_pub(people[i].name);
-		o += snprintf(list + o, sizeof(list) - o, "%s %s\n", people[i].name, pub);
-		free(pub);
+		else
+			key_make(people[i].name, people[i].key ? people[i].key : "ed25519");
 	}
-	cr_assert_eq(signers__parse(list, strlen(list), "signers", &signers, err, sizeof(err)),
-		     0, "%s", err);
+	signers = NULL;
+	load_signers(NULL);
 	host.policy = pol;
-	host.signers = signers;
 	seen_id[0] = '\0';
 }
 
@@ -394,6 +411,31 @@ Test(verify, self_approval_and_decisions_out_of_time)
 	cr_assert_eq(v.rejected[0].reason, JG_FR_SELF_APPROVAL);
 	cr_assert_eq(v.rejected[1].reason, JG_FR_BAD_TIME);
 	cr_assert_eq(v.rejected[2].reason, JG_FR_FUTURE);
+	fleet__verdict_free(&v);
+}
+
+/* One key is one approver, whatever names it is listed under; and a key the requester signs
+ * with cannot approve under another name. */
+Test(verify, one_key_is_one_approver)
+{
+	const char *names[NPEOPLE] = { [0] = "alice,al", [1] = "bob,bobby" };
+	struct jg_fleet_request r = request();
+	struct signed_form q, d[3];
+	struct jg_fleet_verdict v;
+
+	load_signers(names);
+	q = make_request(&r, "alice");
+	d[0] = make_decision(&q, "bob", JG_FLEET_APPROVE, NOW - 500, 0);
+	d[1] = make_decision(&q, "bobby", JG_FLEET_APPROVE, NOW - 450, 0);	/* bob's key */
+	d[2] = make_decision(&q, "al", JG_FLEET_APPROVE, NOW - 400, 0);	/* alice's key */
+	d[1].sig = sign_as("bob", d[1].text, d[1].len, 0);
+	d[2].sig = sign_as("alice", d[2].text, d[2].len, 0);
+	cr_assert_eq(verify(&q, d, 3, &v), 0, "%s", err);
+	cr_assert_eq(v.outcome, JG_FLEET_PENDING);
+	cr_assert_eq(v.approvals, 1);
+	cr_assert_eq(v.nrefused, 1);
+	cr_assert_eq(v.rejected[0].reason, JG_FR_SELF_APPROVAL);
+	cr_assert(strstr(v.rejected[0].error, "also the requester's"), "%s", v.rejected[0].error);
 	fleet__verdict_free(&v);
 }
 
