@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include "fleet/signed.h"
+#include "fleet/sshsig.h"
 #include "workflow/workflow.h"
 
 #define CANON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT)
@@ -25,6 +26,7 @@ int fail(char *err, size_t errlen, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		fleet__one_line(err);
 	}
 	return -EINVAL;
 }

@@ -36,6 +36,7 @@ int lfail(struct lctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err + n, c->errlen - n, fmt, ap);
 	va_end(ap);
+	fleet__one_line(c->err);
 	return -EINVAL;
 }
 
@@ -140,9 +141,19 @@ static int parse_time(struct lctx *c, const char *opt, const char *v, int64_t *o
 	return 0;
 }
 
-/* One option (name or name="value"), value unquoted into val. */
-static int apply_option(struct lctx *c, const char *name, const char *val, struct jg_signer *e)
+/* One option (name or name="value"), value unquoted into val; each at most once. */
+static int apply_option(struct lctx *c, const char *name, const char *val, struct jg_signer *e,
+			unsigned *seen)
 {
+	static const char *const known[] = { "verify-required", "namespaces", "valid-after",
+					     "valid-before" };
+
+	for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(name, known[i])) {
+			if (*seen & (1u << i))
+				return lfail(c, "option %s is given twice", name);
+			*seen |= 1u << i;
+		}
 	if (!strcmp(name, "verify-required") && !val) {
 		e->verify_required = true;
 		return 0;
@@ -167,6 +178,7 @@ static int parse_options(struct lctx *c, const char *tok, struct jg_signer *e)
 {
 	char buf[MAX_TOKEN];
 	const char *p = tok;
+	unsigned seen = 0;
 
 	while (*p) {
 		size_t nl = strcspn(p, "=,");
@@ -192,7 +204,7 @@ static int parse_options(struct lctx *c, const char *tok, struct jg_signer *e)
 			val = buf;
 			p = end + 1;
 		}
-		ret = apply_option(c, name, val, e);
+		ret = apply_option(c, name, val, e, &seen);
 		if (ret)
 			return ret;
 		if (*p == ',')
@@ -416,16 +428,19 @@ int signers__verify(const struct jg_signers *s, const char *principal, const cha
 	if (!e) {
 		snprintf(err, errlen, "the signing key %s %s is not in %s",
 			 sshkey__type_name(sig.key.type), fp, s->file);
+		fleet__one_line(err);
 		return -ENOKEY;
 	}
 	if (principal && !signer__has_principal(e, principal)) {
 		snprintf(err, errlen, "the signing key %s (%s line %u) is not %s's", fp, s->file,
 			 e->line, principal);
+		fleet__one_line(err);
 		return -EACCES;
 	}
 	if (!allows_namespace(e, ns)) {
 		snprintf(err, errlen, "the signing key %s (%s line %u) is not listed for "
 			 "namespace %s", fp, s->file, e->line, ns);
+		fleet__one_line(err);
 		return -EACCES;
 	}
 	if ((e->valid_after && when < e->valid_after) ||

@@ -24,6 +24,13 @@
 #define SIG_BLOB_MAX 4096
 #define TYPE_SK_ED25519 "sk-ssh-ed25519@openssh.com"
 
+void fleet__one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
 static __attribute__((format(printf, 4, 5)))
 int fail(int ret, char *err, size_t errlen, const char *fmt, ...)
 {
@@ -33,6 +40,7 @@ int fail(int ret, char *err, size_t errlen, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		fleet__one_line(err);
 	}
 	return ret;
 }

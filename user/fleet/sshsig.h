@@ -50,6 +50,11 @@ struct jg_sshsig {
 	uint32_t counter;		/* sk only */
 };
 
+/* Every byte of s that is not printable ASCII becomes '?': a sentence that quotes input (a
+ * key type, a field name, JSON's own error text) stays one line of plain text. Every error
+ * message of user/fleet/ goes through it. */
+void fleet__one_line(char *s);
+
 /* The key type's SSH name ("ssh-ed25519", ...); "?" for another value. */
 const char *sshkey__type_name(enum jg_sshkey_type t);
 /* A key type by its SSH name; 0 when jitgate does not accept it. */

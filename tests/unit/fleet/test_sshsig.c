@@ -358,6 +358,7 @@ Test(sshsig, bad_signer_lines_are_refused_with_their_line)
 		{ "alice namespaces=\"a %s\n", "closing quote" },
 		{ "alice\n", "key is missing" },
 		{ "alice,,bob %s\n", "empty item" },
+		{ "alice namespaces=\"a\",namespaces=\"b\" %s\n", "given twice" },
 	};
 	int ret;
 
