@@ -20,7 +20,13 @@ static const char policy_text[] =
 	"  \"peer\": {\"allow\": {\"prod-secrets\": [\"read\"]},"
 	"    \"requesters\": [\"group:sre\"], \"approvers\": [\"group:sre\"], \"approvals\": 1},"
 	"  \"vault\": {\"allow\": {\"prod-secrets\": [\"read\"]}, \"require_mfa\": true,"
-	"    \"requesters\": [\"user:frank\"], \"approvers\": [\"uid:1002\"], \"approvals\": 1}"
+	"    \"requesters\": [\"user:frank\"], \"approvers\": [\"uid:1002\"], \"approvals\": 1},"
+	"  \"weekdays\": {\"allow\": {\"prod-secrets\": [\"read\"]}, \"requesters\": [\"group:sre\"],"
+	"    \"approvers\": [\"user:carol\"], \"approvals\": 1,"
+	"    \"schedule\": {\"windows\": [\"Mon-Fri 08:00-18:00\"]}},"
+	"  \"saturday\": {\"allow\": {\"prod-secrets\": [\"read\"]}, \"requesters\": [\"group:sre\"],"
+	"    \"approvers\": [\"user:carol\"], \"approvals\": 1,"
+	"    \"schedule\": {\"windows\": [\"Sat 07:00-08:20\"]}}"
 	" }}";
 
 struct person {
@@ -586,6 +592,30 @@ Test(verify, times)
 	cr_assert_eq(verify(&q, d, 2, &v), 0, "%s", err);
 	cr_assert_eq(v.outcome, JG_FLEET_GRANT);
 	cr_assert_eq(v.not_after - NOW, 100);
+	fleet__verdict_free(&v);
+}
+
+/* NOW is Saturday 2026-12-05 08:00 UTC. */
+Test(verify, the_role_schedule_of_this_host)
+{
+	struct jg_fleet_request r = request();
+	struct signed_form q, d;
+	struct jg_fleet_verdict v;
+
+	strcpy(r.role, "weekdays");
+	q = make_request(&r, "alice");
+	d = make_decision(&q, "carol", JG_FLEET_APPROVE, NOW - 300, 0);
+	cr_assert_eq(verify(&q, &d, 1, &v), 0, "%s", err);
+	cr_assert_eq(v.outcome, JG_FLEET_PENDING);
+	cr_assert(strstr(v.note, "outside its schedule"), "%s", v.note);
+	fleet__verdict_free(&v);
+
+	strcpy(r.role, "saturday");			/* open until 08:20: the grant ends then */
+	q = make_request(&r, "alice");
+	d = make_decision(&q, "carol", JG_FLEET_APPROVE, NOW - 300, 0);
+	cr_assert_eq(verify(&q, &d, 1, &v), 0, "%s", err);
+	cr_assert_eq(v.outcome, JG_FLEET_GRANT);
+	cr_assert_eq(v.not_after, NOW + 20 * 60);
 	fleet__verdict_free(&v);
 }
 
