@@ -25,7 +25,7 @@ BPF_OBJ   := $(OUTPUT)/gate.bpf.o
 SKEL      := $(OUTPUT)/gate.skel.h
 # user/ is one folder per layer (docs/design.md has the map): the two programs on top, the
 # internal library below them. Every user/LAYER/*.c of a library layer goes into it.
-LIB_DIRS  := lib audit policy gate workflow
+LIB_DIRS  := lib audit policy gate workflow fleet
 LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard user/$(d)/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 DAEMON_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/daemon/*.c))
@@ -51,7 +51,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke
+.PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke store-test
 
 all: $(BINS)
 
@@ -131,7 +131,12 @@ vmtest: all
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory store-test
 	$(Q)$(MAKE) --no-print-directory vmtest
+
+# The fleet store's schema and row-level security on a throwaway PostgreSQL (docs/fleet.md).
+store-test:
+	$(Q)tests/fleet/test_store_rls.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

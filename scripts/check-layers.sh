@@ -11,7 +11,8 @@ rank() {
 	audit) echo 1 ;;
 	policy) echo 2 ;;
 	gate|workflow) echo 3 ;;
-	daemon|cli) echo 4 ;;
+	fleet) echo 4 ;;
+	daemon|cli) echo 5 ;;
 	*) echo "" ;;
 	esac
 }

@@ -9,6 +9,9 @@ PKGS=(
 	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libsqlite3-dev libssl-dev libqrencode-dev
 	# tests: unit tests on the host, kernel tests in a VM (scripts/vm.sh)
 	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog sudo
+	# fleet: SSH signatures made by the real ssh-keygen in the unit tests; the store's tests
+	# run a throwaway PostgreSQL (scripts/pg-throwaway.sh) with a test CA made by openssl
+	openssh-client postgresql postgresql-contrib libpq-dev openssl
 	# fuzzing (make fuzz): libFuzzer and the sanitizer runtimes of Debian's clang
 	libclang-rt-14-dev
 	# filesystems the VM tests build: btrfs and ext4 images on loop devices
