@@ -527,6 +527,7 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 		json_object_set_new(w, "file", json_string(a->path));
 		json_object_set_new(w, "error", json_string(strerror(-a->last_err)));
 		json_object_set_new(w, "message", json_string(msg));
+		pr_warn("%s", msg);
 		audit__emit(a, w, 0);
 	}
 	return ret;
@@ -627,6 +628,7 @@ int audit__flush(struct jg_audit *a)
 	json_object_set_new(ev, "held", json_integer((json_int_t)a->held));
 	json_object_set_new(ev, "lost", json_integer((json_int_t)a->lost));
 	json_object_set_new(ev, "message", json_string(msg));
+	pr_info("%s", msg);
 	a->held = 0;
 	a->lost = 0;
 	a->last_err = 0;

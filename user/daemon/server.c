@@ -532,11 +532,12 @@ static json_t *top_uids(void)
 }
 
 /* From the timer: drop who is past its deadline; now and then, audit what was dropped. */
+static void report_drops(int64_t now, bool force);
+
 void clients_tick(void)
 {
 	int64_t now = mono_ms();
-	struct client_stats *s = &srv.st, *r = &srv.reported;
-	json_t *ev;
+	struct client_stats *s = &srv.st;
 
 	for (size_t i = 0; i < srv.n; i++) {
 		struct client *c = &srv.v[i];
@@ -552,7 +553,17 @@ void clients_tick(void)
 		}
 		client_close(c);
 	}
-	if (now - srv.reported_ms < DROP_REPORT_MS && srv.reported_ms)
+	report_drops(now, false);
+}
+
+/* Audit what was refused and dropped since the last report: at most once a minute, and at
+ * exit (force), so every count reaches the log. */
+static void report_drops(int64_t now, bool force)
+{
+	struct client_stats *s = &srv.st, *r = &srv.reported;
+	json_t *ev;
+
+	if (!force && now - srv.reported_ms < DROP_REPORT_MS && srv.reported_ms)
 		return;
 	if (s->refused_full == r->refused_full && s->refused_uid == r->refused_uid &&
 	    s->refused_rate == r->refused_rate && s->bad_requests == r->bad_requests &&
@@ -603,9 +614,12 @@ int clients_init(char *err, size_t errlen)
 	return 0;
 }
 
-/* At exit: one last try to hand out replies already made (unload's), then close all. */
+/* At exit: one last try to hand out replies already made (unload's), then close all; the
+ * last counts are audited. */
 void clients_close(void)
 {
+	if (srv.n)
+		report_drops(mono_ms(), true);
 	for (size_t i = 0; i < srv.n; i++) {
 		struct client *c = &srv.v[i];
 

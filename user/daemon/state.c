@@ -37,6 +37,9 @@ static void ledger_failed(const char *what)
 	if (!d.ledger_failing++) {
 		json_t *ev = audit__new("ledger.error");
 
+		pr_warn("ledger %s: %s; changes are refused until it can be written",
+			d.ledger.path, d.ledger_last_err);
+
 		json_object_set_new(ev, "file", json_string(d.ledger.path));
 		json_object_set_new(ev, "error", json_string(d.ledger_last_err));
 		audit__emit(&d.audit, ev, 0);
