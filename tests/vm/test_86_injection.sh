@@ -65,15 +65,16 @@ wait_for() {
 	done
 }
 
-start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json || finish
-
-# A file name with a newline and a forged CEF record and syslog header after it, the CEF and
-# SD delimiters, an escape sequence and bytes that are not UTF-8 (\377, an overlong /); a
-# name holds no /, so the forged extension is duser=root.
+# Made before the gate protects the tree: a file name with a newline and a forged syslog
+# header and CEF record after it, the CEF and SD delimiters, an escape sequence and bytes that
+# are not UTF-8 (\377, an overlong /); a name holds no /, so the forged extension is duser=.
 EVIL=$(printf '/srv/prod/secrets/x\n<13>1 2026-01-01T00:00:00Z forged jitgate - access.allow [jitgate@32473 seq="1"] CEF:0|fake|fake|1|x|y|1|src=6.6.6.6 duser=root\\|a=b]c"d\033[2J\377\300\257')
 printf 'x' >"$EVIL"
 chmod 0666 "$EVIL"
 ok "the hostile file exists under the protected tree" test -f "$EVIL"
+
+start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json || finish
+
 # alice's shell renames itself (comm: 15 bytes) and opens the file itself: denied
 as_user alice sh -c 'printf "a\nb|c=d]e\"f\\\\\033" >/proc/self/comm; exec 3<"$1"' sh "$EVIL" 2>/dev/null
 ok "alice's open of it is denied" test "$?" -ne 0
