@@ -96,6 +96,7 @@ audit_has "audit: ledger.recovered after the first write that worked" '"type":"l
 expect_eq "status: the ledger is healthy again" "$(st ledger failing)" false
 ok "no grant without its ledger row: history has the two that were made" \
 	sh -c "[ \$(jitgate history --user alice --json | grep -o '\"id\": *\"g-[0-9]*\"' | sort -u | wc -l) -eq 2 ]"
+diag "$(grep -e '"type":"audit.write_error"' -e '"type":"audit.recovered"' -e '"type":"ledger.error"' -e '"type":"ledger.recovered"' $AUDIT)"
 ok "the seq is gap-free" sh -c "grep -o '^{\"seq\":[0-9]*' $AUDIT | cut -d: -f2 | awk 'NR!=\$1{exit 1}'"
 ok "no line is torn: each is one JSON record" sh -c "! grep -v '^{\"seq\":.*\"chain\":\"[0-9a-f]*\"}\$' $AUDIT"
 ok "the audit chain verifies (jitgate audit verify)" \
