@@ -10,6 +10,13 @@
  *   jg-client [-s SOCKET] slow JSON SECONDS
  *	for SECONDS: connect and send JSON one byte a second, again after every drop.
  *	Prints "slow: C connections, D dropped; first answer: LINE"
+ *   jg-client [-s SOCKET] flood JSON N
+ *	N requests one after another, each on its own connection, each reply read. Prints
+ *	"flood: N sent, A ok, R refused, O other, E unanswered; first refusal: LINE" (refused:
+ *	an EAGAIN reply)
+ *   jg-client [-s SOCKET] endless SECONDS
+ *	one connection that sends bytes without a newline until the daemon answers or closes
+ *	(or SECONDS pass). Prints "endless: B bytes sent; answer: LINE"
  *   jg-client [-s SOCKET] idle N SECONDS
  *	hold N connections that send nothing for SECONDS, reopening (after 250 ms) each one
  *	the daemon closes. Prints "idle: C connections, R refused, T timed out; first
@@ -107,6 +114,8 @@ static int do_send(const char *json, int argc, char **argv)
 	}
 	if (send_all(fd, json, strlen(json)) || send_all(fd, "\n", 1)) {
 		perror("send");
+		read_answer(fd, reply, sizeof(reply));	/* the refusal, when there is one */
+		puts(reply);
 		return 1;
 	}
 	if (no_read)
@@ -245,10 +254,97 @@ static int do_idle(int n, int secs)
 	return conns ? 0 : 125;
 }
 
+/* One request; the reply line in line ("" when none). */
+static void one_request(const char *json, char *line, size_t len)
+{
+	size_t got = 0;
+	int fd = connect_daemon();
+
+	line[0] = 0;
+	if (fd < 0)
+		return;
+	if (send_all(fd, json, strlen(json)) || send_all(fd, "\n", 1)) {
+		read_answer(fd, line, len);	/* refused before it read anything */
+		close(fd);
+		return;
+	}
+	for (;;) {
+		ssize_t n = read(fd, line + got, len - 1 - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (memchr(line, '\n', got) || got == len - 1)
+			break;
+	}
+	line[got] = 0;
+	line[strcspn(line, "\n")] = 0;
+	close(fd);
+}
+
+static int do_flood(const char *json, int n)
+{
+	int ok = 0, refused = 0, other = 0, none = 0;
+	char first[1024] = "", line[65536];
+
+	for (int i = 0; i < n; i++) {
+		one_request(json, line, sizeof(line));
+		if (!line[0]) {
+			none++;
+		} else if (strstr(line, "\"ok\":true")) {
+			ok++;
+		} else if (strstr(line, "\"code\":\"EAGAIN\"")) {
+			refused++;
+			if (!first[0])
+				snprintf(first, sizeof(first), "%.1000s", line);
+		} else {
+			other++;
+		}
+	}
+	printf("flood: %d sent, %d ok, %d refused, %d other, %d unanswered; first refusal: %s\n",
+	       n, ok, refused, other, none, first);
+	return 0;
+}
+
+static int do_endless(int secs)
+{
+	long long end = now_ms() + secs * 1000LL;
+	char chunk[4096], line[1024] = "";
+	long long sent = 0;
+	int fd = connect_daemon();
+
+	if (fd < 0)
+		return 125;
+	memset(chunk, 'x', sizeof(chunk));
+	while (now_ms() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			read_answer(fd, line, sizeof(line));
+			break;
+		}
+		n = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			read_answer(fd, line, sizeof(line));
+			break;
+		}
+		if (n > 0)
+			sent += n;
+	}
+	close(fd);
+	printf("endless: %lld bytes sent; answer: %s\n", sent, line);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: jg-client [-s SOCKET] send JSON [--no-read] [--pidfile FILE]\n"
 			"       jg-client [-s SOCKET] stuck|slow JSON SECONDS\n"
+			"       jg-client [-s SOCKET] flood JSON N\n"
+			"       jg-client [-s SOCKET] endless SECONDS\n"
 			"       jg-client [-s SOCKET] idle N SECONDS\n");
 	return 2;
 }
@@ -269,6 +365,10 @@ int main(int argc, char **argv)
 		ret = do_stuck(argv[2], atoi(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "slow"))
 		ret = do_slow(argv[2], atoi(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "flood"))
+		ret = do_flood(argv[2], atoi(argv[3]));
+	else if (argc == 3 && !strcmp(argv[1], "endless"))
+		ret = do_endless(atoi(argv[2]));
 	else if (argc == 4 && !strcmp(argv[1], "idle"))
 		ret = do_idle(atoi(argv[2]), atoi(argv[3]));
 	else

@@ -14,6 +14,7 @@
 #include "audit/audit.h"
 #include "audit/auditchain.h"
 #include "lib/id.h"
+#include "lib/log.h"
 #include "lib/perm.h"
 #include "lib/util.h"
 
@@ -236,6 +237,7 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 	a->to_stdout = cfg->to_stdout;
 	a->max_bytes = cfg->max_bytes;
 	a->keep = cfg->keep;
+	a->backlog_max = cfg->backlog_max ? cfg->backlog_max : JG_AUDIT_BACKLOG_DEFAULT;
 	memcpy(a->chain, JG_CHAIN_GENESIS, sizeof(a->chain));
 	snprintf(a->host, sizeof(a->host), "%s", cfg->host);
 	if (!cfg->path || !*cfg->path)
@@ -336,6 +338,13 @@ int audit__reopen(struct jg_audit *a)
 
 void audit__close(struct jg_audit *a)
 {
+	if (a->backlog_len && audit__flush(a) && a->backlog_len)
+		pr_warn("%llu audit records could not be written to %s (%s); the next start "
+			"reports the gap", (unsigned long long)a->backlog_n, a->path,
+			strerror(-a->last_err));
+	free(a->backlog);
+	a->backlog = NULL;
+	a->backlog_len = a->backlog_cap = 0;
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->head_fd >= 0)
@@ -434,15 +443,23 @@ json_t *audit__new(const char *type)
 	return json_pack("{s:s}", "type", type);
 }
 
+static int write_part(int fd, const char *p, size_t len, size_t *done);
+static void cut_back(struct jg_audit *a, size_t done);
+static int hold(struct jg_audit *a, const char *line, size_t len);
+
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 {
 	char when[48], chain[65], *body, *line;
+	bool first_failure = false;
+	size_t done;
 	json_t *rec;
 	int ret = 0;
 	size_t blen, len;
 
 	if (!ev)
 		return -ENOMEM;
+	if (a->backlog_len)
+		audit__flush(a);	/* what the file did not take goes first */
 	rec = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)(a->seq + 1), "time",
 			util__rfc3339(wall_ns ? wall_ns : util__realtime_ns(), when, sizeof(when)),
 			"host", a->host);
@@ -466,16 +483,31 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 	memcpy(line + len, "\"}\n", 3);
 	len += 3;
 	free(body);
+	if (a->fd >= 0 && a->backlog_len && a->backlog_len + len > a->backlog_max) {
+		/* no room to hold it: not numbered, so the chain has no hole; counted */
+		free(line);
+		a->lost++;
+		a->lost_total++;
+		return -ENOSPC;
+	}
 	a->seq++;
 	memcpy(a->chain, chain, sizeof(a->chain));
-	if (a->fd >= 0 && a->max_bytes && a->size && a->size + len > a->max_bytes)
+	if (a->fd >= 0 && !a->backlog_len && a->max_bytes && a->size &&
+	    a->size + len > a->max_bytes)
 		rotate(a);
 	if (a->fd >= 0) {
-		ret = write_all(a->fd, line, len);
-		if (ret)
+		if (a->backlog_len) {
+			ret = hold(a, line, len);
+		} else if ((ret = write_part(a->fd, line, len, &done))) {
 			a->write_errors++;
-		else
+			cut_back(a, done);
+			a->last_err = ret;
+			a->failing_since_ns = util__realtime_ns();
+			first_failure = true;
+			ret = hold(a, line, len);
+		} else {
 			a->size += len;
+		}
 		head_write(a);
 	}
 	if (a->to_stdout && write_all(STDOUT_FILENO, line, len))
@@ -483,7 +515,139 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 	if (a->tap)
 		a->tap(line, len, a->tap_ctx);
 	free(line);
+	if (first_failure) {
+		/* numbered after the line that failed: the sinks learn it at once, the file when
+		 * it takes lines again */
+		json_t *w = audit__new("audit.write_error");
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "the audit log %s cannot be written (%s); records are "
+			 "held in memory (up to %zu bytes) until it can", a->path,
+			 strerror(-a->last_err), a->backlog_max);
+		json_object_set_new(w, "file", json_string(a->path));
+		json_object_set_new(w, "error", json_string(strerror(-a->last_err)));
+		json_object_set_new(w, "message", json_string(msg));
+		pr_warn("%s", msg);
+		audit__emit(a, w, 0);
+	}
 	return ret;
+}
+
+/* ------------------------------------------------------------------ backlog */
+
+/* write_all that says how much of p went out before it failed. */
+static int write_part(int fd, const char *p, size_t len, size_t *done)
+{
+	*done = 0;
+	while (*done < len) {
+		ssize_t n = write(fd, p + *done, len - *done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		*done += (size_t)n;
+	}
+	return 0;
+}
+
+/* A write that failed after done bytes of its line: cut them back off the end, so no record
+ * is torn and the next one starts a line. */
+static void cut_back(struct jg_audit *a, size_t done)
+{
+	struct stat st;
+
+	if (done && (fstat(a->fd, &st) || ftruncate(a->fd, st.st_size - (off_t)done)))
+		a->write_errors++;
+}
+
+/* Keep line (len bytes, '\n' included) for later. 0 or -ENOMEM (then it is lost, though it
+ * was numbered: the chain shows the hole). */
+static int hold(struct jg_audit *a, const char *line, size_t len)
+{
+	if (a->backlog_len + len > a->backlog_cap) {
+		size_t cap = a->backlog_cap ? a->backlog_cap : 65536;
+		char *p;
+
+		while (cap < a->backlog_len + len)
+			cap *= 2;
+		p = realloc(a->backlog, cap);
+		if (!p) {
+			a->lost++;
+			a->lost_total++;
+			return -ENOMEM;
+		}
+		a->backlog = p;
+		a->backlog_cap = cap;
+	}
+	memcpy(a->backlog + a->backlog_len, line, len);
+	a->backlog_len += len;
+	a->backlog_n++;
+	a->held++;
+	a->held_total++;
+	return 0;
+}
+
+int audit__flush(struct jg_audit *a)
+{
+	char since[48], msg[400];
+	size_t off = 0, done;
+	json_t *ev;
+	int ret = 0;
+
+	if (!a->backlog_len || a->fd < 0)
+		return 0;
+	while (off < a->backlog_len) {
+		char *nl = memchr(a->backlog + off, '\n', a->backlog_len - off);
+		size_t len = (size_t)(nl - (a->backlog + off)) + 1;
+
+		ret = write_part(a->fd, a->backlog + off, len, &done);
+		if (ret) {
+			a->last_err = ret;	/* counted when it first failed */
+			cut_back(a, done);
+			break;
+		}
+		a->size += len;
+		off += len;
+		a->backlog_n--;
+	}
+	memmove(a->backlog, a->backlog + off, a->backlog_len - off);
+	a->backlog_len -= off;
+	if (a->backlog_len)
+		return ret;
+	/* the file takes lines again: say what happened meanwhile, in the chain */
+	ev = audit__new("audit.recovered");
+	snprintf(msg, sizeof(msg), "the audit log %s can be written again after %s: %llu records "
+		 "were written late, %llu were lost", a->path, strerror(-a->last_err),
+		 (unsigned long long)a->held, (unsigned long long)a->lost);
+	json_object_set_new(ev, "file", json_string(a->path));
+	json_object_set_new(ev, "error", json_string(strerror(-a->last_err)));
+	json_object_set_new(ev, "since", json_string(util__rfc3339(a->failing_since_ns, since,
+								    sizeof(since))));
+	json_object_set_new(ev, "held", json_integer((json_int_t)a->held));
+	json_object_set_new(ev, "lost", json_integer((json_int_t)a->lost));
+	json_object_set_new(ev, "message", json_string(msg));
+	pr_info("%s", msg);
+	a->held = 0;
+	a->lost = 0;
+	a->last_err = 0;
+	free(a->backlog);
+	a->backlog = NULL;
+	a->backlog_cap = 0;
+	audit__emit(a, ev, 0);
+	return 0;
+}
+
+json_t *audit__state(const struct jg_audit *a)
+{
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
+			 "file", a->path, "pending", (json_int_t)a->backlog_n,
+			 "pending_bytes", (json_int_t)a->backlog_len,
+			 "backlog_max", (json_int_t)a->backlog_max,
+			 "held", (json_int_t)a->held_total, "lost", (json_int_t)a->lost_total,
+			 "write_errors", (json_int_t)a->write_errors,
+			 "error", a->last_err ? strerror(-a->last_err) : NULL);
 }
 
 json_t *audit__subject(uint32_t subject, uint32_t loginuid)

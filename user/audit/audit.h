@@ -36,6 +36,16 @@ struct jg_audit {
 	char head[300];
 	jg_audit_tap tap;
 	void *tap_ctx;
+	/* Lines the file did not take (ENOSPC, EROFS, EIO), in order, each ending in '\n':
+	 * written before anything newer, on the next record or audit__flush. Past backlog_max
+	 * bytes a record is not numbered at all, only counted in lost. */
+	char *backlog;
+	size_t backlog_len, backlog_cap, backlog_max;
+	uint64_t backlog_n;		/* records in backlog */
+	uint64_t held, lost;		/* since the file last failed: written late, not numbered */
+	uint64_t held_total, lost_total;	/* since start */
+	int last_err;			/* -errno of the failure that started the backlog; 0: none */
+	int64_t failing_since_ns;	/* wall time of that failure */
 };
 
 struct jg_audit_cfg {
@@ -45,7 +55,9 @@ struct jg_audit_cfg {
 	const char *head;		/* where to keep the head; NULL: nowhere */
 	uint64_t max_bytes;		/* rotate before a line would make the file bigger */
 	unsigned int keep;
+	size_t backlog_max;		/* bytes held in memory while the file fails; 0: default */
 };
+#define JG_AUDIT_BACKLOG_DEFAULT (4u << 20)
 
 /* Opens (creating directories) and continues seq and chain from the file's last complete
  * record, or from the head file when the log is empty (a new file after rotation). A partial
@@ -56,6 +68,13 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 /* audit__open_ex without head file and rotation. */
 int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char *host,
 		char *err, size_t errlen);
+/* Writes what the backlog holds (after a failed write), oldest first, as far as the file
+ * takes it; once it is empty, an audit.recovered record says how many records were written
+ * late and how many were lost. 0 when nothing is left, else -errno of the write. */
+int audit__flush(struct jg_audit *a);
+/* {"file", "pending", "pending_bytes", "backlog_max", "held", "lost", "write_errors",
+ * "error"}: the file sink's state for status. */
+json_t *audit__state(const struct jg_audit *a);
 /* Opens the path again (after logrotate moved it); seq and chain continue. 0 or -errno. */
 int audit__reopen(struct jg_audit *a);
 void audit__close(struct jg_audit *a);
@@ -70,7 +89,10 @@ int audit__read_head(const char *file, uint64_t *seq, char hex[65], char *path,
 /* {"type": TYPE}; the caller adds fields, audit__emit puts seq, time and host in front. */
 json_t *audit__new(const char *type);
 /* Writes ev (stolen) with the next seq and its chain value, rotating the file first when the
- * line would pass max_bytes; wall_ns 0 = now. Returns 0 or -errno (counted). */
+ * line would pass max_bytes; wall_ns 0 = now. Returns 0 or -errno (counted). A line the
+ * file does not take is cut back off the file (no torn line) and held in the backlog, with
+ * an audit.write_error record after it; a record the full backlog cannot take gets no seq
+ * (the chain stays whole) and is counted as lost (-ENOSPC). */
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns);
 
 /* {"uid", "loginuid", "user"} for a subject; loginuid -1 becomes null. */

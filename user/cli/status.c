@@ -246,6 +246,28 @@ static void print_events(json_t *s)
 	putchar('\n');
 }
 
+/* The audit log and ledger when a write failed (disk full, read-only): a line each. */
+static void print_storage(json_t *a, json_t *l)
+{
+	if (json_is_object(a) && (jint(a, "pending", 0) || jint(a, "lost", 0))) {
+		char *f = clean(jstr(a, "file")), *e = clean(jstr(a, "error"));
+
+		print_row("audit log", "%s: %lld records held in memory (%lld bytes), %lld lost "
+			  "since start%s%s", f, jint(a, "pending", 0), jint(a, "pending_bytes", 0),
+			  jint(a, "lost", 0), *e ? "; cannot be written: " : "", e);
+		free(f);
+		free(e);
+	}
+	if (json_is_object(l) && json_is_true(json_object_get(l, "failing"))) {
+		char *f = clean(jstr(l, "file")), *e = clean(jstr(l, "error"));
+
+		print_row("ledger", "%s: changes are refused (writes failed since start: %lld): "
+			  "%s", f, jint(l, "write_errors", 0), e);
+		free(f);
+		free(e);
+	}
+}
+
 static void status_human(json_t *r, bool enforcing)
 {
 	json_t *d = json_object_get(r, "daemon"), *p = json_object_get(r, "policy");
@@ -319,6 +341,7 @@ static void status_human(json_t *r, bool enforcing)
 	}
 	if (json_is_object(s))
 		print_events(s);
+	print_storage(json_object_get(r, "audit"), json_object_get(r, "ledger"));
 }
 
 int do_status(int argc, char **argv)

@@ -275,6 +275,29 @@ static int config_number(struct config *c, const char *file, const char *key, js
 		} else {
 			c->client_write_timeout_ms = (uint32_t)n;
 		}
+	} else if (!strcmp(key, "client_rate") || !strcmp(key, "client_burst")) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+		bool burst = !strcmp(key, "client_burst");
+
+		if (n < (burst ? 1 : 0) || n > 1000000) {
+			snprintf(err, errlen, "%s: \"%s\" must be an integer between %d and 1000000%s",
+				 file, key, burst ? 1 : 0, burst ? "" : " (0: no limit)");
+			ret = -EINVAL;
+		} else if (burst) {
+			c->client_burst = (uint32_t)n;
+		} else {
+			c->client_rate = (uint32_t)n;
+		}
+	} else if (!strcmp(key, "audit_backlog_bytes")) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+
+		if (n < 4096 || n > (1LL << 30)) {
+			snprintf(err, errlen, "%s: \"audit_backlog_bytes\" must be an integer between "
+				 "4096 and 1073741824", file);
+			ret = -EINVAL;
+		} else {
+			c->audit_backlog_bytes = (uint64_t)n;
+		}
 	} else {
 		return 1;
 	}

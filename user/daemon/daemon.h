@@ -52,6 +52,8 @@
 #define MAX_CLIENTS_PER_UID_DEFAULT	8
 #define MAX_CLIENTS_LIMIT		1024
 #define CLIENT_READ_TIMEOUT_MS		2000
+#define CLIENT_RATE_DEFAULT		10	/* requests a second per uid (root: unlimited) */
+#define CLIENT_BURST_DEFAULT		50
 #define CLIENT_WRITE_TIMEOUT_MS		10000
 
 struct config {
@@ -80,6 +82,9 @@ struct config {
 	uint32_t max_clients_per_uid;
 	uint32_t client_read_timeout_ms;	/* the request must be in within this */
 	uint32_t client_write_timeout_ms;	/* the reply must be taken within this */
+	uint32_t client_rate;		/* connections a second per uid (not root); 0: no limit */
+	uint32_t client_burst;		/* at once, before client_rate applies */
+	uint64_t audit_backlog_bytes;	/* audit records held while the log cannot be written */
 	struct jg_mfa_policy mfa;	/* "mfa_lockout" */
 	struct jg_req_limits req;	/* "requests" */
 	/* "trusted_tools": executables whose processes (no login uid) may open the gate's maps
@@ -132,6 +137,9 @@ struct daemon {
 	bool recheck_warned;		/* said once that the re-check could not be detached */
 	bool stop;
 	struct jg_refusals refusals;	/* request refusals being summarised */
+	uint64_t ledger_errors;		/* ledger writes that failed (disk full, read-only) */
+	uint64_t ledger_failing;	/* of them since the last write that worked; 0: healthy */
+	char ledger_last_err[400];
 	uint64_t forged, corrected, restored;	/* kernel grant entries the guard fixed */
 	int64_t guarded_ns;		/* last pass of grants_guard (boot time) */
 };
@@ -273,6 +281,8 @@ void clients_close(void);
 
 /* state.c */
 void ledger_warn(const char *what, int ret);
+/* {"file", "write_errors", "failing", "error"}: the ledger's writes, for status */
+json_t *ledger_state(void);
 void save_lost(void);
 int ledger_load(char *err, size_t errlen);
 int tx_begin(void);

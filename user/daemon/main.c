@@ -220,6 +220,9 @@ static int configure(int argc, char **argv)
 	d.cfg.max_clients_per_uid = MAX_CLIENTS_PER_UID_DEFAULT;
 	d.cfg.client_read_timeout_ms = CLIENT_READ_TIMEOUT_MS;
 	d.cfg.client_write_timeout_ms = CLIENT_WRITE_TIMEOUT_MS;
+	d.cfg.client_rate = CLIENT_RATE_DEFAULT;
+	d.cfg.client_burst = CLIENT_BURST_DEFAULT;
+	d.cfg.audit_backlog_bytes = JG_AUDIT_BACKLOG_DEFAULT;
 	d.cfg.mfa = (struct jg_mfa_policy){
 		.deny = JG_MFA_DENY_DEFAULT,
 		.fail_interval_ns = JG_MFA_FAIL_INTERVAL_DEFAULT * 1000000000LL,
@@ -296,7 +299,8 @@ static int start_state(void)
 		ret = audit__open_ex(&d.audit, &(struct jg_audit_cfg){
 			.path = d.cfg.audit_log, .to_stdout = d.cfg.audit_stdout,
 			.host = d.cfg.host, .head = head, .max_bytes = d.cfg.audit_max_bytes,
-			.keep = d.cfg.audit_keep }, err, sizeof(err));
+			.keep = d.cfg.audit_keep,
+			.backlog_max = (size_t)d.cfg.audit_backlog_bytes }, err, sizeof(err));
 	}
 	if (!ret) {
 		/* SIEM sinks (docs/siem.md): every audit line also goes to them */

@@ -54,8 +54,23 @@ struct client {
 };
 
 struct client_stats {
-	uint64_t accepted, served, refused_full, refused_uid, read_timeouts, write_timeouts,
-		 bad_requests, unproven, hangups, errors;
+	uint64_t accepted, served, refused_full, refused_uid, refused_rate, read_timeouts,
+		 write_timeouts, bad_requests, unproven, hangups, errors;
+};
+
+/* The request rate of each uid but root: a token bucket (client_rate a second, client_burst
+ * at once) checked at accept, one request being one connection. A fixed table: when it is
+ * full the bucket idle longest is taken over (it would be full again anyway). Each bucket
+ * also counts its uid's refusals and bad requests since the last client.drop. */
+#define RATE_SLOTS	256
+#define DROP_TOP_UIDS	8
+
+struct rate_bucket {
+	uint32_t uid;
+	bool used;
+	int64_t tokens_milli;		/* 1000 = one request */
+	int64_t last_ms;
+	uint64_t refused, bad;		/* since the last client.drop */
 };
 
 static struct {
@@ -65,6 +80,7 @@ static struct {
 	int spare_fd;			/* given up to accept and refuse when out of descriptors */
 	struct client_stats st, reported;
 	int64_t reported_ms;
+	struct rate_bucket rate[RATE_SLOTS];
 } srv = { .spare_fd = -1 };
 
 static int64_t mono_ms(void)
@@ -73,6 +89,43 @@ static int64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct rate_bucket *rate_bucket(uint32_t uid, int64_t now)
+{
+	struct rate_bucket *b, *idle = &srv.rate[0];
+
+	for (size_t i = 0; i < RATE_SLOTS; i++) {
+		b = &srv.rate[i];
+		if (b->used && b->uid == uid)
+			return b;
+		if (!b->used || (idle->used && b->last_ms < idle->last_ms))
+			idle = b;
+	}
+	*idle = (struct rate_bucket){ .uid = uid, .used = true, .last_ms = now,
+				      .tokens_milli = (int64_t)d.cfg.client_burst * 1000 };
+	return idle;
+}
+
+/* May uid open one more request now? Root always may. */
+static bool rate_take(uint32_t uid, int64_t now)
+{
+	struct rate_bucket *b;
+	int64_t cap = (int64_t)d.cfg.client_burst * 1000;
+
+	if (!uid || !d.cfg.client_rate)
+		return true;
+	b = rate_bucket(uid, now);
+	b->tokens_milli += (now - b->last_ms) * (int64_t)d.cfg.client_rate;
+	if (b->tokens_milli > cap)
+		b->tokens_milli = cap;
+	b->last_ms = now;
+	if (b->tokens_milli < 1000) {
+		b->refused++;
+		return false;
+	}
+	b->tokens_milli -= 1000;
+	return true;
 }
 
 /* Who is on the other end, taken from the connection at accept. SO_PEERCRED (uid, gid,
@@ -119,16 +172,18 @@ static int peer_of(const struct ucred *cred, struct peer *p, char *why, size_t w
 
 static json_t *clients_json(void)
 {
-	return json_pack("{s:I, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:I}",
+	return json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:I, s:I, s:I, s:I}",
 			 "open", (json_int_t)srv.open, "max", (int)d.cfg.max_clients,
 			 "max_per_uid", (int)d.cfg.max_clients_per_uid,
+			 "rate", (int)d.cfg.client_rate, "burst", (int)d.cfg.client_burst,
 			 "read_timeout_ms", (int)d.cfg.client_read_timeout_ms,
 			 "write_timeout_ms", (int)d.cfg.client_write_timeout_ms,
 			 "accepted", (json_int_t)srv.st.accepted,
 			 "served", (json_int_t)srv.st.served,
 			 "refused_full", (json_int_t)srv.st.refused_full,
 			 "refused_uid", (json_int_t)srv.st.refused_uid,
+			 "refused_rate", (json_int_t)srv.st.refused_rate,
 			 "read_timeouts", (json_int_t)srv.st.read_timeouts,
 			 "write_timeouts", (json_int_t)srv.st.write_timeouts,
 			 "bad_requests", (json_int_t)srv.st.bad_requests,
@@ -227,6 +282,14 @@ static const struct handler {
 	{ "mfa.unlock",    do_mfa_unlock },
 };
 
+/* A request that is not one: counted overall and for its uid's next client.drop. */
+static void count_bad(const struct client *c)
+{
+	srv.st.bad_requests++;
+	if (c->peer.uid)
+		rate_bucket(c->peer.uid, mono_ms())->bad++;
+}
+
 static json_t *dispatch(const struct client *c, json_t *msg)
 {
 	const struct peer *peer = &c->peer;
@@ -235,7 +298,7 @@ static json_t *dispatch(const struct client *c, json_t *msg)
 	char err[256];
 
 	if (proto__parse_request(msg, &cmd, &args, err, sizeof(err))) {
-		srv.st.bad_requests++;
+		count_bad(c);
 		return proto__error("EINVAL", "%s", err);
 	}
 	if (c->unproven[0])
@@ -330,7 +393,7 @@ static void client_input(struct client *c)
 		if (ret == -EAGAIN)
 			continue;
 		if (ret) {
-			srv.st.bad_requests++;
+			count_bad(c);
 			reply = proto__error("EPROTO", "%s", err);
 		} else {
 			reply = dispatch(c, msg);
@@ -376,6 +439,15 @@ static void client_open(int fd)
 				"one uid may have; try again when one of them has ended", cred.uid,
 				mine);
 		srv.st.refused_uid++;
+		close(fd);
+		return;
+	}
+	if (!rate_take(cred.uid, mono_ms())) {
+		send_error_line(fd, "EAGAIN", "uid %u sent more than %u requests a second (%u at "
+				"once) to jitgated, the most one uid may; nothing was read; try "
+				"again in a second", cred.uid, d.cfg.client_rate,
+				d.cfg.client_burst);
+		srv.st.refused_rate++;
 		close(fd);
 		return;
 	}
@@ -431,12 +503,42 @@ void clients_accept(void)
 	}
 }
 
+/* The uids with the most rate refusals and bad requests since the last client.drop (at
+ * most DROP_TOP_UIDS, most first): [{"uid", "refused_rate", "bad_requests"}]; their counts
+ * start again. */
+static json_t *top_uids(void)
+{
+	json_t *arr = json_array();
+
+	for (int k = 0; k < DROP_TOP_UIDS; k++) {
+		struct rate_bucket *top = NULL;
+
+		for (size_t i = 0; i < RATE_SLOTS; i++) {
+			struct rate_bucket *b = &srv.rate[i];
+
+			if (b->used && b->refused + b->bad &&
+			    (!top || b->refused + b->bad > top->refused + top->bad))
+				top = b;
+		}
+		if (!top)
+			break;
+		json_array_append_new(arr, json_pack("{s:I, s:I, s:I}", "uid", (json_int_t)top->uid,
+						     "refused_rate", (json_int_t)top->refused,
+						     "bad_requests", (json_int_t)top->bad));
+		top->refused = top->bad = 0;
+	}
+	for (size_t i = 0; i < RATE_SLOTS; i++)
+		srv.rate[i].refused = srv.rate[i].bad = 0;
+	return arr;
+}
+
 /* From the timer: drop who is past its deadline; now and then, audit what was dropped. */
+static void report_drops(int64_t now, bool force);
+
 void clients_tick(void)
 {
 	int64_t now = mono_ms();
-	struct client_stats *s = &srv.st, *r = &srv.reported;
-	json_t *ev;
+	struct client_stats *s = &srv.st;
 
 	for (size_t i = 0; i < srv.n; i++) {
 		struct client *c = &srv.v[i];
@@ -452,13 +554,29 @@ void clients_tick(void)
 		}
 		client_close(c);
 	}
-	if (now - srv.reported_ms < DROP_REPORT_MS && srv.reported_ms)
+	report_drops(now, false);
+}
+
+/* Audit what was refused and dropped since the last report: at most once a minute, and at
+ * exit (force), so every count reaches the log. */
+static void report_drops(int64_t now, bool force)
+{
+	struct client_stats *s = &srv.st, *r = &srv.reported;
+	json_t *ev;
+
+	if (!force && now - srv.reported_ms < DROP_REPORT_MS && srv.reported_ms)
 		return;
 	if (s->refused_full == r->refused_full && s->refused_uid == r->refused_uid &&
+	    s->refused_rate == r->refused_rate && s->bad_requests == r->bad_requests &&
 	    s->read_timeouts == r->read_timeouts && s->write_timeouts == r->write_timeouts &&
 	    s->errors == r->errors)
 		return;
 	ev = audit__new("client.drop");
+	json_object_set_new(ev, "refused_rate", json_integer((json_int_t)(s->refused_rate -
+									  r->refused_rate)));
+	json_object_set_new(ev, "bad_requests", json_integer((json_int_t)(s->bad_requests -
+									  r->bad_requests)));
+	json_object_set_new(ev, "uids", top_uids());
 	json_object_set_new(ev, "refused_full", json_integer((json_int_t)(s->refused_full -
 									  r->refused_full)));
 	json_object_set_new(ev, "refused_uid", json_integer((json_int_t)(s->refused_uid -
@@ -497,9 +615,12 @@ int clients_init(char *err, size_t errlen)
 	return 0;
 }
 
-/* At exit: one last try to hand out replies already made (unload's), then close all. */
+/* At exit: one last try to hand out replies already made (unload's), then close all; the
+ * last counts are audited. */
 void clients_close(void)
 {
+	if (srv.n)
+		report_drops(mono_ms(), true);
 	for (size_t i = 0; i < srv.n; i++) {
 		struct client *c = &srv.v[i];
 

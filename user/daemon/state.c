@@ -27,9 +27,51 @@
 
 /* ------------------------------------------------------------------ ledger */
 
+/* A ledger write failed: counted (status: ledger), and the first of a run audited as
+ * ledger.error; the first write that works after it is audited as ledger.recovered. */
+static void ledger_failed(const char *what)
+{
+	d.ledger_errors++;
+	snprintf(d.ledger_last_err, sizeof(d.ledger_last_err), "cannot %s: %s", what,
+		 d.ledger.err[0] ? d.ledger.err : "unknown error");
+	if (!d.ledger_failing++) {
+		json_t *ev = audit__new("ledger.error");
+
+		pr_warn("ledger %s: %s; changes are refused until it can be written",
+			d.ledger.path, d.ledger_last_err);
+
+		json_object_set_new(ev, "file", json_string(d.ledger.path));
+		json_object_set_new(ev, "error", json_string(d.ledger_last_err));
+		audit__emit(&d.audit, ev, 0);
+	}
+}
+
+static void ledger_worked(void)
+{
+	json_t *ev;
+
+	if (!d.ledger_failing)
+		return;
+	ev = audit__new("ledger.recovered");
+	json_object_set_new(ev, "file", json_string(d.ledger.path));
+	json_object_set_new(ev, "failures", json_integer((json_int_t)d.ledger_failing));
+	json_object_set_new(ev, "error", json_string(d.ledger_last_err));
+	audit__emit(&d.audit, ev, 0);
+	d.ledger_failing = 0;
+}
+
+json_t *ledger_state(void)
+{
+	return json_pack("{s:s, s:I, s:b, s:s?}", "file", d.ledger.path,
+			 "write_errors", (json_int_t)d.ledger_errors, "failing",
+			 d.ledger_failing != 0, "error",
+			 d.ledger_failing ? d.ledger_last_err : NULL);
+}
+
 void ledger_warn(const char *what, int ret)
 {
 	pr_warn("ledger %s: cannot %s: %s (%s)", d.ledger.path, what, strerror(-ret), d.ledger.err);
+	ledger_failed(what);
 }
 
 void save_lost(void)
@@ -113,6 +155,8 @@ static void emit_now(json_t *ev)
 #define TX_MAX_EVENTS 8
 static struct {
 	bool open;			/* between tx_begin and tx_commit/tx_abort */
+	int failed;			/* -errno: an event could not enter the outbox (disk full);
+					 * the commit is refused, so nothing happens unaudited */
 	size_t n;
 	json_t *ev[TX_MAX_EVENTS];
 	uint64_t id[TX_MAX_EVENTS];
@@ -124,10 +168,11 @@ int tx_begin(void)
 
 	tx.open = ret == 0;
 	tx.n = 0;
+	tx.failed = 0;
 	return ret;
 }
 
-void tx_abort(void)
+static void tx_rollback(void)
 {
 	ledger__rollback(&d.ledger);
 	for (size_t i = 0; i < tx.n; i++)
@@ -136,12 +181,23 @@ void tx_abort(void)
 	tx.open = false;
 }
 
+/* Every caller aborts because a ledger write failed: counted and audited. */
+void tx_abort(void)
+{
+	ledger_failed("write a change");
+	tx_rollback();
+}
+
 int tx_commit(void)
 {
-	int ret = ledger__commit(&d.ledger);
+	int ret = tx.failed ? tx.failed : ledger__commit(&d.ledger);
 
-	if (ret)
-		tx_abort();
+	if (ret) {
+		ledger_failed("commit a change");
+		tx_rollback();
+	} else {
+		ledger_worked();
+	}
 	tx.open = false;
 	/* failpoint for the VM test of exactly this window: committed, not yet emitted */
 	if (!ret && tx.n && d.crash_after_commit)
@@ -173,9 +229,17 @@ void ctl_emit(json_t *ev)
 	if (!ev)
 		return;
 	text = tx.open && tx.n < TX_MAX_EVENTS ? json_dumps(ev, JSON_COMPACT) : NULL;
-	if (!text || ledger__outbox_add(&d.ledger, text, &tx.id[tx.n])) {
-		free(text);
+	if (!text) {
 		emit_now(ev);
+		return;
+	}
+	if (ledger__outbox_add(&d.ledger, text, &tx.id[tx.n])) {
+		/* the ledger cannot take it (disk full): the event must not go out for a change
+		 * that will not be committed, nor the change happen without its event */
+		free(text);
+		json_decref(ev);
+		if (!tx.failed)
+			tx.failed = -EIO;
 		return;
 	}
 	free(text);

@@ -64,6 +64,33 @@ static int wait_readable(int fd, int64_t deadline)
 	}
 }
 
+/* How deep arrays and objects nest in text (strings skipped), counted before jansson
+ * parses it: jansson recurses once a level, up to 2048 deep. */
+static size_t nesting(const char *p, size_t len)
+{
+	size_t depth = 0, most = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = p[i];
+
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > most)
+				most = depth;
+		} else if ((ch == ']' || ch == '}') && depth) {
+			depth--;
+		}
+	}
+	return most;
+}
+
 int proto__frame(const char *buf, size_t len, size_t max, json_t **msg, char *err,
 		 size_t errlen)
 {
@@ -85,6 +112,11 @@ int proto__frame(const char *buf, size_t len, size_t max, json_t **msg, char *er
 	if ((size_t)(nl - buf) > max) {
 		seterr(err, errlen, "message longer than %zu bytes", max);
 		return -EMSGSIZE;
+	}
+	if (nesting(buf, (size_t)(nl - buf)) > JG_PROTO_MAX_DEPTH) {
+		seterr(err, errlen, "message nests arrays and objects deeper than %d levels",
+		       JG_PROTO_MAX_DEPTH);
+		return -EPROTO;
 	}
 	obj = json_loadb(buf, (size_t)(nl - buf), JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {

@@ -10,6 +10,7 @@
 
 #define JG_PROTO_VERSION  1
 #define JG_PROTO_MAX_MSG  65536
+#define JG_PROTO_MAX_DEPTH 32	/* arrays and objects in a request or reply */
 #define JG_SOCKET_DEFAULT "/run/jitgate/jitgate.sock"
 /* Replies may be longer than requests (a "list" of thousands of grants): the client reads them
  * with this limit. */

@@ -549,3 +549,114 @@ Test(chain, render_one_readable_line)
 	render("{\"seq\":1,\"time\":\"2026-11-22T21:44:26Z\",\"type\":\"access.deny\"}", buf, 40);
 	cr_assert_eq(strlen(buf), 39, "cut to the buffer");
 }
+
+/* ------------------------------------------------------------------ a log that fails */
+
+/* The log's descriptor becomes /dev/full (every write: ENOSPC) until ok_again. */
+static void make_full(struct jg_audit *a)
+{
+	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_geq(dup2(fd, a->fd), 0);
+	close(fd);
+}
+
+static void ok_again(struct jg_audit *a)
+{
+	int fd = open(logp, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_geq(dup2(fd, a->fd), 0);
+	close(fd);
+}
+
+static int count_type(const char *buf, const char *type)
+{
+	char pat[64];
+	int n = 0;
+
+	snprintf(pat, sizeof(pat), "\"type\":\"%s\"", type);
+	for (const char *p = buf; (p = strstr(p, pat)); p++)
+		n++;
+	return n;
+}
+
+/* Disk full: records are held in order, an audit.write_error follows the first, the file
+ * gets them all once it takes lines again, then audit.recovered; the chain verifies. */
+Test(chain, records_are_held_while_the_log_fails_and_written_in_order_after)
+{
+	struct jg_chain_verify v;
+	struct jg_audit a;
+	json_t *st;
+	size_t len;
+	char *buf;
+
+	open_log(&a, headp, 0, 0);
+	emit_n(&a, 2);
+	make_full(&a);
+	emit_n(&a, 3);
+	cr_assert_eq(a.write_errors, 1, "one failed write; held lines wait for the flush");
+	st = audit__state(&a);
+	cr_assert_eq(json_integer_value(json_object_get(st, "pending")), 4, "3 + write_error");
+	cr_assert_str_eq(json_string_value(json_object_get(st, "error")),
+			 "No space left on device");
+	json_decref(st);
+	cr_assert_neq(audit__flush(&a), 0, "still full");
+	ok_again(&a);
+	cr_assert_eq(audit__flush(&a), 0);
+	cr_assert_eq(a.backlog_n, 0);
+	emit_n(&a, 1);
+	audit__close(&a);
+	buf = slurp(logp, &len);
+	cr_assert_eq(verify(buf, len, &v), 0, "%s:%lu: %s", v.err_file, v.err_line, v.err);
+	cr_assert_eq(v.records, 2 + 3 + 1 + 1 + 1, "%s", buf);
+	cr_assert_eq(count_type(buf, "audit.write_error"), 1, "%s", buf);
+	cr_assert_eq(count_type(buf, "audit.recovered"), 1, "%s", buf);
+	cr_assert(strstr(buf, "\"held\":4,\"lost\":0"), "%s", buf);
+	/* the order: 2 records, the 3 held ones with the error after the first */
+	cr_assert(strstr(buf, "\"seq\":3,") < strstr(buf, "\"type\":\"audit.write_error\""));
+	cr_assert(strstr(buf, "\"type\":\"audit.write_error\"") < strstr(buf, "\"seq\":5,"));
+	free(buf);
+}
+
+/* Past backlog_max a record is not numbered: counted as lost, named in audit.recovered, and
+ * the chain still verifies (no hole). */
+Test(chain, records_past_the_backlog_are_counted_not_numbered)
+{
+	struct jg_audit_cfg cfg = { .path = logp, .host = "h", .backlog_max = 4096 };
+	struct jg_chain_verify v;
+	struct jg_audit a;
+	char err[256], *buf;
+	uint64_t seq;
+	size_t len;
+	int lost = 0;
+
+	cr_assert_eq(audit__open_ex(&a, &cfg, err, sizeof(err)), 0, "%s", err);
+	make_full(&a);
+	for (int i = 0; i < 60; i++) {
+		json_t *ev = audit__new("grant.create");
+
+		json_object_set_new(ev, "reason", json_string("INC-4711: rotate the password"));
+		if (audit__emit(&a, ev, 0) == -ENOSPC)
+			lost++;
+	}
+	cr_assert_gt(lost, 0);
+	cr_assert_eq(a.lost, (uint64_t)lost);
+	cr_assert_leq(a.backlog_len, 4096 + 1024);
+	seq = a.seq;
+	cr_assert_eq(seq, a.backlog_n, "only held records are numbered");
+	ok_again(&a);
+	cr_assert_eq(audit__flush(&a), 0);
+	audit__close(&a);
+	buf = slurp(logp, &len);
+	cr_assert_eq(verify(buf, len, &v), 0, "%s:%lu: %s", v.err_file, v.err_line, v.err);
+	cr_assert_eq(v.records, seq + 1);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "\"lost\":%d", lost);
+		cr_assert(strstr(buf, want), "%s", buf);
+	}
+	free(buf);
+}

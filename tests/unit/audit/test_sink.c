@@ -842,3 +842,60 @@ Test(tamper, highest_severity_everywhere)
 	json_decref(o);
 	json_decref(r);
 }
+
+/* ------------------------------------------------------------------ file sinks, hostile */
+
+/* A file sink of each format gets exactly one line per record, whatever the record holds:
+ * no raw control character, and each JSON or OCSF line parses back. */
+Test(hostile, file_sinks_one_line_per_record, .init = setup_dir, .fini = teardown_dir)
+{
+	static const char *const fmts[] = { "cef", "json", "ocsf" };
+	char text[1024], err[256] = "", path[3][128];
+	size_t off = 0;
+	json_t *j;
+
+	off += (size_t)snprintf(text + off, sizeof(text) - off, "[");
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/%s.log", spool_dir, fmts[i]);
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"%s{\"type\":\"file\",\"path\":\"%s\",\"format\":\"%s\"}",
+					i ? "," : "", path[i], fmts[i]);
+	}
+	snprintf(text + off, sizeof(text) - off, "]");
+	j = rec(text);
+	cr_assert_eq(sink__config(j, spool_dir, err, sizeof(err)), 0, "%s", err);
+	json_decref(j);
+	for (int k = 0; k < 3; k++) {
+		json_t *r = hostile(false);
+		char *line = audit_line(r);
+
+		sink__tap(line, strlen(line), NULL);
+		json_decref(r);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		static char buf[1 << 16];
+		FILE *f = fopen(path[i], "r");
+		int lines = 0;
+
+		cr_assert_not_null(f, "%s", path[i]);
+		while (fgets(buf, sizeof(buf), f)) {
+			size_t len = strlen(buf);
+
+			cr_assert_eq(buf[len - 1], '\n', "%s: a line longer than expected", fmts[i]);
+			buf[--len] = 0;
+			no_raw_controls(fmts[i], buf, len);
+			valid_utf8(fmts[i], buf);
+			if (i == 0) {
+				cr_assert(!strncmp(buf, "CEF:0|jitgate|jitgate|", 22), "%s", buf);
+			} else {
+				json_t *back = json_loads(buf, 0, NULL);
+
+				cr_assert_not_null(back, "%s: not one JSON object: %s", fmts[i], buf);
+				json_decref(back);
+			}
+			lines++;
+		}
+		fclose(f);
+		cr_assert_eq(lines, 3, "%s: %d lines for 3 records", fmts[i], lines);
+	}
+}

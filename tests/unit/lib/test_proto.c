@@ -296,6 +296,45 @@ Test(framing, frame_gathers_until_the_newline)
 	cr_assert_null(msg);
 }
 
+/* Nesting is limited before jansson parses (it recurses once a level); brackets inside
+ * strings do not count. */
+Test(framing, deep_nesting_is_refused)
+{
+	char buf[512];
+	json_t *msg = NULL;
+	size_t n = 0;
+
+	/* 32 levels: the most */
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"a\":");
+	for (int i = 1; i < JG_PROTO_MAX_DEPTH; i++)
+		buf[n++] = '[';
+	for (int i = 1; i < JG_PROTO_MAX_DEPTH; i++)
+		buf[n++] = ']';
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "}\n");
+	cr_assert_eq(proto__frame(buf, n, 1000, &msg, err, sizeof(err)), 0, "%s", err);
+	json_decref(msg);
+	msg = NULL;
+	/* 33: refused, saying why */
+	n = 0;
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"a\":");
+	for (int i = 0; i < JG_PROTO_MAX_DEPTH; i++)
+		buf[n++] = '[';
+	for (int i = 0; i < JG_PROTO_MAX_DEPTH; i++)
+		buf[n++] = ']';
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "}\n");
+	cr_assert_eq(proto__frame(buf, n, 1000, &msg, err, sizeof(err)), -EPROTO);
+	cr_assert_null(msg);
+	cr_assert(strstr(err, "deeper than 32 levels"), "%s", err);
+	/* brackets in strings (and escaped quotes) are text */
+	{
+		const char *s = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[\"}\n";
+
+		cr_assert_eq(proto__frame(s, strlen(s), 1000, &msg, err, sizeof(err)), 0, "%s",
+			     err);
+	}
+	json_decref(msg);
+}
+
 Test(framing, line_is_compact_with_one_newline)
 {
 	json_t *m = json_pack("{s:s}", "a", "x\ny");
