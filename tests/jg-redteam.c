@@ -5,16 +5,18 @@
  *   jg-redteam mount-bind SRC DST [private]
  *        mount(SRC, DST, MS_BIND [| MS_PRIVATE]): "ok" or the errno name. The kernel
  *        performs a bind mount whatever propagation flag rides along with MS_BIND.
+ *   jg-redteam setattr-ro PATH set|clear
+ *        mount_setattr(2) of the mount at PATH: MOUNT_ATTR_RDONLY set or cleared
+ *        (a per-mount flag: no remount, no sb_mount): "ok" or the errno name
  *   jg-redteam socket FAMILY
  *        socket(FAMILY, SOCK_STREAM, 0) (a family with no module: the kernel runs
  *        modprobe to autoload one, and waits for it): "ok" or the errno name
- *   jg-redteam uring-give FD
- *        (run as root) a new io_uring with this task's credentials registered as a
- *        personality; sends the ring's descriptor and the personality id over the unix
- *        socket FD (SCM_RIGHTS), then exits: "given ID"
+ *   jg-redteam uring-reg FD
+ *        (run as root) registers this task's credentials as a personality of the io_uring
+ *        it inherited as descriptor FD, then exits: "given ID"
  *   jg-redteam uring-keep GOFILE PATH HELPER [ARGS...]
- *        runs HELPER ARGS with a unix socket as its descriptor 3, receives a ring from it
- *        (uring-give), prints "held", waits (up to 5 min) until GOFILE exists, then opens
+ *        makes an io_uring, runs HELPER ARGS with it as descriptor 3 (uring-reg), keeps
+ *        it, prints "held", waits (up to 5 min) until GOFILE exists, then opens
  *        PATH through the ring with and without the personality and reads it: prints
  *        "plain=RESULT personality=RESULT" (RESULT: the first line read, or the errno name)
  *   jg-redteam idle
@@ -57,6 +59,7 @@ static const char *errname(int e)
 	case ESRCH:   return "ESRCH";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case EBUSY:   return "EBUSY";
+	case EROFS:   return "EROFS";
 	default:      return strerror(e);
 	}
 }
@@ -69,7 +72,7 @@ static int report(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam mount-bind|socket|uring-give|uring-keep|idle|inject|"
+	fprintf(stderr, "usage: jg-redteam mount-bind|setattr-ro|socket|uring-reg|uring-keep|idle|inject|"
 		"rootdo ARGS... (see the source)\n");
 	return 2;
 }
@@ -145,34 +148,14 @@ static int ring_one(struct ring *r, const struct io_uring_sqe *tmpl, int *res)
 	return 0;
 }
 
-static int uring_give(int sock)
+/* Register the current task's credentials (root: the elevated shell) as a personality of
+ * the ring it inherited as descriptor fd (io_uring descriptors cannot be sent over unix
+ * sockets, but they are inherited). */
+static int uring_reg(int fd)
 {
-	struct io_uring_params p;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr m = { 0 };
-	struct cmsghdr *c;
-	struct iovec iov;
-	int fd, id;
+	int id = (int)syscall(__NR_io_uring_register, fd, IORING_REGISTER_PERSONALITY, NULL, 0);
 
-	memset(&p, 0, sizeof(p));
-	fd = (int)syscall(__NR_io_uring_setup, 4, &p);
-	if (fd < 0)
-		return report(errno);
-	id = (int)syscall(__NR_io_uring_register, fd, IORING_REGISTER_PERSONALITY, NULL, 0);
 	if (id < 0)
-		return report(errno);
-	iov.iov_base = &id;
-	iov.iov_len = sizeof(id);
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf;
-	m.msg_controllen = sizeof(cbuf);
-	c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(sock, &m, 0) < 0)
 		return report(errno);
 	printf("given %d\n", id);
 	return 0;
@@ -222,49 +205,41 @@ static void ring_read(struct ring *r, const char *path, int id, char *out, size_
 
 static int uring_keep(const char *go, const char *path, char **helper)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], plain[128], pers[128];
-	struct msghdr m = { 0 };
-	struct cmsghdr *c;
-	struct iovec iov;
+	struct io_uring_params p;
+	char plain[128], pers[128], line[64] = "";
 	struct ring r;
-	int sv[2], id = 0, fd = -1, st, err;
+	int pfd[2], id = 0, fd, st, err;
+	FILE *in;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+	memset(&p, 0, sizeof(p));
+	fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (fd < 0)
+		return report(errno);
+	err = ring_map(fd, &r);
+	if (err)
+		return report(err);
+	if (pipe(pfd) < 0)
 		return 125;
 	pid = fork();
 	if (pid < 0)
 		return 125;
 	if (!pid) {
-		close(sv[0]);
-		if (dup2(sv[1], 3) < 0)
+		close(pfd[0]);
+		/* the ring's descriptor is close-on-exec, and may be 3 already */
+		if (dup2(fd, 3) < 0 || fcntl(3, F_SETFD, 0) < 0 || dup2(pfd[1], 1) < 0)
 			_exit(125);
 		execv(helper[0], helper);
 		_exit(127);
 	}
-	close(sv[1]);
-	iov.iov_base = &id;
-	iov.iov_len = sizeof(id);
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf;
-	m.msg_controllen = sizeof(cbuf);
-	if (recvmsg(sv[0], &m, 0) <= 0) {
+	close(pfd[1]);
+	in = fdopen(pfd[0], "r");
+	if (!in || !fgets(line, sizeof(line), in) || sscanf(line, "given %d", &id) != 1) {
 		waitpid(pid, &st, 0);
-		printf("nothing-received\n");
+		printf("not-registered %s\n", line);
 		return 1;
 	}
-	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	waitpid(pid, &st, 0);
-	if (fd < 0) {
-		printf("nothing-received\n");
-		return 1;
-	}
-	err = ring_map(fd, &r);
-	if (err)
-		return report(err);
 	printf("held\n");
 	fflush(stdout);
 	if (wait_file(go))
@@ -369,6 +344,16 @@ int main(int argc, char **argv)
 			fl |= MS_PRIVATE;
 		return report(mount(argv[2], argv[3], NULL, fl, NULL) < 0 ? errno : 0);
 	}
+	if (!strcmp(argv[1], "setattr-ro") && argc == 4) {
+		struct { __u64 set, clr, prop, userns; } a = { 0 };
+
+		if (!strcmp(argv[3], "set"))
+			a.set = 0x00000001;	/* MOUNT_ATTR_RDONLY */
+		else
+			a.clr = 0x00000001;
+		return report(syscall(442 /* mount_setattr */, AT_FDCWD, argv[2], 0, &a,
+				      sizeof(a)) < 0 ? errno : 0);
+	}
 	if (!strcmp(argv[1], "socket") && argc == 3) {
 		int fd = socket(atoi(argv[2]), SOCK_STREAM, 0);
 
@@ -376,8 +361,8 @@ int main(int argc, char **argv)
 			close(fd);
 		return report(fd < 0 ? errno : 0);
 	}
-	if (!strcmp(argv[1], "uring-give") && argc == 3)
-		return uring_give(atoi(argv[2]));
+	if (!strcmp(argv[1], "uring-reg") && argc == 3)
+		return uring_reg(atoi(argv[2]));
 	if (!strcmp(argv[1], "uring-keep") && argc >= 5)
 		return uring_keep(argv[2], argv[3], argv + 4);
 	if (!strcmp(argv[1], "idle") && argc == 2) {
