@@ -8,6 +8,12 @@
  *   jg-redteam setattr-ro PATH set|clear
  *        mount_setattr(2) of the mount at PATH: MOUNT_ATTR_RDONLY set or cleared
  *        (a per-mount flag: no remount, no sb_mount): "ok" or the errno name
+ *   jg-redteam clone-into CGDIR MB [TARGET]
+ *        clone3(CLONE_INTO_CGROUP) a child straight into the cgroup CGDIR (no write to any
+ *        cgroup.procs); the child sets its oom_score_adj to -1000 and touches MB MiB, one
+ *        at a time, so that the cgroup's OOM killer must pick another process of the
+ *        cgroup: prints "ok" (the clone worked), waits for the child (10 s at most, or
+ *        until pid TARGET is gone) and kills it
  *   jg-redteam socket FAMILY
  *        socket(FAMILY, SOCK_STREAM, 0) (a family with no module: the kernel runs
  *        modprobe to autoload one, and waits for it): "ok" or the errno name
@@ -38,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/io_uring.h>
+#include <linux/sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -72,7 +79,7 @@ static int report(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam mount-bind|setattr-ro|socket|uring-reg|uring-keep|idle|inject|"
+	fprintf(stderr, "usage: jg-redteam mount-bind|setattr-ro|clone-into|socket|uring-reg|uring-keep|idle|inject|"
 		"rootdo ARGS... (see the source)\n");
 	return 2;
 }
@@ -333,6 +340,54 @@ static int rootdo(const char *go, const char *file, const char *out)
 	return 0;
 }
 
+static int clone_into(const char *dir, int mb, pid_t target)
+{
+	struct clone_args a;
+	int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), st;
+	long pid;
+
+	if (cg < 0)
+		return report(errno);
+	memset(&a, 0, sizeof(a));
+	a.flags = CLONE_INTO_CGROUP;
+	a.exit_signal = SIGCHLD;
+	a.cgroup = (__u64)cg;
+	pid = syscall(SYS_clone3, &a, sizeof(a));
+	if (pid < 0)
+		return report(errno);
+	if (pid == 0) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+
+		if (fd >= 0) {
+			if (write(fd, "-1000", 5) < 0)
+				_exit(125);
+			close(fd);
+		}
+		for (int i = 0; i < mb; i++) {
+			char *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (m == MAP_FAILED)
+				_exit(1);
+			memset(m, 1, 1 << 20);
+		}
+		sleep(2);
+		_exit(0);
+	}
+	report(0);
+	fflush(stdout);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid((pid_t)pid, &st, WNOHANG) == (pid_t)pid)
+			return 0;
+		if (target > 0 && kill(target, 0) < 0 && errno == ESRCH)
+			break;	/* done: the child may be stuck retrying its fault */
+		usleep(100000);
+	}
+	kill((pid_t)pid, SIGKILL);
+	waitpid((pid_t)pid, &st, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -354,6 +409,8 @@ int main(int argc, char **argv)
 		return report(syscall(442 /* mount_setattr */, AT_FDCWD, argv[2], 0, &a,
 				      sizeof(a)) < 0 ? errno : 0);
 	}
+	if (!strcmp(argv[1], "clone-into") && (argc == 4 || argc == 5))
+		return clone_into(argv[2], atoi(argv[3]), argc == 5 ? atoi(argv[4]) : 0);
 	if (!strcmp(argv[1], "socket") && argc == 3) {
 		int fd = socket(atoi(argv[2]), SOCK_STREAM, 0);
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# vm-args: --timeout 900
+# vm-args: --timeout 1500
 # Attacks on the root containment: alice (login uid 1000) with a root:elevate grant, or
 # after it, against the vendor's claims: (1) an ended grant leaves her no root of any kind,
 # (2) she cannot switch the gate off or have the host's automation do it, (4) a plain user
@@ -21,8 +21,10 @@
 #  B'. /sbin itself is not sealed (only the modprobe link in it): a plain bind mount does it,
 #     and the mount outlives the grant: alice triggers the unload without one.
 #  G. mount_setattr(2) MOUNT_ATTR_RDONLY on the mount of the ledger and audit log: no hook.
+#  F. clone3(CLONE_INTO_CGROUP) into jitgated's cgroup (no cgroup.procs write): with a
+#     memory limit on its unit, the cgroup's OOM killer kills jitgated.
 #  E. /etc/nsswitch.conf and an NSS module: code in jitgated at its next user lookup, which
-#     any plain user's `jitgate status` causes.
+#     any user's `jitgate status` causes (one whose name jitgated has not cached).
 . "${0%/*}/lib.sh"
 . "${0%/*}/fixture.sh"
 
@@ -53,6 +55,14 @@ echo rootsecret >$RT/rootonly
 chmod 0600 $RT/rootonly
 touch $RT/victim/f
 mkdir -p /var/log/jitgate
+# cgroup v2 as a service manager lays it out, the memory controller on
+CG=/sys/fs/cgroup
+mkdir -p $CG
+mount -t cgroup2 none $CG
+echo "+memory +pids" >$CG/cgroup.subtree_control
+mkdir -p $CG/gate.slice $CG/victim.slice
+echo "+memory +pids" >$CG/gate.slice/cgroup.subtree_control
+mkdir -p $CG/gate.slice/jitgated.service
 # the mount holding the audit log and the ledger (the initramfs here)
 MP=$(awk '{ print $5 }' /proc/self/mountinfo | while read -r m; do
 	case /var/log/jitgate/ in "${m%/}"/*) echo "${#m} $m" ;; esac
@@ -75,6 +85,10 @@ elev() {
 }
 plain() {
 	with_loginuid 1000 as_user alice "$@"
+}
+# alive PID: running, not a zombie (the test shell is the parent of both victims)
+alive() {
+	[ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status
 }
 # wait_for FILE PATTERN: up to 30 s for a line of FILE matching PATTERN
 wait_for() {
@@ -135,6 +149,15 @@ touch $RT/go-v0
 wait_for $RT/out-v0 euid
 expect_eq "no gate: and makes it run her program as root" "$(cat $RT/out-v0)" "euid=0 rootsecret"
 
+sleep 600 &
+V=$!
+echo $V >$CG/victim.slice/cgroup.procs
+echo 32M >$CG/victim.slice/memory.max
+expect_eq "no gate: her root shell clones a process straight into a root service's cgroup" \
+	"$(elev "$RTB" clone-into $CG/victim.slice 64 $V)" ok
+sleep 1
+fails "no gate: that cgroup's OOM killer ended the service (the intruder is -1000)" alive $V
+
 # ---------------------------------------------------------------- the gate
 start_daemon $POLICY || finish
 ok "status: enforcing" jitgate status
@@ -183,7 +206,8 @@ G4=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-59 
 rm -f $RT/nss.hit
 cp /etc/nsswitch.conf $RT/nsswitch.orig
 elev sh -c "cp $NSSLIB /lib/x86_64-linux-gnu/libnss_rt.so.2 && printf 'passwd: rt files\ngroup: files\n' >/etc/nsswitch.conf"
-plain "$JG" status >/dev/null 2>&1
+# (jitgated caches the names it looked up: a user it has not seen yet, carol, connects)
+with_loginuid 1002 as_user carol "$JG" status >/dev/null 2>&1
 sleep 1
 if grep -q "pid=$DAEMON_PID " $RT/nss.hit 2>/dev/null; then
 	_vm_not_ok "nsswitch.conf: alice's root shell puts no code into jitgated" \
@@ -217,6 +241,29 @@ ok "after it, the host's automation still grants (jitgated writes its ledger)" \
 ok "after it, the audit log is still writable" sh -c ': >>/var/log/jitgate/.rt-probe'
 "$RTB" setattr-ro "$MP" clear >/dev/null
 rm -f /var/log/jitgate/.rt-probe
+
+# F: clone3(CLONE_INTO_CGROUP) puts a process into jitgated's cgroup without writing any
+# cgroup.procs (the seal refuses those writes); with a memory limit on the unit, the cgroup's
+# OOM killer then has jitgated to kill
+echo "$DAEMON_PID" >$CG/gate.slice/jitgated.service/cgroup.procs
+echo 32M >$CG/gate.slice/jitgated.service/memory.max
+sleep 3	# jitgated's cgroup is recorded at its next bpf() call
+G5=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-59 cg" | grep -o 'g-[0-9]*' | head -n1)
+R=$(elev "$RTB" clone-into $CG/gate.slice/jitgated.service 64 "$DAEMON_PID")
+diag "alice's clone3 into jitgated's cgroup: $R"
+sleep 1
+if alive "$DAEMON_PID"; then
+	_vm_ok "jitgated survives a process of alice's cloned into its cgroup"
+else
+	_vm_not_ok "jitgated survives a process of alice's cloned into its cgroup" \
+		"HOLE F: the cgroup's OOM killer ended it: $(dmesg | grep -i 'killed process' | tail -n1)"
+	wait "$DAEMON_PID" 2>/dev/null
+	echo max >$CG/gate.slice/jitgated.service/memory.max
+	start_daemon $POLICY || finish
+fi
+echo max >$CG/gate.slice/jitgated.service/memory.max
+jitgate revoke --user alice >/dev/null 2>&1
+G6=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-59 sbin" | grep -o 'g-[0-9]*' | head -n1)
 
 # B (the kernel's helper): her /sbin, then a plain socket() call
 R=$(elev "$RTB" mount-bind $RT/sbin /sbin)
