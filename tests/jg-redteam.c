@@ -10,8 +10,8 @@
  *        (a per-mount flag: no remount, no sb_mount): "ok" or the errno name
  *   jg-redteam clone-into CGDIR MB [TARGET]
  *        clone3(CLONE_INTO_CGROUP) a child straight into the cgroup CGDIR (no write to any
- *        cgroup.procs); the child sets its oom_score_adj to -1000 and touches MB MiB, one
- *        at a time, so that the cgroup's OOM killer must pick another process of the
+ *        cgroup.procs); the child sets its oom_score_adj to -999 and touches MB MiB, one
+ *        at a time, so that the cgroup's OOM killer picks another process of the
  *        cgroup: prints "ok" (the clone worked), waits for the child (10 s at most, or
  *        until pid TARGET is gone) and kills it
  *   jg-redteam socket FAMILY
@@ -359,7 +359,7 @@ static int clone_into(const char *dir, int mb, pid_t target)
 		int fd = open("/proc/self/oom_score_adj", O_WRONLY);
 
 		if (fd >= 0) {
-			if (write(fd, "-1000", 5) < 0)
+			if (write(fd, "-999", 4) < 0)
 				_exit(125);
 			close(fd);
 		}
