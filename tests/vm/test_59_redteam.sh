@@ -137,14 +137,9 @@ touch $RT/go-v0
 wait_for $RT/out-v0 euid
 expect_eq "no gate: and makes it run her program as root" "$(cat $RT/out-v0)" "euid=0 rootsecret"
 
-"$RTB" idle >/dev/null &
-V=$!
-echo $V >$CG/victim.slice/cgroup.procs
-echo 32M >$CG/victim.slice/memory.max
-expect_eq "no gate: her root shell clones a process straight into a root service's cgroup" \
-	"$(elev "$RTB" clone-into $CG/victim.slice 64 $V)" ok
-sleep 1
-fails "no gate: that cgroup's OOM killer ended the service (the intruder is -999; it goes next)" alive $V
+# (no OOM here: the kernel's OOM report would count as a splat; the gate part shows it)
+expect_eq "no gate: her root shell clones a process straight into a cgroup (no cgroup.procs write)" \
+	"$(elev "$RTB" clone-into $CG/victim.slice 0)" ok
 
 # ---------------------------------------------------------------- the gate
 start_daemon $POLICY || finish
@@ -233,7 +228,7 @@ if alive "$DAEMON_PID"; then
 	_vm_ok "jitgated survives a process of alice's cloned into its cgroup"
 else
 	_vm_not_ok "jitgated survives a process of alice's cloned into its cgroup" \
-		"HOLE F: the cgroup's OOM killer ended it: $(dmesg | grep -i 'killed process' | tail -n1)"
+		"HOLE F: the cgroup's OOM killer ended it: $(dmesg | grep 'Killed process.*(jitgated)' | tail -n1)"
 	wait "$DAEMON_PID" 2>/dev/null
 	echo max >$CG/gate.slice/jitgated.service/memory.max
 	start_daemon $POLICY || finish
