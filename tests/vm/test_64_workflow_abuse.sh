@@ -40,7 +40,7 @@ cat >/tmp/policy.json <<'EOF'
 EOF
 cat >/tmp/jitgated.json <<'EOF'
 {
-  "mfa_lockout": { "deny": 3, "fail_interval": "10m", "unlock_time": "8s" },
+  "mfa_lockout": { "deny": 3, "fail_interval": "10m", "unlock_time": "60s" },
   "requests": { "max_pending": 2, "rate": 6, "rate_window": "1h", "max_reason_bytes": 64 },
   "trusted_tools": ["/usr/local/bin/jg-bench"]
 }
@@ -96,13 +96,13 @@ rid=$(as_user alice jitgate requests --pending --json | sed -n 's/.*"id": *"\(r-
 as_user alice jitgate cancel "$rid" >/dev/null 2>&1
 otp_req "$wrong"
 expect_contains "the count started again" /tmp/err "failure 1 of 3"
-# lifted by time (unlock_time 8s)
+# lifted by time (unlock_time 60s: long enough that a slow restart above does not lift the first lock)
 otp_req "$wrong"
 otp_req "$wrong"
 expect_contains "locked again" /tmp/err "is locked until"
 fails "locked: refused" otp_req "$wrong"
 expect_contains "unchecked" /tmp/err "no code is checked"
-sleep 8.5
+sleep 60.5
 otp_req "$wrong"
 expect_contains "after unlock_time the lock is gone: codes are checked again" /tmp/err "failure 1 of 3"
 
