@@ -7,6 +7,7 @@ PKGS=(
 	# build
 	make gcc clang llvm pkg-config bpftool kmod
 	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libsqlite3-dev libssl-dev libqrencode-dev
+	libsystemd-dev lz4
 	# tests: unit tests on the host, kernel tests in a VM (scripts/vm.sh)
 	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog sudo
 	# fuzzing (make fuzz): libFuzzer and the sanitizer runtimes of Debian's clang
