@@ -129,6 +129,77 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CC_FLAGS) $(INCLUDES) $(LDFLAGS) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
 
+# Man pages: scdoc sources in man/ (a small Debian-packaged tool; roff out).
+SCDOC     ?= scdoc
+MAN_SRCS  := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
+
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/%: man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
+
+# Install (GNU conventions; DESTDIR for staging). Config examples go to SYSCONFDIR/jitgate
+# only when no file of that name is there; the daemon's defaults name /etc, hence
+# SYSCONFDIR's default. docs/install.md lists where everything goes.
+PREFIX        ?= /usr/local
+EXEC_PREFIX   ?= $(PREFIX)
+BINDIR        ?= $(EXEC_PREFIX)/bin
+SBINDIR       ?= $(EXEC_PREFIX)/sbin
+LIBDIR        ?= $(EXEC_PREFIX)/lib
+DATADIR       ?= $(PREFIX)/share
+MANDIR        ?= $(DATADIR)/man
+DOCDIR        ?= $(DATADIR)/doc/jitgate
+SYSCONFDIR    ?= /etc
+UNITDIR       ?= $(LIBDIR)/systemd/system
+TMPFILESDIR   ?= $(LIBDIR)/tmpfiles.d
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+INSTALL       ?= install
+
+$(OUTPUT)/dist/jitgated.service: dist/jitgated.service.in | $(OUTPUT)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $< > $@
+
+install: $(BINS) $(BPF_OBJ) man $(OUTPUT)/dist/jitgated.service
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/jitgate \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(DOCDIR)/examples
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/jitgate
+	$(Q)$(INSTALL) -m 0755 $(BIN_DIR)/jitgated $(DESTDIR)$(SBINDIR)/jitgated
+	$(Q)$(INSTALL) -m 0755 $(BIN_DIR)/jitgate $(DESTDIR)$(BINDIR)/jitgate
+	$(Q)$(INSTALL) -m 0644 $(BPF_OBJ) $(DESTDIR)$(LIBDIR)/jitgate/gate.bpf.o
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/dist/jitgated.service $(DESTDIR)$(UNITDIR)/jitgated.service
+	$(Q)$(INSTALL) -m 0644 dist/jitgate.tmpfiles $(DESTDIR)$(TMPFILESDIR)/jitgate.conf
+	$(Q)$(INSTALL) -m 0644 dist/jitgate.bash-completion $(DESTDIR)$(COMPLETIONDIR)/jitgate
+	$(Q)$(INSTALL) -m 0644 dist/jitgate.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/jitgate
+	$(Q)for f in jitgated.json policy.json; do \
+		if [ -e $(DESTDIR)$(SYSCONFDIR)/jitgate/$$f ]; then \
+			echo "  keeping $(DESTDIR)$(SYSCONFDIR)/jitgate/$$f (the new one is in $(DOCDIR)/examples)"; \
+		else $(INSTALL) -m 0644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/jitgate/$$f; fi; \
+	done
+	$(Q)$(INSTALL) -m 0644 dist/jitgated.json dist/policy.json policies/*.json $(DESTDIR)$(DOCDIR)/examples/
+	$(Q)$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 policies/README.md $(DESTDIR)$(DOCDIR)/policies.md
+
+# The Debian package (debian/, debhelper): ../jitgate_VERSION_ARCH.deb. deb-check builds it
+# and checks its layout, lintian and the unit (scripts/deb-check.sh). Both install their
+# tools first (scripts/deps.sh pkg).
+deb:
+	$(Q)scripts/deps.sh pkg
+	$(Q)dpkg-buildpackage -b -us -uc
+
+deb-check:
+	$(Q)scripts/deps.sh pkg
+	$(Q)scripts/deb-check.sh
+
 # The shape of user/: no include against the layering, no room over size.
 check:
 	$(Q)scripts/check-layers.sh
