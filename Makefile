@@ -194,7 +194,7 @@ install: $(BINS) $(BPF_OBJ) man $(OUTPUT)/dist/jitgated.service
 # tools first (scripts/deps.sh pkg).
 deb:
 	$(Q)scripts/deps.sh pkg
-	$(Q)dpkg-buildpackage -b -us -uc
+	$(Q)scripts/deb.sh
 
 deb-check:
 	$(Q)scripts/deps.sh pkg

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages jitgate needs to build and test.
 # Idempotent: silent when everything is present, installs only what is missing.
+#   scripts/deps.sh       what make, make test and make demo need
+#   scripts/deps.sh pkg   that, and the packaging tools (make deb, make deb-check)
 set -euo pipefail
 
 PKGS=(
@@ -17,6 +19,10 @@ PKGS=(
 	# schedules in the daemon and the VM need the zone database
 	tzdata
 )
+# packaging: man pages (scdoc), the Debian package and its checks (lintian, systemd-analyze)
+if [[ ${1:-} == pkg ]]; then
+	PKGS+=(scdoc debhelper dpkg-dev fakeroot lintian systemd man-db bash-completion)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
