@@ -55,6 +55,22 @@ sleep 1
 expect_eq "after SIGHUP reload: public denied" "$(probe bob open /srv/public/readme r)" EACCES
 expect_eq "grant survived both reloads" "$(probe alice open $SECRET r)" ok
 
+# --- SIGUSR1 reopens the audit log and reloads nothing; --check validates beside a daemon
+kill -USR1 "$DAEMON_PID"
+sleep 0.5
+ok "SIGUSR1: the audit log reopened" grep -q "audit log .* reopened" "$DAEMON_LOG"
+ok "SIGUSR1: the daemon runs on" kill -0 "$DAEMON_PID"
+ok "--check passes on the running policy (no lock taken)" jitgated --check --policy /tmp/policy.json
+ok "--check --json says ok" sh -c 'jitgated --check --json --policy /tmp/policy.json | grep -q "\"ok\":true,\"checks\""'
+printf '{"version": 1, "resources": {"x": {"files": ["relative"]}}}\n' >/tmp/bad-policy.json
+jitgated --check --policy /tmp/bad-policy.json 2>/tmp/err
+expect_eq "--check of a bad policy exits 78" "$?" 78
+expect_contains "and names FILE:LINE:COLUMN" /tmp/err "/tmp/bad-policy.json:1:"
+printf '{"bogus": 1}\n' >/tmp/bad-config.json
+jitgated --check --json --config /tmp/bad-config.json 2>/tmp/err
+expect_eq "--check of a bad config exits 78" "$?" 78
+expect_contains "the error as JSON under --json" /tmp/err '{"error":"/tmp/bad-config.json: unknown key \"bogus\""}'
+
 # --- restart adopts the pinned state and the live grant
 stop_daemon
 ok "stopped daemon: gate still pinned" test -e /sys/fs/bpf/jitgate/link_file_open
