@@ -14,6 +14,8 @@ mkdir -p "$src"
 tar --exclude=./.output --exclude=./.cache --exclude=./.git -cf - . | tar -xf - -C "$src"
 [[ -e .cache ]] && ln -s "$ROOT/.cache" "$src/.cache"
 log=$out/build.log
+# two jobs at most (a shared builder), unless the caller chose
+[[ ${DEB_BUILD_OPTIONS:-} == *parallel=* ]] || export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=2"
 if ! (cd "$src" && dpkg-buildpackage -b -us -uc) >"$log" 2>&1; then
 	tail -n 40 "$log" >&2
 	echo "deb.sh: dpkg-buildpackage failed (the whole log: $log)" >&2
