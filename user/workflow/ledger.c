@@ -13,6 +13,8 @@
 #include "lib/util.h"
 
 #define SCHEMA_VERSION 2
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
@@ -49,11 +51,8 @@ static const char schema[] =
 	"  enrolled_by TEXT NOT NULL);";
 
 /* Each step takes the schema from version i + 1 to i + 2 (migrations[0]: 1 -> 2). A fresh
- * ledger gets the version-1 schema above and then every step, so both ways end equal.
- * The version is SQLite's PRAGMA user_version (in the file's header, set in the migration's
- * transaction); ledgers made before it carry only the meta row "schema", which is still
- * written for them and for older builds, so a downgrade refuses a newer ledger. Steps only
- * ever add to the end of this list: a released step is never changed. */
+ * ledger gets the version-1 schema above and then every step, so both ways end equal. The
+ * version is PRAGMA user_version; the meta row "schema" (all older ledgers have) follows it. */
 static const char *const migrations[] = {
 	/* 2: the MFA lockout tally (kept across restarts), and the index the per-user request
 	 * limits count with */
@@ -153,21 +152,6 @@ static const char *col_text(sqlite3_stmt *st, int i)
 }
 
 /* From version `from` to SCHEMA_VERSION, in one transaction: all steps or none. */
-/* PRAGMA user_version: 0 when never set. */
-static int user_version(struct jg_ledger *l, int *v)
-{
-	sqlite3_stmt *st;
-	int rc = prep(l, &st, "PRAGMA user_version", NULL);
-
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	rc = rc == SQLITE_ROW ? 0 : fail(l, rc);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 static int migrate(struct jg_ledger *l, int from)
 {
 	char ver[16];
@@ -184,12 +168,8 @@ static int migrate(struct jg_ledger *l, int from)
 	snprintf(ver, sizeof(ver), "%d", SCHEMA_VERSION);
 	if (!rc)
 		rc = ledger__meta_set(l, "schema", ver);
-	if (!rc) {
-		char pragma[48];
-
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", SCHEMA_VERSION);
-		rc = exec(l, pragma);
-	}
+	if (!rc)
+		rc = exec(l, "PRAGMA user_version = " STR(SCHEMA_VERSION));
 	if (!rc)
 		rc = ledger__commit(l);
 	if (rc) {
@@ -207,6 +187,7 @@ int ledger__open(struct jg_ledger *l, const char *path, char *err, size_t errlen
 {
 	char ver[16];
 	int rc, fd, uv = 0;
+	sqlite3_stmt *st;
 
 	memset(l, 0, sizeof(*l));
 	snprintf(l->path, sizeof(l->path), "%s", path);
@@ -227,10 +208,10 @@ int ledger__open(struct jg_ledger *l, const char *path, char *err, size_t errlen
 	}
 	sqlite3_busy_timeout(l->db, 2000);
 	rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-	if (!rc)
-		rc = user_version(l, &uv);
-	if (!rc && uv > SCHEMA_VERSION)	/* before the version-1 schema touches anything */
-		rc = migrate(l, uv);
+	if (!rc && !(rc = prep(l, &st, "PRAGMA user_version", NULL))) {
+		uv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+		sqlite3_finalize(st);
+	}
 	if (!rc)
 		rc = exec(l, schema);
 	if (!rc && !uv)
