@@ -56,7 +56,7 @@ for c in /etc/jitgate/jitgated.json /etc/jitgate/policy.json /etc/logrotate.d/ji
 done
 depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libbpf1 libc6 libjansson4 libsqlite3-0 libssl3 libsystemd0 zlib1g; do
-	if [[ $depends == *"$lib "* || $depends == *"$lib," || $depends == *"$lib" ]]; then
+	if [[ ", $depends," == *", $lib "* || ", $depends," == *", $lib,"* ]]; then
 		ok "Depends: $lib (from shlibs)"
 	else
 		bad "Depends lacks $lib: $depends"
