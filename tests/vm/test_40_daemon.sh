@@ -1,4 +1,5 @@
 #!/bin/sh
+# vm-args: --timeout 600
 # The daemon's contract: admin-only changes, clear refusals, atomic policy reload (a bad
 # policy changes nothing), one daemon at a time, restart adopts the pinned state, unload.
 . "${0%/*}/lib.sh"
