@@ -77,7 +77,18 @@ stop_daemon
 ok "stopped daemon: gate still pinned" test -e /sys/fs/bpf/jitgate/link_file_open
 expect_eq "stopped daemon: grant still honoured" "$(probe alice open $SECRET r)" ok
 expect_eq "stopped daemon: bob still denied" "$(probe bob open $SECRET r)" EACCES
+# systemd's notification: READY=1, sent after the canary was denied (jitgated logs
+# "ready: ... (canary denied)" just before it)
+jg-client notify /tmp/notify.sock 240 >/tmp/notify.out 2>&1 &
+NOTIFY_PID=$!
+sleep 0.3
+export NOTIFY_SOCKET=/tmp/notify.sock
 start_daemon /tmp/policy.json
+unset NOTIFY_SOCKET
+wait "$NOTIFY_PID"
+expect_eq "READY=1 reached the notification socket" "$?" 0
+expect_contains "with the status line" /tmp/notify.out "^READY=1;STATUS=enforcing: policy /tmp/policy.json"
+ok "and the daemon logged the canary denial" grep -q "enforcing (canary denied)" "$DAEMON_LOG"
 ok "restart adopted the pinned gate" grep -q "adopted the pinned gate" "$DAEMON_LOG"
 ok "the grant is listed after restart" sh -c "jitgate list | grep -q $gid"
 ok "and can be revoked" jitgate revoke "$gid"
