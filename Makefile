@@ -6,18 +6,25 @@ CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= cc
 ARCH      := x86
-VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+# vmlinux.h: from the pinned VM kernel's BTF when it is in .cache/vm, VMLINUX_BTF=FILE to
+# choose, else the running kernel's (scripts/vmlinux-h.sh says which).
 
-PKG_LIBS  := libbpf jansson sqlite3 libcrypto
+PKG_LIBS  := libbpf jansson sqlite3 libcrypto libsystemd
 # QR codes for MFA enrolment when libqrencode is there (scripts/deps.sh installs it)
 ifneq ($(shell pkg-config --exists libqrencode 2>/dev/null && echo y),)
 PKG_LIBS  += libqrencode
 CFLAGS_QR := -DJG_HAVE_QRENCODE
 endif
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (dpkg-buildflags' hardening comes in through
+# them); the project's own flags are JG_CFLAGS. WERROR=1 turns warnings into errors (CI sets
+# it; a distribution build with a newer compiler is not stopped by a new warning).
 CFLAGS    ?= -g -O2
-CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR)
+WERROR    ?= 0
+JG_CFLAGS := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror) \
+	     -std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR)
 INCLUDES  := -I$(OUTPUT) -Iinclude -Iuser
 LDLIBS    := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null) -lelf -lz
+CC_FLAGS   = $(CPPFLAGS) $(JG_CFLAGS) $(CFLAGS)
 TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 BIN_DIR   := $(OUTPUT)/bin
@@ -32,7 +39,11 @@ DAEMON_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/daemon/*.c
 CLI_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/cli/*.c))
 USER_OBJS := $(LIB_OBJS) $(DAEMON_OBJS) $(CLI_OBJS)
 LIB       := $(OUTPUT)/libjitgate.a
-BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
+# The product: what `make install` and the package ship.
+BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate
+# The programs the VM tests and the bench drive (jg-suid is a set-uid test helper): built by
+# `make test-progs` (vmtest, demo and bench need them), never by `all` or installed.
+TEST_PROGS := $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
 	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam \
 	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-rtnss.so $(BIN_DIR)/jg-pty
@@ -51,9 +62,12 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke store-test
+.PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke test-progs \
+	man install deb deb-check store-test
 
 all: $(BINS)
+
+test-progs: $(TEST_PROGS)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -63,7 +77,7 @@ $(OUTPUT) $(BIN_DIR):
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+	$(Q)BPFTOOL=$(BPFTOOL) VMLINUX_BTF=$(VMLINUX_BTF) scripts/vmlinux-h.sh $@
 
 $(BPF_OBJ): bpf/gate.bpf.c $(wildcard bpf/*.bpf.h) include/jitgate.h $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
@@ -79,7 +93,7 @@ $(SKEL): $(BPF_OBJ)
 $(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CC_FLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
 
 $(OUTPUT)/user/gate/gate.o: $(SKEL)
 
@@ -90,16 +104,16 @@ $(LIB): $(LIB_OBJS)
 
 $(BIN_DIR)/jitgated: $(DAEMON_OBJS) $(LIB) | $(BIN_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BIN_DIR)/jitgate: $(CLI_OBJS) $(LIB) | $(BIN_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The programs the VM tests and the bench drive: one source each; a few link more.
 $(BIN_DIR)/jg-%: tests/jg-%.c | $(BIN_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PROG_LIBS) -o $@
+	$(Q)$(CC) $(CC_FLAGS) $(INCLUDES) $(LDFLAGS) $< $(PROG_LIBS) -o $@
 
 $(BIN_DIR)/jg-bench: PROG_LIBS = $(LDLIBS)
 $(BIN_DIR)/jg-totp: PROG_LIBS = $(LIB) $(LDLIBS)
@@ -108,12 +122,83 @@ $(BIN_DIR)/jg-totp: $(LIB)
 # A test artifact: the library a user would LD_PRELOAD into a standing rule's program.
 $(BIN_DIR)/jg-%.so: tests/jg-%.c | $(BIN_DIR)
 	$(call msg,SHLIB,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -fPIC $< -o $@
+	$(Q)$(CC) $(CC_FLAGS) $(LDFLAGS) -shared -fPIC $< -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
+	$(Q)$(CC) $(CC_FLAGS) $(INCLUDES) $(LDFLAGS) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
+
+# Man pages: scdoc sources in man/ (a small Debian-packaged tool; roff out).
+SCDOC     ?= scdoc
+MAN_SRCS  := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
+
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/%: man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
+
+# Install (GNU conventions; DESTDIR for staging). Config examples go to SYSCONFDIR/jitgate
+# only when no file of that name is there; the daemon's defaults name /etc, hence
+# SYSCONFDIR's default. docs/install.md lists where everything goes.
+PREFIX        ?= /usr/local
+EXEC_PREFIX   ?= $(PREFIX)
+BINDIR        ?= $(EXEC_PREFIX)/bin
+SBINDIR       ?= $(EXEC_PREFIX)/sbin
+LIBDIR        ?= $(EXEC_PREFIX)/lib
+DATADIR       ?= $(PREFIX)/share
+MANDIR        ?= $(DATADIR)/man
+DOCDIR        ?= $(DATADIR)/doc/jitgate
+SYSCONFDIR    ?= /etc
+UNITDIR       ?= $(LIBDIR)/systemd/system
+TMPFILESDIR   ?= $(LIBDIR)/tmpfiles.d
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+INSTALL       ?= install
+
+$(OUTPUT)/dist/jitgated.service: dist/jitgated.service.in | $(OUTPUT)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $< > $@
+
+install: $(BINS) $(BPF_OBJ) man $(OUTPUT)/dist/jitgated.service
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/jitgate \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(DOCDIR)/examples
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/jitgate
+	$(Q)$(INSTALL) -m 0755 $(BIN_DIR)/jitgated $(DESTDIR)$(SBINDIR)/jitgated
+	$(Q)$(INSTALL) -m 0755 $(BIN_DIR)/jitgate $(DESTDIR)$(BINDIR)/jitgate
+	$(Q)$(INSTALL) -m 0644 $(BPF_OBJ) $(DESTDIR)$(LIBDIR)/jitgate/gate.bpf.o
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/dist/jitgated.service $(DESTDIR)$(UNITDIR)/jitgated.service
+	$(Q)$(INSTALL) -m 0644 dist/jitgate.tmpfiles $(DESTDIR)$(TMPFILESDIR)/jitgate.conf
+	$(Q)$(INSTALL) -m 0644 dist/jitgate.bash-completion $(DESTDIR)$(COMPLETIONDIR)/jitgate
+	$(Q)$(INSTALL) -m 0644 dist/jitgate.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/jitgate
+	$(Q)for f in jitgated.json policy.json; do \
+		if [ -e $(DESTDIR)$(SYSCONFDIR)/jitgate/$$f ]; then \
+			echo "  keeping $(DESTDIR)$(SYSCONFDIR)/jitgate/$$f (the new one is in $(DOCDIR)/examples)"; \
+		else $(INSTALL) -m 0644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/jitgate/$$f; fi; \
+	done
+	$(Q)$(INSTALL) -m 0644 dist/jitgated.json dist/policy.json policies/*.json $(DESTDIR)$(DOCDIR)/examples/
+	$(Q)$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 policies/README.md $(DESTDIR)$(DOCDIR)/policies.md
+
+# The Debian package (debian/, debhelper): ../jitgate_VERSION_ARCH.deb. deb-check builds it
+# and checks its layout, lintian and the unit (scripts/deb-check.sh). Both install their
+# tools first (scripts/deps.sh pkg).
+deb:
+	$(Q)scripts/deps.sh pkg
+	$(Q)scripts/deb.sh
+
+deb-check:
+	$(Q)scripts/deps.sh pkg
+	$(Q)scripts/deb-check.sh
 
 # The shape of user/: no include against the layering, no room over size.
 check:
@@ -125,7 +210,7 @@ unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 1; done
 
 # Kernel tests: one VM boot per test file.
-vmtest: all
+vmtest: all test-progs
 	$(Q)scripts/run-vm-tests.sh $(VM_TESTS)
 
 test: deps
@@ -139,16 +224,16 @@ store-test:
 	$(Q)tests/fleet/test_store_rls.sh
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all test-progs
 	$(Q)scripts/vm.sh -- sh /opt/jitgate/scripts/demo-in-vm.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all test-progs
 	$(Q)scripts/bench.sh
 
 # Audit throughput, loss accounting and kernel-to-collector latency (rsyslog in the VM).
 bench-audit: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all test-progs
 	$(Q)scripts/vm.sh --timeout 900 -- sh /opt/jitgate/scripts/bench-audit-in-vm.sh
 
 # Fuzzing (docs/testing.md): libFuzzer harnesses, one per input surface, built with clang's

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The two questions every hook asks: is this object protected (device, inode bitmap, ancestor
  * walk), and does the subject hold a live grant for it? Plus the event every decision that
  * involved a protected object produces. */

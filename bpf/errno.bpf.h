@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The few errno values the gate returns; vmlinux.h carries no macros. */
 #ifndef JG_ERRNO_BPF_H
 #define JG_ERRNO_BPF_H

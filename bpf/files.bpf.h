@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Files and executables: open for read/write, exec, write-class operations on protected trees
  * (names, attributes, xattrs, hardlinks), and the re-check of open descriptors and mmaps. */
 #ifndef JG_FILES_BPF_H

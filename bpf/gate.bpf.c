@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* jitgate kernel gate: BPF LSM programs that answer two questions on every open, exec and
  * connect: is this object protected, and does the subject hold a live grant for it?
  * No policy logic lives here beyond those lookups; userspace fills the maps. */

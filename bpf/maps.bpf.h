@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The gate's maps and load-time knobs; all maps but .rodata are pinned (user/gate.c). */
 #ifndef JG_MAPS_BPF_H
 #define JG_MAPS_BPF_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Network endpoints: connect, unconnected sends (UDP sendto/sendmsg, TCP Fast Open) and bind,
  * over IPv4, IPv6 and IPv4-mapped IPv6. */
 #ifndef JG_NET_BPF_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The sealed gate: root cannot switch it off. A sealed subject is a task that is in an
  * elevated session (bpf/session.bpf.h) or has a login uid: a human, elevated or not, unless
  * that human holds a live grant of the gate-admin resource's `admin` permission. Tasks with

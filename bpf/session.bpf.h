@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Elevated sessions: root that ends on time. A task that becomes root (or gains a
  * capability) under an elevate grant is marked with the grant and the human
  * (struct jg_session, task storage); its children inherit the mark at fork. Once that grant

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Whose code runs in a process: a standing rule bound to a program gives access to that
  * program's code, not to whatever its user loads into it. Every exec of a program named by
  * a standing rule has its environment checked for variables that make the dynamic loader

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The file trail of elevated sessions: a file created, opened for writing, renamed, linked,
  * unlinked, chmod'ed, chown'ed or truncated by a task of an elevated session (session_of)
  * under one of the policy's watched trees (the watched map: directories by identity, for the

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages jitgate needs to build and test.
 # Idempotent: silent when everything is present, installs only what is missing.
+#   scripts/deps.sh       what make, make test and make demo need
+#   scripts/deps.sh pkg   that, and the packaging tools (make deb, make deb-check)
 set -euo pipefail
 
 PKGS=(
 	# build
 	make gcc clang llvm pkg-config bpftool kmod
 	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libsqlite3-dev libssl-dev libqrencode-dev
+	libsystemd-dev lz4
 	# tests: unit tests on the host, kernel tests in a VM (scripts/vm.sh)
 	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog sudo
 	# fleet: SSH signatures made by the real ssh-keygen in the unit tests; the store's tests
@@ -19,6 +22,10 @@ PKGS=(
 	# schedules in the daemon and the VM need the zone database
 	tzdata
 )
+# packaging: man pages (scdoc), the Debian package and its checks (lintian, systemd-analyze)
+if [[ ${1:-} == pkg ]]; then
+	PKGS+=(scdoc debhelper dpkg-dev fakeroot lintian systemd man-db bash-completion)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -39,6 +39,7 @@ scripts/ under /opt/jitgate, runs CMD as root and exits with CMD's exit status.
                   what they depend on in the VM; load them there with modprobe NAME
   --mem MB        guest memory (default 512)
   --timeout SEC   kill the VM and fail after SEC seconds (default 300)
+  --fetch         only download the kernel into .cache/vm (once) and exit; no command
 A kernel oops/WARNING/BUG/panic or a BPF verifier log in the console fails the run.
 EOF
 }
@@ -50,12 +51,13 @@ while (($#)); do
 	--mem) (($# >= 2)) || die "--mem needs a value"; MEM=$2; shift 2 ;;
 	--modules) (($# >= 2)) || die "--modules needs a value"; MODULES=$2; shift 2 ;;
 	--timeout) (($# >= 2)) || die "--timeout needs a value"; TIMEOUT=$2; shift 2 ;;
+	--fetch) FETCH_ONLY=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) usage >&2; die "unknown option '$1' (put the command after --)" ;;
 	esac
 done
-(($#)) || { usage >&2; die "no command given"; }
+(($#)) || ((${FETCH_ONLY:-0})) || { usage >&2; die "no command given"; }
 [[ $MEM =~ ^[0-9]+$ ]] || die "--mem must be a number of MB"
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be a number of seconds"
 [[ -z $LSM || $LSM =~ ^[a-z0-9_,]+$ ]] || die "--lsm must be a comma-separated list of LSM names"
@@ -129,6 +131,8 @@ else
 		exec 9>&-
 	fi
 fi
+
+((${FETCH_ONLY:-0})) && exit 0
 
 # ---------------------------------------------------------------- staging
 STAGE=$(mktemp -d "$CACHE/run.XXXXXX")

@@ -21,6 +21,10 @@
  *	hold N connections that send nothing for SECONDS, reopening (after 250 ms) each one
  *	the daemon closes. Prints "idle: C connections, R refused, T timed out; first
  *	refusal: LINE"
+ *   jg-client notify PATH SECONDS
+ *	be systemd's notification socket: bind a datagram socket at PATH and print each
+ *	message received (newlines as ';'), until READY=1 came or SECONDS passed; exit 0
+ *	only when READY=1 came
  *
  * Exit: 0, 1 (send: no reply), 2 usage, 125 setup error (cannot connect at all). Only libc. */
 #include <errno.h>
@@ -339,13 +343,49 @@ static int do_endless(int secs)
 	return 0;
 }
 
+static int do_notify(const char *path, int seconds)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	long long end = now_ms() + seconds * 1000LL;
+	int fd, ready = 0;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 2;
+	strcpy(sun.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return 125;
+	while (!ready && now_ms() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char msg[1024];
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(fd, msg, sizeof(msg) - 1, 0);
+		if (n <= 0)
+			continue;
+		msg[n] = 0;
+		ready = !strncmp(msg, "READY=1", 7) || strstr(msg, "\nREADY=1") != NULL;
+		for (char *c = msg; *c; c++)
+			if (*c == '\n')
+				*c = ';';
+		printf("%s\n", msg);
+	}
+	close(fd);
+	unlink(path);
+	return ready ? 0 : 1;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: jg-client [-s SOCKET] send JSON [--no-read] [--pidfile FILE]\n"
 			"       jg-client [-s SOCKET] stuck|slow JSON SECONDS\n"
 			"       jg-client [-s SOCKET] flood JSON N\n"
 			"       jg-client [-s SOCKET] endless SECONDS\n"
-			"       jg-client [-s SOCKET] idle N SECONDS\n");
+			"       jg-client [-s SOCKET] idle N SECONDS\n"
+			"       jg-client notify PATH SECONDS\n");
 	return 2;
 }
 
@@ -371,6 +411,8 @@ int main(int argc, char **argv)
 		ret = do_endless(atoi(argv[2]));
 	else if (argc == 4 && !strcmp(argv[1], "idle"))
 		ret = do_idle(atoi(argv[2]), atoi(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "notify"))
+		ret = do_notify(argv[2], atoi(argv[3]));
 	else
 		ret = -1;
 	return ret == 2 || ret < 0 ? usage() : ret;

@@ -9,7 +9,7 @@ make_tree
 ok "this boot has no bpf in the LSM list" sh -c '! tr , "\n" </sys/kernel/security/lsm | grep -qx bpf'
 jitgated --policy "$TESTDIR/policy-gate.json" >/tmp/out 2>&1
 rc=$?
-expect_eq "jitgated exits 1" "$rc" 1
+expect_eq "jitgated exits 69 (this kernel cannot enforce)" "$rc" 69
 expect_contains "it says why" /tmp/out "refusing to start: BPF LSM is not active"
 expect_contains "it says how to fix it" /tmp/out 'add "lsm=lockdown,capability,bpf"'
 expect_eq "one line of output" "$(wc -l </tmp/out | tr -d ' ')" 1

@@ -1,4 +1,5 @@
 #!/bin/sh
+# vm-args: --timeout 600
 # The daemon's contract: admin-only changes, clear refusals, atomic policy reload (a bad
 # policy changes nothing), one daemon at a time, restart adopts the pinned state, unload.
 . "${0%/*}/lib.sh"
@@ -55,12 +56,39 @@ sleep 1
 expect_eq "after SIGHUP reload: public denied" "$(probe bob open /srv/public/readme r)" EACCES
 expect_eq "grant survived both reloads" "$(probe alice open $SECRET r)" ok
 
+# --- SIGUSR1 reopens the audit log and reloads nothing; --check validates beside a daemon
+kill -USR1 "$DAEMON_PID"
+sleep 0.5
+ok "SIGUSR1: the audit log reopened" grep -q "audit log .* reopened" "$DAEMON_LOG"
+ok "SIGUSR1: the daemon runs on" kill -0 "$DAEMON_PID"
+ok "--check passes on the running policy (no lock taken)" jitgated --check --policy /tmp/policy.json
+ok "--check --json says ok" sh -c 'jitgated --check --json --policy /tmp/policy.json | grep -q "\"ok\":true,\"checks\""'
+printf '{"version": 1, "resources": {"x": {"files": ["relative"]}}}\n' >/tmp/bad-policy.json
+jitgated --check --policy /tmp/bad-policy.json 2>/tmp/err
+expect_eq "--check of a bad policy exits 78" "$?" 78
+expect_contains "and names FILE:LINE:COLUMN" /tmp/err "/tmp/bad-policy.json:1:"
+printf '{"bogus": 1}\n' >/tmp/bad-config.json
+jitgated --check --json --config /tmp/bad-config.json 2>/tmp/err
+expect_eq "--check of a bad config exits 78" "$?" 78
+expect_contains "the error as JSON under --json" /tmp/err '^{"error":"/tmp/bad-config.json: unknown key .*bogus.*"}$'
+
 # --- restart adopts the pinned state and the live grant
 stop_daemon
 ok "stopped daemon: gate still pinned" test -e /sys/fs/bpf/jitgate/link_file_open
 expect_eq "stopped daemon: grant still honoured" "$(probe alice open $SECRET r)" ok
 expect_eq "stopped daemon: bob still denied" "$(probe bob open $SECRET r)" EACCES
+# systemd's notification: READY=1, sent after the canary was denied (jitgated logs
+# "ready: ... (canary denied)" just before it)
+jg-client notify /tmp/notify.sock 240 >/tmp/notify.out 2>&1 &
+NOTIFY_PID=$!
+sleep 0.3
+export NOTIFY_SOCKET=/tmp/notify.sock
 start_daemon /tmp/policy.json
+unset NOTIFY_SOCKET
+wait "$NOTIFY_PID"
+expect_eq "READY=1 reached the notification socket" "$?" 0
+expect_contains "with the status line" /tmp/notify.out "^READY=1;STATUS=enforcing: policy /tmp/policy.json"
+ok "and the daemon logged the canary denial" grep -q "enforcing (canary denied)" "$DAEMON_LOG"
 ok "restart adopted the pinned gate" grep -q "adopted the pinned gate" "$DAEMON_LOG"
 ok "the grant is listed after restart" sh -c "jitgate list | grep -q $gid"
 ok "and can be revoked" jitgate revoke "$gid"

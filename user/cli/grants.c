@@ -168,7 +168,7 @@ int do_grant(int argc, char **argv)
 	}
 	fflush(stdout);
 	if (break_glass)
-		pr_warn("BREAK-GLASS: %s is an emergency grant, audited as critical",
+		pr_info("BREAK-GLASS: %s is an emergency grant, audited as critical",
 			jstr(grant, "id"));
 	pr_debug("granted %s for %s until %s", user, dur, jstr(grant, "expires") ?: "?");
 cleanup:

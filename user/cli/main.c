@@ -94,7 +94,8 @@ static void usage(FILE *f)
 		"  -V, --version      show the version\n"
 		"\n"
 		"Run 'jitgate COMMAND --help' for a command's options and examples.\n"
-		"Exit status: 0 success, 1 failure (one sentence on stderr), 2 usage error.\n");
+		"Exit status: 0 success, 1 failure (one sentence on stderr; with --json a JSON\n"
+		"object {\"error\": \"...\"}), 2 usage error.\n");
 }
 
 static const struct cli_cmd *find_cmd(const char *name)
@@ -192,6 +193,10 @@ int main(int argc, char **argv)
 		return unknown_cmd(argv[optind]);
 	argc -= optind;
 	argv += optind;
+	/* --json: errors too are JSON, {"error": "sentence"} on stderr */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json"))
+			log__json_errors(true);
 	optind = 0;	/* GNU: start the command's own getopt_long afresh */
 	cli__current = cmd;
 	ret = cmd->fn(argc, argv);

@@ -76,7 +76,7 @@ static void print_qr(const char *uri)
 	QRcode_free(q);
 #else
 	(void)uri;
-	pr_warn("this jitgate was built without libqrencode: no QR code");
+	pr_info("this jitgate was built without libqrencode: no QR code");
 #endif
 }
 
@@ -178,7 +178,7 @@ int do_mfa(int argc, char **argv)
 		free(name);
 	}
 	fflush(stdout);
-	pr_warn("this secret is shown only once: put it in the user's authenticator app now");
+	pr_info("this secret is shown only once: put it in the user's authenticator app now");
 	json_decref(reply);
 	return EXIT_OK;
 }

@@ -103,6 +103,13 @@ static int policy_check_one(const char *file, bool json)
 				      "loopback_endpoints", (json_int_t)c->nloopback_eps,
 				      "host_addresses", hosts);
 
+		json_t *names = json_array();
+
+		/* the role names (bash completion of `jitgate request ROLE` reads them) */
+		for (size_t i = 0; o && names && i < p->nroles; i++)
+			json_array_append_new(names, json_string(p->roles[i].name));
+		if (!names || json_object_set_new(o, "role_names", names))
+			json_decref(o), o = NULL;
 		for (size_t i = 0; o && i < c->nhosts; i++) {
 			char a[64];
 

@@ -181,6 +181,13 @@ void name_object(const struct jg_event *e, json_t *rec);
 json_t *policy_summary(void);
 int policy_apply(const char *file, char *err, size_t errlen);
 
+/* Exit statuses beside 0, 1 (failed) and 2 (usage); the unit's RestartPreventExitStatus=
+ * names both: a restart cannot help. */
+#define JG_EXIT_NO_ENFORCE 69	/* this kernel cannot enforce (EX_UNAVAILABLE) */
+#define JG_EXIT_CONFIG     78	/* the config, the policy or a sink is wrong (EX_CONFIG) */
+/* jitgated --check (daemon/check.c): the exit status. */
+int daemon_check(bool json);
+
 /* trail.c: the watched trees of the applied policy, session.file paths, history --grant */
 void watchpaths_set(const struct jg_compiled *c);
 void watchpaths_free(void);

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <bpf/libbpf.h>
 #include <openssl/crypto.h>
+#include <systemd/sd-daemon.h>
 #include "daemon/daemon.h"
 
 struct daemon d = { .listen_fd = -1, .sig_fd = -1, .timer_fd = -1, .ep_fd = -1, .lock_fd = -1,
@@ -103,25 +104,6 @@ static int make_canary(char *err, size_t errlen)
 	return 0;
 }
 
-static void sd_notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
-		return;
-	strcpy(sun.sun_path, path);
-	if (path[0] == '@')
-		sun.sun_path[0] = 0;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun,
-	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path)));
-	close(fd);
-}
-
 static int ep_add(int fd, uint32_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
@@ -145,12 +127,22 @@ static void usage(FILE *f)
 		"  --state-dir DIR    daemon state (default %s)\n"
 		"  --ledger FILE      SQLite ledger of requests and grants (default STATE_DIR/ledger.db)\n"
 		"  --audit-stdout     also write audit lines to stdout\n"
+		"  --check            validate the config, the policy, the sinks and BPF LSM,\n"
+		"                     then exit (changes nothing; the unit's ExecStartPre=)\n"
+		"  --json             with --check: one JSON object on stdout\n"
 		"  -v, --verbose      debug output, libbpf messages included\n"
 		"  -h, --help         this text\n"
 		"\n"
+		"Signals: HUP reloads the policy and reopens the audit log, USR1 only reopens the\n"
+		"audit log, TERM and INT stop (the gate stays loaded: jitgate unload removes it).\n"
+		"Exit status: 0 stopped (or --check passed), 1 failed, 2 usage, 69 this kernel\n"
+		"cannot enforce, 78 the config, the policy or a sink is wrong.\n"
+		"\n"
 		"EXAMPLES\n"
 		"  jitgated --policy /etc/jitgate/policy.json\n"
-		"  systemctl kill -s HUP jitgated    # reload the policy\n",
+		"  jitgated --check --policy new.json\n"
+		"  systemctl reload jitgated          # jitgate policy reload\n"
+		"  systemctl kill -s HUP jitgated     # reload the policy\n",
 		JG_CONFIG_DEFAULT, JG_POLICY_DEFAULT, JG_SOCKET_DEFAULT, JG_PIN_DIR_DEFAULT,
 		JG_AUDIT_DEFAULT, JG_STATE_DIR_DEFAULT);
 }
@@ -173,11 +165,13 @@ static int configure(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'J' },
 		{},
 	};
 	const char *config_file = JG_CONFIG_DEFAULT, *policy = NULL, *sock = NULL, *pins = NULL,
 		   *audit_log = NULL, *state_dir = NULL, *ledger = NULL;
-	bool config_given = false, audit_stdout = false;
+	bool config_given = false, audit_stdout = false, check = false, json = false;
 	char err[1024];
 	int opt, ret;
 
@@ -194,6 +188,8 @@ static int configure(int argc, char **argv)
 		case 'v': log__init("jitgated", JG_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("jitgated %s\n", JG_VERSION); return 0;
+		case 'C': check = true; break;
+		case 'J': json = true; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -233,8 +229,10 @@ static int configure(int argc, char **argv)
 		.reason_max = JG_REQ_REASON_MAX_DEFAULT };
 	ret = config_load(&d.cfg, config_file, config_given, err, sizeof(err));
 	if (ret) {
+		if (json && check)
+			log__json_errors(true);
 		pr_warn("%s", err);
-		return 1;
+		return JG_EXIT_CONFIG;
 	}
 #define OVERRIDE(field, val) if (val) snprintf(d.cfg.field, sizeof(d.cfg.field), "%s", val)
 	OVERRIDE(policy, policy);
@@ -247,6 +245,8 @@ static int configure(int argc, char **argv)
 	d.cfg.audit_stdout |= audit_stdout;
 	config_path = config_file;
 	d.config_path = config_file;
+	if (check)
+		return daemon_check(json);
 	return -1;
 }
 
@@ -272,7 +272,7 @@ static int start_state(void)
 	ret = gate__preflight(err, sizeof(err));
 	if (ret) {
 		pr_warn("refusing to start: %s", err);
-		return 1;
+		return JG_EXIT_NO_ENFORCE;
 	}
 	d.lock_fd = take_lock(d.cfg.socket, err, sizeof(err));
 	if (d.lock_fd < 0) {
@@ -308,10 +308,11 @@ static int start_state(void)
 
 		snprintf(spool, sizeof(spool), "%s/spool", d.cfg.state_dir);
 		ret = sink__config(d.cfg.sinks, spool, serr, sizeof(serr));
-		if (ret)
-			snprintf(err, sizeof(err), "%s: %s", config_path, serr);
-		else
-			audit__set_tap(&d.audit, sink__tap, NULL);
+		if (ret) {
+			pr_warn("%s: %s", config_path, serr);
+			return JG_EXIT_CONFIG;
+		}
+		audit__set_tap(&d.audit, sink__tap, NULL);
 	}
 	if (!ret)
 		ret = make_canary(err, sizeof(err));
@@ -385,7 +386,7 @@ static int start_gate(void)
 		pr_warn("refusing to start: %s", err);
 		if (!d.gate->adopted)
 			gate__unpin(d.cfg.pin_dir, NULL, 0);
-		return 1;
+		return JG_EXIT_CONFIG;
 	}
 	/* Never claim what is not true: prove a denial before saying ready. */
 	ret = gate__canary(d.canary, err, sizeof(err));
@@ -393,7 +394,7 @@ static int start_gate(void)
 		pr_warn("refusing to start: %s", err);
 		if (!d.gate->adopted)
 			gate__unpin(d.cfg.pin_dir, NULL, 0);
-		return 1;
+		return JG_EXIT_NO_ENFORCE;
 	}
 	reconcile();
 	sessions__sweep(true);	/* sessions whose grant ended while no daemon ran */
@@ -421,6 +422,7 @@ static int start_loop(void)
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
@@ -437,13 +439,16 @@ static int start_loop(void)
 	pr_info("ready: %s gate, policy %s (%zu resources), %zu live grants, enforcing (canary "
 		"denied)", d.gate->adopted ? "adopted the pinned" : "loaded a new",
 		d.cfg.policy, d.policy->nresources, d.grants.n);
-	sd_notify_ready();
+	/* READY=1 only now: the canary was denied (start_gate) */
+	sd_notifyf(0, "READY=1\nSTATUS=enforcing: policy %s, %zu live grants", d.cfg.policy,
+		   d.grants.n);
 	d.crash_after_commit = getenv("JITGATED_FAILPOINT") &&
 			       !strcmp(getenv("JITGATED_FAILPOINT"), "crash-after-commit");
 	return 0;
 }
 
-/* SIGHUP: reopen the audit log and reload the policy; SIGTERM, SIGINT: stop. */
+/* SIGHUP: reopen the audit log and reload the policy; SIGUSR1: reopen the audit log only
+ * (log rotation by an outside tool); SIGTERM, SIGINT: stop. */
 static void on_signal(void)
 {
 	struct signalfd_siginfo si;
@@ -452,12 +457,16 @@ static void on_signal(void)
 
 	if (read(d.sig_fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (si.ssi_signo == SIGHUP) {
+	if (si.ssi_signo == SIGHUP || si.ssi_signo == SIGUSR1) {
 		/* logrotate's postrotate: a new file, the chain goes on */
 		ret = audit__reopen(&d.audit);
 		if (ret)
 			pr_warn("cannot reopen the audit log %s: %s",
 				d.cfg.audit_log, strerror(-ret));
+		else if (si.ssi_signo == SIGUSR1)
+			pr_info("audit log %s reopened", d.cfg.audit_log);
+		if (si.ssi_signo == SIGUSR1)
+			return;
 		if (policy_apply(d.cfg.policy, err, sizeof(err)))
 			pr_warn("reload refused: %s; the running policy stays",
 				err);
@@ -503,6 +512,7 @@ static void loop(void)
 
 static void stop(void)
 {
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping; the gate stays loaded");
 	clients_close();
 	ring_buffer__consume(d.rb);
 	check_lost();
@@ -526,8 +536,8 @@ static int run(int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	if (start_state() || start_gate() || start_loop())
-		return 1;
+	if ((ret = start_state()) || (ret = start_gate()) || (ret = start_loop()))
+		return ret;
 	loop();
 	stop();
 	return 0;

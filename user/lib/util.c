@@ -112,24 +112,84 @@ int util__resolve_user(const char *text, uint32_t *uid, char *name, size_t namel
 	return 0;
 }
 
+/* getgrnam_r / getpwuid_r into a buffer that grows on ERANGE (a group of many members is a
+ * long record); NULL when there is no such entry or on another error. The caller frees
+ * *buf. */
+static struct group *group_by_name(const char *name, struct group *gr, char **buf)
+{
+	struct group *res = NULL;
+
+	for (size_t len = 4096; len <= (1u << 24); len *= 4) {
+		char *nb = realloc(*buf, len);
+		int e;
+
+		if (!nb)
+			return NULL;
+		*buf = nb;
+		e = getgrnam_r(name, gr, *buf, len, &res);
+		if (e != ERANGE)
+			return e ? NULL : res;
+	}
+	return NULL;
+}
+
+static struct passwd *user_by_uid(uint32_t uid, struct passwd *pw, char **buf)
+{
+	struct passwd *res = NULL;
+
+	for (size_t len = 1024; len <= (1u << 20); len *= 4) {
+		char *nb = realloc(*buf, len);
+		int e;
+
+		if (!nb)
+			return NULL;
+		*buf = nb;
+		e = getpwuid_r(uid, pw, *buf, len, &res);
+		if (e != ERANGE)
+			return e ? NULL : res;
+	}
+	return NULL;
+}
+
 bool util__user_in_group(uint32_t uid, const char *group)
 {
-	struct passwd pw, *pres = NULL;
-	struct group gr, *gres = NULL;
-	char pbuf[1024], gbuf[4096];
-	gid_t groups[256];
-	int n = 256;
+	struct passwd pw;
+	struct group gr;
+	char *pbuf = NULL, *gbuf = NULL;
+	gid_t *groups = NULL;
+	int n = 64;
+	bool in = false;
 
-	if (getgrnam_r(group, &gr, gbuf, sizeof(gbuf), &gres) || !gres)
-		return false;
-	if (getpwuid_r(uid, &pw, pbuf, sizeof(pbuf), &pres) || !pres)
-		return false;
-	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
-		return false;
+	if (!group_by_name(group, &gr, &gbuf) || !user_by_uid(uid, &pw, &pbuf))
+		goto out;
+	/* getgrouplist says how many there are when the array is too small: no cap */
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t *ng = realloc(groups, (size_t)n * sizeof(*groups));
+		int want = n;
+
+		if (!ng)
+			goto out;
+		groups = ng;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &want) >= 0) {
+			n = want;
+			break;
+		}
+		if (want <= n)
+			goto out;
+		n = want;
+		if (tries == 3)
+			goto out;
+	}
 	for (int i = 0; i < n; i++)
-		if (groups[i] == gr.gr_gid)
-			return true;
-	return false;
+		if (groups[i] == gr.gr_gid) {
+			in = true;
+			break;
+		}
+out:
+	free(groups);
+	free(pbuf);
+	free(gbuf);
+	return in;
 }
 
 uint32_t util__loginuid(pid_t pid)

@@ -13,6 +13,8 @@
 #include "lib/util.h"
 
 #define SCHEMA_VERSION 2
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
@@ -49,7 +51,8 @@ static const char schema[] =
 	"  enrolled_by TEXT NOT NULL);";
 
 /* Each step takes the schema from version i + 1 to i + 2 (migrations[0]: 1 -> 2). A fresh
- * ledger gets the version-1 schema above and then every step, so both ways end equal. */
+ * ledger gets the version-1 schema above and then every step, so both ways end equal. The
+ * version is PRAGMA user_version; the meta row "schema" (all older ledgers have) follows it. */
 static const char *const migrations[] = {
 	/* 2: the MFA lockout tally (kept across restarts), and the index the per-user request
 	 * limits count with */
@@ -166,6 +169,8 @@ static int migrate(struct jg_ledger *l, int from)
 	if (!rc)
 		rc = ledger__meta_set(l, "schema", ver);
 	if (!rc)
+		rc = exec(l, "PRAGMA user_version = " STR(SCHEMA_VERSION));
+	if (!rc)
 		rc = ledger__commit(l);
 	if (rc) {
 		char why[200];
@@ -181,7 +186,8 @@ static int migrate(struct jg_ledger *l, int from)
 int ledger__open(struct jg_ledger *l, const char *path, char *err, size_t errlen)
 {
 	char ver[16];
-	int rc, fd;
+	int rc, fd, uv = 0;
+	sqlite3_stmt *st;
 
 	memset(l, 0, sizeof(*l));
 	snprintf(l->path, sizeof(l->path), "%s", path);
@@ -202,16 +208,20 @@ int ledger__open(struct jg_ledger *l, const char *path, char *err, size_t errlen
 	}
 	sqlite3_busy_timeout(l->db, 2000);
 	rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	if (!rc && !(rc = prep(l, &st, "PRAGMA user_version", NULL))) {
+		uv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+		sqlite3_finalize(st);
+	}
 	if (!rc)
 		rc = exec(l, schema);
-	if (!rc)
+	if (!rc && !uv)
 		rc = ledger__meta_get(l, "schema", ver, sizeof(ver));
 	if (rc == -ENOENT) {
 		snprintf(ver, sizeof(ver), "1");	/* fresh: version 1, migrated below */
 		rc = 0;
 	}
 	if (!rc)
-		rc = migrate(l, atoi(ver));
+		rc = migrate(l, uv ? uv : atoi(ver));
 	if (rc) {
 		snprintf(err, errlen, "the ledger %s is unusable: %s", path, l->err);
 		ledger__close(l);

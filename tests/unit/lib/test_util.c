@@ -60,3 +60,12 @@ Test(proc_ids, no_pid)
 
 	cr_assert_eq(util__proc_ids(0, &ids, err, sizeof(err)), -ESRCH);
 }
+
+/* Group membership: primary and supplementary groups, with buffers that grow (no cap on a
+ * group's size or a user's number of groups). */
+Test(util, user_in_group)
+{
+	cr_assert(util__user_in_group(0, "root"));
+	cr_assert_not(util__user_in_group(0, "no-such-group-jitgate"));
+	cr_assert_not(util__user_in_group(4294967294u, "root"));
+}

@@ -852,13 +852,31 @@ Test(ledger, newer_schema_refused)
 {
 	struct jg_ledger l2;
 
-	cr_assert_eq(ledger__meta_set(&L, "schema", "3"), 0);
 	ledger__close(&L);
+	sql(path, "PRAGMA user_version = 3");
 	cr_assert_eq(ledger__open(&l2, path, err, sizeof(err)), -EPROTO);
 	cr_assert(strstr(err, "schema version 3"), "%s", err);
 	cr_assert_null(l2.db);
-	sql(path, "UPDATE meta SET value = '2' WHERE key = 'schema'");
+	sql(path, "PRAGMA user_version = 2");
 	open_ledger();
+}
+
+/* The version is SQLite's user_version, set with the migration; the meta row follows it
+ * (older builds read that one). */
+Test(ledger, schema_version_in_user_version)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char ver[16];
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	cr_assert_eq(ledger__meta_get(&L, "schema", ver, sizeof(ver)), 0);
+	cr_assert_str_eq(ver, "2");
 }
 
 /* A version-1 ledger (before the MFA lockout) is migrated on open: its data stays, the
@@ -871,7 +889,8 @@ Test(ledger, migrates_version_1)
 
 	insert_request(&q);
 	ledger__close(&L);
-	sql(path, "DROP TABLE mfa_tally; DROP INDEX requests_uid; "
+	/* as a version-1 build left it: no user_version, the meta row only */
+	sql(path, "DROP TABLE mfa_tally; DROP INDEX requests_uid; PRAGMA user_version = 0; "
 		  "UPDATE meta SET value = '1' WHERE key = 'schema'");
 	cr_assert_eq(count_tables(), 6);
 	open_ledger();
