@@ -45,16 +45,21 @@ struct {
 	__type(value, struct jg_daemon_self);
 } daemon_self SEC(".maps");
 
-/* 6.1 names the parent "parent"; later kernels "__parent" (the build's vmlinux.h). */
+/* 6.1 names the parent "parent"; later kernels "__parent": both as flavors, whichever
+ * kernel the vmlinux.h came from. */
 struct kernfs_node___old {
 	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___new {
+	struct kernfs_node *__parent;
 } __attribute__((preserve_access_index));
 
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(((struct kernfs_node___old *)0)->parent))
 		return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
-	return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___new *)kn, __parent);
 }
 
 /* The running jitgated, from gate_config, when it is `task` (its tgid): record it. */
