@@ -155,8 +155,8 @@ expect_eq "ptrace of a root service: refused" "$(elev jg-bpfprobe ptrace $VICTIM
 tamper "audit: the ptrace" '"hook":"ptrace"' '"operation":"trace a privileged process of the host' \
 	"\"pid\":$VICTIM"
 expect_eq "process_vm_writev into it: refused" "$(elev jg-bpfprobe vmwrite $VICTIM)" EPERM
-expect_eq "alice's own processes may still be traced" \
-	"$(with_loginuid 1000 sh -c 'sleep 60 & P=$!; '"$S"'/jg-suid root jg-bpfprobe ptrace $P; kill $P')" ok
+expect_eq "alice's own unprivileged processes may still be traced" \
+	"$(with_loginuid 1000 as_user alice sh -c 'sleep 60 & P=$!; '"$S"'/jg-suid root jg-bpfprobe ptrace $P; kill $P')" ok
 expect_eq "the automation itself traces it" "$(jg-bpfprobe ptrace $VICTIM)" ok
 kill $VICTIM
 
