@@ -34,7 +34,7 @@ USER_OBJS := $(LIB_OBJS) $(DAEMON_OBJS) $(CLI_OBJS)
 LIB       := $(OUTPUT)/libjitgate.a
 BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
-	     $(BIN_DIR)/jg-bpfprobe \
+	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-auditperf \
 	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-pty
 # Unit tests follow their module: tests/unit/LAYER/test_*.c.
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
@@ -104,6 +104,8 @@ $(BIN_DIR)/jg-%: tests/jg-%.c | $(BIN_DIR)
 $(BIN_DIR)/jg-bench: PROG_LIBS = $(LDLIBS)
 $(BIN_DIR)/jg-totp: PROG_LIBS = $(LIB) $(LDLIBS)
 $(BIN_DIR)/jg-totp: $(LIB)
+$(BIN_DIR)/jg-auditperf: PROG_LIBS = $(LIB) $(LDLIBS) -lpthread
+$(BIN_DIR)/jg-auditperf: $(LIB)
 
 # A test artifact: the library a user would LD_PRELOAD into a standing rule's program.
 $(BIN_DIR)/jg-%.so: tests/jg-%.c | $(BIN_DIR)

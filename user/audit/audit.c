@@ -328,6 +328,7 @@ int audit__reopen(struct jg_audit *a)
 
 	if (!*a->path)
 		return 0;
+	audit__flush(a);	/* what waits belongs to the file that was open */
 	ret = open_log(a);
 	if (ret)
 		a->write_errors++;
@@ -336,6 +337,11 @@ int audit__reopen(struct jg_audit *a)
 
 void audit__close(struct jg_audit *a)
 {
+	a->batch_depth = 0;
+	audit__flush(a);
+	free(a->pend);
+	a->pend = NULL;
+	a->pend_len = a->pend_cap = a->pend_lines = 0;
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->head_fd >= 0)
@@ -434,12 +440,75 @@ json_t *audit__new(const char *type)
 	return json_pack("{s:s}", "type", type);
 }
 
+/* The waiting lines to the log (one write), the head, stdout, then the sinks. */
+int audit__flush(struct jg_audit *a)
+{
+	int ret = 0;
+
+	if (a->pend_len) {
+		if (a->fd >= 0) {
+			ret = write_all(a->fd, a->pend, a->pend_len);
+			if (ret)
+				a->write_errors += a->pend_lines;
+			else
+				a->size += a->pend_len;
+			head_write(a);
+		}
+		if (a->to_stdout && write_all(STDOUT_FILENO, a->pend, a->pend_len))
+			a->write_errors += a->pend_lines;
+		a->pend_len = 0;
+		a->pend_lines = 0;
+	}
+	if (a->sinks.flush)
+		a->sinks.flush(a->sinks.ctx);
+	return ret;
+}
+
+void audit__batch_begin(struct jg_audit *a)
+{
+	a->batch_depth++;
+}
+
+int audit__batch_end(struct jg_audit *a)
+{
+	if (a->batch_depth && --a->batch_depth)
+		return 0;
+	return audit__flush(a);
+}
+
+void audit__set_sinks(struct jg_audit *a, const struct jg_audit_sinks *sinks)
+{
+	if (sinks)
+		a->sinks = *sinks;
+	else
+		memset(&a->sinks, 0, sizeof(a->sinks));
+}
+
+/* Room for len more waiting bytes; false when there is none (nothing changed). */
+static bool pend_room(struct jg_audit *a, size_t len)
+{
+	size_t cap = a->pend_cap ? a->pend_cap : 65536;
+	char *p;
+
+	if (a->pend_len + len <= a->pend_cap)
+		return true;
+	while (cap < a->pend_len + len)
+		cap *= 2;
+	p = realloc(a->pend, cap);
+	if (!p)
+		return false;
+	a->pend = p;
+	a->pend_cap = cap;
+	return true;
+}
+
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 {
 	char when[48], chain[65], *body, *line;
 	json_t *rec;
 	int ret = 0;
 	size_t blen, len;
+	bool keep = a->fd >= 0 || a->to_stdout;
 
 	if (!ev)
 		return -ENOMEM;
@@ -449,40 +518,55 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 	json_object_update(rec, ev);
 	json_decref(ev);
 	body = util__json_escape_del(json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII));
-	json_decref(rec);
 	if (!body || (blen = strlen(body)) < 2 || auditchain__hash(a->chain, body, blen, chain) ||
-	    !(line = malloc(blen + JG_CHAIN_SUFFIX_LEN + 1))) {
+	    (keep && !pend_room(a, blen + JG_CHAIN_SUFFIX_LEN))) {
 		free(body);
+		json_decref(rec);
 		a->write_errors++;
 		return -ENOMEM;
 	}
-	/* the body without its '}', then ,"chain":"HEX"} and the newline */
-	len = blen - 1;
-	memcpy(line, body, len);
-	memcpy(line + len, JG_CHAIN_KEY, sizeof(JG_CHAIN_KEY) - 1);
-	len += sizeof(JG_CHAIN_KEY) - 1;
-	memcpy(line + len, chain, JG_CHAIN_HEX);
-	len += JG_CHAIN_HEX;
-	memcpy(line + len, "\"}\n", 3);
-	len += 3;
+	len = blen - 1 + JG_CHAIN_SUFFIX_LEN + 1;	/* no '}' of the body, a newline */
+	/* rotation comes between records: what waits goes to the file it belongs to first */
+	if (a->fd >= 0 && a->max_bytes && a->size + a->pend_len &&
+	    a->size + a->pend_len + len > a->max_bytes) {
+		ret = audit__flush(a);
+		rotate(a);
+	}
+	/* the body without its '}', then ,"chain":"HEX"} and the newline; built where it waits
+	 * (a scratch buffer when nothing keeps it) */
+	line = keep ? a->pend + a->pend_len : malloc(len);
+	if (!line) {
+		free(body);
+		json_decref(rec);
+		a->write_errors++;
+		return -ENOMEM;
+	}
+	memcpy(line, body, blen - 1);
+	memcpy(line + blen - 1, JG_CHAIN_KEY, sizeof(JG_CHAIN_KEY) - 1);
+	memcpy(line + blen - 1 + sizeof(JG_CHAIN_KEY) - 1, chain, JG_CHAIN_HEX);
+	memcpy(line + len - 3, "\"}\n", 3);
 	free(body);
 	a->seq++;
 	memcpy(a->chain, chain, sizeof(a->chain));
-	if (a->fd >= 0 && a->max_bytes && a->size && a->size + len > a->max_bytes)
-		rotate(a);
-	if (a->fd >= 0) {
-		ret = write_all(a->fd, line, len);
-		if (ret)
-			a->write_errors++;
-		else
-			a->size += len;
-		head_write(a);
+	if (keep) {
+		a->pend_len += len;
+		a->pend_lines++;
 	}
-	if (a->to_stdout && write_all(STDOUT_FILENO, line, len))
-		a->write_errors++;
 	if (a->tap)
 		a->tap(line, len, a->tap_ctx);
-	free(line);
+	if (a->sinks.put) {
+		/* the record as the line holds it: its chain last */
+		json_object_set_new(rec, "chain", json_string(chain));
+		a->sinks.put(line, len, rec, a->sinks.ctx);
+	}
+	json_decref(rec);
+	if (!keep)
+		free(line);
+	if (!a->batch_depth || a->pend_len >= JG_AUDIT_BATCH_MAX) {
+		int r = audit__flush(a);
+
+		ret = ret ? ret : r;
+	}
 	return ret;
 }
 

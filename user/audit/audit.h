@@ -20,6 +20,16 @@
 #define JG_AUDIT_HEAD_NAME "audit.head"
 
 typedef void (*jg_audit_tap)(const char *line, size_t len, void *ctx);
+/* A sink that takes the record too (rec: the line's object, chain included, borrowed) and is
+ * flushed after the audit log at the end of every batch. */
+struct jg_audit_sinks {
+	void (*put)(const char *line, size_t len, json_t *rec, void *ctx);
+	void (*flush)(void *ctx);
+	void *ctx;
+};
+
+/* Lines emitted inside a batch wait here; the log gets them in one write. */
+#define JG_AUDIT_BATCH_MAX (256u << 10)
 
 struct jg_audit {
 	int fd;				/* -1: no file sink */
@@ -36,6 +46,11 @@ struct jg_audit {
 	char head[300];
 	jg_audit_tap tap;
 	void *tap_ctx;
+	struct jg_audit_sinks sinks;
+	/* batch: lines not yet written (nlines of them, len bytes) */
+	unsigned int batch_depth;
+	char *pend;
+	size_t pend_len, pend_cap, pend_lines;
 };
 
 struct jg_audit_cfg {
@@ -59,7 +74,8 @@ int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char
 /* Opens the path again (after logrotate moved it); seq and chain continue. 0 or -errno. */
 int audit__reopen(struct jg_audit *a);
 void audit__close(struct jg_audit *a);
-/* tap gets every finished line (chain and newline included) after it was written. */
+/* tap gets every finished line (chain and newline included), in order; inside a batch
+ * before the log's write of it. */
 void audit__set_tap(struct jg_audit *a, void (*tap)(const char *line, size_t len, void *ctx),
 		    void *ctx);
 
@@ -72,6 +88,17 @@ json_t *audit__new(const char *type);
 /* Writes ev (stolen) with the next seq and its chain value, rotating the file first when the
  * line would pass max_bytes; wall_ns 0 = now. Returns 0 or -errno (counted). */
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns);
+
+/* Records emitted between begin and end (a drained batch of kernel events) are numbered and
+ * chained one by one as always, but reach the log in one write (and the head file, stdout and
+ * the sinks once) at end, or earlier when JG_AUDIT_BATCH_MAX bytes wait. Nests; outside a
+ * batch every emit is written at once. end returns 0 or the first write error (-errno). */
+void audit__batch_begin(struct jg_audit *a);
+int audit__batch_end(struct jg_audit *a);
+/* Writes what waits now (the batch goes on). 0 or -errno. */
+int audit__flush(struct jg_audit *a);
+/* The sinks (put, flush) every record goes to after the log; NULL: none. */
+void audit__set_sinks(struct jg_audit *a, const struct jg_audit_sinks *sinks);
 
 /* {"uid", "loginuid", "user"} for a subject; loginuid -1 becomes null. */
 json_t *audit__subject(uint32_t subject, uint32_t loginuid);
