@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "audit/audit.h"
+#include "audit/auditchain.h"
 #include "audit/sink.h"
 #include "lib/util.h"
 
@@ -232,6 +233,39 @@ static void micro(const char *dir)
 	printf("micro write600 ns=%.0f\n", (now_s() - t0) * 1e9 / n);
 	close(fd);
 	unlink(path);
+	{
+		struct jg_event e;
+		char chain[65] = JG_CHAIN_GENESIS, when[48], *body;
+		json_t *rec;
+
+		t0 = now_s();
+		for (int i = 0; i < n / 10; i++)
+			auditchain__hash(chain, line, sizeof(line), chain);
+		printf("micro sha256_600 ns=%.0f\n", (now_s() - t0) * 1e9 / (n / 10));
+		fill(&e, 1);
+		rec = audit__from_kernel(&e, "prod-secrets");
+		t0 = now_s();
+		for (int i = 0; i < n / 10; i++)
+			free(json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII));
+		printf("micro json_dumps ns=%.0f\n", (now_s() - t0) * 1e9 / (n / 10));
+		body = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+		t0 = now_s();
+		for (int i = 0; i < n / 10; i++)
+			json_decref(json_loads(body, 0, NULL));
+		printf("micro json_loads ns=%.0f\n", (now_s() - t0) * 1e9 / (n / 10));
+		t0 = now_s();
+		for (int i = 0; i < n / 10; i++) {
+			json_t *r = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)i, "time",
+					      util__rfc3339(1000000000LL * 1700000000 + i, when,
+							    sizeof(when)), "host", "h");
+
+			json_object_update(r, rec);
+			json_decref(r);
+		}
+		printf("micro pack_update ns=%.0f\n", (now_s() - t0) * 1e9 / (n / 10));
+		free(body);
+		json_decref(rec);
+	}
 }
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include <zlib.h>
 #include "audit/audit.h"
 #include "audit/auditchain.h"
+#include "audit/jsondump.h"
 #include "lib/id.h"
 #include "lib/perm.h"
 #include "lib/util.h"
@@ -517,8 +518,12 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 			"host", a->host);
 	json_object_update(rec, ev);
 	json_decref(ev);
-	body = util__json_escape_del(json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII));
-	if (!body || (blen = strlen(body)) < 2 || auditchain__hash(a->chain, body, blen, chain) ||
+	body = jsondump__compact(rec, &blen);
+	if (!body) {
+		body = util__json_escape_del(json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII));
+		blen = body ? strlen(body) : 0;
+	}
+	if (!body || blen < 2 || auditchain__hash(a->chain, body, blen, chain) ||
 	    (keep && !pend_room(a, blen + JG_CHAIN_SUFFIX_LEN))) {
 		free(body);
 		json_decref(rec);
