@@ -146,6 +146,7 @@ bench: deps
 # Audit throughput, loss accounting and kernel-to-collector latency (rsyslog in the VM).
 bench-audit: deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)echo "host: $$(uptime | sed 's/.*load/load/'), other qemu: $$(pgrep -c qemu-system || true)"
 	$(Q)scripts/vm.sh --timeout 900 -- sh /opt/jitgate/scripts/bench-audit-in-vm.sh
 
 # Fuzzing (docs/testing.md): libFuzzer harnesses, one per input surface, built with clang's

@@ -28,8 +28,9 @@ struct jg_audit_sinks {
 	void *ctx;
 };
 
-/* Lines emitted inside a batch wait here; the log gets them in one write. */
-#define JG_AUDIT_BATCH_MAX (256u << 10)
+/* Lines emitted inside a batch wait here; the log gets them in one write. The bound is also
+ * what a crash of jitgated in the middle of a drain can take with it (about 100 records). */
+#define JG_AUDIT_BATCH_MAX (64u << 10)
 
 struct jg_audit {
 	int fd;				/* -1: no file sink */
