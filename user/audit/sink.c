@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* SIEM sinks (docs/siem.md). Network sinks never block: sockets are non-blocking, a record
  * the collector cannot take now goes to an append-only spool file that the 250 ms tick
- * drains in order once the collector is back. */
+ * drains in order once the collector is back.
+ * Size: the order of records between the socket, the frame in progress and the spool is kept
+ * by the functions of this file together (one record at a time, and drained batches); they
+ * share struct sink, which no other file sees. The config parser could move out (a private
+ * header for struct sink) if the file grows further. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
