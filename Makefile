@@ -45,7 +45,7 @@ BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate
 # `make test-progs` (vmtest, demo and bench need them), never by `all` or installed.
 TEST_PROGS := $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
-	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam \
+	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam $(BIN_DIR)/jg-auditperf \
 	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-rtnss.so $(BIN_DIR)/jg-pty
 # Unit tests follow their module: tests/unit/LAYER/test_*.c.
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
@@ -118,6 +118,8 @@ $(BIN_DIR)/jg-%: tests/jg-%.c | $(BIN_DIR)
 $(BIN_DIR)/jg-bench: PROG_LIBS = $(LDLIBS)
 $(BIN_DIR)/jg-totp: PROG_LIBS = $(LIB) $(LDLIBS)
 $(BIN_DIR)/jg-totp: $(LIB)
+$(BIN_DIR)/jg-auditperf: PROG_LIBS = $(LIB) $(LDLIBS) -lpthread
+$(BIN_DIR)/jg-auditperf: $(LIB)
 
 # A test artifact: the library a user would LD_PRELOAD into a standing rule's program.
 $(BIN_DIR)/jg-%.so: tests/jg-%.c | $(BIN_DIR)
@@ -234,6 +236,7 @@ bench: deps
 # Audit throughput, loss accounting and kernel-to-collector latency (rsyslog in the VM).
 bench-audit: deps
 	$(Q)$(MAKE) --no-print-directory all test-progs
+	$(Q)echo "host: $$(uptime | sed 's/.*load/load/'), other qemu: $$(pgrep -c qemu-system || true)"
 	$(Q)scripts/vm.sh --timeout 900 -- sh /opt/jitgate/scripts/bench-audit-in-vm.sh
 
 # Fuzzing (docs/testing.md): libFuzzer harnesses, one per input surface, built with clang's

@@ -10,6 +10,10 @@
  *   jg-bench rate PATH RATE SECONDS    open + close PATH at RATE per second for SECONDS
  *                                      (the audit bench: each open of a granted file is one
  *                                      event); prints "rate target=R achieved=A opens=N"
+ *   jg-bench ringcount PIN_DIR SECONDS read the pinned ring buffers for SECONDS (no jitgated
+ *                                      running) and count their records: the audit bench's
+ *                                      floor; prints "ringcount records=N lost=L" (L: the
+ *                                      kernel's lost-event counters over that time)
  *   jg-bench grant-raw PIN_DIR UID SECONDS|delete
  *                                      write every permission on resources 1..31 for UID into
  *                                      the pinned grant map directly, behind the daemon
@@ -47,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "jitgate.h"
 
 #define RUNS 5
@@ -63,6 +68,7 @@ static void usage(FILE *f)
 		"       jg-bench listen ADDR PORT\n"
 		"       jg-bench progstats\n"
 		"       jg-bench rate PATH RATE SECONDS   (paced opens, for the audit bench)\n"
+		"       jg-bench ringcount PIN_DIR SECONDS (count ring buffer records)\n"
 		"       jg-bench grant-raw PIN_DIR UID SECONDS|delete   (grants behind the daemon)\n"
 		"Each loop: N/10 warm-up iterations, then %d timed runs of N; prints the median as\n"
 		"\"NAME ns_per_op=X ...\". progstats prints \"prog NAME run_cnt=N run_time_ns=T "
@@ -454,6 +460,69 @@ static int cmd_rate(const char *path, long rate, long secs)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ ringcount */
+
+static int ring_count(void *ctx, void *data, size_t size)
+{
+	(*(unsigned long long *)ctx)++;
+	return 0;
+}
+
+/* The kernel's count of one stats slot, all CPUs. */
+static unsigned long long stat_sum(int fd, uint32_t slot)
+{
+	unsigned long long total = 0, vals[1024] = { 0 };
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu <= 0 || ncpu > 1024 || bpf_map_lookup_elem(fd, &slot, vals))
+		return 0;
+	for (int c = 0; c < ncpu; c++)
+		total += vals[c];
+	return total;
+}
+
+/* The audit bench's floor: the pinned ring buffers read and counted, nothing else, while no
+ * jitgated runs. For SECONDS, then what is left. */
+static int cmd_ringcount(const char *pin_dir, long secs)
+{
+	char path[PATH_MAX];
+	unsigned long long records = 0, lost0, lost1;
+	struct ring_buffer *rb = NULL;
+	struct timespec t0, now;
+	int fd, stats;
+
+	snprintf(path, sizeof(path), "%s/stats", pin_dir);
+	/* read-only: the sealed gate gives writable descriptors of its maps to jitgated alone */
+	stats = bpf_obj_get_opts(path, &(struct bpf_obj_get_opts){
+		.sz = sizeof(struct bpf_obj_get_opts), .file_flags = BPF_F_RDONLY });
+	if (stats < 0)
+		die("cannot open the pinned map %s: %s", path, strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, i ? "events_prio" : "events");
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			die("cannot open the pinned ring buffer %s for reading and writing (a reader "
+			    "moves its consumer position): %s", path, strerror(errno));
+		if (!rb)
+			rb = ring_buffer__new(fd, ring_count, &records, NULL);
+		else if (ring_buffer__add(rb, fd, ring_count, &records))
+			rb = NULL;
+		if (!rb)
+			die("cannot read the ring buffer %s: %s", path, strerror(errno));
+	}
+	lost0 = stat_sum(stats, JG_STAT_EVENTS_LOST) + stat_sum(stats, JG_STAT_PRIO_LOST);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		ring_buffer__poll(rb, 100);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - t0.tv_sec < secs);
+	ring_buffer__consume(rb);
+	lost1 = stat_sum(stats, JG_STAT_EVENTS_LOST) + stat_sum(stats, JG_STAT_PRIO_LOST);
+	printf("ringcount records=%llu lost=%llu\n", records, lost1 - lost0);
+	ring_buffer__free(rb);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ grant-raw */
 
 /* What a foreign map writer (bpftool, a bug) could do: grants the daemon never armed for. */
@@ -545,6 +614,8 @@ int main(int argc, char **argv)
 		return cmd_grant_raw(argv[2], parse_count(argv[3], "UID", UINT32_MAX - 1),
 				     strcmp(argv[4], "delete") ?
 				     parse_count(argv[4], "SECONDS", 86400) : 0);
+	if (!strcmp(cmd, "ringcount") && argc == 4)
+		return cmd_ringcount(argv[2], parse_count(argv[3], "SECONDS", 3600));
 	if (!strcmp(cmd, "rate") && argc == 5)
 		return cmd_rate(argv[2], parse_count(argv[3], "RATE", 10000000),
 				parse_count(argv[4], "SECONDS", 3600));

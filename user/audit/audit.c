@@ -13,6 +13,7 @@
 #include <zlib.h>
 #include "audit/audit.h"
 #include "audit/auditchain.h"
+#include "audit/jsondump.h"
 #include "lib/id.h"
 #include "lib/log.h"
 #include "lib/perm.h"
@@ -330,6 +331,7 @@ int audit__reopen(struct jg_audit *a)
 
 	if (!*a->path)
 		return 0;
+	audit__flush(a);	/* what waits belongs to the file that was open */
 	ret = open_log(a);
 	if (ret)
 		a->write_errors++;
@@ -338,10 +340,14 @@ int audit__reopen(struct jg_audit *a)
 
 void audit__close(struct jg_audit *a)
 {
-	if (a->backlog_len && audit__flush(a) && a->backlog_len)
+	a->batch_depth = 0;
+	if (audit__flush(a) && a->backlog_len)
 		pr_warn("%llu audit records could not be written to %s (%s); the next start "
 			"reports the gap", (unsigned long long)a->backlog_n, a->path,
 			strerror(-a->last_err));
+	free(a->pend);
+	a->pend = NULL;
+	a->pend_len = a->pend_cap = a->pend_lines = 0;
 	free(a->backlog);
 	a->backlog = NULL;
 	a->backlog_len = a->backlog_cap = 0;
@@ -445,16 +451,128 @@ json_t *audit__new(const char *type)
 
 static int write_part(int fd, const char *p, size_t len, size_t *done);
 static void cut_back(struct jg_audit *a, size_t done);
-static int hold(struct jg_audit *a, const char *line, size_t len);
+static int hold(struct jg_audit *a, const char *lines, size_t len);
+static int flush_backlog(struct jg_audit *a);
+
+/* The waiting lines to the log in one write, unless the log is failing (then they join the
+ * backlog). A write that fails part way keeps the whole lines it wrote, cuts the torn one
+ * back off the file and holds the rest. */
+static int file_batch(struct jg_audit *a)
+{
+	size_t done, whole = 0;
+	int ret;
+
+	if (a->backlog_len)
+		return hold(a, a->pend, a->pend_len);
+	ret = write_part(a->fd, a->pend, a->pend_len, &done);
+	if (!ret) {
+		a->size += a->pend_len;
+		return 0;
+	}
+	for (size_t i = done; i > 0; i--) {
+		if (a->pend[i - 1] == '\n') {
+			whole = i;
+			break;
+		}
+	}
+	cut_back(a, done - whole);
+	a->size += whole;
+	a->write_errors++;
+	a->last_err = ret;
+	a->failing_since_ns = util__realtime_ns();
+	a->failure_new = true;
+	hold(a, a->pend + whole, a->pend_len - whole);
+	return ret;
+}
+
+/* The failure is on the record: numbered after the lines the file did not take, so the
+ * sinks learn it at once and the file when it takes lines again. */
+static void say_failure(struct jg_audit *a)
+{
+	json_t *w = audit__new("audit.write_error");
+	char msg[400];
+
+	a->failure_new = false;
+	snprintf(msg, sizeof(msg), "the audit log %s cannot be written (%s); records are held in "
+		 "memory (up to %zu bytes) until it can", a->path, strerror(-a->last_err),
+		 a->backlog_max);
+	json_object_set_new(w, "file", json_string(a->path));
+	json_object_set_new(w, "error", json_string(strerror(-a->last_err)));
+	json_object_set_new(w, "message", json_string(msg));
+	pr_warn("%s", msg);
+	audit__emit(a, w, 0);
+}
+
+int audit__flush(struct jg_audit *a)
+{
+	int ret = 0;
+
+	if (a->backlog_len && a->fd >= 0)
+		ret = flush_backlog(a);
+	if (a->pend_len) {
+		if (a->fd >= 0) {
+			int r = file_batch(a);
+
+			ret = ret ? ret : r;
+			head_write(a);
+		}
+		if (a->to_stdout && write_all(STDOUT_FILENO, a->pend, a->pend_len))
+			a->write_errors += a->pend_lines;
+		a->pend_len = 0;
+		a->pend_lines = 0;
+	}
+	if (a->sinks.flush)
+		a->sinks.flush(a->sinks.ctx);
+	if (a->failure_new)
+		say_failure(a);
+	return ret;
+}
+
+void audit__batch_begin(struct jg_audit *a)
+{
+	a->batch_depth++;
+}
+
+int audit__batch_end(struct jg_audit *a)
+{
+	if (a->batch_depth && --a->batch_depth)
+		return 0;
+	return audit__flush(a);
+}
+
+void audit__set_sinks(struct jg_audit *a, const struct jg_audit_sinks *sinks)
+{
+	if (sinks)
+		a->sinks = *sinks;
+	else
+		memset(&a->sinks, 0, sizeof(a->sinks));
+}
+
+/* Room for len more waiting bytes; false when there is none (nothing changed). */
+static bool pend_room(struct jg_audit *a, size_t len)
+{
+	size_t cap = a->pend_cap ? a->pend_cap : 65536;
+	char *p;
+
+	if (a->pend_len + len <= a->pend_cap)
+		return true;
+	while (cap < a->pend_len + len)
+		cap *= 2;
+	p = realloc(a->pend, cap);
+	if (!p)
+		return false;
+	a->pend = p;
+	a->pend_cap = cap;
+	return true;
+}
 
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 {
 	char when[48], chain[65], *body, *line;
-	bool first_failure = false;
-	size_t done;
 	json_t *rec;
 	int ret = 0;
 	size_t blen, len;
+	bool keep = a->fd >= 0 || a->to_stdout;
 
 	if (!ev)
 		return -ENOMEM;
@@ -465,72 +583,74 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 			"host", a->host);
 	json_object_update(rec, ev);
 	json_decref(ev);
-	body = util__json_escape_del(json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII));
-	json_decref(rec);
-	if (!body || (blen = strlen(body)) < 2 || auditchain__hash(a->chain, body, blen, chain) ||
-	    !(line = malloc(blen + JG_CHAIN_SUFFIX_LEN + 1))) {
+	body = jsondump__compact(rec, &blen);
+	if (!body) {
+		body = util__json_escape_del(json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII));
+		blen = body ? strlen(body) : 0;
+	}
+	if (!body || blen < 2 || auditchain__hash(a->chain, body, blen, chain) ||
+	    (keep && !pend_room(a, blen + JG_CHAIN_SUFFIX_LEN))) {
 		free(body);
+		json_decref(rec);
 		a->write_errors++;
 		return -ENOMEM;
 	}
-	/* the body without its '}', then ,"chain":"HEX"} and the newline */
-	len = blen - 1;
-	memcpy(line, body, len);
-	memcpy(line + len, JG_CHAIN_KEY, sizeof(JG_CHAIN_KEY) - 1);
-	len += sizeof(JG_CHAIN_KEY) - 1;
-	memcpy(line + len, chain, JG_CHAIN_HEX);
-	len += JG_CHAIN_HEX;
-	memcpy(line + len, "\"}\n", 3);
-	len += 3;
-	free(body);
-	if (a->fd >= 0 && a->backlog_len && a->backlog_len + len > a->backlog_max) {
+	len = blen - 1 + JG_CHAIN_SUFFIX_LEN + 1;	/* no '}' of the body, a newline */
+	if (a->fd >= 0 && a->backlog_len &&
+	    a->backlog_len + a->pend_len + len > a->backlog_max) {
 		/* no room to hold it: not numbered, so the chain has no hole; counted */
-		free(line);
+		free(body);
+		json_decref(rec);
 		a->lost++;
 		a->lost_total++;
 		return -ENOSPC;
 	}
+	/* rotation comes between records: what waits goes to the file it belongs to first
+	 * (not while the file fails: the backlog belongs to it) */
+	if (a->fd >= 0 && !a->backlog_len && a->max_bytes && a->size + a->pend_len &&
+	    a->size + a->pend_len + len > a->max_bytes) {
+		ret = audit__flush(a);
+		if (!a->backlog_len)
+			rotate(a);
+	}
+	/* the body without its '}', then ,"chain":"HEX"} and the newline; built where it waits
+	 * (a scratch buffer when nothing keeps it) */
+	line = keep ? a->pend + a->pend_len : malloc(len);
+	if (!line) {
+		free(body);
+		json_decref(rec);
+		a->write_errors++;
+		return -ENOMEM;
+	}
+	memcpy(line, body, blen - 1);
+	memcpy(line + blen - 1, JG_CHAIN_KEY, sizeof(JG_CHAIN_KEY) - 1);
+	memcpy(line + blen - 1 + sizeof(JG_CHAIN_KEY) - 1, chain, JG_CHAIN_HEX);
+	memcpy(line + len - 3, "\"}\n", 3);
+	free(body);
 	a->seq++;
 	memcpy(a->chain, chain, sizeof(a->chain));
-	if (a->fd >= 0 && !a->backlog_len && a->max_bytes && a->size &&
-	    a->size + len > a->max_bytes)
-		rotate(a);
-	if (a->fd >= 0) {
-		if (a->backlog_len) {
-			ret = hold(a, line, len);
-		} else if ((ret = write_part(a->fd, line, len, &done))) {
-			a->write_errors++;
-			cut_back(a, done);
-			a->last_err = ret;
-			a->failing_since_ns = util__realtime_ns();
-			first_failure = true;
-			ret = hold(a, line, len);
-		} else {
-			a->size += len;
-		}
-		head_write(a);
+	if (keep) {
+		a->pend_len += len;
+		a->pend_lines++;
 	}
-	if (a->to_stdout && write_all(STDOUT_FILENO, line, len))
-		a->write_errors++;
 	if (a->tap)
 		a->tap(line, len, a->tap_ctx);
-	free(line);
-	if (first_failure) {
-		/* numbered after the line that failed: the sinks learn it at once, the file when
-		 * it takes lines again */
-		json_t *w = audit__new("audit.write_error");
-		char msg[400];
-
-		snprintf(msg, sizeof(msg), "the audit log %s cannot be written (%s); records are "
-			 "held in memory (up to %zu bytes) until it can", a->path,
-			 strerror(-a->last_err), a->backlog_max);
-		json_object_set_new(w, "file", json_string(a->path));
-		json_object_set_new(w, "error", json_string(strerror(-a->last_err)));
-		json_object_set_new(w, "message", json_string(msg));
-		pr_warn("%s", msg);
-		audit__emit(a, w, 0);
+	if (a->sinks.put) {
+		/* the record as the line holds it: its chain last */
+		json_object_set_new(rec, "chain", json_string(chain));
+		a->sinks.put(line, len, rec, a->sinks.ctx);
 	}
-	return ret;
+	json_decref(rec);
+	if (!keep)
+		free(line);
+	if (!a->batch_depth || a->pend_len >= JG_AUDIT_BATCH_MAX) {
+		int r = audit__flush(a);
+
+		/* a line the file did not take is held, not lost: no error for the caller */
+		if (!a->backlog_len)
+			ret = ret ? ret : r;
+	}
+	return a->backlog_len ? 0 : ret;
 }
 
 /* ------------------------------------------------------------------ backlog */
@@ -562,10 +682,14 @@ static void cut_back(struct jg_audit *a, size_t done)
 		a->write_errors++;
 }
 
-/* Keep line (len bytes, '\n' included) for later. 0 or -ENOMEM (then it is lost, though it
- * was numbered: the chain shows the hole). */
-static int hold(struct jg_audit *a, const char *line, size_t len)
+/* Keep lines (len bytes of whole lines) for later. 0 or -ENOMEM (then they are lost,
+ * though numbered: the chain shows the hole). */
+static int hold(struct jg_audit *a, const char *lines, size_t len)
 {
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += lines[i] == '\n';
 	if (a->backlog_len + len > a->backlog_cap) {
 		size_t cap = a->backlog_cap ? a->backlog_cap : 65536;
 		char *p;
@@ -574,22 +698,24 @@ static int hold(struct jg_audit *a, const char *line, size_t len)
 			cap *= 2;
 		p = realloc(a->backlog, cap);
 		if (!p) {
-			a->lost++;
-			a->lost_total++;
+			a->lost += n;
+			a->lost_total += n;
 			return -ENOMEM;
 		}
 		a->backlog = p;
 		a->backlog_cap = cap;
 	}
-	memcpy(a->backlog + a->backlog_len, line, len);
+	memcpy(a->backlog + a->backlog_len, lines, len);
 	a->backlog_len += len;
-	a->backlog_n++;
-	a->held++;
-	a->held_total++;
+	a->backlog_n += n;
+	a->held += n;
+	a->held_total += n;
 	return 0;
 }
 
-int audit__flush(struct jg_audit *a)
+/* What the backlog holds, as far as the file takes it; once it is empty, the recovery is
+ * on the record. */
+static int flush_backlog(struct jg_audit *a)
 {
 	char since[48], msg[400];
 	size_t off = 0, done;

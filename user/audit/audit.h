@@ -20,6 +20,17 @@
 #define JG_AUDIT_HEAD_NAME "audit.head"
 
 typedef void (*jg_audit_tap)(const char *line, size_t len, void *ctx);
+/* A sink that takes the record too (rec: the line's object, chain included, borrowed) and is
+ * flushed after the audit log at the end of every batch. */
+struct jg_audit_sinks {
+	void (*put)(const char *line, size_t len, json_t *rec, void *ctx);
+	void (*flush)(void *ctx);
+	void *ctx;
+};
+
+/* Lines emitted inside a batch wait here; the log gets them in one write. The bound is also
+ * what a crash of jitgated in the middle of a drain can take with it (about 100 records). */
+#define JG_AUDIT_BATCH_MAX (64u << 10)
 
 struct jg_audit {
 	int fd;				/* -1: no file sink */
@@ -36,9 +47,14 @@ struct jg_audit {
 	char head[300];
 	jg_audit_tap tap;
 	void *tap_ctx;
+	struct jg_audit_sinks sinks;
+	/* batch: lines not yet written (pend_lines of them, pend_len bytes) */
+	unsigned int batch_depth;
+	char *pend;
+	size_t pend_len, pend_cap, pend_lines;
 	/* Lines the file did not take (ENOSPC, EROFS, EIO), in order, each ending in '\n':
-	 * written before anything newer, on the next record or audit__flush. Past backlog_max
-	 * bytes a record is not numbered at all, only counted in lost. */
+	 * written before anything newer, on the next flush. Past backlog_max bytes (held and
+	 * waiting) a record is not numbered at all, only counted in lost. */
 	char *backlog;
 	size_t backlog_len, backlog_cap, backlog_max;
 	uint64_t backlog_n;		/* records in backlog */
@@ -46,6 +62,7 @@ struct jg_audit {
 	uint64_t held_total, lost_total;	/* since start */
 	int last_err;			/* -errno of the failure that started the backlog; 0: none */
 	int64_t failing_since_ns;	/* wall time of that failure */
+	bool failure_new;		/* the failure is not on the record yet (audit.write_error) */
 };
 
 struct jg_audit_cfg {
@@ -68,17 +85,14 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 /* audit__open_ex without head file and rotation. */
 int audit__open(struct jg_audit *a, const char *path, bool to_stdout, const char *host,
 		char *err, size_t errlen);
-/* Writes what the backlog holds (after a failed write), oldest first, as far as the file
- * takes it; once it is empty, an audit.recovered record says how many records were written
- * late and how many were lost. 0 when nothing is left, else -errno of the write. */
-int audit__flush(struct jg_audit *a);
 /* {"file", "pending", "pending_bytes", "backlog_max", "held", "lost", "write_errors",
  * "error"}: the file sink's state for status. */
 json_t *audit__state(const struct jg_audit *a);
 /* Opens the path again (after logrotate moved it); seq and chain continue. 0 or -errno. */
 int audit__reopen(struct jg_audit *a);
 void audit__close(struct jg_audit *a);
-/* tap gets every finished line (chain and newline included) after it was written. */
+/* tap gets every finished line (chain and newline included), in order; inside a batch
+ * before the log's write of it. */
 void audit__set_tap(struct jg_audit *a, void (*tap)(const char *line, size_t len, void *ctx),
 		    void *ctx);
 
@@ -94,6 +108,20 @@ json_t *audit__new(const char *type);
  * an audit.write_error record after it; a record the full backlog cannot take gets no seq
  * (the chain stays whole) and is counted as lost (-ENOSPC). */
 int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns);
+
+/* Records emitted between begin and end (a drained batch of kernel events) are numbered and
+ * chained one by one as always, but reach the log in one write (and the head file, stdout and
+ * the sinks once) at end, or earlier when JG_AUDIT_BATCH_MAX bytes wait. Nests; outside a
+ * batch every emit is written at once. end returns 0 or the first write error (-errno). */
+void audit__batch_begin(struct jg_audit *a);
+int audit__batch_end(struct jg_audit *a);
+/* Writes what waits now (the batch goes on): first what the backlog holds after a failed
+ * write, oldest first, as far as the file takes it (once it is empty, an audit.recovered
+ * record says how many records were written late and how many were lost), then the batch;
+ * the sinks are flushed. 0, or -errno of a write the file refused. */
+int audit__flush(struct jg_audit *a);
+/* The sinks (put, flush) every record goes to after the log; NULL: none. */
+void audit__set_sinks(struct jg_audit *a, const struct jg_audit_sinks *sinks);
 
 /* {"uid", "loginuid", "user"} for a subject; loginuid -1 becomes null. */
 json_t *audit__subject(uint32_t subject, uint32_t loginuid);

@@ -17,19 +17,25 @@ static int hash_parts(const char *prev, const char *a, size_t alen, const char *
 		      char out[JG_CHAIN_HEX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
+	/* fetched and allocated once per thread: one record costs one digest, not a lookup of
+	 * the algorithm and a context */
+	static __thread EVP_MD *md_sha256;
+	static __thread EVP_MD_CTX *ctx;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int ok;
 
+	if (!md_sha256)
+		md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	if (!ctx)
+		ctx = EVP_MD_CTX_new();
+	if (!ctx || !md_sha256)
 		return -ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	ok = EVP_DigestInit_ex2(ctx, md_sha256, NULL) &&
 	     (!prev || EVP_DigestUpdate(ctx, prev, JG_CHAIN_HEX)) &&
 	     EVP_DigestUpdate(ctx, a, alen) &&
 	     (!blen || EVP_DigestUpdate(ctx, b, blen)) &&
 	     EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
 	if (!ok || mdlen != JG_CHAIN_HEX / 2)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < mdlen; i++) {

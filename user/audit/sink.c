@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* SIEM sinks (docs/siem.md). Network sinks never block: sockets are non-blocking, a record
  * the collector cannot take now goes to an append-only spool file that the 250 ms tick
- * drains in order once the collector is back. */
+ * drains in order once the collector is back.
+ * Size: the order of records between the socket, the frame in progress and the spool is kept
+ * by the functions of this file together (one record at a time, and drained batches); they
+ * share struct sink, which no other file sees. The config parser could move out (a private
+ * header for struct sink) if the file grows further. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +30,10 @@
 #define BACKOFF_MAX_MS 8000
 #define CONNECT_TIMEOUT_MS 5000
 #define COMPACT_MIN (1 << 20)		/* compact a spool once this much of it is sent */
+
+struct batch_rec {
+	size_t end, line;
+};
 
 enum sink_type { SINK_STDOUT, SINK_FILE, SINK_SYSLOG };
 enum { NET_DOWN, NET_CONNECTING, NET_UP };
@@ -54,7 +62,20 @@ struct sink {
 	size_t pend_len, pend_sent, pend_rec;
 	uint64_t delivered, spooled, dropped, truncated, errors, refused;
 	bool drop_warned;
+	/* records put since the last flush, as this sink writes them: out holds them one after
+	 * the other; recs[i].end is where record i ends in it, recs[i].line which line of the
+	 * batch it is (local sinks and TCP) */
+	struct sbuf out;
+	struct batch_rec *recs;
+	size_t nrecs, recs_cap;
 };
+
+/* The lines of the records put since the last flush (what a network sink spools), line i
+ * ending in lines.p at ends[i]. */
+static struct {
+	struct sbuf lines;
+	size_t *ends, n, cap;
+} batch;
 
 static struct sink sinks[SINK_MAX];
 static size_t nsinks;
@@ -514,6 +535,190 @@ void sink__tap(const char *line, size_t len, void *ctx)
 	json_decref(rec);
 }
 
+/* ------------------------------------------------------------------ batches */
+
+static bool grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	size_t c;
+	void *q;
+
+	if (n < *cap)
+		return true;
+	c = *cap ? *cap * 2 : 256;
+	q = realloc(*p, c * size);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = c;
+	return true;
+}
+
+/* Line i of the batch: where it starts and how long it is (0: it could not be kept). */
+static size_t line_start(size_t i)
+{
+	return i ? batch.ends[i - 1] : 0;
+}
+
+/* A record as this sink writes it, appended to its batch: the format and a newline (local),
+ * or the octet-counted RFC 5424 frame (TCP). false: it could not be made (nothing added). */
+static bool batch_add(struct sink *s, json_t *rec, const char *line, size_t len)
+{
+	size_t mlen = 0, before = s->out.len;
+	char *msg;
+
+	if (!grow((void **)&s->recs, &s->recs_cap, s->nrecs, sizeof(*s->recs)))
+		return false;
+	if (s->type == SINK_SYSLOG) {
+		msg = net_frame(s, rec, line, len, &mlen);
+		if (msg)
+			sb_put(&s->out, msg, mlen);
+	} else {
+		msg = sink__format(s->format, rec, line, len, &mlen);
+		if (msg) {
+			sb_put(&s->out, msg, mlen);
+			sb_put(&s->out, "\n", 1);
+		}
+	}
+	free(msg);
+	if (!msg || s->out.oom) {
+		s->out.len = before;
+		s->out.oom = false;
+		return false;
+	}
+	s->recs[s->nrecs].end = s->out.len;
+	s->recs[s->nrecs].line = batch.n;
+	s->nrecs++;
+	return true;
+}
+
+void sink__put(const char *line, size_t len, json_t *rec, void *ctx)
+{
+	size_t before = batch.lines.len;
+	bool parsed = false;
+
+	if (!nsinks || !grow((void **)&batch.ends, &batch.cap, batch.n, sizeof(*batch.ends)))
+		return;
+	if (!rec) {
+		rec = json_loadb(line, len, 0, NULL);
+		if (!rec)
+			rec = json_object();
+		parsed = true;
+	}
+	for (size_t i = 0; i < nsinks; i++) {
+		struct sink *s = &sinks[i];
+
+		if (s->type == SINK_SYSLOG && !s->tcp) {
+			net_put(s, rec, line, len);	/* datagrams stay one send each */
+		} else if (!batch_add(s, rec, line, len)) {
+			s->errors++;
+			s->dropped++;
+		}
+	}
+	/* kept for spooling; without it (no memory) a record that must be spooled is dropped,
+	 * counted */
+	sb_put(&batch.lines, line, len);
+	if (batch.lines.oom) {
+		batch.lines.len = before;
+		batch.lines.oom = false;
+	}
+	batch.ends[batch.n++] = batch.lines.len;
+	if (parsed)
+		json_decref(rec);
+}
+
+/* A local sink's batch in one write; what did not go is counted, record by record. */
+static void local_flush(struct sink *s)
+{
+	size_t off = 0;
+
+	while (off < s->out.len) {
+		ssize_t n = write(s->fd, s->out.p + off, s->out.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	for (size_t i = 0; i < s->nrecs; i++) {
+		if (s->recs[i].end <= off) {
+			s->delivered++;
+		} else {
+			s->errors++;
+			s->dropped++;
+		}
+	}
+}
+
+/* Spool the line of batch record r; a line that could not be kept is dropped, counted. */
+static int spool_rec(struct sink *s, const struct batch_rec *r)
+{
+	size_t start = line_start(r->line), len = batch.ends[r->line] - start;
+
+	if (!len) {
+		s->errors++;
+		s->dropped++;
+		return -ENOMEM;
+	}
+	return spool_append(s, batch.lines.p + start, len);
+}
+
+/* A TCP sink's batch: one send when nothing waits before it and the collector is there. The
+ * record the socket took only part of becomes the frame in progress (spooled too, as in
+ * net_put), the ones after it go to the spool in order. */
+static void tcp_flush(struct sink *s)
+{
+	size_t sent = 0, i = 0;
+
+	if (!s->pend && s->spool_size == s->spool_off && net_ready(s) && net_alive(s)) {
+		ssize_t n = net_send(s, s->out.p, s->out.len);
+
+		if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -ENOBUFS)
+			net_down(s, (int)-n);
+		sent = n > 0 ? (size_t)n : 0;
+		for (; i < s->nrecs && s->recs[i].end <= sent; i++)
+			s->delivered++;
+		if (i < s->nrecs && sent > (i ? s->recs[i - 1].end : 0)) {
+			size_t start = i ? s->recs[i - 1].end : 0, flen = s->recs[i].end - start;
+
+			s->pend = malloc(flen);
+			if (s->pend) {
+				memcpy(s->pend, s->out.p + start, flen);
+				s->pend_len = flen;
+				s->pend_sent = sent - start;
+				s->pend_rec = spool_rec(s, &s->recs[i]) ? 0 :
+					      batch.ends[s->recs[i].line] - line_start(s->recs[i].line);
+			} else {
+				/* part of a frame went and the rest cannot: start a new connection */
+				s->errors++;
+				s->dropped++;
+				net_down(s, ENOMEM);
+			}
+			i++;
+		}
+	}
+	for (; i < s->nrecs; i++)
+		spool_rec(s, &s->recs[i]);
+	if (s->spool_size != s->spool_off || s->pend)
+		net_drain(s);
+}
+
+void sink__flush(void *ctx)
+{
+	for (size_t i = 0; i < nsinks; i++) {
+		struct sink *s = &sinks[i];
+
+		if (s->nrecs && s->type == SINK_SYSLOG)
+			tcp_flush(s);
+		else if (s->nrecs)
+			local_flush(s);
+		s->out.len = 0;
+		s->nrecs = 0;
+	}
+	batch.lines.len = 0;
+	batch.n = 0;
+}
+
 void sink__tick(void)
 {
 	for (size_t i = 0; i < nsinks; i++)
@@ -562,12 +767,18 @@ static void sink_close(struct sink *s)
 	if (s->off_fd >= 0)
 		close(s->off_fd);
 	free(s->pend);
+	free(s->out.p);
+	free(s->recs);
 	s->fd = s->spool_fd = s->off_fd = -1;
 	s->pend = NULL;
+	s->out = (struct sbuf){ 0 };
+	s->recs = NULL;
+	s->nrecs = s->recs_cap = 0;
 }
 
 void sink__close(void)
 {
+	sink__flush(NULL);
 	for (size_t i = 0; i < nsinks; i++)
 		sink_close(&sinks[i]);
 	nsinks = 0;

@@ -21,6 +21,12 @@ enum sink_format { SINK_JSON, SINK_CEF, SINK_OCSF };
 int sink__config(json_t *sinks, const char *spool_dir, char *err, size_t errlen);
 /* The audit tap: one JSON line (trailing newline included) to every sink. ctx unused. */
 void sink__tap(const char *line, size_t len, void *ctx);
+/* The batched form of the tap (struct jg_audit_sinks): put formats the record (rec: the
+ * line's object, borrowed; NULL: parsed from line) for every sink, flush writes what was
+ * put: one write per file sink, one send per TCP sink (what the socket does not take is
+ * spooled in order); a UDP sink sends each datagram at put. */
+void sink__put(const char *line, size_t len, json_t *rec, void *ctx);
+void sink__flush(void *ctx);
 /* Reconnect, notice closed peers and drain spools without blocking; call every 250 ms. */
 void sink__tick(void);
 /* [{index, type, format, target, connected, delivered, spooled, backlog_bytes, dropped,

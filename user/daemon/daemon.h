@@ -228,6 +228,7 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 
 /* drain.c */
 int on_event(void *ctx, void *data, size_t size);
+void drain_events(void);
 void check_lost(void);
 void check_suppressed(void);
 

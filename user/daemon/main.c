@@ -312,7 +312,8 @@ static int start_state(void)
 			pr_warn("%s: %s", config_path, serr);
 			return JG_EXIT_CONFIG;
 		}
-		audit__set_tap(&d.audit, sink__tap, NULL);
+		audit__set_sinks(&d.audit, &(struct jg_audit_sinks){
+					 .put = sink__put, .flush = sink__flush });
 	}
 	if (!ret)
 		ret = make_canary(err, sizeof(err));
@@ -368,7 +369,7 @@ static int start_gate(void)
 		pr_warn("cannot open the event ring buffers: %s", strerror(errno));
 		return 1;
 	}
-	ring_buffer__consume(d.rb);	/* what the kernel kept while no daemon ran comes first */
+	drain_events();	/* what the kernel kept while no daemon ran comes first */
 	check_suppressed();
 	d.started_ns = util__realtime_ns();
 	{
@@ -492,7 +493,7 @@ static void loop(void)
 				accept_due = true;	/* after this round: no slot reused in it */
 				break;
 			case TAG_RB:
-				ring_buffer__consume(d.rb);
+				drain_events();
 				break;
 			case TAG_TIMER:
 				timers_tick();
@@ -514,7 +515,7 @@ static void stop(void)
 {
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping; the gate stays loaded");
 	clients_close();
-	ring_buffer__consume(d.rb);
+	drain_events();
 	check_lost();
 	check_suppressed();
 	wf__refusals_flush(&d.refusals, util__realtime_ns(), true, refusal_summary, NULL);

@@ -27,7 +27,7 @@ void timers_tick(void)
 	if (read(d.timer_fd, &ticks, sizeof(ticks)) < 0)
 		return;
 	audit__flush(&d.audit);		/* a log that failed (disk full) takes its backlog */
-	ring_buffer__consume(d.rb);	/* kernel events precede expiry */
+	drain_events();	/* kernel events precede expiry */
 	expire_grants(false);
 	sessions__warn_due();
 	sessions__sweep(false);

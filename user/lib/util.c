@@ -38,29 +38,36 @@ int64_t util__boot_to_wall(uint64_t boot_ns)
 
 char *util__rfc3339(int64_t wall_ns, char *buf, size_t len)
 {
+	/* the date and time of the last second asked for: a burst of records shares it */
+	static __thread time_t last = -1;
+	static __thread char base[32];
 	time_t secs = (time_t)(wall_ns / 1000000000LL);
 	long nsec = (long)(wall_ns % 1000000000LL);
 	struct tm tm;
-	char base[32];
 
 	if (nsec < 0) {
 		nsec += 1000000000L;
 		secs--;
 	}
-	gmtime_r(&secs, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (secs != last) {
+		gmtime_r(&secs, &tm);
+		strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+		last = secs;
+	}
 	snprintf(buf, len, "%s.%09ldZ", base, nsec);
 	return buf;
 }
 
 /* Every audit event names its subject: without a cache the daemon would read the user
- * database once per event. Entries live a minute, so renames show up soon enough. */
+ * database once per event. Entries live a minute, so renames show up soon enough. The age is
+ * read from the coarse monotonic clock, which costs no clock hardware read (under a VM's HPET
+ * a precise read is a trap per event); suspended time does not count toward the minute. */
 #define NAME_CACHE_SLOTS 64
 #define NAME_CACHE_TTL_NS (60LL * 1000000000LL)
 
 static struct {
 	uint32_t uid;
-	int64_t until;		/* CLOCK_BOOTTIME ns; 0 = empty */
+	int64_t until;		/* CLOCK_MONOTONIC_COARSE ns; 0 = empty */
 	char name[64];
 } name_cache[NAME_CACHE_SLOTS];
 
@@ -68,7 +75,7 @@ char *util__user_name(uint32_t uid, char *buf, size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char scratch[1024];
-	int64_t now = (int64_t)util__boottime_ns();
+	int64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
 	unsigned slot = uid % NAME_CACHE_SLOTS;
 
 	if (name_cache[slot].until > now && name_cache[slot].uid == uid) {
