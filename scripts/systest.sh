@@ -105,6 +105,7 @@ while IFS= read -r line || [[ -n $line ]]; do
 			guest_fail=${line##*"$M_END"}
 			guest_fail=${guest_fail%%@@*}
 			state=end
+			break # the result is in; the guest powers off, or the cleanup stops it
 		elif [[ $line == "ok - "* ]]; then
 			passed=$((passed + 1))
 			printf '%s\n' "$line"
@@ -118,7 +119,14 @@ while IFS= read -r line || [[ -n $line ]]; do
 	esac
 done <"$STAGE/fifo"
 qrc=0
-wait "$QEMU_PID" || qrc=$?
+if [[ $state == end ]]; then
+	# give the guest's own power-off a few seconds, then stop it (no result can change now)
+	for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.5; done
+	kill -TERM "$QEMU_PID" 2>/dev/null || true
+	wait "$QEMU_PID" 2>/dev/null || true
+else
+	wait "$QEMU_PID" || qrc=$?
+fi
 QEMU_PID=
 touch "$CONSOLE"
 cp "$CONSOLE" "$CACHE/.last-console.$$" && mv "$CACHE/.last-console.$$" "$CACHE/last-console.log"

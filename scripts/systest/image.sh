@@ -42,6 +42,12 @@ rm -f "$R/tmp/jitgate.deb"
 [[ -L $R/etc/systemd/system/multi-user.target.wants/jitgated.service ]] ||
 	die "the package's postinst did not enable jitgated.service"
 
+# Emulation (TCG) on a busy builder is 10-50 times slower than a real host: the BPF verifier
+# alone can take a minute. The package's TimeoutStartSec=90s stays in force everywhere else;
+# here a slow start must not turn into a failed one.
+install -d -m 0755 "$R/etc/systemd/system/jitgated.service.d"
+printf '[Service]\nTimeoutStartSec=300s\n' >"$R/etc/systemd/system/jitgated.service.d/systest-tcg.conf"
+
 # The test's policy and config (audit_max_bytes 0: logrotate rotates the audit log, with the
 # site rule dist/jitgate.logrotate describes).
 install -m 0644 "$T/policy.json" "$R/etc/jitgate/policy.json"
