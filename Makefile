@@ -63,7 +63,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke test-progs \
-	man install deb deb-check store-test
+	man install deb deb-check store-test systest
 
 all: $(BINS)
 
@@ -201,6 +201,12 @@ deb:
 deb-check:
 	$(Q)scripts/deps.sh pkg
 	$(Q)scripts/deb-check.sh
+
+# The full-system test: the package in a booted Debian with systemd, sshd, sudo, logrotate
+# (docs/testing.md). Root; builds the rootfs once into .cache/systest.
+systest:
+	$(Q)scripts/deps.sh systest
+	$(Q)scripts/systest.sh
 
 # The shape of user/: no include against the layering, no room over size.
 check:

@@ -3,6 +3,7 @@
 # Idempotent: silent when everything is present, installs only what is missing.
 #   scripts/deps.sh       what make, make test and make demo need
 #   scripts/deps.sh pkg   that, and the packaging tools (make deb, make deb-check)
+#   scripts/deps.sh systest  that, and what the full-system test needs (make systest)
 set -euo pipefail
 
 PKGS=(
@@ -23,8 +24,12 @@ PKGS=(
 	tzdata
 )
 # packaging: man pages (scdoc), the Debian package and its checks (lintian, systemd-analyze)
-if [[ ${1:-} == pkg ]]; then
+if [[ ${1:-} == pkg || ${1:-} == systest ]]; then
 	PKGS+=(scdoc debhelper dpkg-dev fakeroot lintian systemd man-db bash-completion)
+fi
+# full-system test: the Debian rootfs (mmdebstrap) and the guest's ssh key (ssh-keygen)
+if [[ ${1:-} == systest ]]; then
+	PKGS+=(mmdebstrap openssh-client)
 fi
 
 missing=()
