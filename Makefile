@@ -34,7 +34,7 @@ USER_OBJS := $(LIB_OBJS) $(DAEMON_OBJS) $(CLI_OBJS)
 LIB       := $(OUTPUT)/libjitgate.a
 BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
-	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam \
+	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam $(BIN_DIR)/jg-redteam2 \
 	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-rtnss.so $(BIN_DIR)/jg-pty
 # Unit tests follow their module: tests/unit/LAYER/test_*.c.
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)

@@ -1,0 +1,166 @@
+#!/bin/sh
+# vm-args: --timeout 1500
+# More attacks on the root containment: alice (login uid 1000) with a root:elevate grant,
+# or after it, against the vendor's claims: (1) an ended grant leaves her no root of any
+# kind (no process, credential, descriptor or kernel object), (3) jitgated cannot be
+# starved. Each technique is first shown working with no gate where that means something;
+# a check FAILS when the attack succeeds under the gate, so this file fails while a hole
+# remains.
+#
+#  A. Descriptors lent over a unix socket (SCM_RIGHTS): her root shell opens root's file
+#     read-write, or makes a raw socket, and hands the descriptor to her plain process,
+#     which uses it after the revoke (reads and writes are not checked operations, and the
+#     plain process is in no session).
+#  B. A setgid program of a privileged group other than root (shadow): her root shell
+#     makes one; after the revoke her plain self runs it and reads /etc/shadow (only
+#     euid/egid 0 and new capabilities need a grant at exec).
+#  C. Starving jitgated: her root shell turns real-time throttling off
+#     (kernel.sched_rt_runtime_us = -1, a knob the seal does not cover) and spins at
+#     SCHED_FIFO 99 on every CPU across the grant's expiry. jitgated never runs to kill the
+#     session, and the spinning root process makes no checked operation, so the kernel
+#     does not kill it either: it writes root's file after the expiry (through a shared
+#     mapping, no system call at all).
+. "${0%/*}/lib.sh"
+. "${0%/*}/fixture.sh"
+
+S=/opt/suid
+RT=/tmp/rt2
+POLICY=/etc/jitgate/policy.json
+RTB=$(command -v jg-redteam2)
+PROBE=$(command -v jg-probe)
+KNOB=/proc/sys/kernel/sched_rt_runtime_us
+make_tree
+mkdir -p $S /etc/jitgate $RT
+cp /usr/local/bin/jg-suid $S/jg-suid
+chown root:root $S/jg-suid
+chmod 4755 $S/jg-suid
+cat >$POLICY <<EOF
+{
+  "version": 1,
+  "resources": {
+    "root": { "elevate": {} },
+    "prod-secrets": { "files": ["/srv/prod/secrets"] }
+  }
+}
+EOF
+chmod 0644 $POLICY
+echo rootsecret >$RT/rootonly
+chmod 0600 $RT/rootonly
+chmod 0755 $RT
+
+elev() {
+	with_loginuid 1000 as_user alice $S/jg-suid root "$@"
+}
+plain() {
+	with_loginuid 1000 as_user alice "$@"
+}
+# wait_for FILE PATTERN: up to 30 s for a line of FILE matching PATTERN
+wait_for() {
+	_i=0
+	while [ $_i -lt 300 ]; do
+		grep -q -e "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# A: alice's plain process keeps a descriptor her root shell gives it (output in $RT/fd-$1)
+fd_start() { # TAG WHAT
+	rm -f $RT/go-$1
+	plain "$RTB" fd-keep $RT/go-$1 $S/jg-suid root "$RTB" fd-give 3 "$2" >$RT/fd-$1 2>&1 &
+	wait_for $RT/fd-$1 '^held' || diag "fd-$1: $(cat $RT/fd-$1)"
+}
+fd_result() { # TAG
+	touch $RT/go-$1
+	wait_for $RT/fd-$1 '^read=\|^raw-send=\|^fstat=' || diag "fd-$1: $(cat $RT/fd-$1)"
+	grep -v '^held' $RT/fd-$1 | tr '\n' ' ' | sed 's/ $//'
+}
+# B: a setgid-shadow copy of jg-probe made by her root shell
+make_sgid() { # PATH
+	elev sh -c "cp $PROBE $1 && chown root:shadow $1 && chmod 2755 $1"
+}
+
+# ---------------------------------------------------------------- no gate: it all works
+expect_eq "no gate: alice's root shell is root" "$(elev id -u)" 0
+expect_eq "no gate: alice herself cannot read root's file" "$(plain "$PROBE" open $RT/rootonly r)" EACCES
+expect_eq "no gate: alice herself cannot make a raw socket" "$(plain "$RTB" raw)" EPERM
+expect_eq "no gate: alice herself cannot read /etc/shadow" "$(plain "$PROBE" open /etc/shadow r)" EACCES
+
+fd_start f0 $RT/rootonly
+expect_eq "no gate: a descriptor from her root shell reads and writes root's file for her plain process" \
+	"$(fd_result f0)" "read=rootsecret write=ok"
+fd_start r0 raw
+expect_eq "no gate: a raw socket from her root shell sends for her plain process" \
+	"$(fd_result r0)" "raw-send=ok"
+echo rootsecret >$RT/rootonly
+
+make_sgid $RT/sg0
+expect_eq "no gate: a setgid-shadow program from her root shell reads /etc/shadow for her" \
+	"$(plain $RT/sg0 open /etc/shadow r)" ok
+
+# ---------------------------------------------------------------- the gate
+start_daemon $POLICY || finish
+ok "status: enforcing" jitgate status
+G1=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 debug" | grep -o 'g-[0-9]*' | head -n1)
+expect_eq "grant $G1: alice's root shell is root" "$(elev id -u)" 0
+
+# A and B: set up while elevated, then the grant is revoked
+fd_start f1 $RT/rootonly
+fd_start r1 raw
+make_sgid $RT/sg1
+elev sh -c "cp $PROBE $RT/su1 && chown root:root $RT/su1 && chmod 4755 $RT/su1"
+ok "revoke $G1" jitgate revoke "$G1"
+sleep 2
+fails "after the revoke: alice's root shell is refused" elev id -u
+
+R=$(fd_result f1)
+case $R in
+*rootsecret* | *write=ok*)
+	_vm_not_ok "after the revoke: no descriptor of root's file lent to her plain process (SCM_RIGHTS)" \
+		"HOLE A: $R; the file now reads: $(tr '\n' ' ' <$RT/rootonly)" ;;
+*) _vm_ok "after the revoke: no descriptor of root's file lent to her plain process ($R)" ;;
+esac
+R=$(fd_result r1)
+case $R in
+*raw-send=ok*)
+	_vm_not_ok "after the revoke: no raw socket lent to her plain process (SCM_RIGHTS)" "HOLE A: $R" ;;
+*) _vm_ok "after the revoke: no raw socket lent to her plain process ($R)" ;;
+esac
+echo rootsecret >$RT/rootonly
+
+fails "after the revoke: a setuid-root program her root shell made is refused" plain $RT/su1 open $RT/rootonly r
+R=$(plain $RT/sg1 open /etc/shadow r 2>&1)
+if [ "$R" = ok ]; then
+	_vm_not_ok "after the revoke: a setgid-shadow program her root shell made does not read /etc/shadow" \
+		"HOLE B: $(ls -l $RT/sg1 | cut -d' ' -f1,3,4) opened /etc/shadow: $R"
+else
+	_vm_ok "after the revoke: a setgid-shadow program her root shell made does not read /etc/shadow ($R)"
+fi
+
+# C: a short grant; the spin covers its expiry (TCG: leave the CLI a few seconds of slack).
+# START..END is about 8 s of spinning, well below the RCU stall timeout (21 s).
+OLDKNOB=$(cat $KNOB)
+printf 'untouched%55s\n' ' ' >$RT/rootmap
+chmod 0600 $RT/rootmap
+T0=$(date +%s)
+G2=$(jitgate grant --user alice --allow root:elevate --for 20s --reason "INC-56 rt" | grep -o 'g-[0-9]*' | head -n1)
+T1=$(date +%s)
+EXP=$((T1 + 20))	# the grant ends by then at the latest
+diag "grant $G2 between $T0 and $T1: it has ended by $EXP"
+elev "$RTB" rt-starve $((EXP - 5)) $((EXP + 3)) $RT/rootmap >$RT/rt.out 2>&1 &
+RTPID=$!
+wait_for $RT/rt.out '^armed' || diag "rt-starve: $(cat $RT/rt.out)"
+wait $RTPID
+diag "rt-starve: $(tr '\n' ' ' <$RT/rt.out); $KNOB was $OLDKNOB, is $(cat $KNOB)"
+echo "$OLDKNOB" >$KNOB
+T=$(sed -n 's/^after t=\([0-9]*\).*/\1/p' $RT/rootmap)
+if [ -n "$T" ] && [ "$T" -gt "$EXP" ]; then
+	_vm_not_ok "an elevated process is gone by its grant's end (no starving jitgated)" \
+		"HOLE C: root's file, written $((T - EXP)) s after the expiry by her session: $(head -n1 $RT/rootmap)"
+else
+	_vm_ok "an elevated process is gone by its grant's end ($(head -n1 $RT/rootmap))"
+fi
+settle
+diag "session.end: $(grep session.end $AUDIT | tail -n1 | cut -c1-300)"
+
+finish
