@@ -19,7 +19,13 @@
  *        real-time throttling off (/proc/sys/kernel/sched_rt_runtime_us = -1), prints
  *        "armed", sleeps until the epoch second START, then spins on every CPU at
  *        SCHED_FIFO 99 until END, writes "after t=SECONDS euid=E" into the mapping (no
- *        system call: no checked operation), spins one more second and prints "done t=SECONDS"
+ *        system call: no checked operation), spins one more second and prints "done t=SECONDS".
+ *        With a fifth argument "plain": the same spin at the normal priority, throttling
+ *        left alone (the control: jitgated gets to run)
+ *   jg-redteam2 rtprio PID
+ *        (run as root) prlimit(PID, RLIMIT_RTPRIO, 99): "ok" or the errno name
+ *   jg-redteam2 fifo
+ *        sched_setscheduler(0, SCHED_FIFO, 1) on itself: "ok" or the errno name
  *
  * Exit: 0 when the step did what it says, 1 when the kernel refused, 2 usage, 125 setup. */
 #include <errno.h>
@@ -27,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -59,7 +67,7 @@ static int report(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam2 fd-give|fd-keep|raw|rt-starve ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam2 fd-give|fd-keep|raw|rt-starve|rtprio|fifo ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -191,6 +199,7 @@ static int fd_keep(const char *gofile, char **helper)
 
 static long start_s, end_s;
 static char *map;
+static int rt = 1;
 
 static double now_s(void)
 {
@@ -211,7 +220,8 @@ static void *spinner(void *arg)
 	sched_setaffinity(0, sizeof(set), &set);
 	while (now_s() < start_s)
 		usleep(20000);
-	sched_setscheduler(0, SCHED_FIFO, &sp);
+	if (rt)
+		sched_setscheduler(0, SCHED_FIFO, &sp);
 	while (now_s() < end_s)
 		;
 	if (cpu == 0)
@@ -221,7 +231,7 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
-static int rt_starve(long start, long end, const char *path)
+static int rt_starve(long start, long end, const char *path, bool plain)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_t th[64];
@@ -234,10 +244,13 @@ static int rt_starve(long start, long end, const char *path)
 	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		return report(errno);
-	knob = open("/proc/sys/kernel/sched_rt_runtime_us", O_WRONLY);
-	if (knob < 0 || write(knob, "-1\n", 3) != 3)
-		return report(errno);
-	close(knob);
+	rt = !plain;
+	if (rt) {
+		knob = open("/proc/sys/kernel/sched_rt_runtime_us", O_WRONLY);
+		if (knob < 0 || write(knob, "-1\n", 3) != 3)
+			return report(errno);
+		close(knob);
+	}
 	if (ncpu < 1 || ncpu > 64)
 		ncpu = 1;
 	for (long i = 1; i < ncpu; i++)
@@ -264,7 +277,18 @@ int main(int argc, char **argv)
 
 		return report(fd < 0 ? errno : 0);
 	}
-	if (argc == 5 && !strcmp(argv[1], "rt-starve"))
-		return rt_starve(atol(argv[2]), atol(argv[3]), argv[4]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "rt-starve"))
+		return rt_starve(atol(argv[2]), atol(argv[3]), argv[4],
+				 argc == 6 && !strcmp(argv[5], "plain"));
+	if (argc == 3 && !strcmp(argv[1], "rtprio")) {
+		struct rlimit rl = { 99, 99 };
+
+		return report(prlimit(atoi(argv[2]), RLIMIT_RTPRIO, &rl, NULL) ? errno : 0);
+	}
+	if (argc == 2 && !strcmp(argv[1], "fifo")) {
+		struct sched_param sp = { .sched_priority = 1 };
+
+		return report(sched_setscheduler(0, SCHED_FIFO, &sp) ? errno : 0);
+	}
 	return usage();
 }

@@ -14,6 +14,10 @@
 #  B. A setgid program of a privileged group other than root (shadow): her root shell
 #     makes one; after the revoke her plain self runs it and reads /etc/shadow (only
 #     euid/egid 0 and new capabilities need a grant at exec).
+#  D. Real-time priority lent to her plain process: her root shell raises its
+#     RLIMIT_RTPRIO (prlimit is refused only on jitgated); after the revoke her plain self
+#     runs SCHED_FIFO, and with the throttling knob of C left at -1 she alone can starve
+#     jitgated at any time, with no grant.
 #  C. Starving jitgated: her root shell turns real-time throttling off
 #     (kernel.sched_rt_runtime_us = -1, a knob the seal does not cover) and spins at
 #     SCHED_FIFO 99 on every CPU across the grant's expiry. jitgated never runs to kill the
@@ -47,6 +51,12 @@ chmod 0644 $POLICY
 echo rootsecret >$RT/rootonly
 chmod 0600 $RT/rootonly
 chmod 0755 $RT
+# The VM is busybox: a Debian /etc/shadow (root:shadow, 0640; shadow is gid 42) if it has none
+if [ ! -e /etc/shadow ]; then
+	echo 'root:$6$rounds=5000$salt$hash:19000:0:99999:7:::' >/etc/shadow
+	chown root:42 /etc/shadow
+	chmod 0640 /etc/shadow
+fi
 
 elev() {
 	with_loginuid 1000 as_user alice $S/jg-suid root "$@"
@@ -73,11 +83,23 @@ fd_start() { # TAG WHAT
 fd_result() { # TAG
 	touch $RT/go-$1
 	wait_for $RT/fd-$1 '^read=\|^raw-send=\|^fstat=' || diag "fd-$1: $(cat $RT/fd-$1)"
-	grep -v '^held' $RT/fd-$1 | tr '\n' ' ' | sed 's/ $//'
+	grep -v '^held\|^given' $RT/fd-$1 | tr '\n' ' ' | sed 's/ $//'
 }
-# B: a setgid-shadow copy of jg-probe made by her root shell
+# D: a plain process of alice's that waits for $RT/go-$1, then asks for SCHED_FIFO
+rtprio_start() { # TAG
+	rm -f $RT/go-$1 $RT/pid-$1
+	plain sh -c "echo \$\$ >$RT/pid-$1; while [ ! -e $RT/go-$1 ]; do sleep 0.2; done; exec $RTB fifo" \
+		>$RT/fifo-$1 2>&1 &
+	wait_for $RT/pid-$1 . || diag "no pid-$1"
+}
+rtprio_result() { # TAG
+	touch $RT/go-$1
+	wait_for $RT/fifo-$1 . || diag "fifo-$1: nothing"
+	cat $RT/fifo-$1
+}
+# B: a setgid-shadow (gid 42) copy of jg-probe made by her root shell
 make_sgid() { # PATH
-	elev sh -c "cp $PROBE $1 && chown root:shadow $1 && chmod 2755 $1"
+	elev sh -c "cp $PROBE $1 && chown root:42 $1 && chmod 2755 $1"
 }
 
 # ---------------------------------------------------------------- no gate: it all works
@@ -98,6 +120,12 @@ make_sgid $RT/sg0
 expect_eq "no gate: a setgid-shadow program from her root shell reads /etc/shadow for her" \
 	"$(plain $RT/sg0 open /etc/shadow r)" ok
 
+expect_eq "no gate: alice herself gets no real-time priority" "$(plain "$RTB" fifo)" EPERM
+rtprio_start p0
+expect_eq "no gate: her root shell raises her plain process's RLIMIT_RTPRIO" \
+	"$(elev "$RTB" rtprio "$(cat $RT/pid-p0)")" ok
+expect_eq "no gate: and her plain process runs SCHED_FIFO" "$(rtprio_result p0)" ok
+
 # ---------------------------------------------------------------- the gate
 start_daemon $POLICY || finish
 ok "status: enforcing" jitgate status
@@ -108,6 +136,8 @@ expect_eq "grant $G1: alice's root shell is root" "$(elev id -u)" 0
 fd_start f1 $RT/rootonly
 fd_start r1 raw
 make_sgid $RT/sg1
+rtprio_start p1
+diag "her root shell raises RLIMIT_RTPRIO of her plain process: $(elev "$RTB" rtprio "$(cat $RT/pid-p1)")"
 elev sh -c "cp $PROBE $RT/su1 && chown root:root $RT/su1 && chmod 4755 $RT/su1"
 ok "revoke $G1" jitgate revoke "$G1"
 sleep 2
@@ -128,14 +158,40 @@ case $R in
 esac
 echo rootsecret >$RT/rootonly
 
+R=$(rtprio_result p1)
+if [ "$R" = ok ]; then
+	_vm_not_ok "after the revoke: her plain process gets no real-time priority from a limit her root shell raised" \
+		"HOLE D: SCHED_FIFO $R"
+else
+	_vm_ok "after the revoke: her plain process gets no real-time priority from a limit her root shell raised ($R)"
+fi
+
 fails "after the revoke: a setuid-root program her root shell made is refused" plain $RT/su1 open $RT/rootonly r
 R=$(plain $RT/sg1 open /etc/shadow r 2>&1)
 if [ "$R" = ok ]; then
 	_vm_not_ok "after the revoke: a setgid-shadow program her root shell made does not read /etc/shadow" \
-		"HOLE B: $(ls -l $RT/sg1 | cut -d' ' -f1,3,4) opened /etc/shadow: $R"
+		"HOLE B: $(stat -c '%A %U:%g' $RT/sg1) opened /etc/shadow: $R"
 else
 	_vm_ok "after the revoke: a setgid-shadow program her root shell made does not read /etc/shadow ($R)"
 fi
+
+# C, the control: the same spin at the normal priority, throttling untouched: jitgated
+# runs at the expiry and kills it, so root's file is never written after the expiry
+printf 'untouched%55s\n' ' ' >$RT/rootmap
+chmod 0600 $RT/rootmap
+T1=$(date +%s)
+G2=$(jitgate grant --user alice --allow root:elevate --for 20s --reason "INC-56 spin" | grep -o 'g-[0-9]*' | head -n1)
+EXP=$((T1 + 20))
+diag "grant $G2 at $T1: it has ended by $EXP"
+elev "$RTB" rt-starve $((EXP - 5)) $((EXP + 3)) $RT/rootmap plain >$RT/spin.out 2>&1 &
+RTPID=$!
+wait $RTPID
+RC=$?
+diag "control spin: $(tr '\n' ' ' <$RT/spin.out) (exit $RC)"
+expect_eq "control: a spinning elevated process at normal priority is killed by its grant's end" \
+	"$(head -n1 $RT/rootmap | cut -c1-9)" untouched
+settle
+diag "session.end: $(grep session.end $AUDIT | tail -n1 | cut -c1-300)"
 
 # C: a short grant; the spin covers its expiry (TCG: leave the CLI a few seconds of slack).
 # START..END is about 8 s of spinning, well below the RCU stall timeout (21 s).
@@ -143,10 +199,10 @@ OLDKNOB=$(cat $KNOB)
 printf 'untouched%55s\n' ' ' >$RT/rootmap
 chmod 0600 $RT/rootmap
 T0=$(date +%s)
-G2=$(jitgate grant --user alice --allow root:elevate --for 20s --reason "INC-56 rt" | grep -o 'g-[0-9]*' | head -n1)
+G3=$(jitgate grant --user alice --allow root:elevate --for 20s --reason "INC-56 rt" | grep -o 'g-[0-9]*' | head -n1)
 T1=$(date +%s)
 EXP=$((T1 + 20))	# the grant ends by then at the latest
-diag "grant $G2 between $T0 and $T1: it has ended by $EXP"
+diag "grant $G3 between $T0 and $T1: it has ended by $EXP"
 elev "$RTB" rt-starve $((EXP - 5)) $((EXP + 3)) $RT/rootmap >$RT/rt.out 2>&1 &
 RTPID=$!
 wait_for $RT/rt.out '^armed' || diag "rt-starve: $(cat $RT/rt.out)"
