@@ -18,6 +18,10 @@
 #     RLIMIT_RTPRIO (prlimit is refused only on jitgated); after the revoke her plain self
 #     runs SCHED_FIFO, and with the throttling knob of C left at -1 she alone can starve
 #     jitgated at any time, with no grant.
+#  E. Stopping jitgated through the user database: /etc/passwd is not sealed; her root shell
+#     puts a FIFO in its place, and jitgated, at its next user lookup (the first connection
+#     of a user it has not cached), blocks in open() for good: no grant, revoke, status or
+#     session end is served any more.
 #  C. Starving jitgated: her root shell turns real-time throttling off
 #     (kernel.sched_rt_runtime_us = -1, a knob the seal does not cover) and spins at
 #     SCHED_FIFO 99 on every CPU across the grant's expiry. jitgated never runs to kill the
@@ -51,6 +55,8 @@ chmod 0644 $POLICY
 echo rootsecret >$RT/rootonly
 chmod 0600 $RT/rootonly
 chmod 0755 $RT
+mkdir -p $RT/u
+chmod 1777 $RT/u	# alice's own files
 # The VM is busybox: a Debian /etc/shadow (root:shadow, 0640; shadow is gid 42) if it has none
 if [ ! -e /etc/shadow ]; then
 	echo 'root:$6$rounds=5000$salt$hash:19000:0:99999:7:::' >/etc/shadow
@@ -87,10 +93,10 @@ fd_result() { # TAG
 }
 # D: a plain process of alice's that waits for $RT/go-$1, then asks for SCHED_FIFO
 rtprio_start() { # TAG
-	rm -f $RT/go-$1 $RT/pid-$1
-	plain sh -c "echo \$\$ >$RT/pid-$1; while [ ! -e $RT/go-$1 ]; do sleep 0.2; done; exec $RTB fifo" \
+	rm -f $RT/go-$1 $RT/u/pid-$1
+	plain sh -c "echo \$\$ >$RT/u/pid-$1; while [ ! -e $RT/go-$1 ]; do sleep 0.2; done; exec $RTB fifo" \
 		>$RT/fifo-$1 2>&1 &
-	wait_for $RT/pid-$1 . || diag "no pid-$1"
+	wait_for $RT/u/pid-$1 . || diag "no pid-$1"
 }
 rtprio_result() { # TAG
 	touch $RT/go-$1
@@ -123,7 +129,7 @@ expect_eq "no gate: a setgid-shadow program from her root shell reads /etc/shado
 expect_eq "no gate: alice herself gets no real-time priority" "$(plain "$RTB" fifo)" EPERM
 rtprio_start p0
 expect_eq "no gate: her root shell raises her plain process's RLIMIT_RTPRIO" \
-	"$(elev "$RTB" rtprio "$(cat $RT/pid-p0)")" ok
+	"$(elev "$RTB" rtprio "$(cat $RT/u/pid-p0)")" ok
 expect_eq "no gate: and her plain process runs SCHED_FIFO" "$(rtprio_result p0)" ok
 
 # ---------------------------------------------------------------- the gate
@@ -137,7 +143,7 @@ fd_start f1 $RT/rootonly
 fd_start r1 raw
 make_sgid $RT/sg1
 rtprio_start p1
-diag "her root shell raises RLIMIT_RTPRIO of her plain process: $(elev "$RTB" rtprio "$(cat $RT/pid-p1)")"
+diag "her root shell raises RLIMIT_RTPRIO of her plain process: $(elev "$RTB" rtprio "$(cat $RT/u/pid-p1)")"
 elev sh -c "cp $PROBE $RT/su1 && chown root:root $RT/su1 && chmod 4755 $RT/su1"
 ok "revoke $G1" jitgate revoke "$G1"
 sleep 2
@@ -218,5 +224,28 @@ else
 fi
 settle
 diag "session.end: $(grep session.end $AUDIT | tail -n1 | cut -c1-300)"
+
+# E: /etc/passwd becomes a FIFO; a user jitgated has not seen yet connects (numeric ids and
+# a raw client: nothing on the test's side looks a user up)
+G4=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 nss" | grep -o 'g-[0-9]*' | head -n1)
+elev sh -c "mv /etc/passwd $RT/passwd.real && mkfifo -m 0644 /etc/passwd"
+diag "her root shell's /etc/passwd: $(stat -c '%F %U' /etc/passwd 2>&1)"
+(with_loginuid 1003 /usr/bin/setpriv --reuid=1003 --regid=1003 --clear-groups \
+	jg-client send '{"v":1,"cmd":"status","args":{}}' >/dev/null 2>&1 &)
+sleep 3
+R=$(timeout 10 jg-client send '{"v":1,"cmd":"status","args":{}}' 2>&1 | cut -c1-80)
+W=$(cat /proc/$DAEMON_PID/wchan 2>/dev/null)
+if [ -z "$R" ]; then
+	_vm_not_ok "jitgated still answers after her root shell replaced /etc/passwd with a FIFO" \
+		"HOLE E: no answer to root's status in 10 s; jitgated (pid $DAEMON_PID) waits in $W"
+else
+	_vm_ok "jitgated still answers after her root shell replaced /etc/passwd with a FIFO ($R)"
+fi
+# unblock every reader (a writer that closes at once: they read an empty file), restore
+timeout 3 sh -c ': >/etc/passwd'
+rm -f /etc/passwd
+mv $RT/passwd.real /etc/passwd
+sleep 1
+jitgate revoke "$G4" >/dev/null 2>&1
 
 finish
