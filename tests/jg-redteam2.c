@@ -24,6 +24,10 @@
  *        left alone (the control: jitgated gets to run)
  *   jg-redteam2 rtprio PID
  *        (run as root) prlimit(PID, RLIMIT_RTPRIO, 99): "ok" or the errno name
+ *   jg-redteam2 request-key
+ *        request_key("user", "jg:rt", "go", process keyring): a key the kernel has not got,
+ *        so it runs its helper /sbin/request-key as root to make one: "ok" or the errno
+ *        name (ENOKEY when the helper made none)
  *   jg-redteam2 fifo
  *        sched_setscheduler(0, SCHED_FIFO, 1) on itself: "ok" or the errno name
  *
@@ -44,6 +48,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static const char *errname(int e)
@@ -55,6 +60,7 @@ static const char *errname(int e)
 	case ENOENT:  return "ENOENT";
 	case EINVAL:  return "EINVAL";
 	case EBADF:   return "EBADF";
+	case ENOKEY:  return "ENOKEY";
 	default:      return strerror(e);
 	}
 }
@@ -67,7 +73,7 @@ static int report(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam2 fd-give|fd-keep|raw|rt-starve|rtprio|fifo ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam2 fd-give|fd-keep|raw|rt-starve|rtprio|request-key|fifo ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -285,6 +291,9 @@ int main(int argc, char **argv)
 
 		return report(prlimit(atoi(argv[2]), RLIMIT_RTPRIO, &rl, NULL) ? errno : 0);
 	}
+	if (argc == 2 && !strcmp(argv[1], "request-key"))
+		return report(syscall(SYS_request_key, "user", "jg:rt", "go", -2 /* process */) < 0 ?
+			      errno : 0);
 	if (argc == 2 && !strcmp(argv[1], "fifo")) {
 		struct sched_param sp = { .sched_priority = 1 };
 

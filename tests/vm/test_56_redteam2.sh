@@ -22,6 +22,11 @@
 #     puts a FIFO in its place, and jitgated, at its next user lookup (the first connection
 #     of a user it has not cached), blocks in open() for good: no grant, revoke, status or
 #     session end is served any more.
+#  F. A kernel helper that is not there is not sealed: jitgated seals /sbin/request-key
+#     only when it exists (Debian installs it with keyutils, which cloud images lack). Her
+#     root shell creates it; after the revoke her plain self calls request_key(2) for a
+#     key the kernel lacks, and the kernel runs the program as root with no login uid
+#     (automation): it unloads the gate.
 #  C. Starving jitgated: her root shell turns real-time throttling off
 #     (kernel.sched_rt_runtime_us = -1, a knob the seal does not cover) and spins at
 #     SCHED_FIFO 99 on every CPU across the grant's expiry. jitgated never runs to kill the
@@ -36,6 +41,8 @@ RT=/tmp/rt2
 POLICY=/etc/jitgate/policy.json
 RTB=$(command -v jg-redteam2)
 PROBE=$(command -v jg-probe)
+JG=$(command -v jitgate)
+RK=/sbin/request-key
 KNOB=/proc/sys/kernel/sched_rt_runtime_us
 make_tree
 mkdir -p $S /etc/jitgate $RT
@@ -56,6 +63,12 @@ echo rootsecret >$RT/rootonly
 chmod 0600 $RT/rootonly
 chmod 0755 $RT
 mkdir -p $RT/u
+cat >$RT/rk.sh <<EOF
+#!/bin/sh
+echo "ran uid=\$(id -u) loginuid=\$(cat /proc/self/loginuid)" >>$RT/rk.ran
+[ -e $RT/do-unload ] && $JG unload >>$RT/unload.out 2>&1
+exit 1
+EOF
 chmod 1777 $RT/u	# alice's own files
 # The VM is busybox: a Debian /etc/shadow (root:shadow, 0640; shadow is gid 42) if it has none
 if [ ! -e /etc/shadow ]; then
@@ -103,6 +116,10 @@ rtprio_result() { # TAG
 	wait_for $RT/fifo-$1 . || diag "fifo-$1: nothing"
 	cat $RT/fifo-$1
 }
+# F: her root shell's /sbin/request-key (a record, and the unload when asked)
+make_rk() {
+	elev sh -c "cp $RT/rk.sh $RK && chmod 0755 $RK"
+}
 # B: a setgid-shadow (gid 42) copy of jg-probe made by her root shell
 make_sgid() { # PATH
 	elev sh -c "cp $PROBE $1 && chown root:42 $1 && chmod 2755 $1"
@@ -131,6 +148,19 @@ rtprio_start p0
 expect_eq "no gate: her root shell raises her plain process's RLIMIT_RTPRIO" \
 	"$(elev "$RTB" rtprio "$(cat $RT/u/pid-p0)")" ok
 expect_eq "no gate: and her plain process runs SCHED_FIFO" "$(rtprio_result p0)" ok
+
+
+if [ -e $RK ]; then
+	diag "this VM has a $RK: F is not tried"
+	RK=
+else
+	make_rk
+	diag "no gate: her root shell's $RK: $(stat -c '%A %U' $RK 2>&1)"
+	diag "no gate: her plain request_key(2): $(plain "$RTB" request-key)"
+	expect_contains "no gate: and the kernel ran her $RK as root with no login uid" \
+		$RT/rk.ran "ran uid=0 loginuid=4294967295"
+	rm -f $RK $RT/rk.ran
+fi
 
 # ---------------------------------------------------------------- the gate
 start_daemon $POLICY || finish
@@ -247,5 +277,21 @@ rm -f /etc/passwd
 mv $RT/passwd.real /etc/passwd
 sleep 1
 jitgate revoke "$G4" >/dev/null 2>&1
+
+# F: last, it unloads the gate when it works
+if [ -n "$RK" ]; then
+	G5=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 rk" | grep -o 'g-[0-9]*' | head -n1)
+	make_rk
+	diag "under grant $G5, her root shell's $RK: $(stat -c '%A %U' $RK 2>&1)"
+	jitgate revoke "$G5" >/dev/null 2>&1
+	sleep 1
+	touch $RT/do-unload
+	diag "after the revoke, her plain request_key(2): $(plain "$RTB" request-key)"
+	ok "the gate is still loaded after a plain user's request_key(2)" jitgate status
+	if [ -e $RT/rk.ran ]; then
+		diag "HOLE F: $RK: $(cat $RT/rk.ran); jitgate unload said: $(cat $RT/unload.out 2>/dev/null)"
+	fi
+	rm -f $RK
+fi
 
 finish
