@@ -155,7 +155,7 @@ if [ -e $RK ]; then
 	RK=
 else
 	make_rk
-	diag "no gate: her root shell's $RK: $(stat -c '%A %U' $RK 2>&1)"
+	diag "no gate: her root shell's $RK: $(stat -c '%A %u' $RK 2>&1)"
 	diag "no gate: her plain request_key(2): $(plain "$RTB" request-key)"
 	expect_contains "no gate: and the kernel ran her $RK as root with no login uid" \
 		$RT/rk.ran "ran uid=0 loginuid=4294967295"
@@ -259,7 +259,7 @@ diag "session.end: $(grep session.end $AUDIT | tail -n1 | cut -c1-300)"
 # a raw client: nothing on the test's side looks a user up)
 G4=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 nss" | grep -o 'g-[0-9]*' | head -n1)
 elev sh -c "mv /etc/passwd $RT/passwd.real && mkfifo -m 0644 /etc/passwd"
-diag "her root shell's /etc/passwd: $(stat -c '%F %U' /etc/passwd 2>&1)"
+diag "her root shell's /etc/passwd: $(stat -c '%F %u' /etc/passwd 2>&1)"
 (with_loginuid 1003 /usr/bin/setpriv --reuid=1003 --regid=1003 --clear-groups \
 	jg-client send '{"v":1,"cmd":"status","args":{}}' >/dev/null 2>&1 &)
 sleep 3
@@ -282,7 +282,7 @@ jitgate revoke "$G4" >/dev/null 2>&1
 if [ -n "$RK" ]; then
 	G5=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 rk" | grep -o 'g-[0-9]*' | head -n1)
 	make_rk
-	diag "under grant $G5, her root shell's $RK: $(stat -c '%A %U' $RK 2>&1)"
+	diag "under grant $G5, her root shell's $RK: $(stat -c '%A %u' $RK 2>&1)"
 	jitgate revoke "$G5" >/dev/null 2>&1
 	sleep 1
 	touch $RT/do-unload
