@@ -255,13 +255,16 @@ fi
 settle
 diag "session.end: $(grep session.end $AUDIT | tail -n1 | cut -c1-300)"
 
-# E: /etc/passwd becomes a FIFO; a user jitgated has not seen yet connects (numeric ids and
-# a raw client: nothing on the test's side looks a user up)
+# E: /etc/passwd becomes a FIFO; then a user jitgated has not seen yet (carol) connects,
+# from a process started before (nothing on the test's side looks a user up meanwhile)
 G4=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 nss" | grep -o 'g-[0-9]*' | head -n1)
+printf '#!/bin/sh\nwhile [ ! -e %s/go-e ]; do sleep 0.2; done\nexec jg-client send %s\n' \
+	$RT "'{\"v\":1,\"cmd\":\"status\",\"args\":{}}'" >$RT/trigger.sh
+with_loginuid 1002 as_user carol sh $RT/trigger.sh >$RT/trigger.out 2>&1 &
+sleep 1
 elev sh -c "mv /etc/passwd $RT/passwd.real && mkfifo -m 0644 /etc/passwd"
 diag "her root shell's /etc/passwd: $(stat -c '%F %u' /etc/passwd 2>&1)"
-(with_loginuid 1003 /usr/bin/setpriv --reuid=1003 --regid=1003 --clear-groups \
-	jg-client send '{"v":1,"cmd":"status","args":{}}' >/dev/null 2>&1 &)
+touch $RT/go-e
 sleep 3
 R=$(timeout 10 jg-client send '{"v":1,"cmd":"status","args":{}}' 2>&1 | cut -c1-80)
 W=$(cat /proc/$DAEMON_PID/wchan 2>/dev/null)
