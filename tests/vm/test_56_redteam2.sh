@@ -274,11 +274,14 @@ if [ -z "$R" ]; then
 else
 	_vm_ok "jitgated still answers after her root shell replaced /etc/passwd with a FIFO ($R)"
 fi
-# unblock every reader (a writer that closes at once: they read an empty file), restore
-timeout 3 sh -c ': >/etc/passwd'
-rm -f /etc/passwd
+# restore: the FIFO moves away (a reader blocked on it stays blocked on it), the file comes
+# back, then writers that close at once release the readers (they read an empty file)
+mv /etc/passwd $RT/passwd.fifo
 mv $RT/passwd.real /etc/passwd
-sleep 1
+for _i in 1 2 3; do
+	timeout 1 sh -c ": >$RT/passwd.fifo"
+done
+ok "jitgated answers again once /etc/passwd is back" timeout 30 jitgate status
 jitgate revoke "$G4" >/dev/null 2>&1
 
 # F: last, it unloads the gate when it works
