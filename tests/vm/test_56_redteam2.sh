@@ -255,8 +255,29 @@ fi
 settle
 diag "session.end: $(grep session.end $AUDIT | tail -n1 | cut -c1-300)"
 
-# E: /etc/passwd becomes a FIFO; then a user jitgated has not seen yet (carol) connects,
-# from a process started before (nothing on the test's side looks a user up meanwhile)
+# F: it unloads the gate when it works (jitgated is started again for E)
+if [ -n "$RK" ]; then
+	G5=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 rk" | grep -o 'g-[0-9]*' | head -n1)
+	make_rk
+	diag "under grant $G5, her root shell's $RK: $(stat -c '%A %u' $RK 2>&1)"
+	jitgate revoke "$G5" >/dev/null 2>&1
+	sleep 1
+	touch $RT/do-unload
+	diag "after the revoke, her plain request_key(2): $(plain "$RTB" request-key)"
+	ok "the gate is still loaded after a plain user's request_key(2)" jitgate status
+	if [ -e $RT/rk.ran ]; then
+		diag "HOLE F: $RK: $(cat $RT/rk.ran); jitgate unload said: $(cat $RT/unload.out 2>/dev/null)"
+	fi
+	rm -f $RK
+fi
+if ! jitgate status >/dev/null 2>&1; then
+	wait "$DAEMON_PID" 2>/dev/null
+	start_daemon $POLICY || finish
+fi
+
+# E (last: jitgated may stay stuck): /etc/passwd becomes a FIFO; then a user jitgated has not
+# seen yet (carol) connects, from a process started before (nothing on the test's side looks
+# a user up meanwhile)
 G4=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 nss" | grep -o 'g-[0-9]*' | head -n1)
 printf '#!/bin/sh\nwhile [ ! -e %s/go-e ]; do sleep 0.2; done\nexec jg-client send %s\n' \
 	$RT "'{\"v\":1,\"cmd\":\"status\",\"args\":{}}'" >$RT/trigger.sh
@@ -283,21 +304,5 @@ for _i in 1 2 3; do
 done
 ok "jitgated answers again once /etc/passwd is back" timeout 30 jitgate status
 jitgate revoke "$G4" >/dev/null 2>&1
-
-# F: last, it unloads the gate when it works
-if [ -n "$RK" ]; then
-	G5=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 rk" | grep -o 'g-[0-9]*' | head -n1)
-	make_rk
-	diag "under grant $G5, her root shell's $RK: $(stat -c '%A %u' $RK 2>&1)"
-	jitgate revoke "$G5" >/dev/null 2>&1
-	sleep 1
-	touch $RT/do-unload
-	diag "after the revoke, her plain request_key(2): $(plain "$RTB" request-key)"
-	ok "the gate is still loaded after a plain user's request_key(2)" jitgate status
-	if [ -e $RT/rk.ran ]; then
-		diag "HOLE F: $RK: $(cat $RT/rk.ran); jitgate unload said: $(cat $RT/unload.out 2>/dev/null)"
-	fi
-	rm -f $RK
-fi
 
 finish
