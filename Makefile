@@ -48,7 +48,6 @@ TEST_PROGS := $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_D
 	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam $(BIN_DIR)/jg-redteam2 \
 	     $(BIN_DIR)/jg-auditperf \
 	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-rtnss.so $(BIN_DIR)/jg-pty
-	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-rtnss.so $(BIN_DIR)/jg-pty
 # Unit tests follow their module: tests/unit/LAYER/test_*.c.
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))

@@ -140,6 +140,28 @@ static __always_inline bool seal_fs(__u32 dev)
 	return c && seal_dev_in(c->seal_fs, c->nseal_fs, dev);
 }
 
+/* The user database (JG_SEAL_ACCOUNTS) stays open to an elevate except-listed program the
+ * current task runs (passwd changing the person's own password); the ptrace seal keeps
+ * such a program from being made to do anything else. */
+static __always_inline bool seal_accounts_ok(struct inode *inode)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct jg_object_key key = {};
+	struct mm_struct *mm = task->mm;
+	struct file *exe = mm ? mm->exe_file : NULL;
+	struct jg_object *obj;
+	__u32 zero = 0;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+
+	if (!c || !exe || !seal_has(inode, JG_SEAL_ACCOUNTS))
+		return false;
+	key.gen = c->gen & 1;
+	key.dev = exe->f_inode->i_sb->s_dev;
+	key.ino = exe->f_inode->i_ino;
+	obj = object_of(&key, exe->f_inode->i_generation);
+	return obj && obj->kind == JG_KIND_ELEVATE_EXCEPT;
+}
+
 /* Refuse, and say so: a tamper.deny naming the operation (hook, what), the target (the
  * inode dev/ino with its path, or id) and the human. `path` (hooks that may resolve one)
  * or `names` (the dentry's names up to its filesystem's root) name the target; with_exe
@@ -198,7 +220,7 @@ static __always_inline int seal_file_open(struct file *file)
 			return 0;
 		return seal_refuse(&w, JG_HOOK_HOST, knob, 0, inode, &file->f_path, NULL, true);
 	}
-	if (seal_admin(&w))
+	if (seal_accounts_ok(inode) || seal_admin(&w))
 		return 0;
 	return seal_refuse(&w, JG_HOOK_FILE_OPEN, file->f_mode, 0, inode, &file->f_path, NULL,
 			   true);
@@ -232,7 +254,7 @@ static __always_inline int seal_rename(struct inode *old_dir, struct dentry *old
 	if (human && (seal_has(src, JG_SEAL_PATH) || seal_has(dst, JG_SEAL_PATH) ||
 		      seal_has(old_dir, JG_SEAL_CONTENTS) || seal_has(new_dir, JG_SEAL_CONTENTS) ||
 		      (seal_has(new_dir, JG_SEAL_GUARD) && guarded_name(new_dentry))) &&
-	    !seal_admin(&w))
+	    !seal_accounts_ok(dst) && !seal_admin(&w))
 		return seal_refuse(&w, JG_HOOK_RENAME, 0, 0, src, NULL, old_dentry, true);
 	t = seal_of(dst);
 	if (t && (t->flags & JG_SEAL_TRUSTED) && src) {
@@ -525,6 +547,21 @@ static __always_inline int seal_taskctl(__u32 what, __u32 tgid)
 	return seal_refuse(&w, JG_HOOK_TASKCTL, what, tgid, NULL, NULL, NULL, false);
 }
 
+/* An elevated session lending a higher priority, a real-time policy or higher limits to
+ * an unprivileged task outside it (the person's plain shell): that task would keep them
+ * after the session, enough to starve jitgated. */
+static __always_inline int seal_lend(struct task_struct *p, __u32 what)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct seal_who w;
+
+	if (!session_of(cur) || !unprivileged_elsewhere(p))
+		return 0;
+	if (!seal_human(cur, &w) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_LEND, p->tgid, NULL, NULL, NULL, false);
+}
+
 SEC("lsm/task_prlimit")
 int BPF_PROG(jg_seal_prlimit, const struct cred *cred, const struct cred *tcred,
 	     unsigned int flags, int ret)
@@ -536,33 +573,75 @@ int BPF_PROG(jg_seal_prlimit, const struct cred *cred, const struct cred *tcred,
 	if (!(flags & 2))	/* LSM_PRLIMIT_WRITE */
 		return 0;
 	s = self_live();
-	if (!s || s->cred != (__u64)tcred)
-		return 0;
-	return seal_taskctl(JG_TASKCTL_PRLIMIT, s->tgid);
+	if (s && s->cred == (__u64)tcred)
+		return seal_taskctl(JG_TASKCTL_PRLIMIT, s->tgid);
+	/* a session raising an unprivileged process's limits (RLIMIT_RTPRIO, RLIMIT_NICE):
+	 * prlimit names its target by credentials only */
+	if (tcred->euid.val != 0 && tcred->uid.val != 0 && !caps_of(&tcred->cap_permitted) &&
+	    session_of(bpf_get_current_task_btf())) {
+		struct seal_who w;
+
+		if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+			return 0;
+		return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_LEND, 0, NULL, NULL, NULL, false);
+	}
+	return 0;
 }
 
 SEC("lsm/task_setnice")
 int BPF_PROG(jg_seal_setnice, struct task_struct *p, int nice, int ret)
 {
-	if (ret || !seal_is_daemon(p))
+	if (ret)
 		return ret;
+	if (!seal_is_daemon(p))
+		return seal_lend(p, JG_TASKCTL_NICE);
 	return seal_taskctl(JG_TASKCTL_NICE, p->tgid);
 }
 
 SEC("lsm/task_setioprio")
 int BPF_PROG(jg_seal_setioprio, struct task_struct *p, int ioprio, int ret)
 {
-	if (ret || !seal_is_daemon(p))
+	if (ret)
 		return ret;
+	if (!seal_is_daemon(p))
+		return seal_lend(p, JG_TASKCTL_IOPRIO);
 	return seal_taskctl(JG_TASKCTL_IOPRIO, p->tgid);
 }
 
 SEC("lsm/task_setscheduler")
 int BPF_PROG(jg_seal_setscheduler, struct task_struct *p, int ret)
 {
-	if (ret || !seal_is_daemon(p))
+	if (ret)
 		return ret;
+	if (!seal_is_daemon(p))
+		return seal_lend(p, JG_TASKCTL_SCHED);
 	return seal_taskctl(JG_TASKCTL_SCHED, p->tgid);
+}
+
+/* A person in an elevated session may not make a program that runs with privilege after
+ * it: setuid, or setgid with group execute, on a regular file (chmod, a create with that
+ * mode), nor file capabilities. Run later by the person's plain self, it would lend
+ * root's or a privileged group's power (shadow, disk, docker) past the grant. */
+#define JG_S_ISUID 04000
+#define JG_S_ISGID 02000
+#define JG_S_IXGRP 00010
+#define JG_S_IFREG 0100000
+
+static __always_inline bool priv_mode(__u32 mode)
+{
+	return (mode & JG_S_ISUID) || ((mode & JG_S_ISGID) && (mode & JG_S_IXGRP));
+}
+
+static __noinline int seal_privmode(struct dentry *dentry)
+{
+	struct seal_who w;
+
+	if (!session_of(bpf_get_current_task_btf()))
+		return 0;
+	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_PRIVMODE, 0, dentry->d_inode, NULL, dentry,
+			   false);
 }
 
 /* clone3(CLONE_INTO_CGROUP) by a person: its child would start in a cgroup it names, such

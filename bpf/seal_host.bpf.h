@@ -164,6 +164,10 @@ static __noinline __u32 host_knob(struct file *file)
 			return JG_HOST_UEVENT_HELPER;
 		if (NAME_IS(n, "sysrq-trigger"))
 			return JG_HOST_SYSRQ;
+		/* RT throttling off: a session's SCHED_FIFO spinner would starve jitgated and
+		 * never reach a checked operation to be killed at */
+		if (NAME_IS(n, "sched_rt_runtime_us") || NAME_IS(n, "sched_rt_period_us"))
+			return JG_HOST_SCHED_RT;
 		return proc_of_daemon(inode) ? JG_HOST_DAEMON_PROC : 0;
 	}
 	if (magic == SYSFS_MAGIC)
@@ -182,8 +186,11 @@ static __noinline bool guarded_name(struct dentry *dentry)
 	__u64 n[3] = {};
 
 	bpf_probe_read_kernel_str(n, sizeof(n), dentry->d_name.name);
+	/* the kernel's helpers too, where they are missing (a request-key of her own would
+	 * run as root on a plain request_key(2)) */
 	return NAME_IS(n, "ld.so.preload") || NAME_IS(n, "jitgated.service") ||
-	       NAME_IS(n, "jitgated.service.d");
+	       NAME_IS(n, "jitgated.service.d") || NAME_IS(n, "request-key") ||
+	       NAME_IS(n, "modprobe") || NAME_IS(n, "poweroff") || NAME_IS(n, "reboot");
 }
 
 /* A privileged process outside the current task's session: root or holding a capability
@@ -202,6 +209,20 @@ static __always_inline bool privileged_elsewhere(struct task_struct *task)
 	its = session_of(task);
 	mine = session_of(bpf_get_current_task_btf());
 	return !(its && mine && its->grant_id == mine->grant_id && session_live(mine));
+}
+
+/* Is `task` unprivileged (not root, no capability) and outside the current task's live
+ * session? What an elevated session may not lend its power to. */
+static __always_inline bool unprivileged_elsewhere(struct task_struct *task)
+{
+	const struct cred *cred = task->real_cred;
+	struct jg_session *mine, *its;
+
+	if (cred->euid.val == 0 || cred->uid.val == 0 || caps_of(&cred->cap_permitted))
+		return false;
+	its = session_of(task);
+	mine = session_of(bpf_get_current_task_btf());
+	return !(its && mine && its->grant_id == mine->grant_id);
 }
 
 #endif

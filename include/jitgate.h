@@ -236,6 +236,9 @@ struct jg_seal {
 				 * in or out of (the pins, the state directory, the spool) */
 #define JG_SEAL_TRUSTED  8u	/* an executable whose processes (no login uid, not elevated)
 				 * may open the gate's maps for writing: jitgated */
+#define JG_SEAL_ACCOUNTS 32u	/* the user database (passwd, group, shadow, gshadow): sealed
+				 * like OBJECT, but an elevate except-listed program (passwd,
+				 * chsh) may still change it for the person running it */
 #define JG_SEAL_GUARD    16u	/* a directory where the names that would run code in jitgated
 				 * or the host's automation (ld.so.preload, jitgated.service,
 				 * jitgated.service.d) are not created, linked or renamed to */
@@ -407,6 +410,9 @@ struct jg_event {
 #define JG_HOST_DAEMON_CGROUP 9	/* a control file of jitgated's cgroup or one above it */
 #define JG_HOST_DAEMON_PROC   10	/* /proc/PID/... of jitgated (oom_score_adj and the rest) */
 #define JG_HOST_URING_CREDS   11	/* an io_uring personality stronger than the task */
+#define JG_HOST_SCHED_RT      12	/* kernel.sched_rt_runtime_us / _period_us (RT throttling) */
+#define JG_HOST_PRIVMODE      13	/* setuid/setgid bits or file capabilities set by a session */
+#define JG_HOST_LEND          14	/* limits, priority or scheduling lent to an unprivileged task */
 
 /* What a refused JG_HOOK_TASKCTL was (tamper.what). */
 #define JG_TASKCTL_PRLIMIT 1

@@ -283,6 +283,17 @@ static void seal_program(const struct jg_mounts *m, const char *path)
 			break;
 		memcpy(cur, next, sizeof(cur));
 	}
+	if (access(cur, F_OK)) {
+		/* not there (no keyutils): its name is guarded in its directory, so nobody
+		 * puts one there for the kernel to run */
+		char *slash = strrchr(cur, '/');
+
+		if (slash && slash != cur) {
+			*slash = 0;
+			seal_path(m, cur, JG_SEAL_PATH | JG_SEAL_GUARD, JG_SEAL_PATH);
+		}
+		return;
+	}
 	seal_path(m, cur, JG_SEAL_OBJECT, JG_SEAL_PATH);
 }
 
@@ -324,6 +335,13 @@ static void seal_runners(const struct jg_mounts *m)
 		/* read by jitgated's libraries at run time, naming code they load: NSS
 		 * modules at a user lookup, OpenSSL providers and engines at start */
 		"/etc/nsswitch.conf", "/etc/ssl/openssl.cnf",
+		/* what request-key runs for which key */
+		"/etc/request-key.conf",
+	};
+	/* the user database: who is in an admin group, whose password is what; a FIFO in
+	 * its place would stop jitgated at its next user lookup */
+	static const char *const accounts[] = {
+		"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow",
 	};
 	static const char *const guarded[] = {
 		"/etc", "/etc/systemd/system", "/run/systemd/system", "/etc/systemd/system.control",
@@ -361,6 +379,10 @@ static void seal_runners(const struct jg_mounts *m)
 		fclose(f);
 	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++)
 		seal_one(m, guarded[i], JG_SEAL_GUARD);
+	for (size_t i = 0; i < sizeof(accounts) / sizeof(accounts[0]); i++)
+		seal_path(m, accounts[i], JG_SEAL_OBJECT | JG_SEAL_ACCOUNTS, JG_SEAL_PATH);
+	if (!access("/etc/request-key.d", F_OK))
+		seal_dir(m, "/etc/request-key.d");
 }
 
 void seal_refresh(void)
@@ -589,6 +611,9 @@ static const char *host_name(uint32_t what)
 	case JG_HOST_DAEMON_CGROUP: return "change jitgated's cgroup or one above it";
 	case JG_HOST_DAEMON_PROC:   return "write jitgated's /proc files";
 	case JG_HOST_URING_CREDS:   return "run io_uring requests with root's registered credentials";
+	case JG_HOST_SCHED_RT:      return "turn real-time throttling off (kernel.sched_rt_*)";
+	case JG_HOST_PRIVMODE:      return "make a setuid, setgid or file-capability program";
+	case JG_HOST_LEND:          return "lend priority, scheduling or limits to an unprivileged process";
 	default:                    return "change the host around the gate";
 	}
 }
