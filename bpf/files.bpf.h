@@ -437,11 +437,6 @@ int BPF_PROG(jg_inode_create, struct inode *dir, struct dentry *dentry, umode_t 
 	ret = seal_create(dir, dentry, JG_HOOK_CREATE, true);
 	if (ret)
 		return ret;
-	if (priv_mode(mode)) {
-		ret = seal_privmode(dentry);
-		if (ret)
-			return ret;
-	}
 	ret = gate_write(dentry->d_parent, NULL, JG_HOOK_CREATE, true);
 	return trail_create(ret, JG_TOP_CREATE, dentry, mode, NULL, true);
 }
@@ -510,13 +505,6 @@ int jg_inode_setattr(unsigned long long *ctx)
 	ret = seal_attr(dentry, JG_HOOK_SETATTR, true);
 	if (ret)
 		return ret;
-	if ((BPF_CORE_READ(attr, ia_valid) & 1) &&	/* ATTR_MODE */
-	    priv_mode(BPF_CORE_READ(attr, ia_mode)) &&
-	    (BPF_CORE_READ(dentry, d_inode, i_mode) & 0170000) == JG_S_IFREG) {
-		ret = seal_privmode(dentry);
-		if (ret)
-			return ret;
-	}
 	ret = gate_write(dentry, NULL, JG_HOOK_SETATTR, true);
 	return trail_setattr(ret, dentry, attr);
 }
@@ -527,19 +515,11 @@ SEC("lsm/inode_setxattr")
 int BPF_PROG(jg_inode_setxattr, void *ns, struct dentry *dentry, const char *name,
 	     const void *value, size_t size, int flags, int ret)
 {
-	__u64 n[3] = {};
-
 	if (ret)
 		return ret;
 	ret = seal_attr(dentry, JG_HOOK_XATTR, true);
 	if (ret)
 		return ret;
-	bpf_probe_read_kernel_str(n, sizeof(n), name);
-	if (NAME_IS(n, "security.capability")) {
-		ret = seal_privmode(dentry);
-		if (ret)
-			return ret;
-	}
 	return gate_write(dentry, NULL, JG_HOOK_XATTR, true);
 }
 

@@ -644,6 +644,49 @@ static __noinline int seal_privmode(struct dentry *dentry)
 			   false);
 }
 
+/* A file created with such a mode (open(O_CREAT, 04755), mknod): path_mknod sees both,
+ * with a stack of its own (inode_create's is full). */
+SEC("lsm/path_mknod")
+int BPF_PROG(jg_seal_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	if (ret)
+		return ret;
+	if ((mode & 0170000) != JG_S_IFREG || !priv_mode(mode))
+		return 0;
+	return seal_privmode(dentry);
+}
+
+/* chmod u+s / g+s (chmod, fchmod, fchmodat; the same stack reasoning). */
+SEC("lsm/path_chmod")
+int BPF_PROG(jg_seal_chmod, const struct path *path, umode_t mode, int ret)
+{
+	struct inode *inode;
+
+	if (ret)
+		return ret;
+	inode = path->dentry->d_inode;
+	if (!priv_mode(mode) || !inode || (inode->i_mode & 0170000) != JG_S_IFREG)
+		return 0;
+	return seal_privmode(path->dentry);
+}
+
+/* File capabilities (setcap): a program of its own on the hook, the file hooks' frames
+ * being full. */
+SEC("lsm/inode_setxattr")
+int BPF_PROG(jg_seal_fcaps, void *ns, struct dentry *dentry, const char *name,
+	     const void *value, size_t size, int flags, int ret)
+{
+	__u64 n[3] = {};
+
+	if (ret)
+		return ret;
+	bpf_probe_read_kernel_str(n, sizeof(n), name);
+	if (!NAME_IS(n, "security.capability"))
+		return 0;
+	return seal_privmode(dentry);
+}
+
 /* clone3(CLONE_INTO_CGROUP) by a person: its child would start in a cgroup it names, such
  * as jitgated's (where its memory use gets jitgated OOM-killed), past the cgroup.procs
  * files it may not write. The service manager (automation) is what uses it. */
