@@ -536,30 +536,32 @@ int BPF_PROG(jg_seal_sigio, struct task_struct *tsk, struct fown_struct *fown, i
 	return seal_refuse(&w, JG_HOOK_SIGIO, (__u32)sig, tsk->tgid, NULL, NULL, NULL, false);
 }
 
-/* prlimit, setpriority, ioprio_set, sched_setscheduler/setattr on jitgated (RLIMIT_CPU
- * kills it; the others starve it): a sealed subject's are refused. */
-static __always_inline int seal_taskctl(__u32 what, __u32 tgid)
+/* Refuse the current task if it is a sealed subject (a person without a live gate-admin
+ * grant), with a tamper.deny naming (hook, what, id); 0 for anyone else. */
+static __always_inline int seal_refuse_human(__u32 hook, __u32 what, __u64 id)
 {
 	struct seal_who w;
 
 	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
 		return 0;
-	return seal_refuse(&w, JG_HOOK_TASKCTL, what, tgid, NULL, NULL, NULL, false);
+	return seal_refuse(&w, hook, what, id, NULL, NULL, NULL, false);
+}
+
+/* prlimit, setpriority, ioprio_set, sched_setscheduler/setattr on jitgated (RLIMIT_CPU
+ * kills it; the others starve it): a sealed subject's are refused. */
+static __always_inline int seal_taskctl(__u32 what, __u32 tgid)
+{
+	return seal_refuse_human(JG_HOOK_TASKCTL, what, tgid);
 }
 
 /* An elevated session lending a higher priority, a real-time policy or higher limits to
  * an unprivileged task outside it (the person's plain shell): that task would keep them
  * after the session, enough to starve jitgated. */
-static __always_inline int seal_lend(struct task_struct *p, __u32 what)
+static __always_inline int seal_lend(struct task_struct *p)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
-	struct seal_who w;
-
-	if (!session_of(cur) || !unprivileged_elsewhere(p))
+	if (!session_of(bpf_get_current_task_btf()) || !unprivileged_elsewhere(p))
 		return 0;
-	if (!seal_human(cur, &w) || seal_admin(&w))
-		return 0;
-	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_LEND, p->tgid, NULL, NULL, NULL, false);
+	return seal_refuse_human(JG_HOOK_HOST, JG_HOST_LEND, p->tgid);
 }
 
 SEC("lsm/task_prlimit")
@@ -577,14 +579,8 @@ int BPF_PROG(jg_seal_prlimit, const struct cred *cred, const struct cred *tcred,
 		return seal_taskctl(JG_TASKCTL_PRLIMIT, s->tgid);
 	/* a session raising an unprivileged process's limits (RLIMIT_RTPRIO, RLIMIT_NICE):
 	 * prlimit names its target by credentials only */
-	if (tcred->euid.val != 0 && tcred->uid.val != 0 && !caps_of(&tcred->cap_permitted) &&
-	    session_of(bpf_get_current_task_btf())) {
-		struct seal_who w;
-
-		if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
-			return 0;
-		return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_LEND, 0, NULL, NULL, NULL, false);
-	}
+	if (!cred_privileged(tcred) && session_of(bpf_get_current_task_btf()))
+		return seal_refuse_human(JG_HOOK_HOST, JG_HOST_LEND, 0);
 	return 0;
 }
 
@@ -594,7 +590,7 @@ int BPF_PROG(jg_seal_setnice, struct task_struct *p, int nice, int ret)
 	if (ret)
 		return ret;
 	if (!seal_is_daemon(p))
-		return seal_lend(p, JG_TASKCTL_NICE);
+		return seal_lend(p);
 	return seal_taskctl(JG_TASKCTL_NICE, p->tgid);
 }
 
@@ -604,7 +600,7 @@ int BPF_PROG(jg_seal_setioprio, struct task_struct *p, int ioprio, int ret)
 	if (ret)
 		return ret;
 	if (!seal_is_daemon(p))
-		return seal_lend(p, JG_TASKCTL_IOPRIO);
+		return seal_lend(p);
 	return seal_taskctl(JG_TASKCTL_IOPRIO, p->tgid);
 }
 
@@ -614,7 +610,7 @@ int BPF_PROG(jg_seal_setscheduler, struct task_struct *p, int ret)
 	if (ret)
 		return ret;
 	if (!seal_is_daemon(p))
-		return seal_lend(p, JG_TASKCTL_SCHED);
+		return seal_lend(p);
 	return seal_taskctl(JG_TASKCTL_SCHED, p->tgid);
 }
 
@@ -694,13 +690,9 @@ int BPF_PROG(jg_seal_fcaps, void *ns, struct dentry *dentry, const char *name,
 
 static __always_inline int seal_clone(unsigned long clone_flags)
 {
-	struct seal_who w;
-
 	if (!(clone_flags & JG_CLONE_INTO_CGROUP))
 		return 0;
-	if (!seal_human(bpf_get_current_task_btf(), &w) || seal_admin(&w))
-		return 0;
-	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_CGROUP_MOVE, 0, NULL, NULL, NULL, false);
+	return seal_refuse_human(JG_HOOK_HOST, JG_HOST_CGROUP_MOVE, 0);
 }
 
 /* An io_uring request run with credentials registered in the ring (a personality): a

@@ -193,36 +193,37 @@ static __noinline bool guarded_name(struct dentry *dentry)
 	       NAME_IS(n, "modprobe") || NAME_IS(n, "poweroff") || NAME_IS(n, "reboot");
 }
 
-/* A privileged process outside the current task's session: root or holding a capability
- * (an unprivileged one has nothing to lend), and not a task of the same live session. The
- * host's automation, and a person's setuid program. */
-static __always_inline bool privileged_elsewhere(struct task_struct *task)
+/* Root (any of its uids, the saved one included: it can take root back) or holding a
+ * capability. */
+static __always_inline bool cred_privileged(const struct cred *cred)
 {
-	const struct cred *cred = task->real_cred;
-	struct jg_session *mine, *its;
-
-	if (task->flags & 0x00200000)	/* PF_KTHREAD */
-		return false;
-	if (cred->euid.val != 0 && cred->uid.val != 0 && cred->suid.val != 0 &&
-	    !caps_of(&cred->cap_permitted))
-		return false;
-	its = session_of(task);
-	mine = session_of(bpf_get_current_task_btf());
-	return !(its && mine && its->grant_id == mine->grant_id && session_live(mine));
+	return cred->euid.val == 0 || cred->uid.val == 0 || cred->suid.val == 0 ||
+	       caps_of(&cred->cap_permitted);
 }
 
-/* Is `task` unprivileged (not root, no capability) and outside the current task's live
- * session? What an elevated session may not lend its power to. */
+/* Is `task` in the current task's session (`live`: and is that session live)? */
+static __always_inline bool same_session(struct task_struct *task, bool live)
+{
+	struct jg_session *its = session_of(task);
+	struct jg_session *mine = session_of(bpf_get_current_task_btf());
+
+	return its && mine && its->grant_id == mine->grant_id && (!live || session_live(mine));
+}
+
+/* A privileged process outside the current task's live session: the host's automation,
+ * and a person's setuid program. */
+static __always_inline bool privileged_elsewhere(struct task_struct *task)
+{
+	if (task->flags & 0x00200000)	/* PF_KTHREAD */
+		return false;
+	return cred_privileged(task->real_cred) && !same_session(task, true);
+}
+
+/* An unprivileged task outside the current task's session: what an elevated session may
+ * not lend its power to. */
 static __always_inline bool unprivileged_elsewhere(struct task_struct *task)
 {
-	const struct cred *cred = task->real_cred;
-	struct jg_session *mine, *its;
-
-	if (cred->euid.val == 0 || cred->uid.val == 0 || caps_of(&cred->cap_permitted))
-		return false;
-	its = session_of(task);
-	mine = session_of(bpf_get_current_task_btf());
-	return !(its && mine && its->grant_id == mine->grant_id);
+	return !cred_privileged(task->real_cred) && !same_session(task, false);
 }
 
 #endif

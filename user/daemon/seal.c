@@ -227,74 +227,69 @@ static void seal_link(const struct jg_mounts *m, const char *path)
 		seal_keep(dev, ino, path);
 }
 
-/* A program the kernel or the loader runs by name: every symbolic link met on the way to
- * it (/sbin -> usr/sbin, modprobe -> ../bin/kmod), then the file and the directories above
- * it. An attacker replacing any one of them would choose the program. */
-static void seal_program(const struct jg_mounts *m, const char *path)
+/* The first prefix of `cur` that is a symbolic link: sealed, with the directories it is
+ * in (nothing mounted over them); `next` gets cur with that prefix resolved. False when no
+ * prefix is a link, or the result would be too long to be a path the kernel runs. */
+static bool seal_first_link(const struct jg_mounts *m, char *cur, char *next, size_t len)
 {
-	char cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	char target[PATH_MAX];
 	struct stat st;
 	ssize_t n;
+
+	for (char *p = cur + 1;; p++) {
+		char save = *p, *slash;
+
+		if (save && save != '/')
+			continue;
+		*p = 0;
+		n = lstat(cur, &st) || !S_ISLNK(st.st_mode) ? -1 :
+		    readlink(cur, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = 0;
+			seal_link(m, cur);
+			slash = strrchr(cur, '/');
+			if (slash != cur) {
+				*slash = 0;
+				seal_path(m, cur, JG_SEAL_PATH, JG_SEAL_PATH);
+				*slash = '/';
+			}
+			/* an absolute target replaces the prefix, a relative one its last name */
+			n = snprintf(next, len, "%.*s%s%s%s%s",
+				     target[0] == '/' ? 0 : (int)(slash - cur), cur,
+				     target[0] == '/' ? "" : "/", target, save ? "/" : "",
+				     save ? p + 1 : "");
+			*p = save;
+			return n > 0 && (size_t)n < len;
+		}
+		*p = save;
+		if (!save)
+			return false;
+	}
+}
+
+/* A program the kernel or the loader runs by name: every symbolic link met on the way to
+ * it (/sbin -> usr/sbin, modprobe -> ../bin/kmod), then the file and the directories above
+ * it. An attacker replacing any one of them would choose the program. A program that is
+ * not there has its name guarded in its directory instead (no keyutils: nobody puts a
+ * request-key there for the kernel to run). */
+static void seal_program(const struct jg_mounts *m, const char *path)
+{
+	char cur[PATH_MAX], next[PATH_MAX], *slash;
 
 	if (path[0] != '/' || strlen(path) >= sizeof(cur))
 		return;
 	snprintf(cur, sizeof(cur), "%s", path);
-	for (int hops = 0; hops < 16; hops++) {
-		bool linked = false;
-
-		/* the first prefix of cur that is a symbolic link, if any */
-		for (char *p = cur + 1;; p++) {
-			if (*p != '/' && *p)
-				continue;
-			char save = *p;
-
-			*p = 0;
-			if (!lstat(cur, &st) && S_ISLNK(st.st_mode) &&
-			    (n = readlink(cur, target, sizeof(target) - 1)) > 0) {
-				target[n] = 0;
-				seal_link(m, cur);
-				char *slash = strrchr(cur, '/');
-
-				/* and the directories the link is in: nothing mounted over them */
-				if (slash != cur) {
-					*slash = 0;
-					seal_path(m, cur, JG_SEAL_PATH, JG_SEAL_PATH);
-					*slash = '/';
-				}
-
-				if (target[0] == '/')
-					n = snprintf(next, sizeof(next), "%s%s%s", target,
-						     save ? "/" : "", save ? p + 1 : "");
-				else
-					n = snprintf(next, sizeof(next), "%.*s/%s%s%s",
-						     (int)(slash - cur), cur, target,
-						     save ? "/" : "", save ? p + 1 : "");
-				linked = n > 0 && (size_t)n < sizeof(next);
-				if (!linked) {
-					*p = save;
-					return;	/* too long to be a path the kernel runs */
-				}
-			}
-			*p = save;
-			if (linked || !save)
-				break;
-		}
-		if (!linked)
-			break;
+	for (int hops = 0; hops < 16 && seal_first_link(m, cur, next, sizeof(next)); hops++)
 		memcpy(cur, next, sizeof(cur));
-	}
-	if (access(cur, F_OK)) {
-		/* not there (no keyutils): its name is guarded in its directory, so nobody
-		 * puts one there for the kernel to run */
-		char *slash = strrchr(cur, '/');
-
-		if (slash && slash != cur) {
-			*slash = 0;
-			seal_path(m, cur, JG_SEAL_PATH | JG_SEAL_GUARD, JG_SEAL_PATH);
-		}
+	if (!access(cur, F_OK)) {
+		seal_path(m, cur, JG_SEAL_OBJECT, JG_SEAL_PATH);
 		return;
 	}
-	seal_path(m, cur, JG_SEAL_OBJECT, JG_SEAL_PATH);
+	slash = strrchr(cur, '/');
+	if (slash && slash != cur) {
+		*slash = 0;
+		seal_path(m, cur, JG_SEAL_PATH | JG_SEAL_GUARD, JG_SEAL_PATH);
+	}
 }
 
 /* The program a kernel knob names: its first word ("|" first for core_pattern, where
