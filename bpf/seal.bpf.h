@@ -664,6 +664,9 @@ int BPF_PROG(jg_seal_chmod, const struct path *path, umode_t mode, int ret)
 	inode = path->dentry->d_inode;
 	if (!priv_mode(mode) || !inode || (inode->i_mode & 0170000) != JG_S_IFREG)
 		return 0;
+	/* a gate's file: inode_setattr refuses it, and its record names the gate's file */
+	if (seal_has(inode, JG_SEAL_OBJECT))
+		return 0;
 	return seal_privmode(path->dentry);
 }
 
