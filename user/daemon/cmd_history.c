@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Handlers that read the ledger: requests, history. */
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -91,13 +92,22 @@ json_t *do_history(const struct peer *p, json_t *args)
 		uint64_t ago;
 		int64_t t;
 
-		if (!duration__parse(since, &ago, err, sizeof(err)))
+		int64_t ns;
+
+		if (!duration__parse(since, &ago, err, sizeof(err))) {
+			if (ago > INT64_MAX / 1000000000LL)
+				return proto__error("EINVAL", "--since \"%s\" is too long ago", since);
 			since_ns = util__realtime_ns() - (int64_t)ago * 1000000000LL;
-		else if (!timestamp__parse(since, false, &t, err, sizeof(err)))
-			since_ns = t * 1000000000LL;
-		else
+		} else if (!timestamp__parse(since, false, &t, err, sizeof(err))) {
+			/* nanoseconds in 64 bits end in 2262 */
+			if (__builtin_mul_overflow(t, 1000000000LL, &ns))
+				return proto__error("EINVAL", "--since \"%s\" is past the year 2262",
+						    since);
+			since_ns = ns;
+		} else {
 			return proto__error("EINVAL", "--since \"%s\" is neither a duration (7d) nor a "
 					    "date (2026-11-01 or RFC 3339)", since);
+		}
 	}
 	h = ledger__history(&d.ledger, user, resource, since_ns);
 	if (!h)
