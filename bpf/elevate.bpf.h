@@ -96,7 +96,9 @@ int BPF_PROG(jg_setuid_exec, struct linux_binprm *bprm, struct file *file, int r
 	elevate_verdict(&v, c, gen, subject);
 	ret = v.type == JG_EV_DENY ? -EPERM : 0;
 	if (v.type == JG_EV_ALLOW)
-		ret = session_begin(task, &v, subject);
+		ret = session_begin(task, &v, subject, true);
+	if (ret)
+		v.type = JG_EV_DENY;	/* the session could not begin: refused */
 	count(&v);
 	emit_file_event(&v, JG_HOOK_SETUID_EXEC, subject, loginuid, ret, true, key.dev, key.ino,
 			&file->f_path, NULL, 0);
@@ -151,7 +153,9 @@ static __always_inline int gate_setid(__u32 hook, const __u32 now[4], const __u3
 	elevate_verdict(&v, c, gen, subject);
 	ret = v.type == JG_EV_DENY ? -EPERM : 0;
 	if (v.type == JG_EV_ALLOW)
-		ret = session_begin(task, &v, subject);
+		ret = session_begin(task, &v, subject, false);
+	if (ret)
+		v.type = JG_EV_DENY;	/* the session could not begin: refused */
 	count(&v);
 	e = event_start(&v, hook, subject, loginuid, ret, false);
 	if (e) {

@@ -6,4 +6,5 @@
 #define EACCES 13
 #define ENOMEM 12
 #define ENOSPC 28
+#define ENFILE 23
 #endif

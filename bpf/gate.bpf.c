@@ -18,3 +18,4 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "taint.bpf.h"
 #include "session.bpf.h"
 #include "seal.bpf.h"
+#include "session_files.bpf.h"

@@ -33,22 +33,30 @@ static __always_inline bool session_live(const struct jg_session *s)
 	       s->grant_id;
 }
 
+/* bpf/session_files.bpf.h: an io_uring ring from outside the session in the task's
+ * descriptors (-EPERM, said), which would carry the session's files out of it */
+static __noinline int session_ring_check(struct task_struct *task, bool exec);
+
 /* Mark the current task: it became root under grant v->grant_id of `subject`. 0, or
  * -ENOMEM when no storage could be made: the elevation is refused (an unmarked root would
- * outlive its grant). */
+ * outlive its grant). `exec`: at an exec, whose close-on-exec descriptors are not kept. */
 static __always_inline int session_begin(struct task_struct *task, const struct verdict *v,
-					 __u32 subject)
+					 __u32 subject, bool exec)
 {
-	struct jg_session *s = bpf_task_storage_get(&sessions, task, 0,
-						    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct jg_session *s = session_of(task);
 
+	/* a task already in a live session of this grant keeps its start */
+	if (s && s->grant_id == v->grant_id && s->subject == subject &&
+	    s->resource == v->resource)
+		return 0;
+	/* refused before the mark changes: a task of an ended session stays marked */
+	if (session_ring_check(task, exec))
+		return -EPERM;
+	s = bpf_task_storage_get(&sessions, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!s) {
 		stat_inc(JG_STAT_SESSION_FULL);
 		return -ENOMEM;
 	}
-	/* a task already in a live session of this grant keeps its start */
-	if (s->grant_id == v->grant_id && s->subject == subject && s->resource == v->resource)
-		return 0;
 	s->grant_id = v->grant_id;
 	s->subject = subject;
 	s->resource = v->resource;

@@ -20,6 +20,7 @@
                                     * rules, both generations together */
 #define JG_MAX_NET_PREFIXES 4096   /* CIDR entries, both generations together */
 #define JG_MAX_BIND_PREFIXES 256  /* bind CIDR entries, both generations together */
+#define JG_MAX_SESSION_FILES 65536 /* files an elevated session holds open at once (bpf/session_files.bpf.h) */
 #define JG_MAX_HELD_FILES  65536   /* open files allowed by a grant or standing rule at once;
                                     * past it the descriptor re-check stays on until unload */
 #define JG_MAX_PORT_RANGES 16      /* port ranges on one CIDR (covering prefixes included) */
@@ -262,6 +263,7 @@ enum jg_stat {
 	JG_STAT_SESSION_END,	/* a task of an ended elevated session killed by the kernel */
 	JG_STAT_SESSION_FULL,	/* an elevation refused: no room to mark its session */
 	JG_STAT_TAMPER,		/* an operation on the gate itself refused (tamper.deny) */
+	JG_STAT_SESSION_FILES_FULL,	/* a file refused to an elevated session: no room to mark it */
 	JG_STAT_MAX,
 };
 
@@ -413,6 +415,8 @@ struct jg_event {
 #define JG_HOST_SCHED_RT      12	/* kernel.sched_rt_runtime_us / _period_us (RT throttling) */
 #define JG_HOST_PRIVMODE      13	/* setuid/setgid bits or file capabilities set by a session */
 #define JG_HOST_LEND          14	/* limits, priority or scheduling lent to an unprivileged task */
+#define JG_HOST_LEND_FILE     15	/* a session's descriptor received outside it (SCM_RIGHTS, pidfd_getfd) */
+#define JG_HOST_SHARED_RING   16	/* an io_uring ring from outside a session, taken into it */
 
 /* What a refused JG_HOOK_TASKCTL was (tamper.what). */
 #define JG_TASKCTL_PRLIMIT 1

@@ -20,11 +20,15 @@
  *   jg-redteam uring-reg FD
  *        (run as root) registers this task's credentials as a personality of the io_uring
  *        it inherited as descriptor FD, then exits: "given ID"
+ *   jg-redteam uring-file FD PATH
+ *        (run as root) opens PATH read-write and registers it as fixed file 0 of the
+ *        io_uring it inherited as descriptor FD, then exits: "given-file"
  *   jg-redteam uring-keep GOFILE PATH HELPER [ARGS...]
  *        makes an io_uring, runs HELPER ARGS with it as descriptor 3 (uring-reg), keeps
  *        it, prints "held", waits (up to 5 min) until GOFILE exists, then opens
  *        PATH through the ring with and without the personality and reads it: prints
- *        "plain=RESULT personality=RESULT" (RESULT: the first line read, or the errno name)
+ *        "plain=RESULT personality=RESULT" (RESULT: the first line read, or the errno name);
+ *        after a uring-file helper, reads fixed file 0 through the ring: "fixed=RESULT"
  *   jg-redteam idle
  *        prints "ready PID" and waits forever (a victim: installed setuid-root)
  *   jg-redteam inject PID PROG [ARGS...]
@@ -79,7 +83,7 @@ static int report(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam mount-bind|setattr-ro|clone-into|socket|uring-reg|uring-keep|idle|inject|"
+	fprintf(stderr, "usage: jg-redteam mount-bind|setattr-ro|clone-into|socket|uring-reg|uring-file|uring-keep|idle|inject|"
 		"rootdo ARGS... (see the source)\n");
 	return 2;
 }
@@ -168,6 +172,43 @@ static int uring_reg(int fd)
 	return 0;
 }
 
+/* Register PATH (opened read-write by root: the elevated shell) as fixed file 0 of the
+ * inherited ring fd: the ring's other holder then reads it with no descriptor of its own. */
+static int uring_file(int fd, const char *path)
+{
+	int f = open(path, O_RDWR);
+
+	if (f < 0)
+		return report(errno);
+	if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_FILES, &f, 1) < 0)
+		return report(errno);
+	printf("given-file\n");
+	return 0;
+}
+
+/* read the first line of fixed file 0 through the ring into out */
+static void ring_read_fixed(struct ring *r, char *out, size_t len)
+{
+	struct io_uring_sqe sqe;
+	int res = 0, err;
+
+	memset(&sqe, 0, sizeof(sqe));
+	memset(out, 0, len);
+	sqe.opcode = IORING_OP_READ;
+	sqe.fd = 0;
+	sqe.flags = IOSQE_FIXED_FILE;
+	sqe.addr = (__u64)(unsigned long)out;
+	sqe.len = (__u32)len - 1;
+	err = ring_one(r, &sqe, &res);
+	if (!err && res < 0)
+		err = -res;
+	if (err) {
+		snprintf(out, len, "%s", errname(err));
+		return;
+	}
+	out[strcspn(out, "\n")] = 0;
+}
+
 static int wait_file(const char *path)
 {
 	struct stat st;
@@ -241,7 +282,17 @@ static int uring_keep(const char *go, const char *path, char **helper)
 	}
 	close(pfd[1]);
 	in = fdopen(pfd[0], "r");
-	if (!in || !fgets(line, sizeof(line), in) || sscanf(line, "given %d", &id) != 1) {
+	if (in && fgets(line, sizeof(line), in) && !strncmp(line, "given-file", 10)) {
+		waitpid(pid, &st, 0);
+		printf("held\n");
+		fflush(stdout);
+		if (wait_file(go))
+			return 125;
+		ring_read_fixed(&r, plain, sizeof(plain));
+		printf("fixed=%s\n", plain);
+		return 0;
+	}
+	if (!in || sscanf(line, "given %d", &id) != 1) {
 		waitpid(pid, &st, 0);
 		printf("not-registered %s\n", line);
 		return 1;
@@ -420,6 +471,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "uring-reg") && argc == 3)
 		return uring_reg(atoi(argv[2]));
+	if (!strcmp(argv[1], "uring-file") && argc == 4)
+		return uring_file(atoi(argv[2]), argv[3]);
 	if (!strcmp(argv[1], "uring-keep") && argc >= 5)
 		return uring_keep(argv[2], argv[3], argv + 4);
 	if (!strcmp(argv[1], "idle") && argc == 2) {

@@ -12,6 +12,18 @@
  *        GOFILE exists, then uses it: a file is read (its first line) and appended to
  *        ("read=LINE write=RESULT"); a raw socket sends an ICMP echo to 127.0.0.1
  *        ("raw-send=RESULT"); RESULT is "ok" or the errno name
+ *        When the kernel refused the descriptor (the message came with its control data
+ *        cut off), prints "refused" instead of "held"
+ *   jg-redteam2 fd-hold WHAT PIDFILE
+ *        (run as root) opens WHAT read-write (or a raw socket), becomes uid/gid 1000 again
+ *        and dumpable, so that uid 1000 may take the descriptor with pidfd_getfd(2), writes
+ *        "PID FD" to PIDFILE and sleeps (60 s)
+ *   jg-redteam2 fd-take PIDFILE
+ *        pidfd_getfd(2) of the descriptor PIDFILE names, then uses it as fd-keep does:
+ *        "take=ERRNO" when the kernel refused it
+ *   jg-redteam2 ring-hold PIDFILE
+ *        makes an io_uring ring, writes "PID FD" to PIDFILE and sleeps (60 s): a ring of
+ *        the person's plain process, for fd-take from her root shell
  *   jg-redteam2 raw
  *        socket(AF_INET, SOCK_RAW, IPPROTO_ICMP): "ok" or the errno name
  *   jg-redteam2 rt-starve START END FILE
@@ -44,7 +56,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/io_uring.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -73,7 +87,7 @@ static int report(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam2 fd-give|fd-keep|raw|rt-starve|rtprio|request-key|fifo ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam2 fd-give|fd-keep|fd-hold|fd-take|ring-hold|raw|rt-starve|rtprio|request-key|fifo ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -118,6 +132,8 @@ static int fd_recv(int sock)
 
 	if (recvmsg(sock, &msg, 0) <= 0)
 		return -1;
+	if (msg.msg_flags & MSG_CTRUNC)
+		return -2;	/* the kernel refused to install the descriptor */
 	c = CMSG_FIRSTHDR(&msg);
 	if (!c || c->cmsg_type != SCM_RIGHTS)
 		return -1;
@@ -187,6 +203,10 @@ static int fd_keep(const char *gofile, char **helper)
 	close(sv[1]);
 	fd = fd_recv(sv[0]);
 	waitpid(pid, &st, 0);
+	if (fd == -2) {
+		printf("refused\n");
+		return 1;
+	}
 	if (fd < 0) {
 		printf("nothing received\n");
 		return 1;
@@ -198,6 +218,68 @@ static int fd_keep(const char *gofile, char **helper)
 		return 125;
 	}
 	use_fd(fd);
+	return 0;
+}
+
+static int fd_hold(const char *what, const char *pidfile)
+{
+	int fd = strcmp(what, "raw") ? open(what, O_RDWR) : raw_socket();
+	FILE *f;
+
+	if (fd < 0)
+		return report(errno);
+	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000) ||
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return report(errno);
+	f = fopen(pidfile, "w");
+	if (!f)
+		return report(errno);
+	fprintf(f, "%d %d\n", (int)getpid(), fd);
+	fclose(f);
+	sleep(60);
+	return 0;
+}
+
+static int ring_hold(const char *pidfile)
+{
+	struct io_uring_params p;
+	int fd;
+	FILE *f;
+
+	memset(&p, 0, sizeof(p));
+	fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (fd < 0)
+		return report(errno);
+	f = fopen(pidfile, "w");
+	if (!f)
+		return report(errno);
+	fprintf(f, "%d %d\n", (int)getpid(), fd);
+	fclose(f);
+	sleep(60);
+	return 0;
+}
+
+static int fd_take(const char *pidfile)
+{
+	int pid, fd, pidfd, got;
+	FILE *f;
+
+	if (wait_file(pidfile))
+		return report(ENOENT);
+	usleep(100000);	/* the line is written after the create */
+	f = fopen(pidfile, "r");
+	if (!f || fscanf(f, "%d %d", &pid, &fd) != 2)
+		return report(EINVAL);
+	fclose(f);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return report(errno);
+	got = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (got < 0) {
+		printf("take=%s\n", errname(errno));
+		return 1;
+	}
+	use_fd(got);
 	return 0;
 }
 
@@ -278,6 +360,12 @@ int main(int argc, char **argv)
 		return fd_give(atoi(argv[2]), argv[3]);
 	if (argc >= 4 && !strcmp(argv[1], "fd-keep"))
 		return fd_keep(argv[2], argv + 3);
+	if (argc == 4 && !strcmp(argv[1], "fd-hold"))
+		return fd_hold(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "ring-hold"))
+		return ring_hold(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "fd-take"))
+		return fd_take(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "raw")) {
 		int fd = raw_socket();
 

@@ -7,10 +7,10 @@
 # a check FAILS when the attack succeeds under the gate, so this file fails while a hole
 # remains.
 #
-#  A. Descriptors lent over a unix socket (SCM_RIGHTS): her root shell opens root's file
-#     read-write, or makes a raw socket, and hands the descriptor to her plain process,
-#     which uses it after the revoke (reads and writes are not checked operations, and the
-#     plain process is in no session).
+#  A. Descriptors lent over a unix socket (SCM_RIGHTS) or taken with pidfd_getfd(2): her
+#     root shell opens root's file read-write, or makes a raw socket, and hands the
+#     descriptor to her plain process, which uses it after the revoke (reads and writes are
+#     not checked operations, and the plain process is in no session).
 #  B. A setgid program of a privileged group other than root (shadow): her root shell
 #     makes one; after the revoke her plain self runs it and reads /etc/shadow (only
 #     euid/egid 0 and new capabilities need a grant at exec).
@@ -40,6 +40,7 @@ S=/opt/suid
 RT=/tmp/rt2
 POLICY=/etc/jitgate/policy.json
 RTB=$(command -v jg-redteam2)
+RT1=$(command -v jg-redteam)
 PROBE=$(command -v jg-probe)
 JG=$(command -v jitgate)
 RK=/sbin/request-key
@@ -97,12 +98,44 @@ wait_for() {
 fd_start() { # TAG WHAT
 	rm -f $RT/go-$1
 	plain "$RTB" fd-keep $RT/go-$1 $S/jg-suid root "$RTB" fd-give 3 "$2" >$RT/fd-$1 2>&1 &
-	wait_for $RT/fd-$1 '^held' || diag "fd-$1: $(cat $RT/fd-$1)"
+	wait_for $RT/fd-$1 '^held\|^refused' || diag "fd-$1: $(cat $RT/fd-$1)"
+}
+fd_state() { # TAG: "held" or "refused"
+	grep -o '^held\|^refused' $RT/fd-$1
+}
+# A by pidfd_getfd: her root shell opens WHAT, turns back into uid 1000 (dumpable, so her
+# plain self may take the descriptor); her plain process takes it
+fd_take() { # TAG WHAT
+	rm -f $RT/u/hold-$1
+	elev "$RTB" fd-hold "$2" $RT/u/hold-$1 >/dev/null 2>&1 &
+	_hold=$!
+	plain "$RTB" fd-take $RT/u/hold-$1 | tr '\n' ' ' | sed 's/ $//'
+	kill $_hold 2>/dev/null
+	pkill -f "fd-hold $2 $RT/u/hold-$1" 2>/dev/null
 }
 fd_result() { # TAG
 	touch $RT/go-$1
 	wait_for $RT/fd-$1 '^read=\|^raw-send=\|^fstat=' || diag "fd-$1: $(cat $RT/fd-$1)"
 	grep -v '^held\|^given' $RT/fd-$1 | tr '\n' ' ' | sed 's/ $//'
+}
+# A through io_uring: a ring of her plain process, inherited by her root shell, which
+# registers root's file in it as a fixed file (output in $RT/ring-$1)
+ring_file() { # TAG
+	rm -f $RT/go-$1
+	plain "$RT1" uring-keep $RT/go-$1 $RT/rootonly $S/jg-suid root "$RT1" uring-file 3 \
+		$RT/rootonly >$RT/ring-$1 2>&1 &
+	wait_for $RT/ring-$1 '^held\|^not-registered' || diag "ring-$1: $(cat $RT/ring-$1)"
+	touch $RT/go-$1
+	grep -q '^held' $RT/ring-$1 && wait_for $RT/ring-$1 '^fixed='
+	grep -v '^held' $RT/ring-$1 | tr '\n' ' ' | sed 's/ *$//'
+}
+# ... or a ring of her plain process taken into her root shell with pidfd_getfd
+ring_take() { # TAG
+	rm -f $RT/u/ring-$1
+	plain "$RTB" ring-hold $RT/u/ring-$1 >/dev/null 2>&1 &
+	_hold=$!
+	elev "$RTB" fd-take $RT/u/ring-$1 | cut -d' ' -f1
+	kill $_hold 2>/dev/null
 }
 # D: a plain process of alice's that waits for $RT/go-$1, then asks for SCHED_FIFO
 rtprio_start() { # TAG
@@ -138,6 +171,12 @@ fd_start r0 raw
 expect_eq "no gate: a raw socket from her root shell sends for her plain process" \
 	"$(fd_result r0)" "raw-send=ok"
 echo rootsecret >$RT/rootonly
+expect_eq "no gate: her plain process takes a descriptor of root's file from her root shell (pidfd_getfd)" \
+	"$(fd_take t0 $RT/rootonly)" "read=rootsecret write=ok"
+echo rootsecret >$RT/rootonly
+expect_eq "no gate: root's file registered in her plain ring by her root shell reads for her" \
+	"$(ring_file u0)" "fixed=rootsecret"
+expect_eq "no gate: her root shell takes her plain ring (pidfd_getfd)" "$(ring_take k0 | cut -c1-5)" "read="
 
 make_sgid $RT/sg0
 expect_eq "no gate: a setgid-shadow program from her root shell reads /etc/shadow for her" \
@@ -168,9 +207,33 @@ ok "status: enforcing" jitgate status
 G1=$(jitgate grant --user alice --allow root:elevate --for 30m --reason "INC-56 debug" | grep -o 'g-[0-9]*' | head -n1)
 expect_eq "grant $G1: alice's root shell is root" "$(elev id -u)" 0
 
-# A and B: set up while elevated, then the grant is revoked
+# A: her root shell's descriptors stay in her session, while the grant is live already
 fd_start f1 $RT/rootonly
+expect_eq "a descriptor of root's file from her root shell is refused to her plain process (SCM_RIGHTS)" \
+	"$(fd_state f1)" refused
 fd_start r1 raw
+expect_eq "a raw socket from her root shell is refused to her plain process (SCM_RIGHTS)" \
+	"$(fd_state r1)" refused
+expect_eq "her plain process cannot take a descriptor of root's file from her session (pidfd_getfd)" \
+	"$(fd_take t1 $RT/rootonly)" take=EPERM
+wait_audit 10 '"tamper.deny"' "take a descriptor an elevated session opened" "\"session_grant\":\"$G1\""
+audit_has "audit: tamper.deny for the descriptor, naming the file and the session's grant" \
+	'"tamper.deny"' "take a descriptor an elevated session opened" "rootonly" "\"session_grant\":\"$G1\""
+expect_eq "her root shell cannot begin while it holds her plain ring (no fixed file of root's for her)" \
+	"$(ring_file u1)" "not-registered"
+wait_audit 10 '"tamper.deny"' "take an io_uring ring from outside into an elevated session"
+audit_has "audit: tamper.deny for the inherited ring" \
+	'"tamper.deny"' "take an io_uring ring from outside into an elevated session"
+expect_eq "her root shell cannot take her plain ring (pidfd_getfd)" "$(ring_take k1)" take=EPERM
+# inside the session, handing descriptors on works as before
+rm -f $RT/go-s1
+elev "$RTB" fd-keep $RT/go-s1 "$RTB" fd-give 3 $RT/rootonly >$RT/fd-s1 2>&1 &
+wait_for $RT/fd-s1 '^held\|^refused' || diag "fd-s1: $(cat $RT/fd-s1)"
+expect_eq "within her session a descriptor of root's file is handed on and used" \
+	"$(fd_result s1)" "read=rootsecret write=ok"
+echo rootsecret >$RT/rootonly
+
+# B: set up while elevated, then the grant is revoked
 make_sgid $RT/sg1
 rtprio_start p1
 diag "her root shell raises RLIMIT_RTPRIO of her plain process: $(elev "$RTB" rtprio "$(cat $RT/u/pid-p1)")"
@@ -179,19 +242,8 @@ ok "revoke $G1" jitgate revoke "$G1"
 sleep 2
 fails "after the revoke: alice's root shell is refused" elev id -u
 
-# A is open (docs/bypass-catalog.md, "Open"): said, not counted, until it is closed
-R=$(fd_result f1)
-case $R in
-*rootsecret* | *write=ok*)
-	diag "OPEN (HOLE A): a descriptor of root's file lent to her plain process over SCM_RIGHTS still works after the revoke: $R" ;;
-*) _vm_ok "after the revoke: no descriptor of root's file lent to her plain process ($R)" ;;
-esac
-R=$(fd_result r1)
-case $R in
-*raw-send=ok*)
-	diag "OPEN (HOLE A): a raw socket lent to her plain process over SCM_RIGHTS still sends after the revoke: $R" ;;
-*) _vm_ok "after the revoke: no raw socket lent to her plain process ($R)" ;;
-esac
+# A after the revoke: nothing was lent, and nothing can be taken from what is left
+expect_eq "after the revoke: her plain process holds no descriptor of root's file" "$(fd_state f1)" refused
 echo rootsecret >$RT/rootonly
 
 R=$(rtprio_result p1)

@@ -99,7 +99,7 @@ uring_start() {
 	rm -f $RT/go-$1
 	plain "$RTB" uring-keep $RT/go-$1 $RT/rootonly $S/jg-suid root "$RTB" uring-reg 3 \
 		>$RT/uring-$1 2>&1 &
-	wait_for $RT/uring-$1 '^held' || diag "uring-$1: $(cat $RT/uring-$1)"
+	wait_for $RT/uring-$1 '^held\|^not-registered' || diag "uring-$1: $(cat $RT/uring-$1)"
 }
 # D: alice runs the except-listed program; $VPID is it
 victim_start() {
@@ -166,7 +166,8 @@ ok "revoke $G1" jitgate revoke "$G1"
 sleep 2
 fails "after the revoke: alice's root shell is refused" elev id -u
 touch $RT/go-1 $RT/go-v1
-wait_for $RT/uring-1 '^plain='
+# (a root shell holding her plain ring does not begin at all: test_56)
+grep -q '^held' $RT/uring-1 && wait_for $RT/uring-1 '^plain='
 case $(cat $RT/uring-1) in
 *personality=rootsecret*)
 	_vm_not_ok "after the revoke: no root credentials for her plain process through an io_uring personality" \

@@ -609,6 +609,8 @@ static const char *host_name(uint32_t what)
 	case JG_HOST_SCHED_RT:      return "turn real-time throttling off (kernel.sched_rt_*)";
 	case JG_HOST_PRIVMODE:      return "make a setuid, setgid or file-capability program";
 	case JG_HOST_LEND:          return "lend priority, scheduling or limits to an unprivileged process";
+	case JG_HOST_LEND_FILE:     return "take a descriptor an elevated session opened";
+	case JG_HOST_SHARED_RING:   return "take an io_uring ring from outside into an elevated session";
 	default:                    return "change the host around the gate";
 	}
 }
@@ -756,6 +758,13 @@ void seal_describe(const struct jg_event *e, json_t *rec)
 			json_object_set_new(obj, "kind", json_string("host"));
 		else
 			json_object_set_new(rec, "object", json_pack("{s:s}", "kind", "host"));
+		if (e->tamper.what == JG_HOST_LEND_FILE) {	/* the grant of the file's session */
+			char gid[32];
+
+			json_object_set_new(json_object_get(rec, "object"), "session_grant",
+					    json_string(grants__format_id(e->tamper.id, gid,
+									  sizeof(gid))));
+		}
 		break;
 	case JG_HOOK_MOUNT:
 		op = e->tamper.what == JG_SEAL_MNT_UMOUNT ? "unmount a filesystem of the gate's files" :

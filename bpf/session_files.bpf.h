@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* An elevated session's descriptors stay in the session. Reads and writes on an open
+ * descriptor are not checked operations, so a file root opened read-write, or a raw socket,
+ * sent to the person's plain process (SCM_RIGHTS, pidfd_getfd) would keep root's access
+ * after the session ends. Every file an elevated task allocates (open, socket, pipe, memfd,
+ * io_uring ring, accept ...) is marked with its session here, keyed by the struct file, and
+ * the kernel refuses to install a marked file in a task outside every live session, unless
+ * that task is the host's privileged automation or holds gate-admin. The files a session
+ * inherited from before it began are the person's own and are not marked (but no io_uring
+ * ring from outside comes in: below).
+ *
+ * Cost: file_alloc_security and file_free_security run for every file on the host. Outside
+ * a session the first is one task-storage lookup (NULL) and the second one array read
+ * (no file marked: return); both links stay attached, as a mark left behind by a detached
+ * free hook could later name a new file at the same address. */
+#ifndef JG_SESSION_FILES_BPF_H
+#define JG_SESSION_FILES_BPF_H
+
+#include "seal.bpf.h"
+
+struct jg_session_file {
+	__u64 grant_id;		/* the elevate grant of the session that allocated it */
+	__u32 subject;		/* the session's human */
+	__u32 pad;
+};
+
+/* struct file address -> its session. Not pinned: only these programs use it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, JG_MAX_SESSION_FILES);
+	__type(key, __u64);
+	__type(value, struct jg_session_file);
+} session_files SEC(".maps");
+
+/* How many files are marked, so that the free hook skips the hash when none is. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} session_files_count SEC(".maps");
+
+/* A file allocated by a task in a session is marked. No room: the allocation is refused
+ * (-ENFILE, counted), as an unmarked file of the session could leave it. */
+SEC("lsm/file_alloc_security")
+int BPF_PROG(jg_session_file_alloc, struct file *file, int ret)
+{
+	struct jg_session_file mark = {};
+	struct jg_session *s;
+	__u64 key = (__u64)file;
+	__u32 zero = 0;
+	__s64 *n;
+
+	if (ret)
+		return ret;
+	s = session_of(bpf_get_current_task_btf());
+	if (!s)
+		return 0;
+	mark.grant_id = s->grant_id;
+	mark.subject = s->subject;
+	n = bpf_map_lookup_elem(&session_files_count, &zero);
+	if (!n || bpf_map_update_elem(&session_files, &key, &mark, BPF_NOEXIST)) {
+		stat_inc(JG_STAT_SESSION_FILES_FULL);
+		return -ENFILE;
+	}
+	__sync_fetch_and_add(n, 1);
+	return 0;
+}
+
+/* A file's last reference: its mark goes (only the address is used; the inode may be gone). */
+SEC("lsm/file_free_security")
+int BPF_PROG(jg_session_file_free, struct file *file)
+{
+	__u64 key = (__u64)file;
+	__u32 zero = 0;
+	__s64 *n = bpf_map_lookup_elem(&session_files_count, &zero);
+
+	if (!n || *n <= 0)
+		return 0;
+	if (!bpf_map_delete_elem(&session_files, &key))
+		__sync_fetch_and_add(n, -1);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ io_uring rings
+ * A ring's registered files are used through the ring with no descriptor passed: a ring
+ * from outside a session (the person's plain process keeps the other end) would carry the
+ * session's files out of it. So a session takes in no such ring: none may come in over
+ * SCM_RIGHTS or pidfd_getfd, and an elevation is refused while the task holds one (at an
+ * exec, one not closed on exec). Rings the session makes itself are marked and stay in. */
+
+static __always_inline bool is_ring(struct file *f)
+{
+	static const char ring[] = "[io_uring]";
+	const unsigned char *name = NULL;
+	struct dentry *d = NULL;
+	char buf[sizeof(ring)] = {};
+
+	bpf_probe_read_kernel(&d, sizeof(d), &f->f_path.dentry);
+	if (!d)
+		return false;
+	bpf_probe_read_kernel(&name, sizeof(name), &d->d_name.name);
+	if (!name || bpf_probe_read_kernel_str(buf, sizeof(buf), name) != sizeof(ring))
+		return false;
+	for (int i = 0; i < (int)sizeof(ring); i++)
+		if (buf[i] != ring[i])
+			return false;
+	return true;
+}
+
+struct ring_scan {
+	struct file **fd;
+	unsigned long *open;
+	unsigned long *cloexec;
+	__u32 words;
+	__u32 found;		/* the descriptor + 1 */
+};
+
+/* One word of the open-descriptor bitmap (64 descriptors). */
+static long ring_word(__u32 w, struct ring_scan *c)
+{
+	unsigned long open = 0, cx = 0, bits;
+
+	if (w >= c->words)
+		return 1;
+	bpf_probe_read_kernel(&open, sizeof(open), &c->open[w]);
+	if (c->cloexec)
+		bpf_probe_read_kernel(&cx, sizeof(cx), &c->cloexec[w]);
+	bits = open & ~cx;
+	for (int b = 0; b < 64 && bits; b++) {
+		struct file *f = NULL;
+
+		if (!(bits & (1UL << b)))
+			continue;
+		bits &= ~(1UL << b);
+		bpf_probe_read_kernel(&f, sizeof(f), &c->fd[w * 64 + b]);
+		if (f && is_ring(f)) {
+			c->found = w * 64 + b + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+#define JG_MAX_FD_WORDS (1 << 14)	/* 1M descriptors: fs.nr_open's default ceiling */
+
+static __noinline int session_ring_check(struct task_struct *task, bool exec)
+{
+	struct ring_scan c = {};
+	struct fdtable *fdt;
+	struct seal_who w;
+
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt)
+		return 0;
+	c.fd = BPF_CORE_READ(fdt, fd);
+	c.open = BPF_CORE_READ(fdt, open_fds);
+	c.cloexec = exec ? BPF_CORE_READ(fdt, close_on_exec) : NULL;
+	c.words = BPF_CORE_READ(fdt, max_fds) / 64;
+	if (c.words > JG_MAX_FD_WORDS)
+		c.words = JG_MAX_FD_WORDS;
+	bpf_loop(c.words, ring_word, &c, 0);
+	if (!c.found)
+		return 0;
+	seal_human(task, &w);
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_SHARED_RING, c.found - 1, NULL, NULL, NULL,
+			   false);
+}
+
+/* A descriptor being installed in the current task (SCM_RIGHTS, pidfd_getfd): a ring not
+ * made in a session goes into none; a session's file goes only to a task in a live session (it ends with that session), to the host's
+ * privileged automation (no login uid: it could open the file itself), or to a holder of
+ * gate-admin. Anyone else, the person's plain shell first of all, is refused with a
+ * tamper.deny naming the file and the session's grant. */
+SEC("lsm/file_receive")
+int BPF_PROG(jg_session_file_receive, struct file *file, int ret)
+{
+	struct jg_session_file *mark;
+	struct task_struct *task;
+	struct jg_session *s;
+	__u64 key = (__u64)file;
+	struct seal_who w;
+	__u32 zero = 0;
+	__s64 *n;
+
+	if (ret)
+		return ret;
+	task = bpf_get_current_task_btf();
+	s = session_of(task);
+	n = bpf_map_lookup_elem(&session_files_count, &zero);
+	mark = n && *n > 0 ? bpf_map_lookup_elem(&session_files, &key) : NULL;
+	if (!mark) {
+		if (!s || !is_ring(file))
+			return 0;
+		seal_human(task, &w);
+		return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_SHARED_RING, 0, NULL, NULL, NULL,
+				   false);
+	}
+	if (s && session_live(s))
+		return 0;
+	if (!seal_human(task, &w)) {
+		if (cred_privileged(task->real_cred))
+			return 0;
+		w.subject = task->real_cred->uid.val;	/* an unprivileged task with no login uid */
+	} else if (seal_admin(&w)) {
+		return 0;
+	}
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_LEND_FILE, mark->grant_id, file->f_inode,
+			   NULL, file->f_path.dentry, false);
+}
+
+#endif
