@@ -44,7 +44,7 @@ struct {
 /* A file allocated by a task in a session is marked. No room: the allocation is refused
  * (-ENFILE, counted), as an unmarked file of the session could leave it. */
 SEC("lsm/file_alloc_security")
-int BPF_PROG(jg_session_file_alloc, struct file *file, int ret)
+int BPF_PROG(jg_sess_falloc, struct file *file, int ret)
 {
 	struct jg_session_file mark = {};
 	struct jg_session *s;
@@ -70,7 +70,7 @@ int BPF_PROG(jg_session_file_alloc, struct file *file, int ret)
 
 /* A file's last reference: its mark goes (only the address is used; the inode may be gone). */
 SEC("lsm/file_free_security")
-int BPF_PROG(jg_session_file_free, struct file *file)
+int BPF_PROG(jg_sess_ffree, struct file *file)
 {
 	__u64 key = (__u64)file;
 	__u32 zero = 0;
@@ -174,7 +174,7 @@ static __noinline int session_ring_check(struct task_struct *task, bool exec)
  * gate-admin. Anyone else, the person's plain shell first of all, is refused with a
  * tamper.deny naming the file and the session's grant. */
 SEC("lsm/file_receive")
-int BPF_PROG(jg_session_file_receive, struct file *file, int ret)
+int BPF_PROG(jg_sess_frecv, struct file *file, int ret)
 {
 	struct jg_session_file *mark;
 	struct task_struct *task;

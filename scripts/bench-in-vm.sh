@@ -364,6 +364,25 @@ if [ "$STATS" = 1 ]; then
 	echo "runs/op from round 1. A program runs once per operation of its own hook; more (an exec"
 	echo "opens its binary, the daemon opens /etc/passwd per event) comes from the work around it."
 	echo
+	echo "Root containment's share: the time its programs (jg_sess*, jg_seal_*) take per operation,"
+	echo "as a share of the gated operation, each round from its own counters (target: 2% or less)"
+	printf '%-19s %12s %12s %8s %8s\n' "case" "ns/op r1" "ns/op r2" "share r1" "share r2"
+	for c in $CASES_ALL; do
+		for f in gated1 gated2; do
+			if [ -f "$OUT/$f.$c" ]; then cat "$OUT/$f.$c"; else echo "x ns_per_op=-"; fi
+		done | awk -v c="$c" '
+			$2 ~ /^ns_per_op=/ { k++; split($2, kv, "="); op[k] = kv[2] }
+			$1 == "progdelta" && $2 ~ /^jg_(sess|seal_)/ {
+				for (i = 3; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] }
+				cost[k] += a["runs_per_op"] * a["ns_per_run"]
+			}
+			function share(r) { return op[r] + 0 > 0 ? sprintf("%.2f%%", 100 * cost[r] / op[r]) : "-" }
+			END {
+				printf "%-19s %12d %12d %8s %8s\n", c, cost[1], cost[2], share(1), share(2)
+			}'
+	done
+	echo "(ns/op: the containment programs' nanoseconds per operation; share: of the gated operation)"
+	echo
 	for r in 1 2; do
 		echo "BPF programs over the whole of phase gated$r (jg-bench progstats)"
 		cat "$OUT/progstats.gated$r"
