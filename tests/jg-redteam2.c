@@ -221,17 +221,11 @@ static int fd_keep(const char *gofile, char **helper)
 	return 0;
 }
 
-static int fd_hold(const char *what, const char *pidfile)
+/* Say "PID FD" in pidfile for fd-take, then keep fd for a minute. */
+static int hold(int fd, const char *pidfile)
 {
-	int fd = strcmp(what, "raw") ? open(what, O_RDWR) : raw_socket();
-	FILE *f;
+	FILE *f = fopen(pidfile, "w");
 
-	if (fd < 0)
-		return report(errno);
-	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000) ||
-	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		return report(errno);
-	f = fopen(pidfile, "w");
 	if (!f)
 		return report(errno);
 	fprintf(f, "%d %d\n", (int)getpid(), fd);
@@ -240,23 +234,28 @@ static int fd_hold(const char *what, const char *pidfile)
 	return 0;
 }
 
+static int fd_hold(const char *what, const char *pidfile)
+{
+	int fd = strcmp(what, "raw") ? open(what, O_RDWR) : raw_socket();
+
+	if (fd < 0)
+		return report(errno);
+	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000) ||
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return report(errno);
+	return hold(fd, pidfile);
+}
+
 static int ring_hold(const char *pidfile)
 {
 	struct io_uring_params p;
 	int fd;
-	FILE *f;
 
 	memset(&p, 0, sizeof(p));
 	fd = (int)syscall(__NR_io_uring_setup, 4, &p);
 	if (fd < 0)
 		return report(errno);
-	f = fopen(pidfile, "w");
-	if (!f)
-		return report(errno);
-	fprintf(f, "%d %d\n", (int)getpid(), fd);
-	fclose(f);
-	sleep(60);
-	return 0;
+	return hold(fd, pidfile);
 }
 
 static int fd_take(const char *pidfile)
