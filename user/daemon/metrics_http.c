@@ -23,10 +23,12 @@
 #define METRICS_SLOTS		8	/* scrapers at once; more are refused */
 #define METRICS_REQ_MAX		2048	/* request line and headers */
 #define METRICS_ACCEPTS		16	/* per wakeup of a listening socket */
+#define METRICS_LINGER_MS	1000	/* after the reply, for the client to close */
 
 struct mclient {
 	int fd;				/* -1: a free slot */
 	bool writing, want_out;
+	bool draining;			/* the reply is out: reading to the client's close */
 	char in[METRICS_REQ_MAX];
 	size_t inlen;
 	char *out;
@@ -196,7 +198,40 @@ static void mclient_close(struct mclient *c)
 	c->out = NULL;
 	c->fd = -1;
 	c->inlen = c->outlen = c->outoff = 0;
-	c->writing = c->want_out = false;
+	c->writing = c->want_out = c->draining = false;
+}
+
+/* The reply is out. Closing now, with bytes of the client's still unread (a request that
+ * was too long), would reset the connection and could destroy the reply before the client
+ * read it; so the sending side is shut and what the client still sends is read and
+ * dropped until it closes, for at most METRICS_LINGER_MS. */
+static void linger(struct mclient *c)
+{
+	if (shutdown(c->fd, SHUT_WR) ||
+	    (c->want_out && watch(c->fd, EPOLL_CTL_MOD, TAG_METRICS_CLIENT + (uint32_t)(c - mh.c),
+				  EPOLLIN | EPOLLRDHUP))) {
+		mclient_close(c);
+		return;
+	}
+	c->writing = false;
+	c->draining = true;
+	c->deadline = mono_ms() + METRICS_LINGER_MS;
+}
+
+static void drain(struct mclient *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			mclient_close(c);
+			return;
+		}
+	}
 }
 
 static void output(struct mclient *c)
@@ -224,7 +259,7 @@ static void output(struct mclient *c)
 		}
 		c->outoff += (size_t)n;
 	}
-	mclient_close(c);
+	linger(c);
 }
 
 /* Start the reply: status line, headers, and body (not for HEAD). */
@@ -317,7 +352,9 @@ void metrics_event(uint32_t slot, uint32_t events)
 
 	if (!mh.on || !c || c->fd < 0)
 		return;
-	if (c->writing)
+	if (c->draining)
+		drain(c);
+	else if (c->writing)
 		output(c);
 	else
 		input(c);
@@ -364,7 +401,15 @@ void metrics_tick(void)
 	for (int i = 0; mh.on && i < METRICS_SLOTS; i++) {
 		if (mh.c[i].fd < 0 || now < mh.c[i].deadline)
 			continue;
-		mh.refused++;
+		if (!mh.c[i].draining) {
+			static const char late[] = "HTTP/1.1 408 Request Timeout\r\n"
+				"Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+			if (!mh.c[i].writing &&
+			    send(mh.c[i].fd, late, sizeof(late) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				pr_debug("metrics: timeout reply not sent: %s", strerror(errno));
+			mh.refused++;
+		}
 		mclient_close(&mh.c[i]);
 	}
 }
