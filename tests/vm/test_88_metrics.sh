@@ -27,8 +27,9 @@ for addr in 0.0.0.0:9464 10.0.2.15:9464 '[::]:9464' '[2001:db8::1]:9464'; do
 	printf '{ "metrics_listen": "%s" }\n' "$addr" >/tmp/bad.json
 	jitgated --config /tmp/bad.json --policy /tmp/policy.json >/tmp/err 2>&1
 	expect_eq "metrics_listen $addr: jitgated refuses to start (config error)" "$?" 78
+	esc=$(printf '%s' "$addr" | sed 's/[][]/\\&/g')
 	expect_contains "metrics_listen $addr: the sentence says loopback only" /tmp/err \
-		"\"metrics_listen\" \"$addr\" is not a loopback address"
+		"\"metrics_listen\" \"$esc\" is not a loopback address"
 done
 echo '{ "metrics_listen": "localhost" }' >/tmp/bad.json
 jitgated --config /tmp/bad.json --policy /tmp/policy.json >/tmp/err 2>&1

@@ -154,6 +154,35 @@ Test(metrics, rendered_text_passes_the_checker)
 	free(t);
 }
 
+/* The Prometheus project's own OpenMetrics parser (python3-prometheus-client) takes the
+ * text: a second opinion beside metrics__check. Skipped when it is not installed. */
+Test(metrics, prometheus_client_parses_it)
+{
+	static const char py[] =
+		"/usr/bin/python3 -c 'import sys\n"
+		"from prometheus_client.openmetrics.parser import text_string_to_metric_families as f\n"
+		"fams = list(f(sys.stdin.read()))\n"
+		"assert len(fams) > 20, len(fams)\n"
+		"names = [s.name for m in fams for s in m.samples]\n"
+		"assert \"jitgate_decisions_total\" in names and \"jitgate_build_info\" in names\n"
+		"' >/dev/null";
+	struct jg_metrics m = sample_snapshot();
+	size_t len;
+	char *t;
+	FILE *p;
+	int st;
+
+	if (system("/usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null"))
+		cr_skip_test("python3-prometheus-client is not installed");
+	t = metrics__render(&m, &len);
+	p = popen(py, "w");
+	cr_assert_not_null(p);
+	cr_assert_eq(fwrite(t, 1, len, p), len);
+	st = pclose(p);
+	cr_assert_eq(st, 0, "the OpenMetrics parser refused the text (status %d)", st);
+	free(t);
+}
+
 static void refused(const char *text, const char *why)
 {
 	char err[256] = "";
