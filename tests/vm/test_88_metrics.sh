@@ -35,9 +35,19 @@ echo '{ "metrics_listen": "localhost" }' >/tmp/bad.json
 jitgated --config /tmp/bad.json --policy /tmp/policy.json >/tmp/err 2>&1
 expect_contains "metrics_listen without a port: the sentence shows the form" /tmp/err \
 	'is not an address and port like "127.0.0.1:9464"'
+echo '{ "metrics_group": "no-such-group" }' >/tmp/bad.json
+jitgated --config /tmp/bad.json --policy /tmp/policy.json >/tmp/err 2>&1
+expect_eq "an unknown metrics_group is a config error" "$?" 78
+expect_contains "and named in one sentence" /tmp/err \
+	'"metrics_group" "no-such-group" is not a group on this host'
 fails "nothing was left listening by the refusals" test -e "$MSOCK"
 
-echo '{ "metrics_listen": "127.0.0.1:9464", "metrics_group": "sre" }' >/tmp/jitgated.json
+# a TCP syslog sink whose collector is absent: its records go to the spool
+cat >/tmp/jitgated.json <<'EOF'
+{ "metrics_listen": "127.0.0.1:9464", "metrics_group": "sre",
+  "sinks": [{ "type": "syslog", "transport": "tcp", "address": "127.0.0.1:6514",
+              "format": "json" }] }
+EOF
 start_daemon /tmp/policy.json --config /tmp/jitgated.json || finish
 
 # --- the socket and who may read it
@@ -93,6 +103,13 @@ jitgate revoke "$gid" >/dev/null
 expect_eq "no live grant after the revoke" "$(metric jitgate_grants_live)" 0
 jitgate policy reload >/dev/null
 expect_eq "policy generation 2 after a reload" "$(metric jitgate_policy_generation)" 2
+
+# --- the sink without its collector: spooled, queued, not connected
+S='{sink="0",type="syslog",format="json",target="tcp:127.0.0.1:6514"}'
+ok "the sink spooled records" test "$(metric "jitgate_sink_spooled_records_total$S")" -gt 0
+ok "its queue holds bytes" test "$(metric "jitgate_sink_queue_bytes$S")" -gt 0
+expect_eq "and it is not connected" "$(metric "jitgate_sink_connected$S")" 0
+expect_eq "nothing dropped" "$(metric "jitgate_sink_dropped_records_total$S")" 0
 
 # --- scrapers that send nothing are dropped and stall nobody
 r0=$(metric 'jitgate_metrics_scrapes_total{result="refused"}')

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -401,6 +402,11 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 		}
 		if (ret)
 			break;
+	}
+	if (!ret && *c->metrics_group && !getgrnam(c->metrics_group)) {
+		snprintf(err, errlen, "%s: \"metrics_group\" \"%s\" is not a group on this host",
+			 file, c->metrics_group);
+		ret = -EINVAL;
 	}
 	json_decref(root);
 	return ret;

@@ -299,24 +299,31 @@ static void error_reply(struct mclient *c, int code, const char *reason, const c
 /* A whole request is in: answer its request line. */
 static void handle(struct mclient *c)
 {
-	char method[8], target[256], version[16];
+	char method[8], target[256], version[16], *text;
 	size_t tl;
 	bool head;
-	char *text;
 
 	c->in[c->inlen < sizeof(c->in) ? c->inlen : sizeof(c->in) - 1] = 0;
 	if (sscanf(c->in, "%7[A-Z] %255[^ \r\n] %15[^ \r\n]", method, target, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7))
-		return error_reply(c, 400, "Bad Request", "not an HTTP/1.x request line");
+	    strncmp(version, "HTTP/1.", 7)) {
+		error_reply(c, 400, "Bad Request", "not an HTTP/1.x request line");
+		return;
+	}
 	head = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head)
-		return error_reply(c, 405, "Method Not Allowed", "only GET and HEAD are served");
+	if (strcmp(method, "GET") && !head) {
+		error_reply(c, 405, "Method Not Allowed", "only GET and HEAD are served");
+		return;
+	}
 	tl = strcspn(target, "?");
-	if (!(tl == 1 && target[0] == '/') && !(tl == 8 && !strncmp(target, "/metrics", 8)))
-		return error_reply(c, 404, "Not Found", "metrics are served at /metrics");
+	if (!(tl == 1 && target[0] == '/') && !(tl == 8 && !strncmp(target, "/metrics", 8))) {
+		error_reply(c, 404, "Not Found", "metrics are served at /metrics");
+		return;
+	}
 	text = metrics_text(&tl, mh.served, mh.refused);
-	if (!text)
-		return error_reply(c, 500, "Internal Server Error", "out of memory");
+	if (!text) {
+		error_reply(c, 500, "Internal Server Error", "out of memory");
+		return;
+	}
 	reply(c, 200, "OK", JG_METRICS_CONTENT_TYPE, text, tl, head);
 	free(text);
 }
@@ -338,11 +345,15 @@ static void input(struct mclient *c)
 		}
 		c->inlen += (size_t)n;
 		c->in[c->inlen] = 0;
-		if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n"))
-			return handle(c);
-		if (c->inlen == sizeof(c->in) - 1)
-			return error_reply(c, 431, "Request Header Fields Too Large",
-					   "the request is longer than 2047 bytes");
+		if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n")) {
+			handle(c);
+			return;
+		}
+		if (c->inlen == sizeof(c->in) - 1) {
+			error_reply(c, 431, "Request Header Fields Too Large",
+				    "the request is longer than 2047 bytes");
+			return;
+		}
 	}
 }
 
