@@ -27,9 +27,9 @@ void metrics_count(const struct jg_event *e)
 		  e->type == JG_EV_AUDIT ? 2 : -1;
 	int bit = e->perm ? __builtin_ctz(e->perm) : -1;
 
-	/* the canary (resource 0) is jitgated's own proof, not a decision on a resource */
-	if (dec < 0 || bit < 0 || bit >= METRICS_NPERMS || !e->resource ||
-	    e->resource >= JG_MAX_RESOURCES)
+	/* resource 0: the kernel never streams the canary's denial, so these are denials that
+	 * failed closed (a walk too deep, a disconnected dentry) before naming a resource */
+	if (dec < 0 || bit < 0 || bit >= METRICS_NPERMS || e->resource >= JG_MAX_RESOURCES)
 		return;
 	counts[e->resource][bit][dec]++;
 }
@@ -48,13 +48,14 @@ static const char *kind_of(unsigned perm_bit)
 }
 
 /* The non-zero counts as decisions, resources by name (a resource id without one, named
- * "#ID"); names[] holds those names. *n: how many. NULL with n 0 when there are none. */
+ * "#ID"; resource 0, no resource, ""); names[] holds those names. *n: how many. NULL with
+ * n 0 when there are none. */
 static struct jg_metrics_decision *decisions(size_t *n, char (**names)[16])
 {
 	struct jg_metrics_decision *v;
 	size_t k = 0, cap = 0;
 
-	for (size_t r = 1; r < JG_MAX_RESOURCES; r++)
+	for (size_t r = 0; r < JG_MAX_RESOURCES; r++)
 		for (int b = 0; b < METRICS_NPERMS; b++)
 			for (int x = 0; x < 3; x++)
 				cap += counts[r][b][x] != 0;
@@ -70,15 +71,17 @@ static struct jg_metrics_decision *decisions(size_t *n, char (**names)[16])
 		*names = NULL;
 		return NULL;
 	}
-	for (size_t r = 1; r < JG_MAX_RESOURCES; r++)
+	for (size_t r = 0; r < JG_MAX_RESOURCES; r++)
 		for (int b = 0; b < METRICS_NPERMS; b++)
 			for (int x = 0; x < 3; x++) {
 				if (!counts[r][b][x])
 					continue;
-				snprintf((*names)[k], sizeof((*names)[k]), "#%zu", r);
+				if (r)
+					snprintf((*names)[k], sizeof((*names)[k]), "#%zu", r);
 				v[k] = (struct jg_metrics_decision){
 					.decision = decision_names[x],
-					.resource = d.res_names[r] ? d.res_names[r] : (*names)[k],
+					.resource = r && d.res_names[r] ? d.res_names[r] :
+						    (*names)[k],
 					.kind = kind_of(1u << b), .perm = perm__name(1u << b),
 					.count = counts[r][b][x] };
 				k++;
