@@ -13,6 +13,8 @@ PKGS=(
 	libsystemd-dev lz4
 	# tests: unit tests on the host, kernel tests in a VM (scripts/vm.sh)
 	libcriterion-dev qemu-system-x86 busybox-static cpio util-linux rsyslog sudo
+	# the metrics text checked by the Prometheus client's OpenMetrics parser (unit test)
+	python3-prometheus-client
 	# fleet: SSH signatures made by the real ssh-keygen in the unit tests; the store's tests
 	# run a throwaway PostgreSQL (scripts/pg-throwaway.sh) with a test CA made by openssl
 	openssh-client postgresql postgresql-contrib libpq-dev openssl

@@ -5,8 +5,8 @@
  * gate/ and policy/. It may use every layer below it; nothing includes it. Its files:
  *   main.c      global options and the command table (name, handler, help line, rules)
  *   util.c      the scaffold every command shares
- *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c: one command
- *               group each (docs/cli.md documents every command) */
+ *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c, metrics.c: one
+ *               command group each (docs/cli.md documents every command) */
 #ifndef JG_CLI_H
 #define JG_CLI_H
 
@@ -142,6 +142,9 @@ int do_list(int argc, char **argv);
 
 /* history.c */
 int do_history(int argc, char **argv);
+
+/* metrics.c */
+int do_metrics(int argc, char **argv);
 
 /* mfa.c */
 int do_mfa(int argc, char **argv);

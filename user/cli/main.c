@@ -63,6 +63,8 @@ static const struct cli_cmd cmds[] = {
 	  "policy ", -1, D, NULL },
 	{ "audit",    do_audit,    "verify the audit log's hash chain, or show its last events",
 	  "audit ", -1, 0, NULL },
+	{ "metrics",  do_metrics,  "print jitgated's metrics (OpenMetrics text)",
+	  "metrics ", 0, 0, NULL },
 	{ "unload",   do_unload,   "remove the gate from the kernel (root)",
 	  "unload ", 0, D, "unload the gate" },
 	{ "help",     do_help,     "show this help, or a command's: jitgate help COMMAND",

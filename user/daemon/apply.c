@@ -200,6 +200,7 @@ int policy_apply(const char *file, char *err, size_t errlen)
 	d.policy = p;
 	p = NULL;
 	d.policy_loaded_ns = util__realtime_ns();
+	d.policies_applied++;
 	{
 		json_t *ev = audit__new("policy.load");
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -198,6 +199,28 @@ static int config_requests(json_t *o, const char *file, struct jg_req_limits *l,
 			      errlen);
 }
 
+/* "metrics_listen": a loopback address and port, or "" (none). */
+static int config_metrics_listen(json_t *v, const char *file, struct config *c, char *err,
+				 size_t errlen)
+{
+	struct sockaddr_storage ss;
+	uint32_t len;
+	char e[400];
+
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(c->metrics_listen)) {
+		snprintf(err, errlen, "%s: \"metrics_listen\" must be a string like "
+			 "\"127.0.0.1:9464\" (or \"\" for none)", file);
+		return -EINVAL;
+	}
+	if (*json_string_value(v) &&
+	    metrics_listen_address(json_string_value(v), &ss, &len, e, sizeof(e))) {
+		snprintf(err, errlen, "%s: %s", file, e);
+		return -EINVAL;
+	}
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", json_string_value(v));
+	return 0;
+}
+
 /* The config's sizes, rates and limits: 0, -EINVAL with one sentence, or 1 when key is not
  * one of them. */
 static int config_number(struct config *c, const char *file, const char *key, json_t *v,
@@ -320,6 +343,8 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 		{ "state_dir", c->state_dir, sizeof(c->state_dir) },
 		{ "host", c->host, sizeof(c->host) },
 		{ "ledger", c->ledger, sizeof(c->ledger) },
+		{ "metrics_socket", c->metrics_socket, sizeof(c->metrics_socket) },
+		{ "metrics_group", c->metrics_group, sizeof(c->metrics_group) },
 	};
 	json_error_t jerr;
 	const char *key;
@@ -368,6 +393,8 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 			ret = config_mfa(v, file, &c->mfa, err, errlen);
 		} else if (!strcmp(key, "requests")) {
 			ret = config_requests(v, file, &c->req, err, errlen);
+		} else if (!strcmp(key, "metrics_listen")) {
+			ret = config_metrics_listen(v, file, c, err, errlen);
 		} else if ((ret = config_number(c, file, key, v, err, errlen)) == 1) {
 			/* not a size, a rate or a limit either */
 			snprintf(err, errlen, "%s: unknown key \"%s\"", file, key);
@@ -375,6 +402,11 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 		}
 		if (ret)
 			break;
+	}
+	if (!ret && *c->metrics_group && !getgrnam(c->metrics_group)) {
+		snprintf(err, errlen, "%s: \"metrics_group\" \"%s\" is not a group on this host",
+			 file, c->metrics_group);
+		ret = -EINVAL;
 	}
 	json_decref(root);
 	return ret;

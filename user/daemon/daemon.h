@@ -16,6 +16,8 @@
  *   drain.c        the ring-buffer drain and loss accounting
  *   sessions.c     elevated sessions: ended with their grant, warned before
  *   trail.c        the session trail: watched trees, history --grant
+ *   metrics.c      the metrics' snapshot and the decisions counted per resource;
+ *   metrics_http.c its endpoint (Unix socket, opt-in loopback TCP)
  *   timers.c       what runs on the 250 ms tick
  *   seal.c         the sealed gate: what jitgated seals, who may administer the gate,
  *                  the tamper.deny records
@@ -91,6 +93,10 @@ struct config {
 	 * for writing, beside jitgated itself (repair tools, test harnesses) */
 	char trusted_tools[MAX_TRUSTED_TOOLS][256];
 	size_t ntrusted_tools;
+	/* the metrics endpoint (docs/metrics.md) */
+	char metrics_socket[256];	/* "" = metrics.sock beside the control socket */
+	char metrics_group[JG_NAME_LEN];	/* may read it besides root; "" = root only */
+	char metrics_listen[64];	/* loopback "ADDR:PORT" also served; "" = none */
 };
 
 struct peer {
@@ -142,12 +148,15 @@ struct daemon {
 	char ledger_last_err[400];
 	uint64_t forged, corrected, restored;	/* kernel grant entries the guard fixed */
 	int64_t guarded_ns;		/* last pass of grants_guard (boot time) */
+	uint64_t policies_applied;	/* since start (metrics: jitgate_policy_generation) */
 };
 /* The daemon's one state, shared by its files (defined in daemon/main.c). */
 extern struct daemon d;
 
 /* epoll tags of the event loop (main.c); TAG_CLIENT + slot is a client (server.c) */
 enum { TAG_LISTEN = 1, TAG_RB, TAG_SIG, TAG_TIMER, TAG_CLIENT = 16 };
+/* the metrics endpoint's sockets (metrics_http.c); TAG_METRICS_CLIENT + slot is a scraper */
+enum { TAG_METRICS_UNIX = 8, TAG_METRICS_TCP = 9, TAG_METRICS_CLIENT = 1u << 24 };
 
 /* A grant's life as the request workflow must learn it, through one hook (grants.c calls
  * it, requests.c listens; main.c connects them):
@@ -246,6 +255,19 @@ int grant_start(struct jg_grant_rec *r, struct jg_request *q, const struct peer 
 /* guard.c */
 void grants_guard(void);
 void recheck_idle(void);
+
+/* metrics.c: count a drained kernel event; the exposition of now (malloc'd) */
+void metrics_count(const struct jg_event *e);
+char *metrics_text(size_t *len, uint64_t served, uint64_t refused);
+/* metrics_http.c */
+struct sockaddr_storage;
+int metrics_listen_address(const char *text, struct sockaddr_storage *ss, uint32_t *len,
+			   char *err, size_t errlen);
+int metrics_open(char *err, size_t errlen);
+void metrics_accept(uint32_t tag);
+void metrics_event(uint32_t slot, uint32_t events);
+void metrics_tick(void);
+void metrics_close(void);
 
 /* requests.c */
 void notify_failed(const char *event, const char *cmd, const char *what);

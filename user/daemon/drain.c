@@ -61,6 +61,7 @@ int on_event(void *ctx, void *data, size_t size)
 		name_object(e, rec);
 	if (e->type == JG_EV_REBIND)
 		objpaths_rebind(e);
+	metrics_count(e);
 	audit__emit(&d.audit, rec, wall_off ? (int64_t)e->boot_ns + wall_off :
 					    util__boot_to_wall(e->boot_ns));
 	return 0;

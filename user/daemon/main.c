@@ -437,6 +437,10 @@ static int start_loop(void)
 		pr_warn("cannot set up the event loop: %s", strerror(errno));
 		return 1;
 	}
+	if (metrics_open(err, sizeof(err))) {
+		pr_warn("%s", err);
+		return 1;
+	}
 	pr_info("ready: %s gate, policy %s (%zu resources), %zu live grants, enforcing (canary "
 		"denied)", d.gate->adopted ? "adopted the pinned" : "loaded a new",
 		d.cfg.policy, d.policy->nresources, d.grants.n);
@@ -501,7 +505,16 @@ static void loop(void)
 			case TAG_SIG:
 				on_signal();
 				break;
+			case TAG_METRICS_UNIX:
+			case TAG_METRICS_TCP:
+				metrics_accept(evs[i].data.u32);
+				break;
 			default:
+				if (evs[i].data.u32 >= TAG_METRICS_CLIENT) {
+					metrics_event(evs[i].data.u32 - TAG_METRICS_CLIENT,
+						      evs[i].events);
+					break;
+				}
 				client_event(evs[i].data.u32 - TAG_CLIENT, evs[i].events);
 				break;
 			}
@@ -515,6 +528,7 @@ static void stop(void)
 {
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping; the gate stays loaded");
 	clients_close();
+	metrics_close();
 	drain_events();
 	check_lost();
 	check_suppressed();
