@@ -758,13 +758,9 @@ void seal_describe(const struct jg_event *e, json_t *rec)
 			json_object_set_new(obj, "kind", json_string("host"));
 		else
 			json_object_set_new(rec, "object", json_pack("{s:s}", "kind", "host"));
-		if (e->tamper.what == JG_HOST_LEND_FILE) {	/* the grant of the file's session */
-			char gid[32];
-
+		if (e->tamper.what == JG_HOST_LEND_FILE)	/* the grant of the file's session */
 			json_object_set_new(json_object_get(rec, "object"), "session_grant",
-					    json_string(grants__format_id(e->tamper.id, gid,
-									  sizeof(gid))));
-		}
+					    json_string(grants__format_id(e->tamper.id, buf, sizeof(buf))));
 		break;
 	case JG_HOOK_MOUNT:
 		op = e->tamper.what == JG_SEAL_MNT_UMOUNT ? "unmount a filesystem of the gate's files" :
