@@ -9,7 +9,7 @@ ARCH      := x86
 # vmlinux.h: from the pinned VM kernel's BTF when it is in .cache/vm, VMLINUX_BTF=FILE to
 # choose, else the running kernel's (scripts/vmlinux-h.sh says which).
 
-PKG_LIBS  := libbpf jansson sqlite3 libcrypto libsystemd
+PKG_LIBS  := libbpf jansson sqlite3 libcrypto libsystemd libpq
 # QR codes for MFA enrolment when libqrencode is there (scripts/deps.sh installs it)
 ifneq ($(shell pkg-config --exists libqrencode 2>/dev/null && echo y),)
 PKG_LIBS  += libqrencode
@@ -24,7 +24,9 @@ JG_CFLAGS := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Wer
 	     -std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR)
 INCLUDES  := -I$(OUTPUT) -Iinclude -Iuser
 LDLIBS    := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null) -lelf -lz
-CC_FLAGS   = $(CPPFLAGS) $(JG_CFLAGS) $(CFLAGS)
+# libpq's header directory (the fleet store's client, user/fleet/store.c)
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
+CC_FLAGS   = $(CPPFLAGS) $(JG_CFLAGS) $(PQ_CFLAGS) $(CFLAGS)
 TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 BIN_DIR   := $(OUTPUT)/bin
@@ -253,7 +255,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter \
-		-std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+		-std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR) $(PQ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_DIR     := $(OUTPUT)/fuzz
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))

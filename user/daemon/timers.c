@@ -42,4 +42,5 @@ void timers_tick(void)
 	sink__tick();	/* reconnect, drain spools; never blocks */
 	seal_tick();	/* rotated audit files, a compacted spool */
 	clients_tick();
+	fleet_tick();	/* reconnect with backoff, poll the store */
 }
