@@ -48,7 +48,7 @@ BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate
 TEST_PROGS := $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
 	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam $(BIN_DIR)/jg-redteam2 \
-	     $(BIN_DIR)/jg-auditperf \
+	     $(BIN_DIR)/jg-auditperf $(BIN_DIR)/jg-fleetagent \
 	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-rtnss.so $(BIN_DIR)/jg-pty
 # Unit tests follow their module: tests/unit/LAYER/test_*.c.
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
@@ -123,6 +123,8 @@ $(BIN_DIR)/jg-totp: PROG_LIBS = $(LIB) $(LDLIBS)
 $(BIN_DIR)/jg-totp: $(LIB)
 $(BIN_DIR)/jg-auditperf: PROG_LIBS = $(LIB) $(LDLIBS) -lpthread
 $(BIN_DIR)/jg-auditperf: $(LIB)
+$(BIN_DIR)/jg-fleetagent: PROG_LIBS = $(LIB) $(LDLIBS)
+$(BIN_DIR)/jg-fleetagent: $(LIB)
 
 # A test artifact: the library a user would LD_PRELOAD into a standing rule's program.
 $(BIN_DIR)/jg-%.so: tests/jg-%.c | $(BIN_DIR)
@@ -230,9 +232,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory store-test
 	$(Q)$(MAKE) --no-print-directory vmtest
 
-# The fleet store's schema and row-level security on a throwaway PostgreSQL (docs/fleet.md).
-store-test:
+# The fleet store's schema and row-level security on a throwaway PostgreSQL, then its client
+# and the CLI's signed fleet commands with kernel-less host agents (docs/fleet.md).
+store-test: all test-progs
 	$(Q)tests/fleet/test_store_rls.sh
+	$(Q)tests/fleet/test_store_client.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all test-progs
