@@ -66,7 +66,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke test-progs \
-	man install deb deb-check store-test systest
+	man install deb deb-check store-test fleet-test systest
 
 all: $(BINS)
 
@@ -237,6 +237,11 @@ test: deps
 store-test: all test-progs
 	$(Q)tests/fleet/test_store_rls.sh
 	$(Q)tests/fleet/test_store_client.sh
+
+# Fleet mode end to end: a throwaway PostgreSQL, two test VMs as hosts on qemu's user
+# networking, people signing with ssh-keygen (docs/fleet.md, "Tests").
+fleet-test: all test-progs
+	$(Q)tests/fleet/test_fleet_vms.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all test-progs

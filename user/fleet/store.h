@@ -44,7 +44,7 @@ struct jg_store_form {
 
 /* A request that has something newer than the cursor, with every decision of it. */
 struct jg_store_item {
-	char id[24];
+	char id[20];			/* "fr-" + 16 hex (the schema checks it) */
 	struct jg_store_form req;
 	struct jg_store_form *dec;
 	size_t ndec;
