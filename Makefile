@@ -9,7 +9,7 @@ ARCH      := x86
 # vmlinux.h: from the pinned VM kernel's BTF when it is in .cache/vm, VMLINUX_BTF=FILE to
 # choose, else the running kernel's (scripts/vmlinux-h.sh says which).
 
-PKG_LIBS  := libbpf jansson sqlite3 libcrypto libsystemd
+PKG_LIBS  := libbpf jansson sqlite3 libcrypto libsystemd libpq
 # QR codes for MFA enrolment when libqrencode is there (scripts/deps.sh installs it)
 ifneq ($(shell pkg-config --exists libqrencode 2>/dev/null && echo y),)
 PKG_LIBS  += libqrencode
@@ -24,7 +24,9 @@ JG_CFLAGS := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Wer
 	     -std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR)
 INCLUDES  := -I$(OUTPUT) -Iinclude -Iuser
 LDLIBS    := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null) -lelf -lz
-CC_FLAGS   = $(CPPFLAGS) $(JG_CFLAGS) $(CFLAGS)
+# libpq's header directory (the fleet store's client, user/fleet/store.c)
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
+CC_FLAGS   = $(CPPFLAGS) $(JG_CFLAGS) $(PQ_CFLAGS) $(CFLAGS)
 TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 BIN_DIR   := $(OUTPUT)/bin
@@ -46,7 +48,7 @@ BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate
 TEST_PROGS := $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
 	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam $(BIN_DIR)/jg-redteam2 \
-	     $(BIN_DIR)/jg-auditperf \
+	     $(BIN_DIR)/jg-auditperf $(BIN_DIR)/jg-fleetagent \
 	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-rtnss.so $(BIN_DIR)/jg-pty
 # Unit tests follow their module: tests/unit/LAYER/test_*.c.
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
@@ -64,7 +66,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke test-progs \
-	man install deb deb-check store-test systest
+	man install deb deb-check store-test fleet-test systest
 
 all: $(BINS)
 
@@ -121,6 +123,8 @@ $(BIN_DIR)/jg-totp: PROG_LIBS = $(LIB) $(LDLIBS)
 $(BIN_DIR)/jg-totp: $(LIB)
 $(BIN_DIR)/jg-auditperf: PROG_LIBS = $(LIB) $(LDLIBS) -lpthread
 $(BIN_DIR)/jg-auditperf: $(LIB)
+$(BIN_DIR)/jg-fleetagent: PROG_LIBS = $(LIB) $(LDLIBS)
+$(BIN_DIR)/jg-fleetagent: $(LIB)
 
 # A test artifact: the library a user would LD_PRELOAD into a standing rule's program.
 $(BIN_DIR)/jg-%.so: tests/jg-%.c | $(BIN_DIR)
@@ -228,9 +232,16 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory store-test
 	$(Q)$(MAKE) --no-print-directory vmtest
 
-# The fleet store's schema and row-level security on a throwaway PostgreSQL (docs/fleet.md).
-store-test:
+# The fleet store's schema and row-level security on a throwaway PostgreSQL, then its client
+# and the CLI's signed fleet commands with kernel-less host agents (docs/fleet.md).
+store-test: all test-progs
 	$(Q)tests/fleet/test_store_rls.sh
+	$(Q)tests/fleet/test_store_client.sh
+
+# Fleet mode end to end: a throwaway PostgreSQL, two test VMs as hosts on qemu's user
+# networking, people signing with ssh-keygen (docs/fleet.md, "Tests").
+fleet-test: all test-progs
+	$(Q)tests/fleet/test_fleet_vms.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all test-progs
@@ -253,7 +264,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter \
-		-std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+		-std=gnu11 -D_GNU_SOURCE $(CFLAGS_QR) $(PQ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_DIR     := $(OUTPUT)/fuzz
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))

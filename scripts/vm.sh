@@ -2,7 +2,7 @@
 # Boot the jitgate test VM, run one command in it as root, and exit with its status.
 #
 #   scripts/vm.sh [--lsm LIST] [--add SRC:DST]... [--modules LIST] [--mem MB] [--timeout SEC]
-#                 -- CMD [ARGS]
+#                 [--net] -- CMD [ARGS]
 #
 # The host kernel cannot attach BPF LSM programs, so kernel behaviour is tested in
 # qemu (TCG) booting Debian's cloud kernel. That kernel has no 9p and modular virtio,
@@ -22,6 +22,7 @@ MEM=512
 TIMEOUT=300
 ADDS=()
 MODULES=
+NIC=none
 
 die() { echo "$PROG: $*" >&2; exit 2; }
 warn() { echo "$PROG: warning: $*" >&2; }
@@ -39,6 +40,8 @@ scripts/ under /opt/jitgate, runs CMD as root and exits with CMD's exit status.
                   what they depend on in the VM; load them there with modprobe NAME
   --mem MB        guest memory (default 512)
   --timeout SEC   kill the VM and fail after SEC seconds (default 300)
+  --net           a virtio NIC on qemu's user networking (the guest reaches the host's
+                  127.0.0.1 as 10.0.2.2); the guest sets it up with vm-net-up
   --fetch         only download the kernel into .cache/vm (once) and exit; no command
 A kernel oops/WARNING/BUG/panic or a BPF verifier log in the console fails the run.
 EOF
@@ -52,6 +55,7 @@ while (($#)); do
 	--modules) (($# >= 2)) || die "--modules needs a value"; MODULES=$2; shift 2 ;;
 	--timeout) (($# >= 2)) || die "--timeout needs a value"; TIMEOUT=$2; shift 2 ;;
 	--fetch) FETCH_ONLY=1; shift ;;
+	--net) NIC=user,model=virtio-net-pci; MODULES=${MODULES:+$MODULES,}virtio_pci,virtio_net; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) usage >&2; die "unknown option '$1' (put the command after --)" ;;
@@ -326,6 +330,19 @@ for f in /etc/protocols /etc/services; do
 	if [[ -f $f ]]; then put "$f" "$f"; fi
 done
 
+# --net: the guest's side of user networking (qemu's slirp: the guest is 10.0.2.15, the host
+# 10.0.2.2). The cloud kernel's virtio drivers are modules.
+if [[ $NIC != none ]]; then
+	cat >"$R/usr/local/sbin/vm-net-up" <<'EOF'
+#!/bin/sh
+modprobe virtio_pci && modprobe virtio_net || exit 1
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2
+EOF
+	chmod 755 "$R/usr/local/sbin/vm-net-up"
+fi
+
 # --add last, so that it may also replace any of the defaults above.
 for a in "${ADDS[@]}"; do
 	src=${a%:*} dst=${a##*:}
@@ -413,7 +430,7 @@ mkfifo "$STAGE/fifo"
 # timeout(1) runs qemu in its own process group, so Ctrl-C reaches only us; the
 # cleanup trap then stops it. stdin is /dev/null so qemu leaves the terminal alone.
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 \
-	-m "$MEM" -smp 2 -cpu max -nographic -no-reboot -nic none \
+	-m "$MEM" -smp 2 -cpu max -nographic -no-reboot -nic "$NIC" \
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND" \
 	</dev/null >"$STAGE/fifo" 2>"$STAGE/qemu.err" &
 QEMU_PID=$!

@@ -149,6 +149,7 @@ static const struct ev_info ev_table[] = {
 	{ "daemon.stop",     5, "daemon stopped" },
 	{ "policy.load",     3, "policy loaded" },
 	{ "policy.reject",   6, "policy rejected" },
+	{ "fleet.reject",    7, "fleet request or decision refused" },
 	{ "gate.unload",     8, "gate unloaded" },
 	{ "audit.lost",      9, "audit events lost" },
 };
@@ -188,7 +189,7 @@ static int syslog_severity(int sev)
 bool is_failure(const char *type)
 {
 	static const char *const fail[] = { "access.deny", "tamper.deny", "grant.error",
-					    "policy.reject",
+					    "policy.reject", "fleet.reject",
 					    "mfa.fail", "mfa.lockout", "request.refused",
 					    "notify.error", "audit.lost" };
 

@@ -5,8 +5,8 @@
  * gate/ and policy/. It may use every layer below it; nothing includes it. Its files:
  *   main.c      global options and the command table (name, handler, help line, rules)
  *   util.c      the scaffold every command shares
- *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c, metrics.c: one
- *               command group each (docs/cli.md documents every command) */
+ *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c, metrics.c, fleet.c:
+ *               one command group each (docs/cli.md documents every command) */
 #ifndef JG_CLI_H
 #define JG_CLI_H
 
@@ -186,5 +186,11 @@ char *rel_time(time_t t, char *buf, size_t len);
 char *who(json_t *o);
 char *approver_names(json_t *arr);
 int call(const char *cmd, json_t *args, json_t **reply, json_t **result);
+
+/* fleet.c: fleet mode's commands (docs/fleet.md). fleet_wanted: does this request carry
+ * --hosts (by_id false), or this approve/deny an fr- id (by_id true)? */
+int do_fleet(int argc, char **argv);
+bool fleet_wanted(int argc, char **argv, bool by_id);
+int do_fleet_as(const char *sub, int argc, char **argv);
 
 #endif

@@ -67,6 +67,8 @@ static const struct cli_cmd cmds[] = {
 	  "metrics ", 0, 0, NULL },
 	{ "unload",   do_unload,   "remove the gate from the kernel (root)",
 	  "unload ", 0, D, "unload the gate" },
+	{ "fleet",    do_fleet,    "fleet mode: signed requests and decisions in the fleet store",
+	  "fleet ", -1, 0, NULL },
 	{ "help",     do_help,     "show this help, or a command's: jitgate help COMMAND",
 	  NULL, -1, 0, NULL },
 #undef D

@@ -276,6 +276,8 @@ static int request_or_extend(int argc, char **argv, bool extend)
 
 int do_request(int argc, char **argv)
 {
+	if (fleet_wanted(argc, argv, false))	/* --hosts: a fleet request (cli/fleet.c) */
+		return do_fleet_as("request", argc, argv);
 	return request_or_extend(argc, argv, false);
 }
 
@@ -474,6 +476,8 @@ static int decide(int argc, char **argv, const char *what)
 	char cmd[16];
 	int c, ret;
 
+	if (!is_cancel && fleet_wanted(argc, argv, true))	/* an fr- id (cli/fleet.c) */
+		return do_fleet_as(what, argc, argv);
 	snprintf(cmd, sizeof(cmd), "%s ", what);
 	if ((c = cli__opts(argc, argv, help, is_cancel ? opts + 1 : opts)) >= 0)
 		return c;

@@ -66,6 +66,8 @@ json_t *reply_status(void)
 	json_object_set_new(st, "sessions", sessions__status());
 	json_object_set_new(st, "audit", audit__state(&d.audit));
 	json_object_set_new(st, "ledger", ledger_state());
+	if (fleet_enabled())
+		json_object_set_new(st, "fleet", fleet_status());
 	sj = json_object_get(st, "stats");
 	json_object_set_new(sj, "prio_lost", json_integer((json_int_t)stats[JG_STAT_PRIO_LOST]));
 	json_object_set_new(sj, "suppressed", json_integer((json_int_t)stats[JG_STAT_SUPPRESSED]));

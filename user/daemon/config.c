@@ -389,6 +389,9 @@ int config_load(struct config *c, const char *file, bool must_exist, char *err,
 		} else if (!strcmp(key, "sinks")) {
 			json_decref(c->sinks);
 			c->sinks = json_incref(v);
+		} else if (!strcmp(key, "fleet")) {
+			json_decref(c->fleet);
+			c->fleet = json_incref(v);
 		} else if (!strcmp(key, "mfa_lockout")) {
 			ret = config_mfa(v, file, &c->mfa, err, errlen);
 		} else if (!strcmp(key, "requests")) {

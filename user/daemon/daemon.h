@@ -19,6 +19,7 @@
  *   metrics.c      the metrics' snapshot and the decisions counted per resource;
  *   metrics_http.c its endpoint (Unix socket, opt-in loopback TCP)
  *   timers.c       what runs on the 250 ms tick
+ *   fleet.c        fleet mode: the store's connection, verified fleet grants
  *   seal.c         the sealed gate: what jitgated seals, who may administer the gate,
  *                  the tamper.deny records
  * This header holds the state they share (struct daemon d) and their entry points. */
@@ -80,6 +81,7 @@ struct config {
 	char auditor_groups[MAX_ADMIN_GROUPS][JG_NAME_LEN];
 	size_t nauditor_groups;
 	json_t *sinks;			/* "sinks" as given; sink.c parses it */
+	json_t *fleet;			/* "fleet" as given (NULL: single-host); fleet.c parses it */
 	uint32_t max_clients;		/* connections open at once (root may use more) */
 	uint32_t max_clients_per_uid;
 	uint32_t client_read_timeout_ms;	/* the request must be in within this */
@@ -154,7 +156,7 @@ struct daemon {
 extern struct daemon d;
 
 /* epoll tags of the event loop (main.c); TAG_CLIENT + slot is a client (server.c) */
-enum { TAG_LISTEN = 1, TAG_RB, TAG_SIG, TAG_TIMER, TAG_CLIENT = 16 };
+enum { TAG_LISTEN = 1, TAG_RB, TAG_SIG, TAG_TIMER, TAG_FLEET = 10, TAG_CLIENT = 16 };
 /* the metrics endpoint's sockets (metrics_http.c); TAG_METRICS_CLIENT + slot is a scraper */
 enum { TAG_METRICS_UNIX = 8, TAG_METRICS_TCP = 9, TAG_METRICS_CLIENT = 1u << 24 };
 
@@ -251,6 +253,14 @@ void expire_grants(bool late);
 void reconcile(void);
 int grant_start(struct jg_grant_rec *r, struct jg_request *q, const struct peer *p,
 		bool announce, json_t *create_extra, char *err, size_t errlen);
+
+/* fleet.c: fleet mode (docs/fleet.md); all do nothing without a "fleet" config key */
+int fleet_start(char *err, size_t errlen);
+void fleet_event(void);
+void fleet_tick(void);
+void fleet_stop(void);
+bool fleet_enabled(void);
+json_t *fleet_status(void);
 
 /* guard.c */
 void grants_guard(void);

@@ -441,6 +441,10 @@ static int start_loop(void)
 		pr_warn("%s", err);
 		return 1;
 	}
+	if (fleet_start(err, sizeof(err))) {
+		pr_warn("%s", err);
+		return JG_EXIT_CONFIG;
+	}
 	pr_info("ready: %s gate, policy %s (%zu resources), %zu live grants, enforcing (canary "
 		"denied)", d.gate->adopted ? "adopted the pinned" : "loaded a new",
 		d.cfg.policy, d.policy->nresources, d.grants.n);
@@ -509,6 +513,9 @@ static void loop(void)
 			case TAG_METRICS_TCP:
 				metrics_accept(evs[i].data.u32);
 				break;
+			case TAG_FLEET:
+				fleet_event();
+				break;
 			default:
 				if (evs[i].data.u32 >= TAG_METRICS_CLIENT) {
 					metrics_event(evs[i].data.u32 - TAG_METRICS_CLIENT,
@@ -543,6 +550,7 @@ static void stop(void)
 	}
 	unlink(d.cfg.socket);
 	seal_stop();
+	fleet_stop();
 }
 
 static int run(int argc, char **argv)
@@ -571,6 +579,7 @@ int main(int argc, char **argv)
 	sink__tick();	/* one last non-blocking try; the rest stays spooled */
 	sink__close();
 	json_decref(d.cfg.sinks);
+	json_decref(d.cfg.fleet);
 	policy__free(d.policy);
 	grants__free(&d.grants);
 	ledger__close(&d.ledger);

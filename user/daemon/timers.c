@@ -43,4 +43,5 @@ void timers_tick(void)
 	seal_tick();	/* rotated audit files, a compacted spool */
 	clients_tick();
 	metrics_tick();
+	fleet_tick();	/* reconnect with backoff, poll the store */
 }

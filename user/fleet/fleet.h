@@ -5,9 +5,10 @@
  * and time come from the caller, so every refusal is unit-tested.
  *
  * user/fleet/ owns fleet mode's trust: SSH signatures (sshsig.c), the signer list
- * (signers.c), the signed forms (signed.c) and this verification (verify.c). It uses
- * workflow/ (who matches a role's subjects, text rules), policy/ and lib/; the daemon and
- * the CLI use it. It never touches the kernel or the store. */
+ * (signers.c), the signed forms (signed.c), this verification (verify.c) and the store's
+ * client (store.c, store_people.c: libpq). It uses workflow/ (who matches a role's
+ * subjects, text rules), policy/ and lib/; the daemon and the CLI use it. Verification
+ * never touches the kernel or the store. */
 #ifndef JG_FLEET_H
 #define JG_FLEET_H
 

@@ -1,0 +1,83 @@
+#!/bin/sh
+# One host of `make fleet-test` (tests/fleet/test_fleet_vms.sh), inside the test VM:
+# jitgated in fleet mode against the host machine's throwaway PostgreSQL (10.0.2.2 on
+# qemu's user networking), then the kernel's answers as the fleet's requests, revokes and
+# expiries reach it. It prints FLEET-* markers the host side waits for; every check is one
+# "ok -" / "not ok -" line.
+#   guest.sh NAME LABELS      (/opt/fleet holds env, tls/, signers, policy.json)
+. /opt/jitgate/tests/vm/lib.sh
+. /opt/jitgate/tests/vm/fixture.sh
+
+H=$1
+L=$2
+F=/opt/fleet
+. "$F/env"
+SECRET=/srv/prod/secrets/db.pw
+PRIMARY=/srv/primary/key
+
+# wait_until SECONDS CMD...: until CMD succeeds (1 when it never does)
+wait_until() {
+	_t=$1
+	shift
+	while [ "$_t" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 1
+		_t=$((_t - 1))
+	done
+	return 1
+}
+connected() { jitgate status --json | tr -d ' \n' | grep -q '"connected":true'; }
+disconnected() { jitgate status --json | tr -d ' \n' | grep -q '"connected":false'; }
+has_grant() { jitgate list --json | grep -q "$1"; }
+no_grant() { ! has_grant "$1"; }
+
+ok "$H: the network is up (virtio_net on user networking)" vm-net-up
+make_tree
+mkdir -p /srv/primary
+echo primary >"$PRIMARY"
+chmod 0777 /srv/primary
+chmod 0666 "$PRIMARY"
+cat >/tmp/jitgated.json <<EOF
+{"host": "$H", "fleet": {"store": "host=10.0.2.2 port=$PORT dbname=jitgate user=agent sslmode=verify-ca sslrootcert=$F/tls/ca.crt sslcert=$F/tls/$H.crt sslkey=$F/tls/$H.key connect_timeout=10 gssencmode=disable", "labels": "$L", "signers": "$F/signers", "poll_s": 5}}
+EOF
+start_daemon "$F/policy.json" --config /tmp/jitgated.json || finish
+ok "$H: jitgated in fleet mode connects to the store" wait_until 120 connected
+expect_eq "$H: before any fleet request alice is denied" "$(probe alice open $SECRET r)" EACCES
+echo "FLEET-READY $H"
+
+# R0 (db-primary, tier=primary) and R1 (db-debug, env=prod), each with two approvals
+ok "$H: the fleet grant R1 arrives" wait_until 400 has_grant fleet-R1
+expect_eq "$H: alice reads the prod secrets under R1" "$(probe alice open $SECRET r)" ok
+case ",$L," in
+*,tier=primary,*)
+	expect_eq "$H: alice reads the primary's key under R0 (labels match)" \
+		"$(probe alice open $PRIMARY r)" ok ;;
+*)
+	ok "$H: no grant of R0 here (its selector names tier=primary)" no_grant fleet-R0
+	expect_eq "$H: alice is denied the primary's key (labels do not match R0)" \
+		"$(probe alice open $PRIMARY r)" EACCES ;;
+esac
+echo "FLEET-CHECKED-1 $H"
+
+# a forged request (its bytes edited in the store) is refused and audited
+ok "$H: the edited request is refused and audited as fleet.reject" \
+	wait_audit 120 '"type":"fleet.reject"' fr-00000000000000f0 bad_signature
+expect_eq "$H: the forged request granted nothing more" \
+	"$(jitgate list --json | grep -c fr-00000000000000f0)" 0
+
+# the signed revoke of R1
+ok "$H: the fleet revoke of R1 ends the grant" wait_until 300 no_grant fleet-R1
+expect_eq "$H: alice is denied again after the revoke" "$(probe alice open $SECRET r)" EACCES
+audit_has "$H: grant.revoke names the fleet request" '"type":"grant.revoke"' fleet_request_id
+echo "FLEET-CHECKED-2 $H"
+
+# R2, short; then the store goes away and the kernel ends it anyway
+ok "$H: the fleet grant R2 arrives" wait_until 300 has_grant fleet-R2
+expect_eq "$H: alice reads under R2" "$(probe alice open $SECRET r)" ok
+echo "FLEET-R2 $H"
+ok "$H: jitgated notices that the store is down" wait_until 200 disconnected
+ok "$H: R2 expires with the store down" wait_until 200 no_grant fleet-R2
+expect_eq "$H: alice is denied after the expiry" "$(probe alice open $SECRET r)" EACCES
+audit_has "$H: grant.expire is audited" '"type":"grant.expire"' fleet-R2
+stop_daemon
+finish

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The fleet store for people (the CLI): who am I, which hosts a selector names, filing
+ * requests and decisions, reading a request back and its per-host state (store.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include "fleet/signed.h"
+#include "fleet/store.h"
+
+static int pq_error(struct jg_store *s, PGresult *r, const char *what, char *err,
+		    size_t errlen)
+{
+	const char *msg = PQresultErrorMessage(r);
+	size_t n;
+
+	snprintf(s->err, sizeof(s->err), "%s: %s", what, msg && *msg ? msg : "no reason given");
+	n = strcspn(s->err, "\n");
+	s->err[n] = 0;
+	snprintf(err, errlen, "%s", s->err);
+	PQclear(r);
+	return -EIO;
+}
+
+static int need_conn(struct jg_store *s, char *err, size_t errlen)
+{
+	if (store__connected(s))
+		return 0;
+	snprintf(err, errlen, "not connected to the fleet store");
+	return -ENOTCONN;
+}
+
+int store__whoami(struct jg_store *s, char *user, size_t len, char *err, size_t errlen)
+{
+	PGresult *r;
+
+	if (need_conn(s, err, errlen))
+		return -ENOTCONN;
+	r = PQexec(s->conn, "SELECT session_user");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return pq_error(s, r, "cannot ask the store who you are", err, errlen);
+	snprintf(user, len, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* selector "k=v,..." as a jsonb containment object; host=NAME into *name. */
+static int selector_json(const char *selector, char **json, char *name, size_t namelen)
+{
+	json_t *o = json_object();
+	char item[256];
+
+	*name = 0;
+	for (const char *p = selector; *p; ) {
+		size_t n = strcspn(p, ",");
+		char *eq;
+
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		eq = strchr(item, '=');
+		if (eq) {
+			*eq = 0;
+			if (!strcmp(item, "host"))
+				snprintf(name, namelen, "%s", eq + 1);
+			else
+				json_object_set_new(o, item, json_string(eq + 1));
+		}
+		p += n + (p[n] == ',');
+	}
+	*json = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return *json ? 0 : -ENOMEM;
+}
+
+int store__resolve(struct jg_store *s, const char *selector, char ***hosts, size_t *n,
+		   char *err, size_t errlen)
+{
+	char name[JG_FLEET_HOST_LEN], *json = NULL;
+	const char *vals[2];
+	PGresult *r;
+	int rows;
+
+	*hosts = NULL;
+	*n = 0;
+	if (need_conn(s, err, errlen))
+		return -ENOTCONN;
+	if (fleet__labels_check(selector, "the host selector", err, errlen))
+		return -EINVAL;
+	if (selector_json(selector, &json, name, sizeof(name)))
+		return -ENOMEM;
+	vals[0] = json;
+	vals[1] = *name ? name : NULL;
+	r = PQexecParams(s->conn, "SELECT name FROM jitgate.hosts WHERE labels @> $1::jsonb AND"
+			 " ($2::text IS NULL OR name = $2) ORDER BY name COLLATE \"C\"", 2, NULL,
+			 vals, NULL, NULL, 0);
+	free(json);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pq_error(s, r, "cannot read the store's hosts", err, errlen);
+	rows = PQntuples(r);
+	if (!rows) {
+		PQclear(r);
+		snprintf(err, errlen, "no host in the fleet store matches \"%s\"", selector);
+		return -ENOENT;
+	}
+	*hosts = calloc((size_t)rows, sizeof(char *));
+	for (int i = 0; *hosts && i < rows; i++) {
+		(*hosts)[i] = strdup(PQgetvalue(r, i, 0));
+		if ((*hosts)[i])
+			(*n)++;
+	}
+	PQclear(r);
+	if (*n != (size_t)rows) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* {a,b,c} for a text[] parameter (host names are [A-Za-z0-9._-]: nothing to quote). */
+static char *pg_array(char *const *v, size_t n)
+{
+	size_t len = 3;
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	p = out;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", v[i]);
+	*p++ = '}';
+	*p = 0;
+	return out;
+}
+
+int store__insert_request(struct jg_store *s, const char *id, const char *hash,
+			  const char *requester, const char *role, char *const *hosts,
+			  size_t nhosts, const char *canon, const char *sig, char *err,
+			  size_t errlen)
+{
+	char *arr;
+	PGresult *r;
+
+	if (need_conn(s, err, errlen))
+		return -ENOTCONN;
+	arr = pg_array(hosts, nhosts);
+	if (!arr)
+		return -ENOMEM;
+	r = PQexecParams(s->conn, "INSERT INTO jitgate.requests (id, hash, requester, role, hosts,"
+			 " canon, signature) VALUES ($1, $2, $3, $4, $5::text[], $6, $7)", 7, NULL,
+			 (const char *[]){ id, hash, requester, role, arr, canon, sig }, NULL, NULL,
+			 0);
+	free(arr);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pq_error(s, r, "the store refused the request", err, errlen);
+	PQclear(r);
+	return 0;
+}
+
+int store__insert_decision(struct jg_store *s, const char *request_id, const char *kind,
+			   const char *by, const char *canon, const char *sig, char *err,
+			   size_t errlen)
+{
+	PGresult *r;
+
+	if (need_conn(s, err, errlen))
+		return -ENOTCONN;
+	r = PQexecParams(s->conn, "INSERT INTO jitgate.decisions (request_id, kind, by, canon,"
+			 " signature) VALUES ($1, $2, $3, $4, $5)", 5, NULL,
+			 (const char *[]){ request_id, kind, by, canon, sig }, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pq_error(s, r, "the store refused the decision", err, errlen);
+	PQclear(r);
+	return 0;
+}
+
+int store__get_request(struct jg_store *s, const char *id, struct jg_store_form *f,
+		       char *err, size_t errlen)
+{
+	PGresult *r;
+
+	memset(f, 0, sizeof(*f));
+	if (need_conn(s, err, errlen))
+		return -ENOTCONN;
+	r = PQexecParams(s->conn, "SELECT canon, signature, rev FROM jitgate.requests WHERE "
+			 "id = $1", 1, NULL, (const char *[]){ id }, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pq_error(s, r, "cannot read the request", err, errlen);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		snprintf(err, errlen, "the fleet store has no request %s", id);
+		return -ENOENT;
+	}
+	f->canonlen = (size_t)PQgetlength(r, 0, 0);
+	f->siglen = (size_t)PQgetlength(r, 0, 1);
+	f->canon = strndup(PQgetvalue(r, 0, 0), f->canonlen);
+	f->sig = strndup(PQgetvalue(r, 0, 1), f->siglen);
+	f->rev = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	PQclear(r);
+	if (!f->canon || !f->sig) {
+		store__form_free(f);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int store__activations(struct jg_store *s, const char *id,
+		       void (*fn)(const char *host, const char *state, const char *reason,
+				  const char *expiry, void *ctx),
+		       void *ctx, char *err, size_t errlen)
+{
+	PGresult *r;
+
+	if (need_conn(s, err, errlen))
+		return -ENOTCONN;
+	r = PQexecParams(s->conn, "SELECT host, state, coalesce(reason, ''), coalesce(to_char("
+			 "kernel_expiry AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+			 " FROM jitgate.activations WHERE request_id = $1 ORDER BY host COLLATE "
+			 "\"C\"", 1, NULL, (const char *[]){ id }, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pq_error(s, r, "cannot read the activations", err, errlen);
+	for (int i = 0; i < PQntuples(r); i++)
+		fn(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		   PQgetvalue(r, i, 3), ctx);
+	PQclear(r);
+	return 0;
+}
