@@ -5,7 +5,7 @@
  * gate/ and policy/. It may use every layer below it; nothing includes it. Its files:
  *   main.c      global options and the command table (name, handler, help line, rules)
  *   util.c      the scaffold every command shares
- *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c: one command
+ *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c, why.c: one command
  *               group each (docs/cli.md documents every command) */
 #ifndef JG_CLI_H
 #define JG_CLI_H
@@ -157,6 +157,9 @@ int do_approve(int argc, char **argv);
 int do_deny(int argc, char **argv);
 int do_cancel(int argc, char **argv);
 int do_drop(int argc, char **argv);
+
+/* why.c */
+int do_why(int argc, char **argv);
 
 /* status.c */
 int do_status(int argc, char **argv);
