@@ -5,8 +5,8 @@
  * gate/ and policy/. It may use every layer below it; nothing includes it. Its files:
  *   main.c      global options and the command table (name, handler, help line, rules)
  *   util.c      the scaffold every command shares
- *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c, metrics.c, fleet.c:
- *               one command group each (docs/cli.md documents every command) */
+ *   status.c, grants.c, policy.c, requests.c, history.c, mfa.c, audit.c, metrics.c, fleet.c,
+ *               why.c: one command group each (docs/cli.md documents every command) */
 #ifndef JG_CLI_H
 #define JG_CLI_H
 
@@ -160,6 +160,9 @@ int do_approve(int argc, char **argv);
 int do_deny(int argc, char **argv);
 int do_cancel(int argc, char **argv);
 int do_drop(int argc, char **argv);
+
+/* why.c */
+int do_why(int argc, char **argv);
 
 /* status.c */
 int do_status(int argc, char **argv);

@@ -57,6 +57,8 @@ static const struct cli_cmd cmds[] = {
 	  "drop ", 1, D, NULL },
 	{ "history",  do_history,  "who had what, when, why, approved by whom",
 	  "history ", 0, D, NULL },
+	{ "why",      do_why,      "what the gate refused you lately, and which role would allow it",
+	  "why ", 1, D, NULL },
 	{ "mfa",      do_mfa,      "enrol a user for TOTP codes, or lift a lockout (admins)",
 	  "mfa ", -1, D, NULL },
 	{ "policy",   do_policy,   "check a policy file, or make jitgated reload its policy",

@@ -7,7 +7,7 @@
  *   config.c       the daemon config file
  *   server.c       the control socket: clients, framing, the handler table
  *   cmd_*.c        request handlers, one file per group (control, grants, requests,
- *                  history, mfa)
+ *                  history, mfa, why)
  *   requests.c     the request workflow's glue: audit, MFA, refusals, activation
  *   grants.c       a grant's life: start, end, expiry, reconciliation with the kernel
  *   guard.c        the grant map's guard (kernel entries equal the ledger's)
@@ -31,6 +31,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 #include "audit/audit.h"
+#include "audit/denials.h"
 #include "policy/compile.h"
 #include "lib/defaults.h"
 #include "lib/duration.h"
@@ -151,6 +152,7 @@ struct daemon {
 	uint64_t forged, corrected, restored;	/* kernel grant entries the guard fixed */
 	int64_t guarded_ns;		/* last pass of grants_guard (boot time) */
 	uint64_t policies_applied;	/* since start (metrics: jitgate_policy_generation) */
+	struct jg_denials denials;	/* each person's recent denials, for why (cmd_why.c) */
 };
 /* The daemon's one state, shared by its files (defined in daemon/main.c). */
 extern struct daemon d;
@@ -220,6 +222,9 @@ json_t *do_list(const struct peer *p, json_t *args);
 /* cmd_history.c */
 json_t *do_requests(const struct peer *p, json_t *args);
 json_t *do_history(const struct peer *p, json_t *args);
+
+/* cmd_why.c */
+json_t *do_why(const struct peer *p, json_t *args);
 
 /* cmd_mfa.c */
 json_t *do_mfa_enroll(const struct peer *p, json_t *args);

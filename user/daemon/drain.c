@@ -46,6 +46,7 @@ int on_event(void *ctx, void *data, size_t size)
 {
 	const struct jg_event *e = data;
 	const char *name;
+	int64_t wall;
 	json_t *rec;
 
 	if (size < sizeof(*e) || (e->type == JG_EV_TRAIL && size < sizeof(struct jg_trail)) ||
@@ -62,8 +63,10 @@ int on_event(void *ctx, void *data, size_t size)
 	if (e->type == JG_EV_REBIND)
 		objpaths_rebind(e);
 	metrics_count(e);
-	audit__emit(&d.audit, rec, wall_off ? (int64_t)e->boot_ns + wall_off :
-					    util__boot_to_wall(e->boot_ns));
+	wall = wall_off ? (int64_t)e->boot_ns + wall_off : util__boot_to_wall(e->boot_ns);
+	if (rec && e->type == JG_EV_DENY)
+		denials__note(&d.denials, e->subject, rec, wall);	/* for why */
+	audit__emit(&d.audit, rec, wall);
 	return 0;
 }
 

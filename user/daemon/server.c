@@ -280,6 +280,7 @@ static const struct handler {
 	{ "history",       do_history },
 	{ "mfa.enroll",    do_mfa_enroll },	/* cmd_mfa.c */
 	{ "mfa.unlock",    do_mfa_unlock },
+	{ "why",           do_why },		/* cmd_why.c */
 };
 
 /* A request that is not one: counted overall and for its uid's next client.drop. */
