@@ -17,7 +17,7 @@ VARIANT=minbase
 # Keep sorted. The libraries are the jitgate package's Depends (dpkg -i refuses the package
 # without them); the rest is what a real host has and the tests drive.
 PKGS=(
-	kmod libbpf1 libelf1 libjansson4 libpam-modules libqrencode4 libsqlite3-0 libssl3
+	kmod libbpf1 libelf1 libjansson4 libpam-modules libpq5 libqrencode4 libsqlite3-0 libssl3
 	libsystemd0 logrotate openssh-client openssh-server procps sudo systemd systemd-sysv udev
 	util-linux zlib1g
 )
