@@ -1,0 +1,213 @@
+#!/bin/sh
+# vm-args: --modules tun --timeout 600
+# Red team: descriptors and kernel objects that root's power set up inside an elevated
+# session, kept by the person's plain processes after the revoke. Each technique is shown
+# first with no gate (and, where it matters, that alice cannot do it by herself), then
+# under the gate: a check named "... (HOLE when it fails)" fails when the attack still works.
+. "${0%/*}/lib.sh"
+. "${0%/*}/fixture.sh"
+
+S=/opt/suid
+RT=jg-redteam3
+mkdir -p $S /srv/r3/private
+chmod 1777 /tmp
+cp /usr/local/bin/jg-suid $S/jg-suid
+chown root:root $S/jg-suid
+chmod 4755 $S/jg-suid
+echo root-only >/srv/r3/rootfile
+chmod 0600 /srv/r3/rootfile
+echo in-private >/srv/r3/private/f
+chmod 0666 /srv/r3/private/f
+chmod 0700 /srv/r3/private
+chmod 0755 /srv/r3
+
+# stopped NAME FILE PATTERN: passes when no line of FILE matches PATTERN (the attack's
+# success line); fails, showing FILE, when one does.
+stopped() {
+	if grep -q -e "$3" "$2"; then
+		_vm_not_ok "$1" "the attack worked: '$3'" "$2"
+	else
+		_vm_ok "$1"
+		sed 's/^/#   /' "$2"
+	fi
+}
+
+# wait_line FILE PATTERN: up to 30 s
+wait_line() {
+	for _ in $(seq 300); do
+		grep -q -e "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A root process of the host's automation: the target of a SIGIO owner.
+start_victim() {
+	sleep 600 &
+	echo $!
+}
+
+# bg_plain TAG CMD...: alice's plain process (login uid 1000) in the background, output
+# in /tmp/TAG.out
+bg_plain() {
+	_tag=$1
+	shift
+	rm -f /tmp/go.$_tag /tmp/$_tag.out
+	with_loginuid 1000 as_user alice "$@" >/tmp/$_tag.out 2>&1 &
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null && echo alive || echo dead
+}
+
+# ---------------------------------------------------------------- no gate
+diag "no gate: alice alone"
+v0=$(start_victim)
+touch /tmp/go.alone
+as_user alice $RT plain /tmp/go.alone 80 $RT sess 80 "$v0" >/tmp/alone.out 2>&1
+sed 's/^/#   /' /tmp/alone.out
+ok "alone: alice cannot bind port 80" grep -q 'bind=EACCES' /tmp/alone.out
+ok "alone: alice cannot set SO_MARK / IP_TRANSPARENT" grep -q 'mark=EPERM transparent=EPERM' /tmp/alone.out
+expect_eq "alone: her own SIGIO owner cannot kill root's process" "$(alive "$v0")" alive
+fails "alone: alice cannot write into the 0700 root directory's file" \
+	as_user alice sh -c 'echo x >>/srv/r3/private/f'
+modprobe tun 2>/dev/null
+mkdir -p /dev/net
+[ -e /dev/net/tun ] || mknod /dev/net/tun c 10 200
+chmod 0666 /dev/net/tun
+expect_eq "alone: alice cannot make a tap device" "$(as_user alice $RT tun-attach rt3x)" "attach=EPERM write=none"
+
+diag "no gate: root (setuid helper) does it for her"
+v1=$(start_victim)
+bg_plain nogate $RT plain /tmp/go.nogate 81 $S/jg-suid root $RT sess 81 "$v1"
+wait_line /tmp/nogate.out held
+touch /tmp/go.nogate
+wait_line /tmp/nogate.out newbind
+sleep 0.5
+sed 's/^/#   /' /tmp/nogate.out
+ok "no gate: port 81 bound and listening, SO_MARK and IP_TRANSPARENT kept" \
+	grep -q 'listen=ok port=81 mark=42 transparent=1 newbind=EACCES' /tmp/nogate.out
+expect_eq "no gate: the SIGIO owner set by root kills root's process" "$(alive "$v1")" dead
+
+for t in stream dgram seqpacket; do
+	bg_plain nf$t $RT inflight $t /tmp/go.nf$t $S/jg-suid root $RT give 3 /srv/r3/rootfile
+	wait_line /tmp/nf$t.out sent
+	touch /tmp/go.nf$t
+	wait_line /tmp/nf$t.out recv
+	ok "no gate: root's file over SCM_RIGHTS ($t) received later, writable" \
+		grep -q 'recv=held write=ok' /tmp/nf$t.out
+done
+
+rm -f /tmp/hd0.pid
+$S/jg-suid root $RT hold-dir /srv/r3/private f /tmp/hd0.pid >/dev/null 2>&1 &
+hd0=$!
+wait_line /tmp/hd0.pid .
+bg_plain take0 $RT take-dir /tmp/hd0.pid f /tmp/go.take0
+wait_line /tmp/take0.out taken
+kill "$hd0" 2>/dev/null
+touch /tmp/go.take0
+wait_line /tmp/take0.out open=
+sed 's/^/#   /' /tmp/take0.out
+ok "no gate: /proc/PID/fd reopen and /proc/PID/cwd of root's 0700 directory work" \
+	grep -q 'fdwrite=ok open=ok' /tmp/take0.out
+
+expect_eq "no gate: root makes a persistent tap owned by alice" "$($S/jg-suid root $RT tun-make rt3a)" ok
+out=$(as_user alice $RT tun-attach rt3a)
+diag "tun-attach rt3a: $out"
+ok "no gate: alice attaches to it" sh -c "echo '$out' | grep -q attach=ok"
+
+# ---------------------------------------------------------------- the gate
+cat >/tmp/policy-r3.json <<EOF
+{
+  "version": 1,
+  "resources": {
+    "root": { "description": "becoming root", "elevate": {} },
+    "prod-secrets": { "files": ["/srv/prod/secrets"] }
+  }
+}
+EOF
+make_tree
+start_daemon /tmp/policy-r3.json || finish
+
+grant() {
+	jitgate grant --user alice --allow root:elevate --for 10m --reason "INC-54 $1"
+}
+
+# 1. sockets of her plain process set up by the session's root
+v2=$(start_victim)
+g=$(grant sockets)
+bg_plain sock $RT plain /tmp/go.sock 82 $S/jg-suid root $RT sess 82 "$v2"
+wait_line /tmp/sock.out held
+diag "session's work on her sockets: $(head -n1 /tmp/sock.out)"
+jitgate revoke "$g" >/dev/null
+sleep 1
+touch /tmp/go.sock
+wait_line /tmp/sock.out newbind
+sleep 0.5
+stopped "revoked: her plain socket does not keep port 82 bound and listening (HOLE when it fails)" \
+	/tmp/sock.out 'listen=ok port=82'
+stopped "revoked: her plain socket does not keep SO_MARK 42 (HOLE when it fails)" \
+	/tmp/sock.out 'mark=42'
+stopped "revoked: her plain socket does not keep IP_TRANSPARENT (HOLE when it fails)" \
+	/tmp/sock.out 'transparent=1'
+expect_eq "revoked: her pipe's SIGIO owner set by root cannot kill root's process (HOLE when it fails)" \
+	"$(alive "$v2")" alive
+
+# 2. root's file over SCM_RIGHTS, left in flight until after the revoke
+for t in stream dgram seqpacket; do
+	g=$(grant "inflight $t")
+	bg_plain if$t $RT inflight $t /tmp/go.if$t $S/jg-suid root $RT give 3 /srv/r3/rootfile
+	wait_line /tmp/if$t.out sent
+	jitgate revoke "$g" >/dev/null
+	sleep 1
+	touch /tmp/go.if$t
+	wait_line /tmp/if$t.out recv
+	stopped "revoked: root's file in flight ($t) is not received writable" \
+		/tmp/if$t.out 'recv=held'
+done
+
+# 3. /proc/PID/fd and /proc/PID/cwd of a session process turned back into uid 1000
+g=$(grant magic-links)
+rm -f /tmp/hd.pid
+with_loginuid 1000 as_user alice $S/jg-suid root $RT hold-dir /srv/r3/private f /tmp/hd.pid \
+	>/tmp/hd.out 2>&1 &
+wait_line /tmp/hd.pid . || diag "hold-dir: $(cat /tmp/hd.out)"
+bg_plain take $RT take-dir /tmp/hd.pid f /tmp/go.take
+wait_line /tmp/take.out taken
+diag "while live: $(cat /tmp/take.out)"
+hdpid=$(cut -d' ' -f1 /tmp/hd.pid)
+jitgate revoke "$g" >/dev/null
+sleep 1
+expect_eq "revoked: the session process that went back to uid 1000 is killed" "$(alive "$hdpid")" dead
+touch /tmp/go.take
+wait_line /tmp/take.out open=
+stopped "revoked: her reopened /proc/PID/fd of root's file in a 0700 directory is not writable (HOLE when it fails)" \
+	/tmp/take.out 'fdwrite=ok'
+stopped "revoked: the cwd she took from /proc/PID/cwd does not reach into the 0700 directory (HOLE when it fails)" \
+	/tmp/take.out 'open=ok'
+
+# 4. the session drops to uid 1000 and waits
+g=$(grant drop)
+rm -f /tmp/drop.pid
+with_loginuid 1000 as_user alice $S/jg-suid root $RT drop /tmp/drop.pid >/dev/null 2>&1 &
+wait_line /tmp/drop.pid .
+dpid=$(cat /tmp/drop.pid)
+jitgate revoke "$g" >/dev/null
+sleep 2
+expect_eq "revoked: a session process back at uid 1000 does not live on" "$(alive "$dpid")" dead
+
+# 5. a persistent tap device owned by her, made by the session
+g=$(grant tun)
+out=$(with_loginuid 1000 as_user alice $S/jg-suid root $RT tun-make rt3b 2>&1)
+diag "session tun-make rt3b: $out"
+jitgate revoke "$g" >/dev/null
+sleep 1
+out=$(with_loginuid 1000 as_user alice $RT tun-attach rt3b 2>&1)
+diag "tun-attach rt3b after the revoke: $out"
+ok "revoked: she cannot attach to the tap device the session made for her (HOLE when it fails)" \
+	sh -c "! echo '$out' | grep -q attach=ok"
+
+settle
+ok "audit: session.end records" grep -q '"type":"session.end"' "$AUDIT"
+grep -F '"tamper.deny"' "$AUDIT" | tail -n 5 | cut -c1-300 | sed 's/^/#   /'
+finish
