@@ -43,7 +43,7 @@ wait_line() {
 
 # A root process of the host's automation: the target of a SIGIO owner.
 start_victim() {
-	sleep 600 &
+	sleep 600 >/dev/null 2>&1 &
 	echo $!
 }
 
