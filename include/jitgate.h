@@ -417,6 +417,16 @@ struct jg_event {
 #define JG_HOST_LEND          14	/* limits, priority or scheduling lent to an unprivileged task */
 #define JG_HOST_LEND_FILE     15	/* a session's descriptor received outside it (SCM_RIGHTS, pidfd_getfd) */
 #define JG_HOST_SHARED_RING   16	/* an io_uring ring from outside a session, taken into it */
+#define JG_HOST_LEND_SOCKET   17	/* a socket from outside a session bound, listened, connected or set by it (tamper.id: JG_LEND_*) */
+#define JG_HOST_LEND_SIGIO    18	/* a signal through a file owner an ended session set (tamper.id: its grant) */
+#define JG_HOST_SESSION_TRACE 19	/* a session's process traced or its /proc links followed from outside it */
+#define JG_HOST_LEND_TUN      20	/* a tun/tap device made persistent or given an owner by a session */
+
+/* The socket operation of a refused JG_HOST_LEND_SOCKET (tamper.id). */
+#define JG_LEND_BIND       1
+#define JG_LEND_LISTEN     2
+#define JG_LEND_CONNECT    3
+#define JG_LEND_SETSOCKOPT 4
 
 /* What a refused JG_HOOK_TASKCTL was (tamper.what). */
 #define JG_TASKCTL_PRLIMIT 1

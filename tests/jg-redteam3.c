@@ -16,6 +16,8 @@
  *        and listens, sets SO_MARK 42 and IP_TRANSPARENT on 4, and makes VICTIM the owner of
  *        the pipe's read end with signal SIGKILL (F_SETOWN, F_SETSIG, O_ASYNC):
  *        "bind=R mark=R transparent=R owner=R"
+ *   jg-redteam3 sess-own PORT
+ *        (the elevated shell) binds a socket of its own to PORT and listens: "own=R"
  *   jg-redteam3 give FD PATH
  *        (root) opens PATH read-write and sends it over the unix socket FD (SCM_RIGHTS)
  *   jg-redteam3 inflight stream|dgram|seqpacket GOFILE CMD [ARGS...]
@@ -39,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,7 +74,7 @@ static const char *errname(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam3 plain|sess|give|inflight|hold-dir|take-dir|drop|tun-make|tun-attach ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam3 plain|sess|sess-own|give|inflight|hold-dir|take-dir|drop|tun-make|tun-attach ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -128,7 +131,11 @@ static int plain_use(int port)
 
 	rc = connect(c, (struct sockaddr *)&a, sizeof(a));
 	if (rc == 0) {
+		struct pollfd pf = { .fd = 3, .events = POLLIN };
+
+		/* the connection reaches the accept queue a moment after connect returns */
 		fcntl(3, F_SETFL, O_NONBLOCK);
+		poll(&pf, 1, 3000);
 		acc = accept(3, NULL, NULL);
 	}
 	lres = rc < 0 ? R(rc) : R(acc);
@@ -181,6 +188,20 @@ static int sess(int port, int victim)
 		printf("owner=%s\n", errname(errno));
 	else
 		printf("owner=ok\n");
+	return 0;
+}
+
+/* The session's own socket: a privileged port, listening. */
+static int sess_own(int port)
+{
+	struct sockaddr_in a = lo(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 1)) {
+		printf("own=%s\n", errname(errno));
+		return 1;
+	}
+	printf("own=ok\n");
 	return 0;
 }
 
@@ -366,6 +387,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 5 && !strcmp(argv[1], "plain"))
 		return plain(argv[2], atoi(argv[3]), argv + 4);
+	if (argc == 3 && !strcmp(argv[1], "sess-own"))
+		return sess_own(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "sess"))
 		return sess(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "give"))

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* What an elevated session lends to objects it did not make. The person's plain processes
+ * keep their own sockets, pipes and processes after the session; root's power put into
+ * them while it lasted would stay (bpf/session_files.bpf.h keeps the session's own files
+ * in it). So a session task does not:
+ *  - bind, listen, connect or set options on a socket from outside the session: a
+ *    privileged port, SO_MARK, IP_TRANSPARENT, or a unix socket listening or connected
+ *    with root's peer credentials would be hers after the revoke;
+ *  - leave a signal owner with root's credentials on a file from outside: F_SETOWN is
+ *    recorded (its hook cannot refuse), and once the session is over the kernel sends
+ *    no signal through it (her write would SIGKILL any root process);
+ *  - make a tun/tap device persistent or give it an owner or group;
+ * and no task outside the session traces it or follows its /proc links (/proc/PID/fd,
+ * cwd, root: a session process turned back into her uid would hand her root's file or a
+ * directory she cannot search). The host's automation and gate-admin holders keep all of
+ * it. Each refusal is a tamper.deny. */
+#ifndef JG_SESSION_LEND_BPF_H
+#define JG_SESSION_LEND_BPF_H
+
+#include "session_files.bpf.h"
+
+/* A socket from outside the session, acted on by a session task (op: JG_LEND_*). */
+static __always_inline int lend_socket(struct socket *sock, __u32 op)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct seal_who w;
+	struct file *file;
+
+	if (!session_of(task))
+		return 0;
+	file = sock->file;
+	if (!file || session_file(file))
+		return 0;
+	seal_human(task, &w);
+	if (seal_admin(&w))
+		return 0;
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_LEND_SOCKET, op, NULL, NULL, NULL, false);
+}
+
+SEC("lsm/socket_bind")
+int BPF_PROG(jg_lend_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	return ret ? ret : lend_socket(sock, JG_LEND_BIND);
+}
+
+SEC("lsm/socket_listen")
+int BPF_PROG(jg_lend_listen, struct socket *sock, int backlog, int ret)
+{
+	return ret ? ret : lend_socket(sock, JG_LEND_LISTEN);
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(jg_lend_connect, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	return ret ? ret : lend_socket(sock, JG_LEND_CONNECT);
+}
+
+SEC("lsm/socket_setsockopt")
+int BPF_PROG(jg_lend_sockopt, struct socket *sock, int level, int optname, int ret)
+{
+	return ret ? ret : lend_socket(sock, JG_LEND_SETSOCKOPT);
+}
+
+/* F_SETOWN (and leases, FIOSETOWN): a session setting the owner of a file from outside is
+ * recorded with the session; anyone else setting it clears the record. The hook's return
+ * is ignored by the kernel: a full map is only counted (and the SIGIO then goes). */
+SEC("lsm/file_set_fowner")
+int BPF_PROG(jg_lend_fowner, struct file *file)
+{
+	struct jg_session_file rec = {}, *m;
+	struct jg_session *s;
+	__u64 key = (__u64)file;
+	__u32 zero = 0;
+	__s64 *n;
+
+	s = session_of(bpf_get_current_task_btf());
+	n = bpf_map_lookup_elem(&session_files_count, &zero);
+	if (!n)
+		return 0;
+	m = *n > 0 ? bpf_map_lookup_elem(&session_files, &key) : NULL;
+	if (m && !(m->flags & JG_SFILE_FOWNER))
+		return 0;	/* the session's own file stays in the session */
+	if (!s) {
+		if (m && !bpf_map_delete_elem(&session_files, &key))
+			__sync_fetch_and_add(n, -1);
+		return 0;
+	}
+	rec.grant_id = s->grant_id;
+	rec.subject = s->subject;
+	rec.resource = s->resource;
+	rec.flags = JG_SFILE_FOWNER;
+	if (m) {
+		*m = rec;
+		return 0;
+	}
+	if (bpf_map_update_elem(&session_files, &key, &rec, BPF_NOEXIST)) {
+		stat_inc(JG_STAT_SESSION_FILES_FULL);
+		return 0;
+	}
+	__sync_fetch_and_add(n, 1);
+	return 0;
+}
+
+/* A signal through a file owner a session set, once that session is over: refused, said
+ * once per file (her loop of writes would otherwise flood the record), counted always. */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(jg_lend_sigio, struct task_struct *tsk, struct fown_struct *fown, int sig, int ret)
+{
+	struct jg_session_file *m;
+	struct seal_who w = {};
+	__u32 zero = 0;
+	__s64 *n;
+	__u64 key;
+
+	if (ret)
+		return ret;
+	n = bpf_map_lookup_elem(&session_files_count, &zero);
+	if (!n || *n <= 0)
+		return 0;
+	key = (__u64)fown - bpf_core_field_offset(struct file, f_owner);
+	m = bpf_map_lookup_elem(&session_files, &key);
+	if (!m || !(m->flags & JG_SFILE_FOWNER) ||
+	    grant_for(m->subject, m->resource, JG_PERM_ELEVATE, bpf_ktime_get_boot_ns()) ==
+		    m->grant_id)
+		return 0;
+	if (m->flags & JG_SFILE_SAID) {
+		stat_inc(JG_STAT_TAMPER);
+		return -EPERM;
+	}
+	m->flags |= JG_SFILE_SAID;
+	if (!seal_human(bpf_get_current_task_btf(), &w)) {
+		w.subject = m->subject;	/* the I/O of automation: name the session's human */
+		w.loginuid = (__u32)-1;
+	}
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_LEND_SIGIO, m->grant_id, NULL, NULL, NULL,
+			   false);
+}
+
+/* Tracing a session's task, or following its /proc links, from outside the session (any
+ * mode: /proc/PID/fd is a read-mode check). The same session's tasks, the host's
+ * automation and gate-admin holders may. */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(jg_lend_trace, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct task_struct *task;
+	struct jg_session *cs, *mine;
+	struct seal_who w;
+
+	if (ret)
+		return ret;
+	cs = session_of(child);
+	if (!cs)
+		return 0;
+	task = bpf_get_current_task_btf();
+	mine = session_of(task);
+	if (mine && mine->grant_id == cs->grant_id)
+		return 0;
+	if (!seal_human(task, &w)) {
+		if (cred_privileged(task->real_cred))
+			return 0;
+		w.subject = task->real_cred->uid.val;	/* an unprivileged task with no login uid */
+	} else if (seal_admin(&w)) {
+		return 0;
+	}
+	if (mode & PTRACE_MODE_NOAUDIT_SEAL) {	/* ps reading /proc/PID/stat: quietly */
+		stat_inc(JG_STAT_TAMPER);
+		return -EPERM;
+	}
+	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_SESSION_TRACE, child->tgid, NULL, NULL, NULL,
+			   false);
+}
+
+/* include/uapi/linux/if_tun.h: _IOW('T', 203 | 204 | 206, int) */
+#define JG_TUNSETPERSIST 0x400454cbu
+#define JG_TUNSETOWNER   0x400454ccu
+#define JG_TUNSETGROUP   0x400454ceu
+
+/* A persistent tun/tap device outlives the session; with an owner or group it is hers to
+ * attach to after the revoke. A non-persistent one goes with the session's descriptor. */
+SEC("lsm/file_ioctl")
+int BPF_PROG(jg_lend_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	if (ret)
+		return ret;
+	if (cmd != JG_TUNSETOWNER && cmd != JG_TUNSETGROUP && !(cmd == JG_TUNSETPERSIST && arg))
+		return 0;
+	if (!session_of(bpf_get_current_task_btf()))
+		return 0;
+	return seal_refuse_human(JG_HOOK_HOST, JG_HOST_LEND_TUN, cmd);
+}
+
+#endif
