@@ -9,10 +9,11 @@
  * inherited from before it began are the person's own and are not marked (but no io_uring
  * ring from outside comes in: below).
  *
- * Cost: file_alloc_security and file_free_security run for every file on the host. Outside
- * a session the first is one task-storage lookup (NULL) and the second one array read
- * (no file marked: return); both links stay attached, as a mark left behind by a detached
- * free hook could later name a new file at the same address. */
+ * Cost: file_alloc_security and file_free_security run for every file on the host. The
+ * first (and file_receive) is attached only while a session can exist (user/gate/gate.c,
+ * session_armed); the second stays attached, as a mark left behind by a detached free hook
+ * could later name a new file at the same address, and with no file marked it is one
+ * array read. */
 #ifndef JG_SESSION_FILES_BPF_H
 #define JG_SESSION_FILES_BPF_H
 

@@ -10,8 +10,9 @@
 
 #define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
 
-/* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
-#define JG_LAYOUT_VERSION 7
+/* Layout version of the pinned maps and programs; a daemon refuses to adopt pins of another
+ * version. 8: the session programs are pinned as programs and attached on demand. */
+#define JG_LAYOUT_VERSION 8
 
 #define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
@@ -213,6 +214,9 @@ struct jg_config {
 	 * filesystems, their whole disks and the devices under them (dm, md). */
 	__u32 nraw_devs;
 	__u32 raw_devs[JG_MAX_SEAL_DEVS];
+	/* 1 while the session-file and lend programs are attached: only then may an elevated
+	 * session begin (an elevate grant written behind jitgated is refused until it is). */
+	__u32 session_armed;
 };
 
 /* The sealed inodes (the `sealed` map): the gate's files and directories and the path to
@@ -264,6 +268,7 @@ enum jg_stat {
 	JG_STAT_SESSION_FULL,	/* an elevation refused: no room to mark its session */
 	JG_STAT_TAMPER,		/* an operation on the gate itself refused (tamper.deny) */
 	JG_STAT_SESSION_FILES_FULL,	/* a file refused to an elevated session: no room to mark it */
+	JG_STAT_SESSION_UNARMED,	/* an elevation refused: the session programs were off */
 	JG_STAT_MAX,
 };
 

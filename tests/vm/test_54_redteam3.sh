@@ -132,6 +132,21 @@ EOF
 make_tree
 start_daemon /tmp/policy-r3.json || finish
 
+# The session programs are attached only while a session can exist.
+PIN=/sys/fs/bpf/jitgate
+ok "no elevate grant yet: the session programs are not attached" \
+	sh -c "test ! -e $PIN/link_sess_falloc && test ! -e $PIN/link_lend_bind && test -e $PIN/prog_sess_falloc"
+ok "the free hook is always attached" test -e $PIN/link_sess_ffree
+stop_daemon
+ok "an elevate grant for alice written into the pinned map behind jitgated" \
+	jg-bench grant-raw $PIN 1000 600
+out=$(with_loginuid 1000 as_user alice $S/jg-suid root id -u 2>&1)
+diag "elevation with the session programs off: $out"
+ok "with the session programs off, the elevation is refused" sh -c "test '$out' != 0"
+ok "remove it" jg-bench grant-raw $PIN 1000 delete
+start_daemon /tmp/policy-r3.json || finish
+ok "the refusal is counted (session_unarmed)" sh -c "jitgate status --json | grep -q '\"session_unarmed\": *[1-9]'"
+
 grant() {
 	jitgate grant --user alice --allow root:elevate --for 10m --reason "INC-54 $1"
 }
@@ -139,6 +154,8 @@ grant() {
 # 1. sockets of her plain process set up by the session's root
 v2=$(start_victim)
 g=$(grant sockets)
+ok "an elevate grant: the session programs are attached" \
+	sh -c "test -e $PIN/link_sess_falloc && test -e $PIN/link_lend_bind && test -e $PIN/link_lend_ioctl"
 bg_plain sock $RT plain /tmp/go.sock 82 $S/jg-suid root $RT sess 82 "$v2"
 wait_line /tmp/sock.out held
 diag "session's work on her sockets: $(head -n1 /tmp/sock.out)"
@@ -213,6 +230,14 @@ out=$(with_loginuid 1000 as_user alice $RT tun-attach rt3b 2>&1)
 diag "tun-attach rt3b after the revoke: $out"
 ok "revoked: she cannot attach to the tap device the session made for her" \
 	sh -c "! echo '$out' | grep -q attach=ok"
+
+# no elevate grant and no session task left: detached on one of jitgated's ticks
+for _ in $(seq 150); do
+	[ -e $PIN/link_sess_falloc ] || break
+	sleep 0.1
+done
+ok "every grant revoked, every session over: the session programs are detached" \
+	sh -c "test ! -e $PIN/link_sess_falloc && test ! -e $PIN/link_lend_trace && test -e $PIN/link_sess_ffree"
 
 settle
 ok "audit: session.end records" grep -q '"type":"session.end"' "$AUDIT"

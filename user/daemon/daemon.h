@@ -144,6 +144,7 @@ struct daemon {
 	uint64_t suppressed_seen;	/* JG_STAT_SUPPRESSED at that check */
 	bool crash_after_commit;	/* JITGATED_FAILPOINT=crash-after-commit (tests only) */
 	bool recheck_warned;		/* said once that the re-check could not be detached */
+	bool session_idle_warned;	/* said once that the session programs could not be detached */
 	bool stop;
 	struct jg_refusals refusals;	/* request refusals being summarised */
 	uint64_t ledger_errors;		/* ledger writes that failed (disk full, read-only) */
