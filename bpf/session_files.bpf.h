@@ -10,8 +10,8 @@
  * ring from outside comes in: below).
  *
  * Cost: file_alloc_security and file_free_security run for every file on the host. The
- * first (and file_receive) is attached only while a session can exist (user/gate/gate.c,
- * session_armed); the second stays attached, as a mark left behind by a detached free hook
+ * first is attached only while a session can exist (user/gate/gate.c, session_armed); the
+ * second, like file_receive, stays attached, as a mark left behind by a detached free hook
  * could later name a new file at the same address, and with no file marked it is one
  * array read. */
 #ifndef JG_SESSION_FILES_BPF_H

@@ -130,13 +130,16 @@ cat >/tmp/policy-r3.json <<EOF
 }
 EOF
 make_tree
-start_daemon /tmp/policy-r3.json || finish
+# jg-bench writes a grant behind the daemon below: a tool the sealed gate must trust
+echo '{"trusted_tools": ["/usr/local/bin/jg-bench"]}' >/tmp/trust.json
+start_daemon /tmp/policy-r3.json --config /tmp/trust.json || finish
 
 # The session programs are attached only while a session can exist.
 PIN=/sys/fs/bpf/jitgate
 ok "no elevate grant yet: the session programs are not attached" \
 	sh -c "test ! -e $PIN/link_sess_falloc && test ! -e $PIN/link_lend_bind && test -e $PIN/prog_sess_falloc"
-ok "the free hook is always attached" test -e $PIN/link_sess_ffree
+ok "the hooks that guard marks already made are always attached" \
+	sh -c "test -e $PIN/link_sess_ffree && test -e $PIN/link_sess_frecv && test -e $PIN/link_lend_sigio"
 stop_daemon
 ok "an elevate grant for alice written into the pinned map behind jitgated" \
 	jg-bench grant-raw $PIN 1000 600
@@ -144,7 +147,7 @@ out=$(with_loginuid 1000 as_user alice $S/jg-suid root id -u 2>&1)
 diag "elevation with the session programs off: $out"
 ok "with the session programs off, the elevation is refused" sh -c "test '$out' != 0"
 ok "remove it" jg-bench grant-raw $PIN 1000 delete
-start_daemon /tmp/policy-r3.json || finish
+start_daemon /tmp/policy-r3.json --config /tmp/trust.json || finish
 ok "the refusal is counted (session_unarmed)" sh -c "jitgate status --json | grep -q '\"session_unarmed\": *[1-9]'"
 
 grant() {

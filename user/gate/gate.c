@@ -44,11 +44,15 @@ struct demand_group {
 static const char *const recheck_progs[] = { "file_free", "file_permission" };
 static const struct demand_group recheck = { recheck_progs, 2 };
 
-/* sess_ffree is not here: it stays attached, as a mark left by a detached free hook could
- * name a later file at the same address; with no mark it is one array read. */
+/* The programs that make marks or guard session tasks. Those that guard marks already made
+ * stay attached, as marks outlive the session's tasks (a file in flight over SCM_RIGHTS, a
+ * signal owner on her pipe): sess_ffree (a mark left by a detached free hook could name a
+ * later file at the same address), sess_frecv, lend_fowner (clears a record when she sets
+ * the owner again) and lend_sigio; with no mark each is one array read, on rare hooks but
+ * the free. */
 static const char *const session_progs[] = {
-	"sess_falloc", "sess_frecv", "lend_bind", "lend_listen", "lend_connect", "lend_sockopt",
-	"lend_fowner", "lend_sigio", "lend_trace", "lend_ioctl",
+	"sess_falloc", "lend_bind", "lend_listen", "lend_connect", "lend_sockopt", "lend_trace",
+	"lend_ioctl",
 };
 static const struct demand_group sessionp = {
 	session_progs, sizeof(session_progs) / sizeof(session_progs[0])
