@@ -213,13 +213,11 @@ static void linger(struct mclient *c)
 static void drain(struct mclient *c)
 {
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+		ssize_t n = util__recv_some(c->fd, c->in, sizeof(c->in));
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == 0)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			mclient_close(c);
 			return;
 		}
@@ -314,14 +312,11 @@ static void handle(struct mclient *c)
 static void input(struct mclient *c)
 {
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
-				 MSG_DONTWAIT);
+		ssize_t n = util__recv_some(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == 0)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			mh.refused++;	/* gone before a whole request */
 			mclient_close(c);
 			return;

@@ -363,12 +363,10 @@ static void client_input(struct client *c)
 			c->in = p;
 			c->incap = cap;
 		}
-		n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = util__recv_some(c->fd, c->in + c->inlen, c->incap - c->inlen);
+		if (n == 0)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			srv.st.hangups++;	/* closed before a whole request */
 			client_close(c);
 			return;

@@ -48,6 +48,35 @@ int util__send_rest(int fd, const char *buf, size_t len, size_t *off)
 	return 1;
 }
 
+ssize_t util__recv_some(int fd, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return n > 0 ? n : -1;
+	}
+}
+
+size_t util__write_all(int fd, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	return off;
+}
+
 uint64_t util__boottime_ns(void)
 {
 	return (uint64_t)clock_ns(CLOCK_BOOTTIME);
