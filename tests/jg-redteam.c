@@ -186,11 +186,25 @@ static int uring_file(int fd, const char *path)
 	return 0;
 }
 
+/* submit sqe and wait for its result: >= 0, or -1 with the error's name in out */
+static int ring_result(struct ring *r, struct io_uring_sqe *sqe, char *out, size_t len)
+{
+	int res = 0, err;
+
+	err = ring_one(r, sqe, &res);
+	if (!err && res < 0)
+		err = -res;
+	if (err) {
+		snprintf(out, len, "%s", errname(err));
+		return -1;
+	}
+	return res;
+}
+
 /* read the first line of fixed file 0 through the ring into out */
 static void ring_read_fixed(struct ring *r, char *out, size_t len)
 {
 	struct io_uring_sqe sqe;
-	int res = 0, err;
 
 	memset(&sqe, 0, sizeof(sqe));
 	memset(out, 0, len);
@@ -199,13 +213,8 @@ static void ring_read_fixed(struct ring *r, char *out, size_t len)
 	sqe.flags = IOSQE_FIXED_FILE;
 	sqe.addr = (__u64)(unsigned long)out;
 	sqe.len = (__u32)len - 1;
-	err = ring_one(r, &sqe, &res);
-	if (!err && res < 0)
-		err = -res;
-	if (err) {
-		snprintf(out, len, "%s", errname(err));
+	if (ring_result(r, &sqe, out, len) < 0)
 		return;
-	}
 	out[strcspn(out, "\n")] = 0;
 }
 
@@ -225,8 +234,8 @@ static int wait_file(const char *path)
 static void ring_read(struct ring *r, const char *path, int id, char *out, size_t len)
 {
 	struct io_uring_sqe sqe;
-	int res = 0, err;
 	ssize_t n;
+	int fd;
 
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opcode = IORING_OP_OPENAT;
@@ -234,15 +243,11 @@ static void ring_read(struct ring *r, const char *path, int id, char *out, size_
 	sqe.addr = (__u64)(unsigned long)path;
 	sqe.open_flags = O_RDONLY | O_CLOEXEC;
 	sqe.personality = (__u16)id;
-	err = ring_one(r, &sqe, &res);
-	if (!err && res < 0)
-		err = -res;
-	if (err) {
-		snprintf(out, len, "%s", errname(err));
+	fd = ring_result(r, &sqe, out, len);
+	if (fd < 0)
 		return;
-	}
-	n = read(res, out, len - 1);
-	close(res);
+	n = read(fd, out, len - 1);
+	close(fd);
 	if (n < 0) {
 		snprintf(out, len, "read:%s", errname(errno));
 		return;

@@ -13,7 +13,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PG="$ROOT/scripts/pg-throwaway.sh"
+. "$ROOT/tests/fleet/store.sh"
 BIN="$ROOT/.output/bin"
 D=$(mktemp -u /tmp/jg-fleet-pg-XXXXXX)
 W=$(mktemp -d /tmp/jg-fleet-XXXXXX)
@@ -37,16 +37,7 @@ ok() { # NAME: the last command's status
 for p in jitgate jitgated jg-probe; do
 	[[ -x $BIN/$p ]] || { echo "not ok - $BIN/$p is missing (make all test-progs)"; exit 1; }
 done
-"$PG" start "$D" >/dev/null || { echo "not ok - the throwaway PostgreSQL starts"; exit 1; }
-"$PG" cert "$D" hostA && "$PG" cert "$D" hostB || { echo "not ok - host certificates"; exit 1; }
-PORT=$(cat "$D/port")
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-as_owner() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
-sql() { # ROLE SQL
-	local who=$1; shift
-	as_owner "$PGBIN/psql" -h "$D/sock" -p "$PORT" -U "$who" -d jitgate -XAtq \
-		-v ON_ERROR_STOP=1 -c "SET search_path = jitgate" -c "$*" 2>&1
-}
+store_start "$D" hostA hostB || { echo "not ok - $store_error"; exit 1; }
 
 # people and hosts
 for u in alice bob carol; do ssh-keygen -q -t ed25519 -N '' -C "$u@test" -f "$W/$u" || exit 1; done

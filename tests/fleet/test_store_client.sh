@@ -7,7 +7,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PG="$ROOT/scripts/pg-throwaway.sh"
+. "$ROOT/tests/fleet/store.sh"
 BIN="$ROOT/.output/bin"
 D=$(mktemp -u /tmp/jg-fstore-XXXXXX)
 W=$(mktemp -d /tmp/jg-fclient-XXXXXX)
@@ -19,19 +19,7 @@ trap cleanup EXIT
 for p in jitgate jg-fleetagent; do
 	[[ -x $BIN/$p ]] || { echo "FAIL - $BIN/$p is missing (make all test-progs)"; exit 1; }
 done
-"$PG" start "$D" >/dev/null || { echo "FAIL - the throwaway PostgreSQL did not start"; exit 1; }
-for h in hostA hostB hostC hostZ; do
-	"$PG" cert "$D" "$h" || { echo "FAIL - host certificates"; exit 1; }
-done
-PORT=$(cat "$D/port")
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-
-psql_as() { # ROLE SQL
-	local who=$1; shift
-	local cmd=("$PGBIN/psql" -h "$D/sock" -p "$PORT" -U "$who" -d jitgate -XAtq
-		-v ON_ERROR_STOP=1 -c "SET search_path = jitgate" -c "$*")
-	if ((EUID == 0)); then runuser -u postgres -- "${cmd[@]}" 2>&1; else "${cmd[@]}" 2>&1; fi
-}
+store_start "$D" hostA hostB hostC hostZ || { echo "FAIL - $store_error"; exit 1; }
 
 ok() { # NAME WANT-PATTERN GOT
 	checks=$((checks + 1))
@@ -51,10 +39,10 @@ done
 {
 	for u in alice bob carol; do echo "$u $(cut -d' ' -f1,2 "$W/$u.pub")"; done
 } > "$W/signers"
-psql_as postgres "CREATE ROLE alice LOGIN IN ROLE jitgate_user;
+sql postgres "CREATE ROLE alice LOGIN IN ROLE jitgate_user;
 	CREATE ROLE bob LOGIN IN ROLE jitgate_user; CREATE ROLE carol LOGIN IN ROLE jitgate_user;
 	CREATE ROLE mallory LOGIN IN ROLE jitgate_user" >/dev/null
-psql_as jitgate_admin "INSERT INTO hosts (name, labels) VALUES
+sql jitgate_admin "INSERT INTO hosts (name, labels) VALUES
 	('hostA', '{\"env\": \"prod\", \"role\": \"db\"}'),
 	('hostB', '{\"env\": \"prod\", \"role\": \"db\"}'),
 	('hostC', '{\"env\": \"dev\", \"role\": \"db\"}')" >/dev/null
@@ -118,12 +106,12 @@ ok "host labels that do not match the selector are refused" \
 	"$REQ rejected labels: *" "$(agent hostA env=dev,role=db --no-ack)"
 
 # ---- forged and replayed rows
-canon=$(psql_as alice "SELECT canon FROM requests WHERE id = '$REQ'")
-sig=$(psql_as alice "SELECT signature FROM requests WHERE id = '$REQ'")
+canon=$(sql alice "SELECT canon FROM requests WHERE id = '$REQ'")
+sig=$(sql alice "SELECT signature FROM requests WHERE id = '$REQ'")
 FORGED=fr-00000000000000f0
 forged=${canon/\"duration\":1800/\"duration\":7000}
 forged=${forged/$REQ/$FORGED}
-psql_as jitgate_admin "INSERT INTO requests (id, hash, requester, role, hosts, canon, signature)
+sql jitgate_admin "INSERT INTO requests (id, hash, requester, role, hosts, canon, signature)
 	VALUES ('$FORGED', 'sha256:$(printf %064d 0)', 'alice', 'db-debug', '{hostA,hostB}',
 	\$q\$$forged\$q\$, \$q\$$sig\$q\$)" >/dev/null
 ok "an edited request inserted by the store's admin is refused" \
@@ -134,14 +122,14 @@ ok "a request signed by a key not in the host's list is refused" \
 	"*$MREQ rejected unknown_key: *" "$(agent hostA env=prod,role=db --no-ack | tr '\n' ' ')"
 out=$(as_person alice request db-debug --hosts host=hostA --for 10m --reason "second")
 REQ2=$(sed -n 's/^fleet request \(fr-[0-9a-f]*\):.*/\1/p' <<<"$out")
-bobdec=$(psql_as bob "SELECT canon FROM decisions WHERE request_id = '$REQ' AND by = 'bob'")
-bobsig=$(psql_as bob "SELECT signature FROM decisions WHERE request_id = '$REQ' AND by = 'bob'")
-psql_as bob "INSERT INTO decisions (request_id, kind, by, canon, signature) VALUES
+bobdec=$(sql bob "SELECT canon FROM decisions WHERE request_id = '$REQ' AND by = 'bob'")
+bobsig=$(sql bob "SELECT signature FROM decisions WHERE request_id = '$REQ' AND by = 'bob'")
+sql bob "INSERT INTO decisions (request_id, kind, by, canon, signature) VALUES
 	('$REQ2', 'approve', 'bob', \$q\$$bobdec\$q\$, \$q\$$bobsig\$q\$)" >/dev/null
 ok "an approval moved to another request is refused" \
 	"*$REQ2 decision-rejected wrong_request:*$REQ2 pending 0 of 2 approvals*" \
 	"$(agent hostA env=prod,role=db --no-ack | tr '\n' ' ')"
-psql_as carol "INSERT INTO decisions (request_id, kind, by, canon, signature) VALUES
+sql carol "INSERT INTO decisions (request_id, kind, by, canon, signature) VALUES
 	('$REQ2', 'approve', 'carol', '{}', '')" >/dev/null
 ok "an approval that is not signed is refused" "*$REQ2 decision-rejected malformed:*" \
 	"$(agent hostA env=prod,role=db --no-ack | tr '\n' ' ')"
@@ -155,11 +143,11 @@ ok "fleet status shows both hosts revoked" "*hostA*revoked*hostB*revoked*" \
 	"$(as_person alice fleet status "$REQ" | tr '\n' ' ')"
 
 # ---- a store with an unknown schema version
-psql_as jitgate_admin "INSERT INTO schema_version (version) VALUES (99)" >/dev/null
+sql jitgate_admin "INSERT INTO schema_version (version) VALUES (99)" >/dev/null
 ok "an unknown schema version is refused with both versions named" \
 	"jg-fleetagent: the store's schema is version 99 and this jitgate knows only version 1: *" \
 	"$(agent hostA env=prod,role=db)"
-psql_as jitgate_admin "DELETE FROM schema_version WHERE version = 99" >/dev/null
+sql jitgate_admin "DELETE FROM schema_version WHERE version = 99" >/dev/null
 
 echo "store client: $((checks - fails)) of $checks checks passed"
 ((fails == 0))

@@ -7,20 +7,14 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PG="$ROOT/scripts/pg-throwaway.sh"
+. "$ROOT/tests/fleet/store.sh"
 D=$(mktemp -u /tmp/jg-store-XXXXXX)
 fails=0 checks=0
 
 cleanup() { "$PG" stop "$D" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-"$PG" start "$D" >/dev/null || { echo "FAIL - the throwaway PostgreSQL did not start"; exit 1; }
-if ! "$PG" cert "$D" hostA || ! "$PG" cert "$D" hostB; then
-	echo "FAIL - host certificates"
-	exit 1
-fi
-PORT=$(cat "$D/port")
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+store_start "$D" hostA hostB || { echo "FAIL - $store_error"; exit 1; }
 
 # A certificate with CN=hostB that our CA did not sign: a host (or store admin) faking B.
 openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
@@ -33,16 +27,6 @@ as_host() {
 	"$PGBIN/psql" "host=127.0.0.1 port=$PORT dbname=jitgate user=agent sslmode=verify-full \
 sslrootcert=$D/tls/ca.crt sslcert=$D/tls/$crt.crt sslkey=$D/tls/$crt.key" \
 		-XAtq -v ON_ERROR_STOP=1 -c "SET search_path = jitgate" -c "$*" 2>&1
-}
-# as_user ROLE SQL: psql over the socket
-as_user() {
-	local who=$1; shift
-	if ((EUID == 0)); then set -- runuser -u postgres -- "$PGBIN/psql" -h "$D/sock" -p "$PORT" \
-		-U "$who" -d jitgate -XAtq -v ON_ERROR_STOP=1 -c "SET search_path = jitgate" -c "$*"
-	else set -- "$PGBIN/psql" -h "$D/sock" -p "$PORT" -U "$who" -d jitgate -XAtq \
-		-v ON_ERROR_STOP=1 -c "SET search_path = jitgate" -c "$*"
-	fi
-	"$@" 2>&1
 }
 
 # ok NAME WANT GOT: WANT is a pattern (bash glob) the output must match
@@ -58,33 +42,33 @@ ok() {
 }
 
 H64=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-as_user postgres "CREATE ROLE alice LOGIN IN ROLE jitgate_user;
+sql postgres "CREATE ROLE alice LOGIN IN ROLE jitgate_user;
 	CREATE ROLE bob LOGIN IN ROLE jitgate_user" >/dev/null
-as_user jitgate_admin "INSERT INTO hosts (name, labels) VALUES
+sql jitgate_admin "INSERT INTO hosts (name, labels) VALUES
 	('hostA', '{\"env\": \"prod\"}'), ('hostB', '{\"env\": \"prod\"}')" >/dev/null
 
 # people file requests: one for A, one for B, one for both
 ok "alice files a request under her own name" "" \
-	"$(as_user alice "INSERT INTO requests (id, hash, requester, role, hosts, canon, signature)
+	"$(sql alice "INSERT INTO requests (id, hash, requester, role, hosts, canon, signature)
 	VALUES ('fr-000000000000000a', 'sha256:${H64%?}a', 'alice', 'db-debug', '{hostA}', '{}', 's'),
 	       ('fr-000000000000000b', 'sha256:${H64%?}b', 'alice', 'db-debug', '{hostB}', '{}', 's'),
 	       ('fr-00000000000000ab', 'sha256:${H64%?}c', 'alice', 'db-debug', '{hostA,hostB}', '{}', 's')")"
 ok "alice cannot file a request as bob" "*violates row-level security*" \
-	"$(as_user alice "INSERT INTO requests (id, hash, requester, role, hosts, canon, signature)
+	"$(sql alice "INSERT INTO requests (id, hash, requester, role, hosts, canon, signature)
 	VALUES ('fr-00000000000000bb', 'sha256:${H64%?}d', 'bob', 'x', '{hostA}', '{}', 's')")"
 ok "alice cannot set a request's revision" "*permission denied*" \
-	"$(as_user alice "INSERT INTO requests (id, hash, requester, role, hosts, canon, signature, rev)
+	"$(sql alice "INSERT INTO requests (id, hash, requester, role, hosts, canon, signature, rev)
 	VALUES ('fr-00000000000000cc', 'sha256:${H64%?}e', 'alice', 'x', '{hostA}', '{}', 's', 99)")"
 ok "bob approves under his own name, not as carol" "*violates row-level security*" \
-	"$(as_user bob "INSERT INTO decisions (request_id, kind, by, canon, signature)
+	"$(sql bob "INSERT INTO decisions (request_id, kind, by, canon, signature)
 	VALUES ('fr-000000000000000a', 'approve', 'bob', '{}', 's')" &&
-	as_user bob "INSERT INTO decisions (request_id, kind, by, canon, signature)
+	sql bob "INSERT INTO decisions (request_id, kind, by, canon, signature)
 	VALUES ('fr-000000000000000a', 'approve', 'carol', '{}', 's')")"
 ok "revisions are taken in order" "1 2 3 4" \
-	"$(as_user alice "SELECT string_agg(rev::text, ' ' ORDER BY rev) FROM
+	"$(sql alice "SELECT string_agg(rev::text, ' ' ORDER BY rev) FROM
 	(SELECT rev FROM requests UNION ALL SELECT rev FROM decisions) r")"
 ok "a new decision notifies its revision only" "*notification \"jitgate\" with payload \"5\"*" \
-	"$(as_user bob "LISTEN jitgate; INSERT INTO decisions (request_id, kind, by, canon, signature)
+	"$(sql bob "LISTEN jitgate; INSERT INTO decisions (request_id, kind, by, canon, signature)
 	VALUES ('fr-00000000000000ab', 'approve', 'bob', '{}', 's')")"
 
 # hosts read what targets them
@@ -112,7 +96,7 @@ ok "host A cannot change host B's activation" "0" \
 ok "host A cannot move its activation to host B" "*violates row-level security*" \
 	"$(as_host hostA "UPDATE activations SET host = 'hostB' WHERE host = 'hostA'")"
 ok "host B's rejection is still its own" "rejected" \
-	"$(as_user alice "SELECT state FROM activations WHERE host = 'hostB'")"
+	"$(sql alice "SELECT state FROM activations WHERE host = 'hostB'")"
 ok "host A beats its own heartbeat" "1" \
 	"$(as_host hostA "WITH u AS (UPDATE hosts SET last_seen = now() RETURNING 1)
 	SELECT count(*) FROM u")"
@@ -136,8 +120,8 @@ ok "host A cannot file host B's audit summary" "*violates row-level security*" \
 ok "a certificate our CA did not sign is refused" "*unknown ca*" \
 	"$(as_host fake "SELECT 1")"
 ok "the agent role without a certificate is refused" "*rejects connection*" \
-	"$(as_user agent "SELECT 1")"
-ok "the schema version is 1" "1" "$(as_user alice "SELECT max(version) FROM schema_version")"
+	"$(sql agent "SELECT 1")"
+ok "the schema version is 1" "1" "$(sql alice "SELECT max(version) FROM schema_version")"
 
 echo "store RLS: $((checks - fails)) of $checks checks passed"
 ((fails == 0))

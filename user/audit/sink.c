@@ -487,7 +487,7 @@ static void net_put(struct sink *s, json_t *rec, const char *line, size_t len)
 
 static void local_put(struct sink *s, json_t *rec, const char *line, size_t len)
 {
-	size_t mlen = 0, off = 0;
+	size_t mlen = 0, off;
 	char *msg = sink__format(s->format, rec, line, len, &mlen);
 
 	if (!msg) {
@@ -497,15 +497,7 @@ static void local_put(struct sink *s, json_t *rec, const char *line, size_t len)
 	}
 	msg[mlen] = '\n';	/* every format leaves the NUL's byte: overwrite it */
 	mlen++;
-	while (off < mlen) {
-		ssize_t n = write(s->fd, msg + off, mlen - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	off = util__write_all(s->fd, msg, mlen);
 	free(msg);
 	if (off == mlen) {
 		s->delivered++;
@@ -629,17 +621,8 @@ void sink__put(const char *line, size_t len, json_t *rec, void *ctx)
 /* A local sink's batch in one write; what did not go is counted, record by record. */
 static void local_flush(struct sink *s)
 {
-	size_t off = 0;
+	size_t off = util__write_all(s->fd, s->out.p, s->out.len);
 
-	while (off < s->out.len) {
-		ssize_t n = write(s->fd, s->out.p + off, s->out.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
 	for (size_t i = 0; i < s->nrecs; i++) {
 		if (s->recs[i].end <= off) {
 			s->delivered++;

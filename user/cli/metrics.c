@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include "cli/cli.h"
 #include "lib/metrics.h"
+#include "lib/util.h"
 
 #define METRICS_TIMEOUT_MS 5000
 #define METRICS_REPLY_MAX (16u << 20)
@@ -45,13 +46,11 @@ static int read_all(int fd, char **buf, size_t *len, int64_t deadline_ms)
 	*buf = NULL;
 	*len = 0;
 	for (;;) {
-		struct timespec ts;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t now;
 		ssize_t n;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		now = util__monotonic_ms();
 		if (now >= deadline_ms || poll(&pfd, 1, (int)(deadline_ms - now)) == 0)
 			return -ETIMEDOUT;
 		if (*len + 65536 + 1 > cap) {
@@ -85,7 +84,6 @@ static int fetch(const char *path, char **reply, const char **body, size_t *body
 	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"
 				  "Accept: " JG_METRICS_CONTENT_TYPE "\r\nConnection: close\r\n\r\n";
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timespec ts;
 	size_t len = 0;
 	char *hdr_end;
 	int fd, ret, code = 0;
@@ -110,12 +108,10 @@ static int fetch(const char *path, char **reply, const char **body, size_t *body
 			close(fd);
 		return EXIT_FAIL;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1)
 		ret = -errno;
 	else
-		ret = read_all(fd, reply, &len, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-				METRICS_TIMEOUT_MS);
+		ret = read_all(fd, reply, &len, util__monotonic_ms() + METRICS_TIMEOUT_MS);
 	close(fd);
 	if (ret) {
 		pr_warn("no metrics from %s: %s", path, ret == -ETIMEDOUT ?

@@ -44,14 +44,6 @@ static struct {
 	uint64_t served, refused;
 } mh = { .unix_fd = -1, .tcp_fd = -1 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------------ the listen address */
 
 int metrics_listen_address(const char *text, struct sockaddr_storage *ss, uint32_t *len,
@@ -215,19 +207,17 @@ static void linger(struct mclient *c)
 	}
 	c->writing = false;
 	c->draining = true;
-	c->deadline = mono_ms() + METRICS_LINGER_MS;
+	c->deadline = util__monotonic_ms() + METRICS_LINGER_MS;
 }
 
 static void drain(struct mclient *c)
 {
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+		ssize_t n = util__recv_some(c->fd, c->in, sizeof(c->in));
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == 0)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			mclient_close(c);
 			return;
 		}
@@ -236,28 +226,19 @@ static void drain(struct mclient *c)
 
 static void output(struct mclient *c)
 {
-	while (c->outoff < c->outlen) {
-		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	int ret = util__send_rest(c->fd, c->out, c->outlen, &c->outoff);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!c->want_out && watch(c->fd, EPOLL_CTL_MOD,
-						  TAG_METRICS_CLIENT + (uint32_t)(c - mh.c), EPOLLOUT)) {
-				mh.refused++;
-				mclient_close(c);
-				return;
-			}
-			c->want_out = true;
-			return;
-		}
-		if (n < 0) {
-			mh.refused++;
-			mclient_close(c);
-			return;
-		}
-		c->outoff += (size_t)n;
+	if (ret == 0 && !c->want_out &&
+	    watch(c->fd, EPOLL_CTL_MOD, TAG_METRICS_CLIENT + (uint32_t)(c - mh.c), EPOLLOUT))
+		ret = -1;	/* cannot wait for room: as if gone */
+	if (ret == 0) {
+		c->want_out = true;
+		return;
+	}
+	if (ret < 0) {
+		mh.refused++;
+		mclient_close(c);
+		return;
 	}
 	linger(c);
 }
@@ -284,7 +265,7 @@ static void reply(struct mclient *c, int code, const char *reason, const char *t
 	c->out = out;
 	c->outlen = (size_t)n;
 	c->writing = true;
-	c->deadline = mono_ms() + d.cfg.client_write_timeout_ms;
+	c->deadline = util__monotonic_ms() + d.cfg.client_write_timeout_ms;
 	output(c);
 }
 
@@ -331,14 +312,11 @@ static void handle(struct mclient *c)
 static void input(struct mclient *c)
 {
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
-				 MSG_DONTWAIT);
+		ssize_t n = util__recv_some(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == 0)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			mh.refused++;	/* gone before a whole request */
 			mclient_close(c);
 			return;
@@ -395,7 +373,7 @@ void metrics_accept(uint32_t tag)
 			continue;
 		}
 		mh.c[slot].fd = fd;
-		mh.c[slot].deadline = mono_ms() + d.cfg.client_read_timeout_ms;
+		mh.c[slot].deadline = util__monotonic_ms() + d.cfg.client_read_timeout_ms;
 		if (watch(fd, EPOLL_CTL_ADD, TAG_METRICS_CLIENT + (uint32_t)slot,
 			  EPOLLIN | EPOLLRDHUP)) {
 			mh.refused++;
@@ -407,7 +385,7 @@ void metrics_accept(uint32_t tag)
 /* From the timer: drop who is past its deadline. */
 void metrics_tick(void)
 {
-	int64_t now = mono_ms();
+	int64_t now = util__monotonic_ms();
 
 	for (int i = 0; mh.on && i < METRICS_SLOTS; i++) {
 		if (mh.c[i].fd < 0 || now < mh.c[i].deadline)

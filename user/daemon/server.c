@@ -83,14 +83,6 @@ static struct {
 	struct rate_bucket rate[RATE_SLOTS];
 } srv = { .spare_fd = -1 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct rate_bucket *rate_bucket(uint32_t uid, int64_t now)
 {
 	struct rate_bucket *b, *idle = &srv.rate[0];
@@ -288,7 +280,7 @@ static void count_bad(const struct client *c)
 {
 	srv.st.bad_requests++;
 	if (c->peer.uid)
-		rate_bucket(c->peer.uid, mono_ms())->bad++;
+		rate_bucket(c->peer.uid, util__monotonic_ms())->bad++;
 }
 
 static json_t *dispatch(const struct client *c, json_t *msg)
@@ -313,29 +305,21 @@ static json_t *dispatch(const struct client *c, json_t *msg)
 /* Write what the socket takes; done: close. */
 static void client_output(struct client *c)
 {
-	while (c->outoff < c->outlen) {
-		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	int ret = util__send_rest(c->fd, c->out, c->outlen, &c->outoff);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!c->want_out && client_watch(c, EPOLL_CTL_MOD, EPOLLOUT)) {
-				srv.st.errors++;
-				client_close(c);
-				return;
-			}
-			c->want_out = true;
-			return;
-		}
-		if (n < 0) {
-			srv.st.hangups++;	/* gone before taking its reply */
+	if (ret == 0) {
+		if (!c->want_out && client_watch(c, EPOLL_CTL_MOD, EPOLLOUT)) {
+			srv.st.errors++;
 			client_close(c);
 			return;
 		}
-		c->outoff += (size_t)n;
+		c->want_out = true;
+		return;
 	}
-	srv.st.served++;
+	if (ret < 0)
+		srv.st.hangups++;	/* gone before taking its reply */
+	else
+		srv.st.served++;
 	client_close(c);
 }
 
@@ -351,7 +335,7 @@ static void client_reply(struct client *c, json_t *reply)
 		return;
 	}
 	c->writing = true;
-	c->deadline = mono_ms() + d.cfg.client_write_timeout_ms;
+	c->deadline = util__monotonic_ms() + d.cfg.client_write_timeout_ms;
 	client_output(c);
 }
 
@@ -379,12 +363,10 @@ static void client_input(struct client *c)
 			c->in = p;
 			c->incap = cap;
 		}
-		n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = util__recv_some(c->fd, c->in + c->inlen, c->incap - c->inlen);
+		if (n == 0)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			srv.st.hangups++;	/* closed before a whole request */
 			client_close(c);
 			return;
@@ -443,7 +425,7 @@ static void client_open(int fd)
 		close(fd);
 		return;
 	}
-	if (!rate_take(cred.uid, mono_ms())) {
+	if (!rate_take(cred.uid, util__monotonic_ms())) {
 		send_error_line(fd, "EAGAIN", "uid %u sent more than %u requests a second (%u at "
 				"once) to jitgated, the most one uid may; nothing was read; try "
 				"again in a second", cred.uid, d.cfg.client_rate,
@@ -463,7 +445,7 @@ static void client_open(int fd)
 	c->fd = fd;
 	if (peer_of(&cred, &c->peer, c->unproven, sizeof(c->unproven)) && !c->unproven[0])
 		snprintf(c->unproven, sizeof(c->unproven), "its process cannot be identified");
-	c->deadline = mono_ms() + d.cfg.client_read_timeout_ms;
+	c->deadline = util__monotonic_ms() + d.cfg.client_read_timeout_ms;
 	srv.open++;
 	if (client_watch(c, EPOLL_CTL_ADD, EPOLLIN | EPOLLRDHUP)) {
 		srv.st.errors++;
@@ -538,7 +520,7 @@ static void report_drops(int64_t now, bool force);
 
 void clients_tick(void)
 {
-	int64_t now = mono_ms();
+	int64_t now = util__monotonic_ms();
 	struct client_stats *s = &srv.st;
 
 	for (size_t i = 0; i < srv.n; i++) {
@@ -621,7 +603,7 @@ int clients_init(char *err, size_t errlen)
 void clients_close(void)
 {
 	if (srv.n)
-		report_drops(mono_ms(), true);
+		report_drops(util__monotonic_ms(), true);
 	for (size_t i = 0; i < srv.n; i++) {
 		struct client *c = &srv.v[i];
 

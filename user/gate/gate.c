@@ -345,6 +345,16 @@ static int seal_start(struct jg_gate *g, char *err, size_t errlen)
 	return ret;
 }
 
+/* A map's size before the load; 0, or the error with "WHAT size N is invalid: ..." in err. */
+static int set_size(struct bpf_map *map, __u32 n, const char *what, char *err, size_t errlen)
+{
+	int ret = bpf_map__set_max_entries(map, n);
+
+	if (ret)
+		snprintf(err, errlen, "%s size %u is invalid: %s", what, n, strerror(-ret));
+	return ret;
+}
+
 static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
@@ -355,24 +365,12 @@ static int load_fresh(struct jg_gate *g, bool stream_allow, char *err, size_t er
 	size_t n;
 	int ret;
 
-	ret = bpf_map__set_max_entries(g->skel->maps.events, g->ringbuf_bytes);
-	if (ret) {
-		snprintf(err, errlen, "ring buffer size %u is invalid: %s", g->ringbuf_bytes,
-			 strerror(-ret));
+	if ((ret = set_size(g->skel->maps.events, g->ringbuf_bytes, "ring buffer", err,
+			    errlen)) ||
+	    (ret = set_size(g->skel->maps.events_prio, g->prio_ringbuf_bytes,
+			    "priority ring buffer", err, errlen)) ||
+	    (ret = set_size(g->skel->maps.grants, g->max_grants, "grant map", err, errlen)))
 		return ret;
-	}
-	ret = bpf_map__set_max_entries(g->skel->maps.events_prio, g->prio_ringbuf_bytes);
-	if (ret) {
-		snprintf(err, errlen, "priority ring buffer size %u is invalid: %s",
-			 g->prio_ringbuf_bytes, strerror(-ret));
-		return ret;
-	}
-	ret = bpf_map__set_max_entries(g->skel->maps.grants, g->max_grants);
-	if (ret) {
-		snprintf(err, errlen, "grant map size %u is invalid: %s", g->max_grants,
-			 strerror(-ret));
-		return ret;
-	}
 	g->skel->rodata->ringbuf_events_allow = stream_allow;
 	/* 6.1: (dentry, attr); later kernels: (idmap, dentry, attr) */
 	g->skel->rodata->setattr_has_idmap = hook_nargs("inode_setattr") == 3;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "lib/proto.h"
+#include "lib/util.h"
 
 #define READ_CHUNK 4096
 
@@ -29,14 +30,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is readable or the deadline (ms, CLOCK_MONOTONIC; < 0 = none) passes.
  * Returns 0, -ETIMEDOUT or -errno. */
 static int wait_readable(int fd, int64_t deadline)
@@ -48,7 +41,7 @@ static int wait_readable(int fd, int64_t deadline)
 		if (deadline < 0) {
 			timeout = -1;
 		} else {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - util__monotonic_ms();
 
 			if (left <= 0)
 				return -ETIMEDOUT;
@@ -135,7 +128,7 @@ int proto__frame(const char *buf, size_t len, size_t max, json_t **msg, char *er
 
 int proto__read_max(int fd, int timeout_ms, size_t max, json_t **msg, char *err, size_t errlen)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : util__monotonic_ms() + timeout_ms;
 	size_t len = 0, cap = max + 1;	/* the message and its newline */
 	char *buf = NULL;
 	int ret = -EAGAIN;

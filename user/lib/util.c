@@ -9,6 +9,7 @@
 #include <time.h>
 #include <poll.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "lib/util.h"
@@ -24,6 +25,56 @@ static int64_t clock_ns(clockid_t id)
 int64_t util__realtime_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
+}
+
+int64_t util__monotonic_ms(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
+int util__send_rest(int fd, const char *buf, size_t len, size_t *off)
+{
+	while (*off < len) {
+		ssize_t n = send(fd, buf + *off, len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return -errno;
+		*off += (size_t)n;
+	}
+	return 1;
+}
+
+ssize_t util__recv_some(int fd, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return n > 0 ? n : -1;
+	}
+}
+
+size_t util__write_all(int fd, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	return off;
 }
 
 uint64_t util__boottime_ns(void)

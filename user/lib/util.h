@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 int64_t util__realtime_ns(void);
+/* CLOCK_MONOTONIC in milliseconds: the deadlines of sockets and waits. */
+int64_t util__monotonic_ms(void);
 uint64_t util__boottime_ns(void);
 /* Wall-clock time of a CLOCK_BOOTTIME instant of this boot. */
 int64_t util__boot_to_wall(uint64_t boot_ns);
@@ -38,6 +40,17 @@ struct util_proc_ids {
  * process, or it exited: its PID may belong to someone else by now), -errno, with one
  * sentence in err. */
 int util__proc_ids(pid_t pid, struct util_proc_ids *ids, char *err, size_t errlen);
+
+/* Send what is left of a reply, buf[*off..len), on a non-blocking socket (MSG_NOSIGNAL),
+ * advancing *off. Returns 1 once all of it is out, 0 when the socket is full (wait for
+ * EPOLLOUT, then call again), -errno when the peer is gone. */
+int util__send_rest(int fd, const char *buf, size_t len, size_t *off);
+/* Read what a non-blocking socket holds now, at most len (> 0) bytes: the count, 0 when
+ * nothing is there yet (wait for EPOLLIN), -1 when the peer closed or the socket failed. */
+ssize_t util__recv_some(int fd, void *buf, size_t len);
+/* Write all of buf to a blocking fd (a file, a terminal), again after EINTR: the bytes
+ * written, fewer than len when a write failed or wrote nothing. */
+size_t util__write_all(int fd, const char *buf, size_t len);
 
 int util__mkdir_p(const char *path, mode_t mode);
 /* /proc/sys/kernel/random/boot_id, "" when unavailable. */
