@@ -10,6 +10,7 @@
  *    recorded (its hook cannot refuse), and once the session is over the kernel sends
  *    no signal through it (her write would SIGKILL any root process);
  *  - make a tun/tap device persistent or give it an owner or group;
+ *  - make a device node, or change a device node's owner, group, mode or ACL;
  * and no task outside the session traces it or follows its /proc links (/proc/PID/fd,
  * cwd, root: a session process turned back into her uid would hand her root's file or a
  * directory she cannot search). The host's automation and gate-admin holders keep all of
@@ -188,6 +189,74 @@ int BPF_PROG(jg_lend_ioctl, struct file *file, unsigned int cmd, unsigned long a
 	if (!session_of(bpf_get_current_task_btf()))
 		return 0;
 	return seal_refuse_human(JG_HOOK_HOST, JG_HOST_LEND_TUN, cmd);
+}
+
+/* ------------------------------------------------------------------ device nodes
+ * A device node the session makes, or hands over (owner, group, mode, ACL), is hers to open
+ * after the revoke: a SCSI generic disk reads every block, a console's screen or an input
+ * device its user's keys. Root in the session opens devices as it likes. */
+#define JG_S_IFMT  0170000
+#define JG_S_IFCHR 0020000
+#define JG_S_IFBLK 0060000
+
+static __always_inline int lend_device(umode_t mode)
+{
+	mode &= JG_S_IFMT;
+	if ((mode != JG_S_IFCHR && mode != JG_S_IFBLK) || !session_of(bpf_get_current_task_btf()))
+		return 0;
+	return seal_refuse_human(JG_HOOK_HOST, JG_HOST_LEND_DEVICE, mode);
+}
+
+SEC("lsm/inode_mknod")
+int BPF_PROG(jg_lend_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t rdev,
+	     int ret)
+{
+	return ret ? ret : lend_device(mode);
+}
+
+/* The arguments move with the idmap (bpf/files.bpf.h, jg_inode_setattr). */
+SEC("lsm/inode_setattr")
+int jg_lend_setattr(unsigned long long *ctx)
+{
+	struct dentry *dentry;
+	struct iattr *attr;
+	struct inode *inode;
+	long ret;
+
+	if (setattr_has_idmap) {
+		asm volatile("%0 = *(u64 *)(%1 + 24)" : "=r"(ret) : "r"(ctx));
+		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(dentry) : "r"(ctx));
+		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(attr) : "r"(ctx));
+	} else {
+		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(ret) : "r"(ctx));
+		asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(dentry) : "r"(ctx));
+		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(attr) : "r"(ctx));
+	}
+	if ((int)ret)
+		return (int)ret;
+	if (!(BPF_CORE_READ(attr, ia_valid) & (JG_ATTR_MODE | JG_ATTR_UID | JG_ATTR_GID)))
+		return 0;
+	inode = BPF_CORE_READ(dentry, d_inode);
+	return inode ? lend_device(BPF_CORE_READ(inode, i_mode)) : 0;
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(jg_lend_acl, void *ns, struct dentry *dentry, const char *name, const void *value,
+	     size_t size, int flags, int ret)
+{
+	static const char acl[] = "system.posix_acl";
+	char buf[sizeof(acl)] = {};
+	struct inode *inode;
+
+	if (ret)
+		return ret;
+	if (bpf_probe_read_kernel_str(buf, sizeof(buf), name) != sizeof(acl))
+		return 0;
+	for (int i = 0; i < (int)sizeof(acl) - 1; i++)
+		if (buf[i] != acl[i])
+			return 0;
+	inode = dentry->d_inode;
+	return inode ? lend_device(inode->i_mode) : 0;
 }
 
 #endif

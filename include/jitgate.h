@@ -426,6 +426,7 @@ struct jg_event {
 #define JG_HOST_LEND_SIGIO    18	/* a signal through a file owner an ended session set (tamper.id: its grant) */
 #define JG_HOST_SESSION_TRACE 19	/* a session's process traced or its /proc links followed from outside it */
 #define JG_HOST_LEND_TUN      20	/* a tun/tap device made persistent or given an owner by a session */
+#define JG_HOST_LEND_DEVICE   21	/* a device node made, or its owner, mode or ACL changed, by a session */
 
 /* The socket operation of a refused JG_HOST_LEND_SOCKET (tamper.id). */
 #define JG_LEND_BIND       1

@@ -114,6 +114,10 @@ ok "no gate: /proc/PID/fd reopens root's file in a 0700 directory, writable late
 ok "no gate: /proc/PID/cwd of the 0700 directory is refused by its mode alone" \
 	grep -q 'cwd=EACCES' /tmp/take0.out
 
+out=$($S/jg-suid root sh -c 'mknod /tmp/r3dev0 c 1 3 && chmod 600 /tmp/r3dev0 && chown 1000 /tmp/r3dev0 && echo ok' 2>&1)
+expect_eq "no gate: root makes a device node and hands it to alice" "$out" ok
+ok "no gate: alice opens it" as_user alice sh -c 'echo x >/tmp/r3dev0'
+
 expect_eq "no gate: root makes a persistent tap owned by alice" "$($S/jg-suid root $RT tun-make rt3a)" ok
 out=$(as_user alice $RT tun-attach rt3a)
 diag "tun-attach rt3a: $out"
@@ -234,6 +238,14 @@ diag "tun-attach rt3b after the revoke: $out"
 ok "revoked: she cannot attach to the tap device the session made for her" \
 	sh -c "! echo '$out' | grep -q attach=ok"
 
+# 6. device nodes made or handed over by the session
+g=$(grant devices)
+out=$(with_loginuid 1000 as_user alice $S/jg-suid root sh -c \
+	'mknod /tmp/r3dev1 c 1 3; a=$?; chmod 666 /tmp/r3dev0; b=$?; chown 1000:1000 /dev/null; c=$?; echo "mknod=$a chmod=$b chown=$c"' 2>&1)
+jitgate revoke "$g" >/dev/null
+expect_eq "the session makes no device node and hands none over" "$(echo "$out" | tail -n 1)" "mknod=1 chmod=1 chown=1"
+ok "no device node made" test ! -e /tmp/r3dev1
+
 # no elevate grant and no session task left: detached on one of jitgated's ticks
 for _ in $(seq 150); do
 	[ -e $PIN/link_sess_falloc ] || break
@@ -253,5 +265,6 @@ said "setsockopt of her socket by the session" 'from outside an elevated session
 said "the SIGIO after the session, naming its grant" 'owner an ended elevated session set' '"session_grant":'
 said "her /proc/PID/fd of the session's process" 'follow its /proc links' '"pid":'
 said "the session's TUNSETOWNER" 'tun/tap device' '"ioctl":'
+said "the session's mknod and chmod of a device node" 'device node in an elevated session' '"subject"'
 grep -F '"tamper.deny"' "$AUDIT" | tail -n 5 | cut -c1-300 | sed 's/^/#   /'
 finish
