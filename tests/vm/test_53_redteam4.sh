@@ -1,5 +1,5 @@
 #!/bin/sh
-# vm-args: --net --modules loop --timeout 1200
+# vm-args: --modules loop --net --timeout 1200
 # Red team: root's power used inside an elevated session that stays with the person's plain
 # processes after the revoke, through objects and settings the session does not own: her
 # user and network namespaces, her processes' /proc files, system-wide knobs, inotify and
@@ -88,13 +88,13 @@ sess() {
 	with_loginuid 1000 as_user alice $S/jg-suid root "$@"
 }
 
-# sleeper TAG: a plain process of alice's; prints its pid
+# sleeper TAG: a plain process of alice's, its pid in /tmp/TAG.pid (not called in a command
+# substitution: ash keeps a copy of the substitution's pipe in a function's background job)
 sleeper() {
 	rm -f /tmp/$1.pid
 	with_loginuid 1000 as_user alice sh -c "echo \$\$ >/tmp/$1.pid; exec sleep 600" \
-		>/dev/null 2>&1 &
+		>/dev/null 2>&1 </dev/null &
 	wait_line /tmp/$1.pid .
-	cat /tmp/$1.pid
 }
 
 GATE=
@@ -140,7 +140,8 @@ t_knobs() {
 
 # C. her process's OOM score and autogroup nice, written by the session
 t_procfs() {
-	_pid=$(sleeper sl$1)
+	sleeper sl$1
+	_pid=$(cat /tmp/sl$1.pid)
 	_g=$(grant procfs)
 	sess sh -c "echo -1000 >/proc/$_pid/oom_score_adj; echo -20 >/proc/$_pid/autogroup; echo written" \
 		>/tmp/pf$1.sess 2>&1
@@ -243,7 +244,8 @@ expect_eq "alone: alice cannot write a full map into her own user namespace" \
 expect_eq "alone: alice cannot read root's 0600 file" "$(as_user alice $RT cat /srv/r4/rootfile)" "cat=EACCES egid=1000"
 expect_eq "alone: alice cannot bind port 80" "$(as_user alice $RT bind 80)" "bind=EACCES"
 fails "alone: alice cannot read the kernel log" as_user alice dmesg
-p=$(sleeper alone)
+sleeper alone
+p=$(cat /tmp/alone.pid)
 fails "alone: alice cannot lower her oom_score_adj to -1000" as_user alice sh -c "echo -1000 >/proc/$p/oom_score_adj"
 fails "alone: alice cannot set her autogroup's nice to -20" as_user alice sh -c "echo -20 >/proc/$p/autogroup"
 kill "$p"
