@@ -28,6 +28,11 @@
  *        (plain) new user and network namespaces, "netns PID", waits until GOFILE exists,
  *        then "link=present|absent up=R" for IFNAME in its namespace
  *   jg-redteam4 move IFNAME PID  (the session) RTM_NEWLINK IFLA_NET_NS_PID: "move=R"
+ *   jg-redteam4 epoll GOFILE CMD [ARGS...]
+ *        (plain) an epoll descriptor (3) and an eventfd (4), CMD run with them inherited
+ *        (`epctl`), "held", waits until GOFILE exists, then "wakeup=yes|no": whether the epoll item holds EPOLLWAKEUP (it
+ *        keeps the system from suspending, CAP_BLOCK_SUSPEND)
+ *   jg-redteam4 epctl            epoll_ctl(3, ADD, 4, EPOLLIN|EPOLLWAKEUP): "epctl=R"
  *   jg-redteam4 cat FILE         "cat=R egid=G CONTENT"
  *
  * Exit: 0 when the step did what it says, 1 when the kernel refused, 2 usage, 125 setup. */
@@ -45,6 +50,8 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -68,7 +75,7 @@ static const char *errname(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|cat ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|cat ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -216,9 +223,10 @@ static int hold(const char *go, const char *fifo, char **cmd)
 {
 	int sv[2], fd;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || dup2(sv[0], 3) < 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || sv[1] == 3)
 		return 125;
-	close(sv[0]);
+	if (sv[0] != 3 && (dup2(sv[0], 3) < 0 || close(sv[0])))
+		return 125;
 	if (run(cmd) < 0)
 		return 125;
 	close(3);
@@ -324,6 +332,44 @@ static int move_link(const char *ifname, int pid)
 	return ack.err.error != 0;
 }
 
+/* ------------------------------------------------------------------ epoll wakeups */
+
+static int epoll_plain(const char *go, char **cmd)
+{
+	char line[256];
+	int ep = epoll_create1(0), ev = eventfd(0, 0), yes = 0;
+	FILE *f;
+
+	if (ep < 0 || ev < 0 || (ep != 3 && (dup2(ep, 3) < 0 || close(ep))) ||
+	    (ev != 4 && (dup2(ev, 4) < 0 || close(ev))))
+		return 125;
+	if (run(cmd) < 0)
+		return 125;
+	printf("held\n");
+	fflush(stdout);
+	wait_file(go);
+	f = fopen("/proc/self/fdinfo/3", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long m;
+		char *e = strstr(line, "events:");
+
+		if (e && sscanf(e + 7, "%llx", &m) == 1 && (m & EPOLLWAKEUP))
+			yes = 1;
+	}
+	if (f)
+		fclose(f);
+	printf("wakeup=%s\n", yes ? "yes" : "no");
+	return !yes;
+}
+
+static int epctl(void)
+{
+	struct epoll_event e = { .events = EPOLLIN | EPOLLWAKEUP };
+
+	printf("epctl=%s\n", R(epoll_ctl(3, EPOLL_CTL_ADD, 4, &e)));
+	return 0;
+}
+
 /* ------------------------------------------------------------------ files */
 
 static int cat(const char *path)
@@ -366,6 +412,10 @@ int main(int argc, char **argv)
 		return netns(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "move"))
 		return move_link(argv[2], atoi(argv[3]));
+	if (argc >= 4 && !strcmp(argv[1], "epoll"))
+		return epoll_plain(argv[2], argv + 3);
+	if (argc == 2 && !strcmp(argv[1], "epctl"))
+		return epctl();
 	if (argc == 3 && !strcmp(argv[1], "cat"))
 		return cat(argv[2]);
 	return usage();

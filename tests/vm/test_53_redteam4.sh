@@ -92,7 +92,7 @@ sess() {
 # substitution: ash keeps a copy of the substitution's pipe in a function's background job)
 sleeper() {
 	rm -f /tmp/$1.pid
-	with_loginuid 1000 as_user alice sh -c "echo \$\$ >/tmp/$1.pid; exec sleep 600" \
+	with_loginuid 1000 as_user alice setsid sh -c "echo \$\$ >/tmp/$1.pid; exec sleep 600" \
 		>/dev/null 2>&1 </dev/null &
 	wait_line /tmp/$1.pid .
 }
@@ -143,11 +143,12 @@ t_procfs() {
 	sleeper sl$1
 	_pid=$(cat /tmp/sl$1.pid)
 	_g=$(grant procfs)
-	sess sh -c "echo -1000 >/proc/$_pid/oom_score_adj; echo -20 >/proc/$_pid/autogroup; echo written" \
+	sess sh -c "echo -1000 >/proc/$_pid/oom_score_adj && echo oom-written; echo -20 >/proc/$_pid/autogroup && echo autogroup-written" \
 		>/tmp/pf$1.sess 2>&1
 	diag "$1 session writes her /proc files: $(cat /tmp/pf$1.sess | tr '\n' ' ')"
 	revoke "$_g"
 	echo "oom=$(cat /proc/$_pid/oom_score_adj) autogroup=$(cat /proc/$_pid/autogroup)" >/tmp/pf$1.out
+	diag "$1 her process now: $(cat /tmp/pf$1.out)"
 	kill "$_pid" 2>/dev/null
 }
 
@@ -174,6 +175,7 @@ t_fifo() {
 	wait_line /tmp/fo$1.out fifowrite=
 	sleep 1
 	echo "victim=$(alive "$_v")" >>/tmp/fo$1.out
+	diag "$1 fifo: $(cat /tmp/fo$1.out | tr '\n' ' ')"
 	kill "$_v" 2>/dev/null
 }
 
@@ -237,6 +239,16 @@ t_group() {
 	grep '^jitgate-admins' /etc/group >/tmp/gr$1.out
 }
 
+# K. EPOLLWAKEUP on her epoll descriptor (CAP_BLOCK_SUSPEND)
+t_epoll() {
+	_g=$(grant epoll)
+	bg_plain ep$1 $RT epoll /tmp/go.ep$1 $S/jg-suid root $RT epctl
+	wait_line /tmp/ep$1.out held
+	revoke "$_g"
+	touch /tmp/go.ep$1
+	wait_line /tmp/ep$1.out 'wakeup='
+}
+
 # ---------------------------------------------------------------- alone
 diag "alice alone"
 expect_eq "alone: alice cannot write a full map into her own user namespace" \
@@ -251,6 +263,7 @@ fails "alone: alice cannot set her autogroup's nice to -20" as_user alice sh -c 
 kill "$p"
 expect_eq "alone: alice cannot watch root's 0700 directory" "$(as_user alice $RT watch -1 /srv/r4/private)" "watch=EACCES"
 expect_eq "alone: alice cannot move a network card" "$(as_user alice $RT move eth0 1)" "move=EPERM"
+expect_eq "alone: alice's own EPOLLWAKEUP is dropped" "$(touch /tmp/go.epa; as_user alice $RT epoll /tmp/go.epa $RT epctl | tail -n1)" "wakeup=no"
 expect_eq "alone: alice cannot read the shadow group's file" \
 	"$(as_user alice $RT cat /srv/r4/shadowfile)" "cat=EACCES egid=1000"
 
@@ -282,6 +295,8 @@ t_loop nogate 5
 ok "no gate: she reads root's 0600 file through the loop device node" grep -q 'loop-secret' /tmp/lonogate.out
 t_dac nogate
 ok "no gate: she reads root's file made 0666" grep -q 'dac-secret' /tmp/danogate.out
+t_epoll nogate
+ok "no gate: her epoll item keeps EPOLLWAKEUP set by root" grep -q 'wakeup=yes' /tmp/epnogate.out
 t_group nogate
 ok "no gate: /etc/group is her file: she puts herself in jitgate-admins" \
 	grep -q 'jitgate-admins:x:2002:carol,alice' /tmp/grnogate.out
@@ -327,6 +342,9 @@ t_loop gate 6
 stopped "revoked: she does not read root's file through a loop device node" /tmp/logate.out 'loop-secret'
 t_dac gate
 stopped "revoked: she does not read root's file the session made 0666" /tmp/dagate.out 'dac-secret'
+t_epoll gate
+diag "EPOLLWAKEUP is checked once, at epoll_ctl; the item lives as long as her descriptor"
+stopped "revoked: her epoll item does not keep root's EPOLLWAKEUP" /tmp/epgate.out 'wakeup=yes'
 t_group gate
 if with_loginuid 1000 as_user alice jitgate grant --user alice --allow gate-admin:admin --for 5m \
 	--reason "INC-53 admin" >/tmp/grgate.grant 2>&1; then
