@@ -33,6 +33,9 @@
  *        (`epctl`), "held", waits until GOFILE exists, then "wakeup=yes|no": whether the epoll item holds EPOLLWAKEUP (it
  *        keeps the system from suspending, CAP_BLOCK_SUSPEND)
  *   jg-redteam4 epctl            epoll_ctl(3, ADD, 4, EPOLLIN|EPOLLWAKEUP): "epctl=R"
+ *   jg-redteam4 flood SECONDS MARKER
+ *        (the session) two SCHED_FIFO loops of refused bpf() calls for SECONDS; halfway a
+ *        third process at a higher priority execs /bin/echo MARKER: "flood=N"
  *   jg-redteam4 cat FILE         "cat=R egid=G CONTENT"
  *
  * Exit: 0 when the step did what it says, 1 when the kernel refused, 2 usage, 125 setup. */
@@ -55,6 +58,8 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 
 static const char *errname(int e)
@@ -75,7 +80,7 @@ static const char *errname(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|cat ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|flood|cat ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -370,6 +375,39 @@ static int epctl(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ the priority ring */
+
+static int flood(int secs, const char *marker)
+{
+	struct sched_param lo = { .sched_priority = 10 }, hi = { .sched_priority = 20 };
+	char attr[128] = { 0 };
+	time_t end = time(NULL) + secs;
+	pid_t m, f;
+	long n = 0;
+
+	if (sched_setscheduler(0, SCHED_FIFO, &lo))
+		printf("fifo=%s\n", errname(errno));
+	fflush(stdout);
+	m = fork();
+	if (!m) {
+		sched_setscheduler(0, SCHED_FIFO, &hi);
+		sleep((unsigned)secs / 2);
+		execl("/bin/echo", "echo", marker, (char *)NULL);
+		_exit(127);
+	}
+	f = fork();
+	while (time(NULL) < end) {
+		syscall(__NR_bpf, 0, attr, sizeof(attr));
+		n++;
+	}
+	if (!f)
+		_exit(0);
+	waitpid(f, NULL, 0);
+	waitpid(m, NULL, 0);
+	printf("flood=%ld\n", n);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ files */
 
 static int cat(const char *path)
@@ -416,6 +454,8 @@ int main(int argc, char **argv)
 		return epoll_plain(argv[2], argv + 3);
 	if (argc == 2 && !strcmp(argv[1], "epctl"))
 		return epctl();
+	if (argc == 4 && !strcmp(argv[1], "flood"))
+		return flood(atoi(argv[2]), argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "cat"))
 		return cat(argv[2]);
 	return usage();

@@ -345,6 +345,18 @@ stopped "revoked: she does not read root's file the session made 0666" /tmp/daga
 t_epoll gate
 diag "EPOLLWAKEUP is checked once, at epoll_ctl; the item lives as long as her descriptor"
 stopped "revoked: her epoll item does not keep root's EPOLLWAKEUP" /tmp/epgate.out 'wakeup=yes'
+# L. the session's own exec kept off the record: the priority ring flooded with refusals
+g=$(grant flood)
+sess /bin/echo r4-marker-calm >/dev/null 2>&1
+sess $RT flood 6 r4-marker-flood >/tmp/fl.out 2>&1
+diag "flood: $(cat /tmp/fl.out | tr '\n' ' ')"
+revoke "$g"
+wait_audit 30 r4-marker-calm >/dev/null
+ok "audit: with no flood the session's exec is on the record" grep -q 'r4-marker-calm' "$AUDIT"
+wait_audit 30 r4-marker-flood >/dev/null
+diag "lost: $(grep -F '"audit.lost"' "$AUDIT" | tail -n 2 | cut -c1-250 | tr '\n' ' ')"
+ok "audit: a flood of the session's own refusals does not keep its exec off the record" \
+	grep -q 'r4-marker-flood' "$AUDIT"
 t_group gate
 if with_loginuid 1000 as_user alice jitgate grant --user alice --allow gate-admin:admin --for 5m \
 	--reason "INC-53 admin" >/tmp/grgate.grant 2>&1; then
