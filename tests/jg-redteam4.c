@@ -36,6 +36,7 @@
  *   jg-redteam4 flood SECONDS MARKER
  *        (the session) two SCHED_FIFO loops of refused bpf() calls for SECONDS; halfway a
  *        third process at a higher priority execs /bin/echo MARKER: "flood=N"
+ *   jg-redteam4 sock FAMILY      socket(FAMILY, SOCK_DGRAM, 0) (a module autoload): "sock=R"
  *   jg-redteam4 cat FILE         "cat=R egid=G CONTENT"
  *
  * Exit: 0 when the step did what it says, 1 when the kernel refused, 2 usage, 125 setup. */
@@ -80,7 +81,7 @@ static const char *errname(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|flood|cat ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|flood|sock|cat ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -456,6 +457,10 @@ int main(int argc, char **argv)
 		return epctl();
 	if (argc == 4 && !strcmp(argv[1], "flood"))
 		return flood(atoi(argv[2]), argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "sock")) {
+		printf("sock=%s\n", R(socket(atoi(argv[2]), SOCK_DGRAM, 0)));
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "cat"))
 		return cat(argv[2]);
 	return usage();

@@ -1,5 +1,5 @@
 #!/bin/sh
-# vm-args: --modules loop,bridge --net --timeout 1200
+# vm-args: --modules loop,bridge --net --timeout 1200 --add /usr/bin/kmod:/usr/local/sbin/kmod
 # Red team: root's power used inside an elevated session that stays with the person's plain
 # processes after the revoke, through objects and settings the session does not own: her
 # user and network namespaces, her processes' /proc files, system-wide knobs, inotify and
@@ -36,6 +36,10 @@ chmod 0666 /srv/r4/fifo
 chmod 0600 /srv/r4/loopfile
 modprobe loop 2>/dev/null
 modprobe bridge 2>/dev/null
+# the host's module loader is kmod (Debian's), as on a real host: it reads /etc/modprobe.d
+ln -sf kmod /usr/local/sbin/modprobe
+mkdir -p /etc/modprobe.d
+echo /usr/local/sbin/modprobe >/proc/sys/kernel/modprobe
 modprobe virtio_pci 2>/dev/null
 modprobe virtio_net 2>/dev/null
 for _ in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
@@ -250,6 +254,22 @@ t_epoll() {
 	wait_line /tmp/ep$1.out 'wakeup='
 }
 
+# N. an install command in /etc/modprobe.d: the kernel's module autoload runs it as root (no
+# login uid) whenever anyone asks for the module; a plain socket() of a family with no
+# module is enough, as often as she likes
+t_modprobe() {
+	rm -f /tmp/mp.$1
+	_g=$(grant modprobe)
+	sess sh -c "echo 'install net-pf-$2 /bin/sh -c \"id -u >/tmp/mp.$1; cat /proc/self/loginuid /srv/r4/rootfile >>/tmp/mp.$1; chmod 0644 /tmp/mp.$1\"' >/etc/modprobe.d/r4-$1.conf && echo planted" \
+		>/tmp/mp$1.sess 2>&1
+	diag "$1 session plants an install command: $(cat /tmp/mp$1.sess)"
+	revoke "$_g"
+	with_loginuid 1000 as_user alice $RT sock "$2" >/tmp/mp$1.out 2>&1
+	wait_line /tmp/mp.$1 root-only
+	with_loginuid 1000 as_user alice cat /tmp/mp.$1 >>/tmp/mp$1.out 2>&1
+	diag "$1 after her socket(): $(cat /tmp/mp$1.out | tr '\n' ' ')"
+}
+
 # M. a kernel helper that is missing: the kernel runs /sbin/bridge-stp as root (no login uid,
 # no session) when STP starts on a bridge of the host's network namespace. The session puts
 # one there; it leaves a root servant that runs the commands alice drops in a file.
@@ -331,6 +351,10 @@ t_group nogate
 ok "no gate: /etc/group is her file: she puts herself in jitgate-admins" \
 	grep -q 'jitgate-admins:x:2002:carol,alice' /tmp/grnogate.out
 umount /etc/group 2>/dev/null
+t_modprobe nogate 5
+ok "no gate: her socket() has root (automation) run the planted install command: root's file" \
+	grep -q 'root-only' /tmp/mpnogate.out
+rm -f /etc/modprobe.d/r4-nogate.conf
 t_stp nogate
 ok "no gate: the planted bridge-stp leaves a root servant: she reads root's 0600 file" \
 	grep -q 'root-only' /tmp/stpnogate.out
@@ -400,6 +424,9 @@ if with_loginuid 1000 as_user alice jitgate grant --user alice --allow gate-admi
 fi
 stopped "revoked: /etc/group is not hers: she grants herself no gate-admin" /tmp/grgate.grant granted
 stopped "revoked: /etc/group does not name her in jitgate-admins" /tmp/grgate.out 'carol,alice'
+t_modprobe gate 9
+stopped "revoked: her socket() does not have automation run the session's install command" \
+	/tmp/mpgate.out 'root-only'
 t_stp gate
 stopped "revoked: no root servant from the planted bridge-stp reads root's file for her" \
 	/tmp/stpgate.out 'root-only'
