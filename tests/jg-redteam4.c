@@ -36,6 +36,9 @@
  *   jg-redteam4 flood SECONDS MARKER
  *        (the session) two SCHED_FIFO loops of refused bpf() calls for SECONDS; halfway a
  *        third process at a higher priority execs /bin/echo MARKER: "flood=N"
+ *   jg-redteam4 setns NSFILE READ
+ *        (plain, a fresh process) joins the user namespace NSFILE names (a bind mount of a
+ *        /proc/PID/ns/user) and reads READ: "setns=R read=R"
  *   jg-redteam4 sock FAMILY      socket(FAMILY, SOCK_DGRAM, 0) (a module autoload): "sock=R"
  *   jg-redteam4 cat FILE         "cat=R egid=G CONTENT"
  *
@@ -81,7 +84,7 @@ static const char *errname(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|flood|sock|cat ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|flood|setns|sock|cat ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -166,6 +169,20 @@ static int selfmap(void)
 	}
 	printf("selfmap=ok\n");
 	return 0;
+}
+
+static int join(const char *nsfile, const char *rd)
+{
+	int ns = open(nsfile, O_RDONLY), fd, r;
+
+	r = ns < 0 || setns(ns, CLONE_NEWUSER) ? errno : 0;
+	if (r) {
+		printf("setns=%s read=none\n", errname(r));
+		return 1;
+	}
+	fd = open(rd, O_RDONLY);
+	printf("setns=ok read=%s\n", R(fd));
+	return fd < 0;
 }
 
 /* ------------------------------------------------------------------ sockets */
@@ -457,6 +474,8 @@ int main(int argc, char **argv)
 		return epctl();
 	if (argc == 4 && !strcmp(argv[1], "flood"))
 		return flood(atoi(argv[2]), argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "setns"))
+		return join(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "sock")) {
 		printf("sock=%s\n", R(socket(atoi(argv[2]), SOCK_DGRAM, 0)));
 		return 0;

@@ -130,6 +130,23 @@ t_userns() {
 	wait_line /tmp/un$1.out 'map='
 }
 
+# A2. the same namespace kept by a bind mount of its nsfs file: no process of hers lives
+# through the revoke; a fresh one joins it afterwards
+t_nsfile() {
+	rm -f /tmp/go.nf$1
+	touch /tmp/r4-userns.$1
+	bg_plain nf$1 $RT userns /tmp/go.nf$1 /srv/r4/rootfile /srv/r4/rootfile2
+	wait_line /tmp/nf$1.out '^userns '
+	_pid=$(sed -n 's/^userns //p' /tmp/nf$1.out)
+	_g=$(grant nsfile)
+	sess sh -c "echo '0 0 4294967295' >/proc/$_pid/uid_map && echo '0 0 4294967295' >/proc/$_pid/gid_map && mount -o bind /proc/$_pid/ns/user /tmp/r4-userns.$1 && echo kept" \
+		>/tmp/nf$1.sess 2>&1
+	diag "$1 session maps and keeps her namespace: $(cat /tmp/nf$1.sess)"
+	kill "$_pid" 2>/dev/null
+	revoke "$_g"
+	with_loginuid 1000 as_user alice $RT setns /tmp/r4-userns.$1 /srv/r4/rootfile >/tmp/nf$1.join 2>&1
+}
+
 # B. system-wide knobs: privileged ports for everyone, the kernel log for everyone
 t_knobs() {
 	_g=$(grant knobs)
@@ -193,9 +210,10 @@ t_netns() {
 	sess $RT move eth0 "$_pid" >/tmp/ns$1.sess 2>&1
 	diag "$1 session moves eth0: $(cat /tmp/ns$1.sess)"
 	revoke "$_g"
+	[ -e /sys/class/net/eth0 ] && _h=host=has-eth0 || _h=host=lost-eth0
 	touch /tmp/go.ns$1
 	wait_line /tmp/ns$1.out 'link='
-	[ -e /sys/class/net/eth0 ] && echo host=has-eth0 >>/tmp/ns$1.out || echo host=lost-eth0 >>/tmp/ns$1.out
+	echo "$_h" >>/tmp/ns$1.out
 	# her namespace is gone with her process: the card comes back to the host
 	for _ in $(seq 300); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
 }
@@ -322,6 +340,10 @@ diag "no gate: root (setuid helper) does it for her"
 t_userns nogate
 ok "no gate: her user namespace with root's map reads and writes root's 0600 files" \
 	grep -q 'read=ok write=ok' /tmp/unnogate.out
+t_nsfile nogate
+ok "no gate: a fresh process of hers joins the kept namespace and reads root's 0600 file" \
+	grep -q 'setns=ok read=ok' /tmp/nfnogate.join
+umount /tmp/r4-userns.nogate 2>/dev/null
 t_knobs nogate
 ok "no gate: alice binds port 80 after root's ip_unprivileged_port_start" grep -q 'bind=ok' /tmp/knnogate.bind
 ok "no gate: alice reads the kernel log after root's dmesg_restrict" grep -q 'dmesg=ok' /tmp/knnogate.bind
@@ -382,6 +404,9 @@ t_userns gate
 stopped "revoked: her user namespace with root's map does not read root's 0600 file" \
 	/tmp/ungate.out 'read=ok'
 stopped "revoked: nor write root's 0600 file" /tmp/ungate.out 'write=ok'
+t_nsfile gate
+stopped "revoked: no fresh process of hers joins a kept namespace with root's map and reads root's file" \
+	/tmp/nfgate.join 'read=ok'
 t_knobs gate
 stopped "revoked: alice does not bind port 80 (ip_unprivileged_port_start)" /tmp/kngate.bind 'bind=ok'
 stopped "revoked: alice does not read the kernel log (dmesg_restrict)" /tmp/kngate.bind 'dmesg=ok'
