@@ -8,6 +8,8 @@
  *        5 min) until GOFILE exists, then with no exec: "map=M read=R write=W", M the first
  *        line of its uid_map, R reading READ, W appending to WRITE (DAC by the namespace's
  *        capabilities, which reach every inode whose owner the map names)
+ *   jg-redteam4 userns-put GOFILE PATH LINE
+ *        as `userns`, then creates PATH (or truncates it) and writes LINE into it: "put=R"
  *   jg-redteam4 selfmap
  *        (her plain process) enters a new user namespace and writes the full map itself:
  *        "selfmap=R"
@@ -84,7 +86,7 @@ static const char *errname(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam4 userns|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|flood|setns|sock|cat ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam4 userns|userns-put|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|flood|setns|sock|cat ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -153,6 +155,26 @@ static int userns(const char *go, const char *rd, const char *wr)
 	}
 	printf("map=%s read=%s write=%s\n", map, errname(rr), errname(wrr));
 	return rr || wrr ? 1 : 0;
+}
+
+static int userns_put(const char *go, const char *path, const char *line)
+{
+	int fd;
+
+	if (unshare(CLONE_NEWUSER)) {
+		printf("unshare=%s\n", errname(errno));
+		return 125;
+	}
+	announce("userns");
+	wait_file(go);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
+		printf("put=%s\n", errname(errno));
+		return 1;
+	}
+	close(fd);
+	printf("put=ok\n");
+	return 0;
 }
 
 static int selfmap(void)
@@ -452,6 +474,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 5 && !strcmp(argv[1], "userns"))
 		return userns(argv[2], argv[3], argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "userns-put"))
+		return userns_put(argv[2], argv[3], argv[4]);
 	if (argc == 2 && !strcmp(argv[1], "selfmap"))
 		return selfmap();
 	if (argc == 3 && !strcmp(argv[1], "bind"))

@@ -288,6 +288,25 @@ t_modprobe() {
 	diag "$1 after her socket(): $(cat /tmp/mp$1.out | tr '\n' ' ')"
 }
 
+# A3. A and N chained: the session only writes the map; after the revoke her namespace's
+# capabilities write the install command themselves and her socket() has automation run it
+t_chain() {
+	rm -f /tmp/ch.$1
+	bg_plain ch$1 $RT userns-put /tmp/go.ch$1 /etc/modprobe.d/r4-chain-$1.conf \
+		"install net-pf-$2 /bin/sh -c 'id -u >/tmp/ch.$1; cat /proc/self/loginuid /srv/r4/rootfile >>/tmp/ch.$1; chmod 0644 /tmp/ch.$1'"
+	wait_line /tmp/ch$1.out '^userns '
+	_pid=$(sed -n 's/^userns //p' /tmp/ch$1.out)
+	_g=$(grant chain)
+	sess sh -c "echo '0 0 4294967295' >/proc/$_pid/uid_map && echo '0 0 4294967295' >/proc/$_pid/gid_map" >/dev/null 2>&1
+	revoke "$_g"
+	touch /tmp/go.ch$1
+	wait_line /tmp/ch$1.out 'put='
+	with_loginuid 1000 as_user alice $RT sock "$2" >>/tmp/ch$1.out 2>&1
+	wait_line /tmp/ch.$1 root-only
+	with_loginuid 1000 as_user alice cat /tmp/ch.$1 >>/tmp/ch$1.out 2>&1
+	diag "$1 chain: $(cat /tmp/ch$1.out | tr '\n' ' ')"
+}
+
 # M. a kernel helper that is missing: the kernel runs /sbin/bridge-stp as root (no login uid,
 # no session) when STP starts on a bridge of the host's network namespace. The session puts
 # one there; it leaves a root servant that runs the commands alice drops in a file.
@@ -377,6 +396,10 @@ t_modprobe nogate 5
 ok "no gate: her socket() has root (automation) run the planted install command: root's file" \
 	grep -q 'root-only' /tmp/mpnogate.out
 rm -f /etc/modprobe.d/r4-nogate.conf
+t_chain nogate 12
+ok "no gate: after root's map her namespace writes modprobe.d and automation runs it for her" \
+	grep -q 'root-only' /tmp/chnogate.out
+rm -f /etc/modprobe.d/r4-chain-nogate.conf
 t_stp nogate
 ok "no gate: the planted bridge-stp leaves a root servant: she reads root's 0600 file" \
 	grep -q 'root-only' /tmp/stpnogate.out
@@ -452,6 +475,9 @@ stopped "revoked: /etc/group does not name her in jitgate-admins" /tmp/grgate.ou
 t_modprobe gate 9
 stopped "revoked: her socket() does not have automation run the session's install command" \
 	/tmp/mpgate.out 'root-only'
+t_chain gate 13
+stopped "revoked: her namespace does not write modprobe.d for automation to run (map, then nothing planted by the session)" \
+	/tmp/chgate.out 'root-only'
 t_stp gate
 stopped "revoked: no root servant from the planted bridge-stp reads root's file for her" \
 	/tmp/stpgate.out 'root-only'
