@@ -11,6 +11,8 @@
  *    no signal through it (her write would SIGKILL any root process);
  *  - make a tun/tap device persistent or give it an owner or group;
  *  - make a device node, or change a device node's owner, group, mode or ACL;
+ *  - write an unprivileged process's /proc files (her user namespace's uid_map), a knob
+ *    that relaxes a limit for unprivileged users, or a setuid or setgid program;
  * and no task outside the session traces it or follows its /proc links (/proc/PID/fd,
  * cwd, root: a session process turned back into her uid would hand her root's file or a
  * directory she cannot search). The host's automation and gate-admin holders keep all of
@@ -103,8 +105,8 @@ int BPF_PROG(jg_lend_fowner, struct file *file)
 	return 0;
 }
 
-/* A signal through a file owner a session set, once that session is over: refused, said
- * once per file (her loop of writes would otherwise flood the record), counted always. */
+/* A signal through a file owner a session set, or through a file of a session, once that
+ * session is over: refused, said once per file (her loop of writes would otherwise flood the record), counted always. */
 SEC("lsm/file_send_sigiotask")
 int BPF_PROG(jg_lend_sigio, struct task_struct *tsk, struct fown_struct *fown, int sig, int ret)
 {
@@ -121,8 +123,9 @@ int BPF_PROG(jg_lend_sigio, struct task_struct *tsk, struct fown_struct *fown, i
 		return 0;
 	key = (__u64)fown - bpf_core_field_offset(struct file, f_owner);
 	m = bpf_map_lookup_elem(&session_files, &key);
-	if (!m || !(m->flags & JG_SFILE_FOWNER) ||
-	    grant_for(m->subject, m->resource, JG_PERM_ELEVATE, bpf_ktime_get_boot_ns()) ==
+	/* a file from outside whose owner a session set, or one of the session's own (a FIFO
+	 * reader left in her socket: her write would signal through it) */
+	if (!m || grant_for(m->subject, m->resource, JG_PERM_ELEVATE, bpf_ktime_get_boot_ns()) ==
 		    m->grant_id)
 		return 0;
 	if (m->flags & JG_SFILE_SAID) {
@@ -191,11 +194,97 @@ int BPF_PROG(jg_lend_ioctl, struct file *file, unsigned int cmd, unsigned long a
 	return seal_refuse_human(JG_HOOK_HOST, JG_HOST_LEND_TUN, cmd);
 }
 
+#define JG_S_IFMT  0170000
+
+/* ------------------------------------------------------------------ writable opens
+ * A session writing into what her plain processes keep: the /proc files of an unprivileged
+ * process outside the session (the uid_map of her own user namespace made 0-4294967295
+ * would give that namespace every host uid; oom_score_adj, autogroup), the knobs that
+ * relax a limit for unprivileged users (a privileged port for anyone, the kernel log,
+ * kernel pointers, perf, unprivileged BPF and user namespaces, the protected_* links), and
+ * the contents of a setuid or setgid program (root's CAP_FSETID keeps the bit). */
+#define JG_S_ISUID 04000
+#define JG_S_ISGID 02000
+#define JG_S_IXGRP 00010
+#define JG_S_IFREG_LEND 0100000
+#define KW32(lit, i) \
+	(((const __u64 *)(lit "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"))[i])
+#define NAME_IS32(n, lit) ((n)[0] == KW32(lit, 0) && (n)[1] == KW32(lit, 1) && \
+			   (n)[2] == KW32(lit, 2) && (n)[3] == KW32(lit, 3))
+
+static __noinline bool relaxing_knob(struct dentry *d)
+{
+	__u64 n[4] = {};
+
+	bpf_probe_read_kernel_str(n, sizeof(n), BPF_CORE_READ(d, d_name.name));
+	return NAME_IS32(n, "ip_unprivileged_port_start") || NAME_IS32(n, "ping_group_range") ||
+	       NAME_IS32(n, "dmesg_restrict") || NAME_IS32(n, "kptr_restrict") ||
+	       NAME_IS32(n, "perf_event_paranoid") || NAME_IS32(n, "unprivileged_bpf_disabled") ||
+	       NAME_IS32(n, "unprivileged_userfaultfd") ||
+	       NAME_IS32(n, "unprivileged_userns_clone") || NAME_IS32(n, "max_user_namespaces") ||
+	       NAME_IS32(n, "protected_symlinks") || NAME_IS32(n, "protected_hardlinks") ||
+	       NAME_IS32(n, "protected_fifos") || NAME_IS32(n, "protected_regular") ||
+	       NAME_IS32(n, "suid_dumpable") || NAME_IS32(n, "ptrace_scope") ||
+	       NAME_IS32(n, "mmap_min_addr") || NAME_IS32(n, "randomize_va_space");
+}
+
+/* The task a /proc/PID inode is of is unprivileged and not the current process. */
+static __noinline bool proc_of_unprivileged(struct inode *inode)
+{
+	struct proc_inode *pi = (struct proc_inode *)((__u64)inode -
+						       bpf_core_field_offset(struct proc_inode,
+									     vfs_inode));
+	struct pid *pid = BPF_CORE_READ(pi, pid);
+	struct hlist_node *first;
+	struct task_struct *t;
+	const struct cred *cred;
+	kernel_cap_t caps;
+	int nr;
+
+	if (!pid)
+		return false;
+	nr = BPF_CORE_READ(pid, numbers[0].nr);
+	if (nr <= 0 || (__u32)nr == (__u32)(bpf_get_current_pid_tgid() >> 32))
+		return false;
+	first = BPF_CORE_READ(pid, tasks[PIDTYPE_PID].first);
+	if (!first)
+		return false;
+	t = (struct task_struct *)((__u64)first - bpf_core_field_offset(struct task_struct,
+									   pid_links));
+	cred = BPF_CORE_READ(t, real_cred);
+	if (!cred)
+		return false;
+	caps = BPF_CORE_READ(cred, cap_permitted);
+	return BPF_CORE_READ(cred, euid.val) && BPF_CORE_READ(cred, uid.val) &&
+	       BPF_CORE_READ(cred, suid.val) && !caps_of(&caps);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(jg_lend_open, struct file *file, int ret)
+{
+	struct inode *inode;
+	__u32 what = 0;
+	umode_t mode;
+
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_WRITE) || !session_of(bpf_get_current_task_btf()))
+		return 0;
+	inode = file->f_inode;
+	mode = inode->i_mode;
+	if ((mode & JG_S_IFMT) == JG_S_IFREG_LEND &&
+	    ((mode & JG_S_ISUID) || ((mode & JG_S_ISGID) && (mode & JG_S_IXGRP))))
+		what = JG_HOST_PRIVMODE;
+	else if (inode->i_sb->s_magic == PROC_SUPER_MAGIC)
+		what = proc_of_unprivileged(inode) ? JG_HOST_LEND_PROC :
+		       relaxing_knob(file->f_path.dentry) ? JG_HOST_LEND_KNOB : 0;
+	return what ? seal_refuse_human(JG_HOOK_HOST, what, 0) : 0;
+}
+
 /* ------------------------------------------------------------------ device nodes
  * A device node the session makes, or hands over (owner, group, mode, ACL), is hers to open
  * after the revoke: a SCSI generic disk reads every block, a console's screen or an input
  * device its user's keys. Root in the session opens devices as it likes. */
-#define JG_S_IFMT  0170000
 #define JG_S_IFCHR 0020000
 #define JG_S_IFBLK 0060000
 

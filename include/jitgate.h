@@ -427,6 +427,8 @@ struct jg_event {
 #define JG_HOST_SESSION_TRACE 19	/* a session's process traced or its /proc links followed from outside it */
 #define JG_HOST_LEND_TUN      20	/* a tun/tap device made persistent or given an owner by a session */
 #define JG_HOST_LEND_DEVICE   21	/* a device node made, or its owner, mode or ACL changed, by a session */
+#define JG_HOST_LEND_KNOB     22	/* a knob relaxing a limit for unprivileged users written by a session */
+#define JG_HOST_LEND_PROC     23	/* an unprivileged process's /proc files written by a session */
 
 /* The socket operation of a refused JG_HOST_LEND_SOCKET (tamper.id). */
 #define JG_LEND_BIND       1

@@ -339,6 +339,15 @@ static void seal_runners(const struct jg_mounts *m)
 		"/etc/nsswitch.conf", "/etc/ssl/openssl.cnf",
 		/* what request-key runs for which key */
 		"/etc/request-key.conf",
+		/* helpers the kernel runs as root by a fixed path, guarded where missing */
+		"/sbin/bridge-stp", "/sbin/nfsdcltrack", "/sbin/ocfs2_hb_ctl",
+		"/sbin/nfs_cache_getent", "/sbin/v86d",
+	};
+	/* modprobe's configuration: an install line is a command run as root at the next
+	 * module autoload, which a plain socket() can cause */
+	static const char *const modprobe_dirs[] = {
+		"/etc/modprobe.d", "/run/modprobe.d", "/lib/modprobe.d", "/usr/lib/modprobe.d",
+		"/usr/local/lib/modprobe.d",
 	};
 	/* the user database: who is in an admin group, whose password is what; a FIFO in
 	 * its place would stop jitgated at its next user lookup */
@@ -348,6 +357,7 @@ static void seal_runners(const struct jg_mounts *m)
 	static const char *const guarded[] = {
 		"/etc", "/etc/systemd/system", "/run/systemd/system", "/etc/systemd/system.control",
 		"/run/systemd/system.control", "/usr/lib/systemd/system", "/lib/systemd/system",
+		"/run", "/lib", "/usr/lib", "/usr/local/lib",
 	};
 	char line[PATH_MAX + 256], last[PATH_MAX] = "";
 	FILE *f;
@@ -385,6 +395,10 @@ static void seal_runners(const struct jg_mounts *m)
 		seal_path(m, accounts[i], JG_SEAL_OBJECT | JG_SEAL_ACCOUNTS, JG_SEAL_PATH);
 	if (!access("/etc/request-key.d", F_OK))
 		seal_dir(m, "/etc/request-key.d");
+	for (size_t i = 0; i < sizeof(modprobe_dirs) / sizeof(modprobe_dirs[0]); i++)
+		if (!access(modprobe_dirs[i], F_OK))
+			seal_dir(m, modprobe_dirs[i]);
+	seal_program(m, "/etc/modprobe.conf");
 }
 
 void seal_refresh(void)

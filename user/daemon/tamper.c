@@ -91,6 +91,8 @@ static const char *host_name(uint32_t what)
 	case JG_HOST_SESSION_TRACE: return "trace an elevated session's process or follow its /proc links";
 	case JG_HOST_LEND_TUN:      return "keep a tun/tap device an elevated session set up";
 	case JG_HOST_LEND_DEVICE:   return "make or hand over a device node in an elevated session";
+	case JG_HOST_LEND_KNOB:     return "relax a limit for unprivileged users in an elevated session";
+	case JG_HOST_LEND_PROC:     return "write an unprivileged process's /proc files from an elevated session";
 	default:                    return "change the host around the gate";
 	}
 }

@@ -52,7 +52,7 @@ static const struct demand_group recheck = { recheck_progs, 2 };
  * the free. */
 static const char *const session_progs[] = {
 	"sess_falloc", "lend_bind", "lend_listen", "lend_connect", "lend_sockopt", "lend_trace",
-	"lend_ioctl", "lend_mknod", "lend_setattr", "lend_acl",
+	"lend_ioctl", "lend_mknod", "lend_setattr", "lend_acl", "lend_open",
 };
 static const struct demand_group sessionp = {
 	session_progs, sizeof(session_progs) / sizeof(session_progs[0])
