@@ -255,8 +255,11 @@ static __noinline bool proc_of_unprivileged(struct inode *inode)
 	if (!cred)
 		return false;
 	caps = BPF_CORE_READ(cred, cap_permitted);
+	/* capabilities count in the initial user namespace only: hers, in a namespace of her
+	 * own, are the reason for the rule */
 	return BPF_CORE_READ(cred, euid.val) && BPF_CORE_READ(cred, uid.val) &&
-	       BPF_CORE_READ(cred, suid.val) && !caps_of(&caps);
+	       BPF_CORE_READ(cred, suid.val) &&
+	       (BPF_CORE_READ(cred, user_ns, level) || !caps_of(&caps));
 }
 
 SEC("lsm/file_open")
