@@ -47,7 +47,7 @@ BINS      := $(BIN_DIR)/jitgated $(BIN_DIR)/jitgate
 # `make test-progs` (vmtest, demo and bench need them), never by `all` or installed.
 TEST_PROGS := $(BIN_DIR)/jg-probe $(BIN_DIR)/jg-bench $(BIN_DIR)/jg-suid $(BIN_DIR)/jg-fd \
 	     $(BIN_DIR)/jg-totp $(BIN_DIR)/jg-fsprobe $(BIN_DIR)/jg-client $(BIN_DIR)/jg-inject \
-	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam $(BIN_DIR)/jg-redteam2 \
+	     $(BIN_DIR)/jg-bpfprobe $(BIN_DIR)/jg-redteam $(BIN_DIR)/jg-redteam2 $(BIN_DIR)/jg-redteam3 $(BIN_DIR)/jg-redteam4 \
 	     $(BIN_DIR)/jg-auditperf $(BIN_DIR)/jg-fleetagent \
 	     $(BIN_DIR)/jg-preload.so $(BIN_DIR)/jg-rtnss.so $(BIN_DIR)/jg-pty
 # Unit tests follow their module: tests/unit/LAYER/test_*.c.

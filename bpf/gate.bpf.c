@@ -19,3 +19,4 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "session.bpf.h"
 #include "seal.bpf.h"
 #include "session_files.bpf.h"
+#include "session_lend.bpf.h"

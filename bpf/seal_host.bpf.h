@@ -190,7 +190,13 @@ static __noinline bool guarded_name(struct dentry *dentry)
 	 * run as root on a plain request_key(2)) */
 	return NAME_IS(n, "ld.so.preload") || NAME_IS(n, "jitgated.service") ||
 	       NAME_IS(n, "jitgated.service.d") || NAME_IS(n, "request-key") ||
-	       NAME_IS(n, "modprobe") || NAME_IS(n, "poweroff") || NAME_IS(n, "reboot");
+	       NAME_IS(n, "modprobe") || NAME_IS(n, "poweroff") || NAME_IS(n, "reboot") ||
+	       /* helpers the kernel runs by a fixed path (bridge STP, NFS, OCFS2, uvesafb) */
+	       NAME_IS(n, "bridge-stp") || NAME_IS(n, "nfsdcltrack") ||
+	       NAME_IS(n, "ocfs2_hb_ctl") || NAME_IS(n, "nfs_cache_getent") ||
+	       NAME_IS(n, "v86d") ||
+	       /* what modprobe reads: an install line runs as root at a module autoload */
+	       NAME_IS(n, "modprobe.d") || NAME_IS(n, "modprobe.conf");
 }
 
 /* Root (any of its uids, the saved one included: it can take root back) or holding a

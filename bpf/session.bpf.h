@@ -37,6 +37,14 @@ static __always_inline bool session_live(const struct jg_session *s)
  * descriptors (-EPERM, said), which would carry the session's files out of it */
 static __noinline int session_ring_check(struct task_struct *task, bool exec);
 
+static __always_inline bool session_programs_armed(void)
+{
+	__u32 zero = 0;
+	struct jg_config *c = bpf_map_lookup_elem(&gate_config, &zero);
+
+	return c && c->session_armed;
+}
+
 /* Mark the current task: it became root under grant v->grant_id of `subject`. 0, or
  * -ENOMEM when no storage could be made: the elevation is refused (an unmarked root would
  * outlive its grant). `exec`: at an exec, whose close-on-exec descriptors are not kept. */
@@ -49,6 +57,11 @@ static __always_inline int session_begin(struct task_struct *task, const struct 
 	if (s && s->grant_id == v->grant_id && s->subject == subject &&
 	    s->resource == v->resource)
 		return 0;
+	/* the programs that keep a session's files and powers in it must be attached */
+	if (!session_programs_armed()) {
+		stat_inc(JG_STAT_SESSION_UNARMED);
+		return -EPERM;
+	}
 	/* refused before the mark changes: a task of an ended session stays marked */
 	if (session_ring_check(task, exec))
 		return -EPERM;

@@ -9,10 +9,11 @@
  * inherited from before it began are the person's own and are not marked (but no io_uring
  * ring from outside comes in: below).
  *
- * Cost: file_alloc_security and file_free_security run for every file on the host. Outside
- * a session the first is one task-storage lookup (NULL) and the second one array read
- * (no file marked: return); both links stay attached, as a mark left behind by a detached
- * free hook could later name a new file at the same address. */
+ * Cost: file_alloc_security and file_free_security run for every file on the host. The
+ * first is attached only while a session can exist (user/gate/gate.c, session_armed); the
+ * second, like file_receive, stays attached, as a mark left behind by a detached free hook
+ * could later name a new file at the same address, and with no file marked it is one
+ * array read. */
 #ifndef JG_SESSION_FILES_BPF_H
 #define JG_SESSION_FILES_BPF_H
 
@@ -21,8 +22,14 @@
 struct jg_session_file {
 	__u64 grant_id;		/* the elevate grant of the session that allocated it */
 	__u32 subject;		/* the session's human */
-	__u32 pad;
+	__u16 resource;		/* the session's elevate resource */
+	__u16 flags;		/* JG_SFILE_* */
 };
+
+/* Not a file of the session: a file from outside whose signal owner a session set
+ * (bpf/session_lend.bpf.h). It may leave the session; its SIGIO may not outlive it. */
+#define JG_SFILE_FOWNER 1
+#define JG_SFILE_SAID   2	/* its refused SIGIO was reported once */
 
 /* struct file address -> its session. Not pinned: only these programs use it. */
 struct {
@@ -40,6 +47,20 @@ struct {
 	__type(key, __u32);
 	__type(value, __s64);
 } session_files_count SEC(".maps");
+
+/* The session mark of a file the session allocated, or NULL. */
+static __always_inline struct jg_session_file *session_file(struct file *file)
+{
+	__u64 key = (__u64)file;
+	__u32 zero = 0;
+	__s64 *n = bpf_map_lookup_elem(&session_files_count, &zero);
+	struct jg_session_file *m;
+
+	if (!n || *n <= 0)
+		return NULL;
+	m = bpf_map_lookup_elem(&session_files, &key);
+	return m && !(m->flags & JG_SFILE_FOWNER) ? m : NULL;
+}
 
 /* A file allocated by a task in a session is marked. No room: the allocation is refused
  * (-ENFILE, counted), as an unmarked file of the session could leave it. */
@@ -59,6 +80,7 @@ int BPF_PROG(jg_sess_falloc, struct file *file, int ret)
 		return 0;
 	mark.grant_id = s->grant_id;
 	mark.subject = s->subject;
+	mark.resource = s->resource;
 	n = bpf_map_lookup_elem(&session_files_count, &zero);
 	if (!n || bpf_map_update_elem(&session_files, &key, &mark, BPF_NOEXIST)) {
 		stat_inc(JG_STAT_SESSION_FILES_FULL);
@@ -179,17 +201,13 @@ int BPF_PROG(jg_sess_frecv, struct file *file, int ret)
 	struct jg_session_file *mark;
 	struct task_struct *task;
 	struct jg_session *s;
-	__u64 key = (__u64)file;
 	struct seal_who w;
-	__u32 zero = 0;
-	__s64 *n;
 
 	if (ret)
 		return ret;
 	task = bpf_get_current_task_btf();
 	s = session_of(task);
-	n = bpf_map_lookup_elem(&session_files_count, &zero);
-	mark = n && *n > 0 ? bpf_map_lookup_elem(&session_files, &key) : NULL;
+	mark = session_file(file);
 	if (!mark) {
 		if (!s || !is_ring(file))
 			return 0;

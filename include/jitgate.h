@@ -10,8 +10,9 @@
 
 #define JG_PIN_DIR_DEFAULT "/sys/fs/bpf/jitgate"
 
-/* Layout version of the pinned maps; a daemon refuses to adopt pins of another version. */
-#define JG_LAYOUT_VERSION 7
+/* Layout version of the pinned maps and programs; a daemon refuses to adopt pins of another
+ * version. 8: the session programs are pinned as programs and attached on demand. */
+#define JG_LAYOUT_VERSION 8
 
 #define JG_MAX_RESOURCES   1024    /* resource ids are 1..JG_MAX_RESOURCES-1; 0 is the canary */
 #define JG_MAX_OBJECTS     65536   /* protected (dev, ino) entries, both generations together */
@@ -213,6 +214,9 @@ struct jg_config {
 	 * filesystems, their whole disks and the devices under them (dm, md). */
 	__u32 nraw_devs;
 	__u32 raw_devs[JG_MAX_SEAL_DEVS];
+	/* 1 while the session-file and lend programs are attached: only then may an elevated
+	 * session begin (an elevate grant written behind jitgated is refused until it is). */
+	__u32 session_armed;
 };
 
 /* The sealed inodes (the `sealed` map): the gate's files and directories and the path to
@@ -264,6 +268,7 @@ enum jg_stat {
 	JG_STAT_SESSION_FULL,	/* an elevation refused: no room to mark its session */
 	JG_STAT_TAMPER,		/* an operation on the gate itself refused (tamper.deny) */
 	JG_STAT_SESSION_FILES_FULL,	/* a file refused to an elevated session: no room to mark it */
+	JG_STAT_SESSION_UNARMED,	/* an elevation refused: the session programs were off */
 	JG_STAT_MAX,
 };
 
@@ -417,6 +422,19 @@ struct jg_event {
 #define JG_HOST_LEND          14	/* limits, priority or scheduling lent to an unprivileged task */
 #define JG_HOST_LEND_FILE     15	/* a session's descriptor received outside it (SCM_RIGHTS, pidfd_getfd) */
 #define JG_HOST_SHARED_RING   16	/* an io_uring ring from outside a session, taken into it */
+#define JG_HOST_LEND_SOCKET   17	/* a socket from outside a session bound, listened, connected or set by it (tamper.id: JG_LEND_*) */
+#define JG_HOST_LEND_SIGIO    18	/* a signal through a file owner an ended session set (tamper.id: its grant) */
+#define JG_HOST_SESSION_TRACE 19	/* a session's process traced or its /proc links followed from outside it */
+#define JG_HOST_LEND_TUN      20	/* a tun/tap device made persistent or given an owner by a session */
+#define JG_HOST_LEND_DEVICE   21	/* a device node made, or its owner, mode or ACL changed, by a session */
+#define JG_HOST_LEND_KNOB     22	/* a knob relaxing a limit for unprivileged users written by a session */
+#define JG_HOST_LEND_PROC     23	/* an unprivileged process's /proc files written by a session */
+
+/* The socket operation of a refused JG_HOST_LEND_SOCKET (tamper.id). */
+#define JG_LEND_BIND       1
+#define JG_LEND_LISTEN     2
+#define JG_LEND_CONNECT    3
+#define JG_LEND_SETSOCKOPT 4
 
 /* What a refused JG_HOOK_TASKCTL was (tamper.what). */
 #define JG_TASKCTL_PRLIMIT 1

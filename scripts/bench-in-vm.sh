@@ -50,6 +50,7 @@ N_CONN=$((100 * SCALE))	# the granted connect streams events too
 FAILED=0
 DAEMON_PID=
 GRANT_ID=
+ROOT_GRANT_ID=
 STARTS=0
 PROGDELTA=0
 
@@ -75,9 +76,10 @@ die() {
 # events to write, and the next case waits until it has (wait_drain), so that no case
 # pays for another's events.
 # The descriptor re-check (file_permission on every read and write, file_free_security on
-# every close) is attached only while a grant or a file opened under one exists: the idle
-# cases run before the bench grant (the usual state of a host), the *_armed ones, the same
-# loops, after it.
+# every close) is attached only while a grant or a file opened under one exists, and root
+# containment's session programs (file_alloc_security, the socket hooks) only while an
+# elevate grant does: the idle cases run before the bench grants (the usual state of a
+# host), the *_armed ones, the same loops, after them.
 CASES_IDLE="open_samefs open_otherfs read_unprot exec connect_unprot connect_sameport"
 CASES_LIVE="read_unprot_armed open_samefs_armed open_prot_grant connect_prot_grant"
 CASES_ALL="$CASES_IDLE $CASES_LIVE"
@@ -165,6 +167,11 @@ start_daemon() { # [jitgated options]
 # next round's daemon would keep the descriptor re-check armed through its idle cases.
 stop_daemon() {
 	[ -n "$DAEMON_PID" ] || return 0
+	if [ -n "$ROOT_GRANT_ID" ]; then
+		jitgate revoke "$ROOT_GRANT_ID" >/dev/null 2>&1 ||
+			say "jitgate revoke $ROOT_GRANT_ID failed"
+		ROOT_GRANT_ID=
+	fi
 	if [ -n "$GRANT_ID" ]; then
 		jitgate revoke "$GRANT_ID" >/dev/null 2>&1 || say "jitgate revoke $GRANT_ID failed"
 		GRANT_ID=
@@ -191,10 +198,16 @@ grant_bench() {
 		die "jitgate grant failed: $(cat "$OUT/grant.err")"
 	GRANT_ID=$id
 	say "granted root bench-files:read and bench-db:connect for 1h: $id"
+	# an elevate grant makes a session possible: root containment's programs attach
+	id=$(jitgate grant --user alice --allow bench-root:elevate --for 1h \
+		--reason "jitgate micro-benchmark: containment attached" 2>"$OUT/grant.err") ||
+		die "jitgate grant (elevate) failed: $(cat "$OUT/grant.err")"
+	ROOT_GRANT_ID=$id
+	say "granted alice bench-root:elevate for 1h: $id (session programs attached)"
 }
 
 # Proof that the gate really stands in the measured paths, so the gated numbers are not
-# those of a gate that allows everything. alice holds no grant.
+# those of a gate that allows everything. alice holds no file or connect grant.
 check_enforcing() {
 	local alice="/usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups --"
 	if $alice cat /srv/bench/prot/secret >/dev/null 2>&1; then
@@ -364,7 +377,7 @@ if [ "$STATS" = 1 ]; then
 	echo "runs/op from round 1. A program runs once per operation of its own hook; more (an exec"
 	echo "opens its binary, the daemon opens /etc/passwd per event) comes from the work around it."
 	echo
-	echo "Root containment's share: the time its programs (jg_sess*, jg_seal_*) take per operation,"
+	echo "Root containment's share: the time its programs (jg_sess*, jg_lend_*, jg_seal_*) take per operation,"
 	echo "as a share of the gated operation, each round from its own counters (target: 2% or less)"
 	printf '%-19s %12s %12s %8s %8s\n' "case" "ns/op r1" "ns/op r2" "share r1" "share r2"
 	for c in $CASES_ALL; do
@@ -372,7 +385,7 @@ if [ "$STATS" = 1 ]; then
 			if [ -f "$OUT/$f.$c" ]; then cat "$OUT/$f.$c"; else echo "x ns_per_op=-"; fi
 		done | awk -v c="$c" '
 			$2 ~ /^ns_per_op=/ { k++; split($2, kv, "="); op[k] = kv[2] }
-			$1 == "progdelta" && $2 ~ /^jg_(sess|seal_)/ {
+			$1 == "progdelta" && $2 ~ /^jg_(sess|seal_|lend_)/ {
 				for (i = 3; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] }
 				cost[k] += a["runs_per_op"] * a["ns_per_run"]
 			}

@@ -422,6 +422,8 @@ INITRD=$STAGE/initrd.gz
 
 # ---------------------------------------------------------------- boot
 APPEND="console=ttyS0 rdinit=/init panic=-1 quiet"
+# JG_VM_APPEND: more kernel arguments, for debugging (loglevel=7 shows soft lockup traces)
+[[ -z ${JG_VM_APPEND:-} ]] || APPEND+=" $JG_VM_APPEND"
 [[ -z $LSM ]] || APPEND+=" lsm=$LSM"
 
 CONSOLE=$STAGE/console.log

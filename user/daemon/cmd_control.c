@@ -96,6 +96,8 @@ json_t *reply_status(void)
 			    json_integer((json_int_t)stats[JG_STAT_SESSION_FULL]));
 	json_object_set_new(sj, "session_files_full",
 			    json_integer((json_int_t)stats[JG_STAT_SESSION_FILES_FULL]));
+	json_object_set_new(sj, "session_unarmed",
+			    json_integer((json_int_t)stats[JG_STAT_SESSION_UNARMED]));
 	json_object_set_new(sj, "tamper", json_integer((json_int_t)stats[JG_STAT_TAMPER]));
 	return st;
 }

@@ -144,6 +144,7 @@ struct daemon {
 	uint64_t suppressed_seen;	/* JG_STAT_SUPPRESSED at that check */
 	bool crash_after_commit;	/* JITGATED_FAILPOINT=crash-after-commit (tests only) */
 	bool recheck_warned;		/* said once that the re-check could not be detached */
+	bool session_idle_warned;	/* said once that the session programs could not be detached */
 	bool stop;
 	struct jg_refusals refusals;	/* request refusals being summarised */
 	uint64_t ledger_errors;		/* ledger writes that failed (disk full, read-only) */
@@ -308,7 +309,8 @@ void expire_requests(void);
 void seal_refresh(void);
 void seal_tick(void);
 void seal_stop(void);
-void seal_describe(const struct jg_event *e, json_t *rec);
+/* The path jitgated sealed at dev/ino, or NULL. */
+const char *seal_path_of(uint32_t dev, uint64_t ino);
 /* May p administer the gate (`what`: "unloading the gate", ...)? The host's automation
  * may; a human (login uid, or elevated) only with a live gate-admin grant. Otherwise a
  * tamper.deny record is written and *refusal is the reply. */
@@ -316,6 +318,9 @@ bool seal_may_admin(const struct peer *p, const char *what, json_t **refusal);
 /* A peer in an elevated session is its human: the root it holds for the session is not
  * jitgated's admin (it would grant itself more root, or gate-admin). */
 void seal_peer(struct peer *p);
+
+/* tamper.c: a tamper.deny record's operation, target and human, from the kernel's event */
+void seal_describe(const struct jg_event *e, json_t *rec);
 
 /* server.c */
 void client_event(uint32_t slot, uint32_t events);

@@ -219,7 +219,9 @@ void grants_guard(void)
 }
 
 /* The descriptor re-check costs every read and write on the host: off once no read or write
- * grant, no such standing rule and no file opened under one is left (gate__recheck_idle). */
+ * grant, no such standing rule and no file opened under one is left (gate__recheck_idle).
+ * The session programs cost every file allocation and socket operation: off once no live
+ * elevate grant and no session task is left (gate__session_idle). */
 void recheck_idle(void)
 {
 	int ret = gate__recheck_idle(d.gate);
@@ -230,5 +232,13 @@ void recheck_idle(void)
 	else if (ret < 0 && !d.recheck_warned) {
 		pr_warn("cannot detach the descriptor re-check: %s; it stays on", strerror(-ret));
 		d.recheck_warned = true;
+	}
+	ret = gate__session_idle(d.gate);
+	if (ret > 0)
+		pr_info("session-file and lend programs detached: no elevate grant or session "
+			"left");
+	else if (ret < 0 && !d.session_idle_warned) {
+		pr_warn("cannot detach the session programs: %s; they stay on", strerror(-ret));
+		d.session_idle_warned = true;
 	}
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <sys/mount.h>
@@ -29,12 +30,33 @@
 
 /* Every program of the object is attached and its link pinned as "link_" + its name without
  * the "jg_" prefix; the file_open link's presence means "the gate is loaded" (gate/pins.c).
- * The programs of the descriptor re-check are the exception: pinned as "prog_" + name at
- * load, attached only while armed (see held_files in bpf/files.bpf.h). */
+ * Two groups are the exception, pinned as "prog_" + name at load and attached on demand:
+ * the descriptor re-check while armed (see held_files in bpf/files.bpf.h), and the
+ * session-file and lend programs while an elevated session can exist (bpf/session_files.bpf.h,
+ * session_lend.bpf.h: attached before an elevate grant is written, detached once no live
+ * elevate grant and no session task is left). */
+struct demand_group {
+	const char *const *progs;	/* attach order; detached in reverse */
+	size_t n;
+};
 
-/* Attach order; detached in reverse: file_free must see every file held under a grant. */
+/* file_free must see every file held under a grant. */
 static const char *const recheck_progs[] = { "file_free", "file_permission" };
-#define NRECHECK (sizeof(recheck_progs) / sizeof(recheck_progs[0]))
+static const struct demand_group recheck = { recheck_progs, 2 };
+
+/* The programs that make marks or guard session tasks. Those that guard marks already made
+ * stay attached, as marks outlive the session's tasks (a file in flight over SCM_RIGHTS, a
+ * signal owner on her pipe): sess_ffree (a mark left by a detached free hook could name a
+ * later file at the same address), sess_frecv, lend_fowner (clears a record when she sets
+ * the owner again) and lend_sigio; with no mark each is one array read, on rare hooks but
+ * the free. */
+static const char *const session_progs[] = {
+	"sess_falloc", "lend_bind", "lend_listen", "lend_connect", "lend_sockopt", "lend_trace",
+	"lend_ioctl", "lend_mknod", "lend_setattr", "lend_acl", "lend_open",
+};
+static const struct demand_group sessionp = {
+	session_progs, sizeof(session_progs) / sizeof(session_progs[0])
+};
 
 static const char *short_name(const struct bpf_program *prog)
 {
@@ -43,12 +65,17 @@ static const char *short_name(const struct bpf_program *prog)
 	return strncmp(name, "jg_", 3) ? name : name + 3;
 }
 
-static bool on_demand(const struct bpf_program *prog)
+static bool in_group(const struct demand_group *grp, const char *name)
 {
-	for (size_t i = 0; i < NRECHECK; i++)
-		if (!strcmp(short_name(prog), recheck_progs[i]))
+	for (size_t i = 0; i < grp->n; i++)
+		if (!strcmp(name, grp->progs[i]))
 			return true;
 	return false;
+}
+
+static bool on_demand(const struct bpf_program *prog)
+{
+	return in_group(&recheck, short_name(prog)) || in_group(&sessionp, short_name(prog));
 }
 
 /* The pin that says a program is in place: its link, or for the re-check its program. */
@@ -718,6 +745,13 @@ int gate__set_grant(struct jg_gate *g, uint32_t subject, uint16_t resource,
 			return ret;
 		}
 	}
+	if (val->expires_ns[__builtin_ctz(JG_PERM_ELEVATE)]) {
+		ret = gate__session_arm(g, err, sizeof(err));
+		if (ret < 0) {
+			pr_warn("%s", err);
+			return ret;
+		}
+	}
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.grants), &k, val, BPF_ANY))
 		return errno == E2BIG ? -ENOSPC : -errno;
 	return 0;
@@ -845,15 +879,17 @@ static int read_config(struct jg_gate *g, struct jg_config *cfg)
 	return bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, cfg) ? -errno : 0;
 }
 
-static int set_armed(struct jg_gate *g, __u32 armed)
+/* Set cfg.recheck_armed (session: cfg.session_armed). */
+static int set_flag(struct jg_gate *g, bool session, __u32 armed)
 {
 	struct jg_config cfg;
 	__u32 zero = 0;
 	int ret = read_config(g, &cfg);
+	__u32 *flag = session ? &cfg.session_armed : &cfg.recheck_armed;
 
-	if (ret || cfg.recheck_armed == armed)
+	if (ret || *flag == armed)
 		return ret;
-	cfg.recheck_armed = armed;
+	*flag = armed;
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.gate_config), &zero, &cfg, BPF_ANY))
 		return -errno;
 	return 0;
@@ -864,13 +900,82 @@ static bool map_empty(int fd, void *key)
 	return bpf_map_get_next_key(fd, NULL, key) != 0;
 }
 
-/* The pin of re-check program i: its link ("link_") or the program itself ("prog_"). */
-static void recheck_pin(struct jg_gate *g, const char *kind, size_t i, char *buf, size_t len)
+/* The pin of program i of a group: its link ("link_") or the program itself ("prog_"). */
+static void group_pin(struct jg_gate *g, const struct demand_group *grp, const char *kind,
+		      size_t i, char *buf, size_t len)
 {
 	char name[64];
 
-	snprintf(name, sizeof(name), "%s_%s", kind, recheck_progs[i]);
+	snprintf(name, sizeof(name), "%s_%s", kind, grp->progs[i]);
 	pin_path(buf, len, g->pin_dir, name);
+}
+
+/* Attach a group's programs not attached yet, in order: the number attached, or -errno
+ * with one sentence in err. */
+static int group_attach(struct jg_gate *g, const struct demand_group *grp, char *err,
+			size_t errlen)
+{
+	char prog_path[512], link_path[512];
+	int ret, pfd, lfd, attached = 0;
+
+	for (size_t i = 0; i < grp->n; i++) {
+		group_pin(g, grp, "link", i, link_path, sizeof(link_path));
+		if (!access(link_path, F_OK))
+			continue;
+		group_pin(g, grp, "prog", i, prog_path, sizeof(prog_path));
+		pfd = bpf_obj_get(prog_path);
+		if (pfd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the pinned program %s: %s", prog_path,
+				 strerror(-ret));
+			return ret;
+		}
+		lfd = bpf_raw_tracepoint_open(NULL, pfd);
+		ret = lfd < 0 ? -errno : 0;
+		close(pfd);
+		if (ret) {
+			snprintf(err, errlen, "the kernel refused to attach %s: %s; no grant can be "
+				 "written without it", grp->progs[i], strerror(-ret));
+			return ret;
+		}
+		ret = bpf_obj_pin(lfd, link_path) ? -errno : 0;
+		close(lfd);	/* the pin holds the link */
+		if (ret) {
+			snprintf(err, errlen, "cannot pin %s: %s", link_path, strerror(-ret));
+			return ret;
+		}
+		attached++;
+	}
+	return attached;
+}
+
+/* Whether any of a group's links is pinned (attached). */
+static bool group_linked(struct jg_gate *g, const struct demand_group *grp)
+{
+	char path[512];
+
+	for (size_t i = 0; i < grp->n; i++) {
+		group_pin(g, grp, "link", i, path, sizeof(path));
+		if (!access(path, F_OK))
+			return true;
+	}
+	return false;
+}
+
+/* Detach a group, in reverse order: 1 when a link went, 0 when none was there, -errno. */
+static int group_detach(struct jg_gate *g, const struct demand_group *grp)
+{
+	char path[512];
+	int detached = 0;
+
+	for (size_t i = grp->n; i-- > 0;) {
+		group_pin(g, grp, "link", i, path, sizeof(path));
+		if (!unlink(path))
+			detached = 1;
+		else if (errno != ENOENT)
+			return -errno;
+	}
+	return detached;
 }
 
 /* Whether the grant map holds a read or write grant (stops at the first). */
@@ -892,45 +997,18 @@ static bool rw_granted(struct jg_gate *g)
 
 int gate__recheck_arm(struct jg_gate *g, char *err, size_t errlen)
 {
-	char prog_path[512], link_path[512];
-	int ret, pfd, lfd, attached = 0;
+	int attached = group_attach(g, &recheck, err, errlen), ret;
 
-	for (size_t i = 0; i < NRECHECK; i++) {
-		recheck_pin(g, "link", i, link_path, sizeof(link_path));
-		if (!access(link_path, F_OK))
-			continue;
-		recheck_pin(g, "prog", i, prog_path, sizeof(prog_path));
-		pfd = bpf_obj_get(prog_path);
-		if (pfd < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot open the pinned program %s: %s", prog_path,
-				 strerror(-ret));
-			return ret;
-		}
-		lfd = bpf_raw_tracepoint_open(NULL, pfd);
-		ret = lfd < 0 ? -errno : 0;
-		close(pfd);
-		if (ret) {
-			snprintf(err, errlen, "the kernel refused to attach %s: %s; no grant can be "
-				 "written without it", recheck_progs[i], strerror(-ret));
-			return ret;
-		}
-		ret = bpf_obj_pin(lfd, link_path) ? -errno : 0;
-		close(lfd);	/* the pin holds the link */
-		if (ret) {
-			snprintf(err, errlen, "cannot pin %s: %s", link_path, strerror(-ret));
-			return ret;
-		}
-		attached = 1;
-	}
-	ret = set_armed(g, 1);
+	if (attached < 0)
+		return attached;
+	ret = set_flag(g, false, 1);
 	if (ret) {
 		snprintf(err, errlen, "cannot arm the descriptor re-check: %s", strerror(-ret));
 		return ret;
 	}
 	if (attached)
 		pr_info("descriptor re-check attached (file_permission, file_free_security)");
-	return attached;
+	return attached > 0;
 }
 
 int gate__recheck(struct jg_gate *g, struct jg_recheck *out)
@@ -958,30 +1036,16 @@ int gate__recheck(struct jg_gate *g, struct jg_recheck *out)
 	return 0;
 }
 
-/* Whether either re-check link is pinned (attached). */
-static bool recheck_links(struct jg_gate *g)
-{
-	char path[512];
-
-	for (size_t i = 0; i < NRECHECK; i++) {
-		recheck_pin(g, "link", i, path, sizeof(path));
-		if (!access(path, F_OK))
-			return true;
-	}
-	return false;
-}
-
 int gate__recheck_idle(struct jg_gate *g)
 {
 	unsigned char key[64];
 	uint64_t stats[JG_STAT_MAX];
-	char path[512];
 	struct jg_config cfg;
-	int ret = read_config(g, &cfg), detached = 0;
+	int ret = read_config(g, &cfg);
 
 	if (ret)
 		return ret;
-	if (!cfg.recheck_armed && !recheck_links(g))
+	if (!cfg.recheck_armed && !group_linked(g, &recheck))
 		return 0;	/* idle already, the usual case: two access() calls a tick */
 	if (cfg.standing_rw[cfg.gen & 1] || rw_granted(g))
 		return 0;
@@ -991,21 +1055,82 @@ int gate__recheck_idle(struct jg_gate *g)
 	/* Disarmed first: with no read or write grant or standing rule nothing can be held
 	 * from here on, so an empty held_files stays empty while the links go. */
 	if (cfg.recheck_armed) {
-		ret = set_armed(g, 0);
+		ret = set_flag(g, false, 0);
 		if (ret)
 			return ret;
 	}
 	if (!map_empty(bpf_map__fd(g->skel->maps.held_files), key))
-		return cfg.recheck_armed ? set_armed(g, 1) : 0;
+		return cfg.recheck_armed ? set_flag(g, false, 1) : 0;
 	/* also after a crash between the two steps: unarmed, links still there */
-	for (size_t i = NRECHECK; i-- > 0;) {
-		recheck_pin(g, "link", i, path, sizeof(path));
-		if (!unlink(path))
-			detached = 1;
-		else if (errno != ENOENT)
-			return -errno;
+	return group_detach(g, &recheck);
+}
+
+/* ------------------------------------------------------------------ session programs */
+
+int gate__session_arm(struct jg_gate *g, char *err, size_t errlen)
+{
+	int attached = group_attach(g, &sessionp, err, errlen), ret;
+
+	if (attached < 0)
+		return attached;
+	ret = set_flag(g, true, 1);
+	if (ret) {
+		snprintf(err, errlen, "cannot arm the session programs: %s", strerror(-ret));
+		return ret;
 	}
-	return detached;
+	if (attached > 0)
+		pr_info("session-file and lend programs attached: an elevated session can begin");
+	return attached > 0;
+}
+
+/* Whether the grant map holds an elevate grant live at boot time now (stops at the first). */
+static bool elevate_granted(struct jg_gate *g, uint64_t now)
+{
+	int fd = bpf_map__fd(g->skel->maps.grants);
+	int e = __builtin_ctz(JG_PERM_ELEVATE);
+	struct jg_grant_key key, next;
+	struct jg_grant val;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &val) && val.expires_ns[e] > now)
+			return true;
+	}
+	return false;
+}
+
+static int any_task(const struct jg_session_task *t, void *ctx)
+{
+	(void)t;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+int gate__session_idle(struct jg_gate *g)
+{
+	struct timespec ts;
+	bool tasks = false;
+	char err[256];
+	int ret;
+
+	if (!group_linked(g, &sessionp))
+		return 0;	/* idle already, the usual case */
+	/* no session can begin without a live elevate grant, and only jitgated (this thread)
+	 * writes one, after gate__session_arm: none can begin between these checks and the
+	 * detach */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	if (elevate_granted(g, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec))
+		return 0;
+	/* Disarmed first: from here no session begins, whatever is written into the grants
+	 * map behind jitgated, so no session task appears after the scan below. */
+	ret = set_flag(g, true, 0);
+	if (!ret)
+		ret = gate__for_each_session_task(g->pin_dir, any_task, &tasks, err, sizeof(err));
+	if (ret || tasks)	/* tasks of an ended session are killed first; then it goes */
+		return set_flag(g, true, 1) ?: ret;
+	return group_detach(g, &sessionp);
 }
 
 /* ------------------------------------------------------------------ denial budget */

@@ -97,6 +97,13 @@ int gate__recheck_arm(struct jg_gate *g, char *err, size_t errlen);
 /* Detach when nothing can need it: 1 detached, 0 kept (or already idle), -errno. */
 int gate__recheck_idle(struct jg_gate *g);
 int gate__recheck(struct jg_gate *g, struct jg_recheck *out);
+/* The session-file and lend programs (bpf/session_files.bpf.h, session_lend.bpf.h) cost
+ * every file allocation, socket operation and trace check on the host: attached before an
+ * elevate grant is written (1 when this attached them, 0 already, -errno with err), and
+ * detached by gate__session_idle once no live elevate grant and no session task is left
+ * (1 when detached, 0 not, -errno). */
+int gate__session_arm(struct jg_gate *g, char *err, size_t errlen);
+int gate__session_idle(struct jg_gate *g);
 
 int gate__stats(struct jg_gate *g, uint64_t out[JG_STAT_MAX]);
 int gate__events_fd(struct jg_gate *g);
