@@ -31,6 +31,8 @@ connected() { jitgate status --json | tr -d ' \n' | grep -q '"connected":true'; 
 disconnected() { jitgate status --json | tr -d ' \n' | grep -q '"connected":false'; }
 has_grant() { jitgate list --json | grep -q "$1"; }
 no_grant() { ! has_grant "$1"; }
+acks_held() { jitgate status --json | tr -d ' \n' | grep -q '"acks_waiting":[1-9]'; }
+acks_none() { jitgate status --json | tr -d ' \n' | grep -q '"acks_waiting":0'; }
 
 ok "$H: the network is up (virtio_net on user networking)" vm-net-up
 make_tree
@@ -98,6 +100,20 @@ ok "$H: the approval copied from another request is refused as fleet.reject" \
 ok "$H: R5 grants nothing (one valid approval of two)" no_grant fleet-R5
 expect_eq "$H: alice is still denied the prod secrets" "$(probe alice open $SECRET r)" EACCES
 echo "FLEET-CHECKED-4 $H"
+
+# R6: the store refuses its acknowledgement; the store goes down, jitgated is killed and
+# started again; the acknowledgement was kept in the ledger and goes out on return
+ok "$H: the fleet grant R6 arrives" wait_until 300 has_grant fleet-R6
+ok "$H: R6's acknowledgement is held (the store refused it)" wait_until 60 acks_held
+echo "FLEET-ACK-HELD $H"
+ok "$H: jitgated notices that the store is down (R6)" wait_until 200 disconnected
+kill_daemon
+start_daemon "$F/policy.json" --config /tmp/jitgated.json || finish
+ok "$H: after kill -9 and a restart the acknowledgement is still held" acks_held
+ok "$H: R6 is still granted after the restart" has_grant fleet-R6
+echo "FLEET-RESTARTED $H"
+ok "$H: the held acknowledgement goes out once the store is back" wait_until 300 acks_none
+echo "FLEET-ACKS-SENT $H"
 
 # R2, short; then the store goes away and the kernel ends it anyway
 ok "$H: the fleet grant R2 arrives" wait_until 300 has_grant fleet-R2

@@ -14,6 +14,9 @@
 #   started; both hosts return: hostB applies R3's revoke before anything else, both
 #   activate R4 and acknowledge it after the restart
 #   R5 with carol's approval and bob's approval of R4 copied into it: refused (fleet.reject)
+#   R6 (db-logs) while the store refuses activation rows: each host holds its
+#   acknowledgement in its ledger; PostgreSQL stopped, jitgated killed (-9) and started
+#   again, PostgreSQL back: the held acknowledgements arrive
 #   R2 for 90 s, active on both; PostgreSQL stopped; R2 expires on both all the same
 # The guests' checks come from tests/fleet/guest.sh; one line per check.
 set -uo pipefail
@@ -221,6 +224,25 @@ wait_log FLEET-CHECKED-4 200
 ok "both hosts refused the copied approval"
 [[ $(sql alice "SELECT count(*) FROM activations WHERE request_id = '$R5'") == 0 ]]
 ok "R5 is active nowhere"
+
+# acknowledgements held in the ledger across a store outage and a kill of jitgated
+sql postgres "REVOKE INSERT, UPDATE ON jitgate.activations FROM agent" >/dev/null
+R6=$(request db-logs env=prod 20m fleet-R6)
+[[ -n $R6 ]] && approve2 "$R6"
+ok "R6 is requested and approved while the store refuses activation rows"
+wait_log FLEET-ACK-HELD 200 &&
+	[[ $(sql alice "SELECT count(*) FROM activations WHERE request_id = '$R6'") == 0 ]]
+ok "both hosts granted R6 and hold its acknowledgement"
+"$PG" down "$D"
+ok "PostgreSQL is stopped"
+wait_log FLEET-RESTARTED 300
+ok "both hosts' jitgated were killed and started again while the store was down"
+"$PG" up "$D" && sql postgres "GRANT INSERT, UPDATE ON jitgate.activations TO agent" >/dev/null
+ok "PostgreSQL is back and takes activation rows again"
+wait_state "$R6" active 200
+ok "R6's acknowledgements, held in the ledgers across the kill, reach the store"
+wait_log FLEET-ACKS-SENT 200
+ok "both hosts' outboxes are empty"
 
 R2=$(request db-debug env=prod 90s fleet-R2)
 [[ -n $R2 ]] && approve2 "$R2"
