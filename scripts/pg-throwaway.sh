@@ -10,6 +10,8 @@
 #   scripts/pg-throwaway.sh cert DIR NAME     a client certificate with CN=NAME from DIR's
 #                                             CA: DIR/tls/NAME.crt and .key
 #   scripts/pg-throwaway.sh migrate DIR       apply the migrations the store lacks
+#   scripts/pg-throwaway.sh down DIR          stop the server, keeping DIR (a store outage)
+#   scripts/pg-throwaway.sh up DIR            start it again after `down`
 #   scripts/pg-throwaway.sh stop DIR          stop the cluster and remove DIR
 #
 # Connection: host=127.0.0.1 port=$(cat DIR/port) dbname=jitgate (TLS: sslrootcert=
@@ -108,16 +110,30 @@ start() {
 	hosts   /^[A-Za-z0-9._-]+$      agent
 	EOF
 	((EUID != 0)) || chown postgres: "$dir/data/pg_hba.conf" "$dir/data/pg_ident.conf"
-	as_owner "$PGBIN/pg_ctl" -D "$dir/data" -w -l "$dir/server.log" -o "-k $dir/sock \
-		-c listen_addresses=127.0.0.1 -p $port -c fsync=off -c ssl=on \
-		-c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key \
-		-c ssl_ca_file=$dir/tls/ca.crt" start >/dev/null ||
-		{ cat "$dir/server.log" >&2; die "the server did not start"; }
+	up "$dir"
 
 	psql_super "$dir" -d postgres -c "CREATE DATABASE $DB" >/dev/null
 	psql_super "$dir" -d "$DB" -v DBNAME="$DB" -f "$SQL/000_bootstrap.sql" >/dev/null
 	migrate "$dir"
 	echo "PORT=$port"
+}
+
+# Start the server of DIR (made by start).
+up() {
+	local dir=$1 port
+	port=$(cat "$dir/port")
+	as_owner "$PGBIN/pg_ctl" -D "$dir/data" -w -l "$dir/server.log" -o "-k $dir/sock \
+		-c listen_addresses=127.0.0.1 -p $port -c fsync=off -c ssl=on \
+		-c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key \
+		-c ssl_ca_file=$dir/tls/ca.crt" start >/dev/null ||
+		{ cat "$dir/server.log" >&2; die "the server did not start"; }
+}
+
+# Stop it (fast: sessions are ended, what is committed stays), keeping DIR.
+down() {
+	local dir=$1
+	[[ -f $dir/port ]] || die "$dir is not a throwaway cluster"
+	as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
 }
 
 cert() {
@@ -138,6 +154,8 @@ case "${1:-}" in
 start)   (($# == 2)) || die "usage: $0 start DIR"; start "$2" ;;
 cert)    (($# == 3)) || die "usage: $0 cert DIR NAME"; cert "$2" "$3" ;;
 migrate) (($# == 2)) || die "usage: $0 migrate DIR"; migrate "$2" ;;
+up)      (($# == 2)) || die "usage: $0 up DIR"; up "$2" ;;
+down)    (($# == 2)) || die "usage: $0 down DIR"; down "$2" ;;
 stop)    (($# == 2)) || die "usage: $0 stop DIR"; stop "$2" ;;
-*)       die "usage: $0 start|cert|migrate|stop DIR [NAME]" ;;
+*)       die "usage: $0 start|cert|migrate|up|down|stop DIR [NAME]" ;;
 esac

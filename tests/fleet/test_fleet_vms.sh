@@ -8,6 +8,15 @@
 #   R1 db-debug --hosts env=prod: two signed approvals, active on both, alice allowed
 #   a forged row (R1's bytes edited, inserted by the store's admin): fleet.reject on both
 #   alice revokes R1: it reaches both, alice denied
+#   R3 live on both; hostB goes offline (the store stops accepting its certificate and drops
+#   its session); alice revokes R3: hostA acknowledges, hostB cannot
+#   hostA goes offline too; R4 (db-logs) is requested and approved; PostgreSQL is stopped and
+#   started; both hosts return: hostB applies R3's revoke before anything else, both
+#   activate R4 and acknowledge it after the restart
+#   R5 with carol's approval and bob's approval of R4 copied into it: refused (fleet.reject)
+#   R6 (db-logs) while the store refuses activation rows: each host holds its
+#   acknowledgement in its ledger; PostgreSQL stopped, jitgated killed (-9) and started
+#   again, PostgreSQL back: the held acknowledgements arrive
 #   R2 for 90 s, active on both; PostgreSQL stopped; R2 expires on both all the same
 # The guests' checks come from tests/fleet/guest.sh; one line per check.
 set -uo pipefail
@@ -52,12 +61,16 @@ sql jitgate_admin "INSERT INTO hosts (name, labels) VALUES
 cat >"$W/stage/policy.json" <<'EOF'
 {"version": 1,
  "resources": {"prod-secrets": {"files": ["/srv/prod/secrets"]},
-               "primary-key": {"files": ["/srv/primary"]}},
+               "primary-key": {"files": ["/srv/primary"]},
+               "prod-logs": {"files": ["/srv/logs"]}},
  "roles": {
   "db-debug": {"allow": {"prod-secrets": ["read"]}, "requesters": ["group:sre"],
     "approvers": ["user:bob", "user:carol"], "approvals": 2, "max_duration": "2h",
     "request_ttl": "1h"},
   "db-primary": {"allow": {"primary-key": ["read"]}, "requesters": ["group:sre"],
+    "approvers": ["user:bob", "user:carol"], "approvals": 2, "max_duration": "2h",
+    "request_ttl": "1h"},
+  "db-logs": {"allow": {"prod-logs": ["read"]}, "requesters": ["group:sre"],
     "approvers": ["user:bob", "user:carol"], "approvals": 2, "max_duration": "2h",
     "request_ttl": "1h"}}}
 EOF
@@ -102,6 +115,24 @@ request() { # ROLE SELECTOR DURATION REASON: prints the id
 		sed -n 's/^fleet request \(fr-[0-9a-f]*\):.*/\1/p'
 }
 approve2() { person bob approve "$1" >/dev/null && person carol approve "$1" >/dev/null; }
+# let_in NAME...: the only host certificates the store accepts from now on (none without a
+# name, "all" for every one); the sessions of the others are ended at once. A host left out
+# is offline: it keeps reconnecting with backoff and is refused.
+let_in() {
+	local n
+	if [[ ${1:-} == all ]]; then
+		echo 'hosts   /^[A-Za-z0-9._-]+$      agent'
+	else
+		echo '# hosts let in: '"$*"
+		for n in "$@"; do echo "hosts   $n      agent"; done
+	fi >"$D/data/pg_ident.conf"
+	sql postgres "SELECT pg_reload_conf()" >/dev/null || return 1
+	sleep 0.5
+	[[ ${1:-} == all ]] && return 0
+	sql postgres "SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a JOIN
+		pg_stat_ssl s USING (pid) WHERE a.usename = 'agent' AND
+		substring(s.client_dn FROM 'CN=([^/,]*)') <> ALL ('{$(IFS=,; echo "$*")}')" >/dev/null
+}
 
 wait_log FLEET-READY 600
 ok "both hosts boot, network and connect to the store in fleet mode"
@@ -137,6 +168,72 @@ wait_state "$R1" revoked 300
 ok "the revoke reaches both hosts (acknowledged)"
 wait_log FLEET-CHECKED-2 300
 ok "both hosts checked the kernel after the revoke"
+
+R3=$(request db-debug env=prod 20m fleet-R3)
+[[ -n $R3 ]] && approve2 "$R3" && wait_state "$R3" active 200
+ok "R3 is approved and active on both hosts"
+wait_log FLEET-R3 200
+let_in hostA && sleep 1 &&
+	[[ $(sql alice "SELECT count(*) FROM pg_stat_ssl WHERE client_dn LIKE '%CN=hostB'") == 0 ]]
+ok "hostB is offline (the store refuses its certificate and ended its session)"
+person alice fleet revoke "$R3" --reason "done with R3" >/dev/null && wait_state "$R3" revoked 120 hostA
+ok "the revoke of R3 reaches hostA while hostB is offline"
+sleep 3
+[[ $(sql alice "SELECT state FROM activations WHERE request_id = '$R3' AND host = 'hostB'") == active ]]
+ok "hostB's row of R3 still says active while it is offline"
+
+# a store restart between approval and activation
+let_in
+R4=$(request db-logs env=prod 20m fleet-R4)
+[[ -n $R4 ]] && approve2 "$R4" &&
+	[[ $(sql alice "SELECT count(*) FROM activations WHERE request_id = '$R4'") == 0 ]]
+ok "R4 is requested and approved while both hosts are offline (no activation yet)"
+as_owner "$PGBIN/pg_ctl" -D "$D/data" -m fast -w -l "$D/server.log" restart >/dev/null 2>&1 &&
+	[[ $(sql alice "SELECT count(*) FROM decisions WHERE request_id = '$R4' AND kind =
+		'approve'") == 2 ]]
+ok "PostgreSQL restarts with R4 and its two approvals"
+let_in all
+ok "both hosts are let back in"
+wait_state "$R3" revoked 200
+ok "hostB applies the revoke of R3 on its return (acknowledged)"
+wait_state "$R4" active 200
+ok "both hosts activate R4 after the store's restart (nothing lost)"
+[[ $(sql alice "SELECT bool_and(at > pg_postmaster_start_time()) FROM activations WHERE
+	request_id = '$R4'") == t ]]
+ok "R4's activation rows were written after the restart"
+wait_log FLEET-CHECKED-3 200
+ok "both hosts checked the kernel after their return"
+
+# a replayed approval: bob's approval of R4 copied to R5, which carol alone approved
+R5=$(request db-debug env=prod 20m fleet-R5)
+[[ -n $R5 ]] && person carol approve "$R5" >/dev/null &&
+	sql jitgate_admin "INSERT INTO decisions (request_id, kind, by, canon, signature)
+		SELECT '$R5', kind, by, canon, signature FROM decisions
+		WHERE request_id = '$R4' AND by = 'bob' AND kind = 'approve'" >/dev/null
+ok "R5 is approved by carol, and bob's approval of R4 is copied to it in the store"
+wait_log FLEET-CHECKED-4 200
+ok "both hosts refused the copied approval"
+[[ $(sql alice "SELECT count(*) FROM activations WHERE request_id = '$R5'") == 0 ]]
+ok "R5 is active nowhere"
+
+# acknowledgements held in the ledger across a store outage and a kill of jitgated
+sql postgres "REVOKE INSERT, UPDATE ON jitgate.activations FROM agent" >/dev/null
+R6=$(request db-logs env=prod 20m fleet-R6)
+[[ -n $R6 ]] && approve2 "$R6"
+ok "R6 is requested and approved while the store refuses activation rows"
+wait_log FLEET-ACK-HELD 200 &&
+	[[ $(sql alice "SELECT count(*) FROM activations WHERE request_id = '$R6'") == 0 ]]
+ok "both hosts granted R6 and hold its acknowledgement"
+"$PG" down "$D"
+ok "PostgreSQL is stopped"
+wait_log FLEET-RESTARTED 300
+ok "both hosts' jitgated were killed and started again while the store was down"
+"$PG" up "$D" && sql postgres "GRANT INSERT, UPDATE ON jitgate.activations TO agent" >/dev/null
+ok "PostgreSQL is back and takes activation rows again"
+wait_state "$R6" active 200
+ok "R6's acknowledgements, held in the ledgers across the kill, reach the store"
+wait_log FLEET-ACKS-SENT 200
+ok "both hosts' outboxes are empty"
 
 R2=$(request db-debug env=prod 90s fleet-R2)
 [[ -n $R2 ]] && approve2 "$R2"

@@ -142,8 +142,33 @@ ok "host B sees the revoke" "*$REQ revoked*" "$(agent hostB env=prod,role=db | t
 ok "fleet status shows both hosts revoked" "*hostA*revoked*hostB*revoked*" \
 	"$(as_person alice fleet status "$REQ" | tr '\n' ' ')"
 
+# ---- fleet history: who had what on which host, when, why, approved by whom
+out=$(as_person carol history --fleet)
+ok "history --fleet: the request, its reason, approvers, revoker and both hosts' answers" \
+	"*$REQ  alice  role db-debug  for 30m  hosts env=prod,role=db (2)*reason:    INC-1 lag*approved:  bob, carol*revoked:   alice*hostA      revoked 20*hostB      revoked 20*" \
+	"$out"
+out=$(as_person carol history --fleet --user alice --host hostA --since 1h)
+ok "history --fleet --user alice --host hostA: alice's requests naming hostA only" \
+	"$REQ *$REQ2 *approved:  bob, carol*" "$(tr '\n' ' ' <<<"$out")"
+ok "... and neither mallory's request nor hostB's answer" "0" \
+	"$(grep -c -e "$MREQ" -e hostB <<<"$out")"
+ok "history --fleet --host hostC: nothing (no request names it)" \
+	"jitgate: no fleet requests in the store that match" \
+	"$(as_person carol history --fleet --host hostC)"
+ok "history --fleet --json: the activation rows with their times" \
+	"*\"host\": \"hostA\"*\"state\": \"revoked\"*" "$(as_person carol history --fleet --json)"
+ok "history --fleet with a wrong connection string: one sentence" \
+	"jitgate: the fleet store's connection string is wrong: *" \
+	"$("$BIN/jitgate" history --fleet --store "host=x bogus" 2>&1 | head -n 2 | tr '\n' '|')"
+ok "history --fleet --since with a bad time: one sentence" \
+	"jitgate: history: --since 'yesterday' must be a date (2026-11-01), *" \
+	"$(as_person carol history --fleet --since yesterday)"
+
 # ---- a store with an unknown schema version
 sql jitgate_admin "INSERT INTO schema_version (version) VALUES (99)" >/dev/null
+ok "history --fleet on an unknown schema version: one sentence" \
+	"jitgate: the store's schema is version 99 and this jitgate knows only version 1: *" \
+	"$(as_person carol history --fleet)"
 ok "an unknown schema version is refused with both versions named" \
 	"jg-fleetagent: the store's schema is version 99 and this jitgate knows only version 1: *" \
 	"$(agent hostA env=prod,role=db)"

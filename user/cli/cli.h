@@ -195,5 +195,8 @@ int call(const char *cmd, json_t *args, json_t **reply, json_t **result);
 int do_fleet(int argc, char **argv);
 bool fleet_wanted(int argc, char **argv, bool by_id);
 int do_fleet_as(const char *sub, int argc, char **argv);
+/* jitgate history --fleet (filters may be NULL; store NULL: $JITGATE_STORE) */
+int fleet_history(const char *host, const char *user, const char *since, const char *store,
+		  bool json);
 
 #endif

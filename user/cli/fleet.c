@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "cli/cli.h"
+#include "fleet/history.h"
 #include "fleet/signed.h"
 #include "fleet/sshsig.h"
 #include "fleet/store.h"
@@ -337,4 +338,53 @@ bool fleet_wanted(int argc, char **argv, bool by_id)
 int do_fleet_as(const char *sub, int argc, char **argv)
 {
 	return fleet_run(sub, argc, argv);
+}
+
+/* jitgate history --fleet: the store's requests with their decisions and each host's answer. */
+int fleet_history(const char *host, const char *user, const char *since, const char *store,
+		  bool json)
+{
+	struct fopts o = { .store = store };
+	struct jg_store s;
+	char err[600];
+	json_t *h = NULL, *list;
+	int64_t t = 0;
+	int ret;
+
+	if (since && fleet__history_since(since, (int64_t)time(NULL), &t, err, sizeof(err))) {
+		fprintf(stderr, "jitgate: history: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (host && (!*host || strspn(host, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789._-") != strlen(host))) {
+		fprintf(stderr, "jitgate: history: --host '%.64s' is not a host name (letters, "
+			"digits, '.', '_', '-')\n", host);
+		return EXIT_USAGE;
+	}
+	if ((ret = connect_store(&o, &s, NULL, 0)))
+		return ret;
+	if (store__history(&s, host, user, t, &h, err, sizeof(err))) {
+		fprintf(stderr, "jitgate: %s\n", err);
+		store__free(&s);
+		return EXIT_FAIL;
+	}
+	store__free(&s);
+	list = json_object_get(h, "requests");
+	if (json) {
+		print_json(h);
+	} else if (!json_array_size(list)) {
+		pr_info("no fleet requests in the store%s", host || user || since ? " that match" :
+			"");
+	} else {
+		for (size_t i = 0; i < json_array_size(list); i++) {
+			if (i)
+				putchar('\n');
+			fleet__history_print(stdout, json_array_get(list, i));
+		}
+	}
+	if (json_integer_value(json_object_get(h, "unreadable")))
+		pr_warn("%lld requests in the store have bytes that do not parse (left out)",
+			(long long)json_integer_value(json_object_get(h, "unreadable")));
+	json_decref(h);
+	return EXIT_OK;
 }

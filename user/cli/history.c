@@ -24,15 +24,22 @@
 static const char history_help[] =
 "Usage: jitgate history [--user USER] [--resource RES] [--since WHEN] [--json]\n"
 "       jitgate history --grant ID [--json]\n"
+"       jitgate history --fleet [--host HOST] [--user USER] [--since WHEN] [--json]\n"
 "\n"
 "Who had what, when, why, and who approved it: every grant, live or ended, oldest first.\n"
 "With --grant, one grant and its trail from the audit log, oldest first: its life\n"
 "(granted, used, extended, ended) and, for an elevate grant, every command (session.exec)\n"
 "and every change under a watched tree (session.file) of its root session.\n"
 "Admins and auditors only.\n"
+"With --fleet, the fleet's history from its PostgreSQL store (docs/fleet.md): each\n"
+"request, who asked, why, who approved, denied or revoked it, and each host's answer\n"
+"(active until, rejected and why, revoked, expired) with its time (UTC).\n"
 "\n"
 "Options:\n"
 "  -g, --grant ID       one grant (g-N) and its session trail\n"
+"      --fleet          the fleet's history from the store (--store or $JITGATE_STORE)\n"
+"      --host HOST      with --fleet: only requests naming HOST, and its answers\n"
+"      --store CONNINFO with --fleet: the store's libpq connection string\n"
 "  -u, --user USER      only grants of USER (name or uid)\n"
 "      --resource RES   only grants that covered resource RES\n"
 "  -s, --since WHEN     only grants since WHEN: a date (2026-11-01), an RFC 3339 time\n"
@@ -45,6 +52,7 @@ static const char history_help[] =
 "  jitgate history --user alice --resource prod-db --since 2026-11-01\n"
 "  jitgate history --json | jq -r '.grants[] | select(.break_glass) | .id'\n"
 "  jitgate history --grant g-12\n"
+"  jitgate history --fleet --host db1 --since 2026-11-01\n"
 "  jitgate history --grant g-12 --json | jq -r '.trail[] | select(.type == \"session.file\") |\n"
 "      .object.path'\n";
 
@@ -196,9 +204,13 @@ static void print_trail(json_t *result)
 int do_history(int argc, char **argv)
 {
 	const char *user = NULL, *resource = NULL, *since = NULL, *grant = NULL;
+	const char *host = NULL, *store = NULL;
 	json_t *reply = NULL, *result = NULL, *grants;
-	bool json = false;
+	bool json = false, fleet = false;
 	const struct cli_opt opts[] = {
+		{ "fleet", 0, .flag = &fleet },
+		{ "host", 0, .arg = &host },
+		{ "store", 0, .arg = &store },
 		{ "user", 'u', .arg = &user },
 		{ "resource", 0, .arg = &resource },
 		{ "since", 's', .arg = &since },
@@ -214,6 +226,13 @@ int do_history(int argc, char **argv)
 	if ((user && !*user) || (resource && !*resource))
 		return usage_error("history ", "%s must not be empty", user && !*user ? "--user" :
 				   "--resource");
+	if ((host || store) && !fleet)
+		return usage_error("history ", "%s goes with --fleet", host ? "--host" : "--store");
+	if (fleet && (grant || resource))
+		return usage_error("history ", "--fleet does not go with %s (the store knows roles, "
+				   "not this host's resources)", grant ? "--grant" : "--resource");
+	if (fleet)
+		return fleet_history(host, user, since, store, json);
 	if (since && !valid_since(since)) {
 		char *s = clean(since);
 

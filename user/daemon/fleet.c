@@ -9,7 +9,7 @@
  * What the host remembers (STATE_DIR/fleet.state, appended, one line each):
  *   seen ID SHA256HEX GRANT_ID    a request activated here (the replay memory)
  *   cursor REV                    every row up to REV has been handled
- * Acknowledgements the store could not take wait in memory and go out on reconnect. */
+ * Acknowledgements wait in the ledger (ledger__fleet_ack_*) until the store takes them. */
 #include <errno.h>
 #include <stdarg.h>
 #include <pwd.h>
@@ -23,20 +23,12 @@
 #include "fleet/store.h"
 
 #define FLEET_POLL_DEFAULT_S 30
-#define FLEET_ACKS_MAX 4096
 
 struct seen {
 	char id[JG_FLEET_ID_LEN];
 	uint8_t hash[32];
 	uint64_t grant_id;
 	bool revoked;
-};
-
-struct ack {
-	char id[JG_FLEET_ID_LEN];
-	char state[12];
-	char *reason;
-	int64_t expiry;
 };
 
 static struct {
@@ -53,9 +45,8 @@ static struct {
 	int fd;				/* the store's socket in the epoll set, -1: none */
 	struct seen *seen;
 	size_t nseen;
-	struct ack acks[FLEET_ACKS_MAX];
-	size_t nacks;
-	uint64_t acks_dropped;
+	uint64_t acks_lost;		/* neither held in the ledger nor sent */
+	bool ack_said;
 	bool down_said;
 } F = { .fd = -1 };
 
@@ -252,44 +243,48 @@ static struct jg_fleet_host host_view(void)
 
 /* ------------------------------------------------------------------ acknowledgements */
 
+/* Every acknowledgement enters the ledger's outbox first (durable across a store outage
+ * and a restart of jitgated), then goes out in order while the store takes them. */
+static void acks_flush(void)
+{
+	struct jg_fleet_ack a;
+	char err[512];
+	int ret = 0;
+
+	while (store__connected(&F.store) && !(ret = ledger__fleet_ack_first(&d.ledger, &a))) {
+		if (store__ack(&F.store, a.request_id, F.host, a.state, *a.reason ? a.reason : NULL,
+			       a.kernel_expiry, err, sizeof(err))) {
+			if (!F.ack_said)
+				pr_warn("fleet: %s; the acknowledgement waits in the ledger", err);
+			F.ack_said = true;
+			return;
+		}
+		F.ack_said = false;
+		if (ledger__fleet_ack_del(&d.ledger, a.id)) {
+			pr_warn("fleet: cannot delete a sent acknowledgement from the ledger: %s",
+				d.ledger.err);
+			return;
+		}
+	}
+	if (ret && ret != -ENOENT)
+		pr_warn("fleet: cannot read the acknowledgements from the ledger: %s", d.ledger.err);
+}
+
 static void ack(const char *id, const char *state, const char *reason, int64_t expiry)
 {
 	char err[512];
-	struct ack *a;
 
-	if (store__connected(&F.store) && !F.nacks &&
-	    !store__ack(&F.store, id, F.host, state, reason, expiry, err, sizeof(err)))
-		return;
-	if (F.nacks == FLEET_ACKS_MAX) {
-		F.acks_dropped++;	/* said on the next reconnect */
+	if (ledger__fleet_ack_add(&d.ledger, id, state, reason, expiry)) {
+		/* the ledger refuses (disk full): send it now if the store is there, else it is
+		 * lost, and counted */
+		pr_warn("fleet: cannot hold the acknowledgement of %s in the ledger: %s", id,
+			d.ledger.err);
+		if (!store__connected(&F.store) ||
+		    store__ack(&F.store, id, F.host, state, reason, expiry, err, sizeof(err)))
+			F.acks_lost++;
 		return;
 	}
-	a = &F.acks[F.nacks++];
-	snprintf(a->id, sizeof(a->id), "%s", id);
-	snprintf(a->state, sizeof(a->state), "%s", state);
-	a->reason = reason ? strdup(reason) : NULL;
-	a->expiry = expiry;
-}
-
-static void acks_flush(void)
-{
-	char err[512];
-	size_t i = 0;
-
-	for (; i < F.nacks && store__connected(&F.store); i++)
-		if (store__ack(&F.store, F.acks[i].id, F.host, F.acks[i].state, F.acks[i].reason,
-			       F.acks[i].expiry, err, sizeof(err)))
-			break;
-	for (size_t k = 0; k < i; k++)
-		free(F.acks[k].reason);
-	memmove(F.acks, F.acks + i, (F.nacks - i) * sizeof(F.acks[0]));
-	F.nacks -= i;
-	if (!F.nacks && F.acks_dropped) {
-		pr_warn("fleet: %llu acknowledgements were dropped while the store was away "
-			"(more than %d waiting)", (unsigned long long)F.acks_dropped,
-			FLEET_ACKS_MAX);
-		F.acks_dropped = 0;
-	}
+	acks_flush();
 }
 
 /* ------------------------------------------------------------------ refusals */
@@ -359,9 +354,9 @@ static void apply_seen(const struct jg_store_item *it, struct seen *s, int64_t c
 			grant_end(s->grant_id, "revoke", NULL, reason, "grant.revoke",
 				  json_pack("{s:s, s:s}", "fleet_request_id", it->id, "revoked_by",
 					    by));
+		ack(it->id, "revoked", reason, 0);
 		s->revoked = true;
 		state_append("revoked %s\n", it->id);
-		ack(it->id, "revoked", reason, 0);
 		break;
 	}
 	fleet__request_free(&r);
@@ -434,6 +429,9 @@ static void apply_new(const struct jg_store_item *it, int64_t cursor)
 			ack(it->id, "rejected", err, 0);
 			break;
 		}
+		/* the acknowledgement is held before the request is remembered: a crash
+		 * between the two re-reads the request and acknowledges it again, never not */
+		ack(it->id, "active", NULL, v.not_after);
 		fleet__hash(it->req.canon, it->req.canonlen, v.hash);
 		{
 			char hx[65];
@@ -442,7 +440,6 @@ static void apply_new(const struct jg_store_item *it, int64_t cursor)
 			seen_add(it->id, v.hash, gid);
 			state_append("seen %s %s %llu\n", it->id, hx, (unsigned long long)gid);
 		}
-		ack(it->id, "active", NULL, v.not_after);
 		break;
 	case JG_FLEET_DENIED:
 		snprintf(why, sizeof(why), "denied by %s", v.by);
@@ -575,7 +572,8 @@ int fleet_start(char *err, size_t errlen)
 	F.on = true;
 	srand((unsigned)(getpid() ^ util__realtime_ns()));
 	pr_info("fleet mode: host %s, labels \"%s\", signers %s (%zu keys), %zu requests "
-		"activated before", F.host, F.labels, F.signers_path, F.signers->n, F.nseen);
+		"activated before, %ld acknowledgements held", F.host, F.labels, F.signers_path,
+		F.signers->n, F.nseen, ledger__fleet_ack_count(&d.ledger));
 	try_connect();
 	return 0;
 }
@@ -622,8 +620,6 @@ void fleet_stop(void)
 	store__free(&F.store);
 	signers__free(F.signers);
 	F.signers = NULL;
-	for (size_t i = 0; i < F.nacks; i++)
-		free(F.acks[i].reason);
 	free(F.seen);
 	F.seen = NULL;
 	F.on = false;
@@ -631,10 +627,14 @@ void fleet_stop(void)
 
 json_t *fleet_status(void)
 {
+	long waiting;
+
 	if (!F.on)
 		return json_null();
-	return json_pack("{s:s, s:s, s:b, s:I, s:I, s:s}", "host", F.host, "labels", F.labels,
-			 "connected", store__connected(&F.store), "cursor", (json_int_t)F.cursor,
-			 "acks_waiting", (json_int_t)F.nacks, "error",
+	waiting = ledger__fleet_ack_count(&d.ledger);
+	return json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:s}", "host", F.host, "labels",
+			 F.labels, "connected", store__connected(&F.store), "cursor",
+			 (json_int_t)F.cursor, "acks_waiting", (json_int_t)(waiting < 0 ? 0 : waiting),
+			 "acks_lost", (json_int_t)F.acks_lost, "error",
 			 store__connected(&F.store) ? "" : F.store.err);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 /* The schema version this jitgate knows (user/fleet/sql/NNN_*.sql). */
 #define JG_STORE_SCHEMA 1
@@ -121,5 +122,16 @@ int store__activations(struct jg_store *s, const char *id,
 		       void (*fn)(const char *host, const char *state, const char *reason,
 				  const char *expiry, void *ctx),
 		       void *ctx, char *err, size_t errlen);
+
+/* Fleet history: {"requests": [REQ...], "unreadable": N} (N: rows whose bytes do not
+ * parse), oldest first, each REQ {"id", "requester", "role", "reason", "selector",
+ * "created", "duration", "hosts": [...], "decisions": [{"kind", "by", "at"}],
+ * "activations": [{"host", "state", "reason", "kernel_expiry", "at"}]} (times in unix
+ * seconds; the signed fields from the canonical bytes, the rest as the store has it).
+ * Filters may be NULL / 0: host (requests naming it, its rows only), requester, stored
+ * since (unix seconds). */
+
+int store__history(struct jg_store *s, const char *host, const char *user, int64_t since,
+		   json_t **out, char *err, size_t errlen);
 
 #endif

@@ -229,3 +229,72 @@ int store__activations(struct jg_store *s, const char *id,
 	PQclear(r);
 	return 0;
 }
+
+/* One request of the history: the signed fields from its canonical bytes, the decisions
+ * and activation rows as the store has them. NULL when the bytes do not parse (skipped:
+ * counted by the caller). */
+static json_t *history_item(PGresult *r, int row)
+{
+	struct jg_fleet_request q;
+	json_t *o, *hosts, *dec, *act;
+	char e[256];
+
+	if (fleet__request_parse(PQgetvalue(r, row, 1), (size_t)PQgetlength(r, row, 1), &q, e,
+				 sizeof(e)))
+		return NULL;
+	dec = json_loads(PQgetvalue(r, row, 2), 0, NULL);
+	act = json_loads(PQgetvalue(r, row, 3), 0, NULL);
+	hosts = json_array();
+	for (size_t i = 0; i < q.nhosts; i++)
+		json_array_append_new(hosts, json_string(q.hosts[i]));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}", "id", q.id,
+		      "requester", q.requester, "role", q.role, "reason", q.reason, "selector",
+		      q.selector, "created", (json_int_t)q.created, "duration",
+		      (json_int_t)q.duration, "hosts", hosts, "decisions",
+		      dec ? dec : json_array(), "activations", act ? act : json_array());
+	fleet__request_free(&q);
+	return o;
+}
+
+int store__history(struct jg_store *s, const char *host, const char *user, int64_t since,
+		   json_t **out, char *err, size_t errlen)
+{
+	char sb[24];
+	const char *vals[] = { host, user, since ? sb : NULL };
+	json_t *list;
+	PGresult *r;
+	long bad = 0;
+
+	if (need_conn(s, err, errlen))
+		return -ENOTCONN;
+	snprintf(sb, sizeof(sb), "%lld", (long long)since);
+	r = PQexecParams(s->conn,
+		"SELECT r.id, r.canon,"
+		" coalesce((SELECT json_agg(json_build_object('kind', d.kind, 'by', d.by, 'at',"
+		"  extract(epoch FROM d.stored)::bigint) ORDER BY d.id) FROM jitgate.decisions d"
+		"  WHERE d.request_id = r.id), '[]'),"
+		" coalesce((SELECT json_agg(json_build_object('host', a.host, 'state', a.state,"
+		"  'reason', a.reason, 'kernel_expiry', extract(epoch FROM a.kernel_expiry)::bigint,"
+		"  'at', extract(epoch FROM a.at)::bigint) ORDER BY a.host COLLATE \"C\")"
+		"  FROM jitgate.activations a WHERE a.request_id = r.id"
+		"  AND ($1::text IS NULL OR a.host = $1)), '[]')"
+		" FROM jitgate.requests r"
+		" WHERE ($1::text IS NULL OR $1 = ANY (r.hosts))"
+		" AND ($2::text IS NULL OR r.requester = $2)"
+		" AND ($3::bigint IS NULL OR r.stored >= to_timestamp($3::bigint))"
+		" ORDER BY r.stored, r.id", 3, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pq_error(s, r, "cannot read the fleet history", err, errlen);
+	list = json_array();
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *o = history_item(r, i);
+
+		if (o)
+			json_array_append_new(list, o);
+		else
+			bad++;
+	}
+	PQclear(r);
+	*out = json_pack("{s:o, s:I}", "requests", list, "unreadable", (json_int_t)bad);
+	return 0;
+}

@@ -92,6 +92,25 @@ int ledger__outbox_del(struct jg_ledger *l, uint64_t id);
 int ledger__outbox(struct jg_ledger *l, int (*cb)(uint64_t id, const char *event, void *ctx),
 		   void *ctx);
 
+/* Fleet mode's acknowledgements (docs/fleet.md): an activation row for the store, kept
+ * until the store has taken it (jitgated adds it, sends what is held in order after each
+ * connect and deletes what was sent), so neither a store outage nor a restart of jitgated
+ * loses one. reason may be NULL; kernel_expiry 0 for none (seconds since the epoch). */
+struct jg_fleet_ack {
+	uint64_t id;
+	char request_id[32];
+	char state[16];
+	char reason[640];
+	int64_t kernel_expiry;
+};
+int ledger__fleet_ack_add(struct jg_ledger *l, const char *request_id, const char *state,
+			  const char *reason, int64_t kernel_expiry);
+int ledger__fleet_ack_del(struct jg_ledger *l, uint64_t id);
+/* The oldest held acknowledgement: 0, -ENOENT when none is held. */
+int ledger__fleet_ack_first(struct jg_ledger *l, struct jg_fleet_ack *a);
+/* How many are held (-errno on failure). */
+long ledger__fleet_ack_count(struct jg_ledger *l);
+
 /* History (docs/protocol.md HISTORY objects), oldest first. Filters may be NULL / 0. */
 json_t *ledger__history(struct jg_ledger *l, const char *user, const char *resource,
 			int64_t since_ns);

@@ -179,7 +179,8 @@ static int count_tables(void)
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = "
 					"'table' AND name IN ('meta', 'resources', 'requests', "
-					"'decisions', 'grants', 'mfa', 'mfa_tally')", -1, &st, NULL),
+					"'decisions', 'grants', 'mfa', 'mfa_tally', "
+					"'fleet_acks')", -1, &st, NULL),
 		     SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
@@ -195,9 +196,9 @@ Test(ledger, open_creates_0600_with_schema)
 
 	cr_assert_eq(stat(path, &sb), 0);
 	cr_assert_eq(sb.st_mode & 07777, 0600, "mode %o", sb.st_mode & 07777);
-	cr_assert_eq(count_tables(), 7);
+	cr_assert_eq(count_tables(), 8);
 	cr_assert_eq(ledger__meta_get(&L, "schema", ver, sizeof(ver)), 0);
-	cr_assert_str_eq(ver, "2");
+	cr_assert_str_eq(ver, "3");
 	/* the write-ahead log holds the same secrets */
 	cr_assert_eq(ledger__meta_set(&L, "k", "v"), 0);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
@@ -264,7 +265,7 @@ Test(ledger, reopen_keeps_everything)
 	cr_assert_eq(ledger__mfa_get(&L, 1000, secret, &len, &step), 0);
 	cr_assert_eq(len, 20);
 	cr_assert_eq(ledger__meta_get(&L, "schema", buf, sizeof(buf)), 0);
-	cr_assert_str_eq(buf, "2");
+	cr_assert_str_eq(buf, "3");
 }
 
 /* ---- grants ---- */
@@ -853,11 +854,11 @@ Test(ledger, newer_schema_refused)
 	struct jg_ledger l2;
 
 	ledger__close(&L);
-	sql(path, "PRAGMA user_version = 3");
+	sql(path, "PRAGMA user_version = 4");
 	cr_assert_eq(ledger__open(&l2, path, err, sizeof(err)), -EPROTO);
-	cr_assert(strstr(err, "schema version 3"), "%s", err);
+	cr_assert(strstr(err, "schema version 4"), "%s", err);
 	cr_assert_null(l2.db);
-	sql(path, "PRAGMA user_version = 2");
+	sql(path, "PRAGMA user_version = 3");
 	open_ledger();
 }
 
@@ -872,11 +873,11 @@ Test(ledger, schema_version_in_user_version)
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	cr_assert_eq(sqlite3_column_int(st, 0), 2);
+	cr_assert_eq(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	cr_assert_eq(ledger__meta_get(&L, "schema", ver, sizeof(ver)), 0);
-	cr_assert_str_eq(ver, "2");
+	cr_assert_str_eq(ver, "3");
 }
 
 /* A version-1 ledger (before the MFA lockout) is migrated on open: its data stays, the
@@ -890,13 +891,13 @@ Test(ledger, migrates_version_1)
 	insert_request(&q);
 	ledger__close(&L);
 	/* as a version-1 build left it: no user_version, the meta row only */
-	sql(path, "DROP TABLE mfa_tally; DROP INDEX requests_uid; PRAGMA user_version = 0; "
-		  "UPDATE meta SET value = '1' WHERE key = 'schema'");
+	sql(path, "DROP TABLE mfa_tally; DROP TABLE fleet_acks; DROP INDEX requests_uid; "
+		  "PRAGMA user_version = 0; UPDATE meta SET value = '1' WHERE key = 'schema'");
 	cr_assert_eq(count_tables(), 6);
 	open_ledger();
-	cr_assert_eq(count_tables(), 7);
+	cr_assert_eq(count_tables(), 8);
 	cr_assert_eq(ledger__meta_get(&L, "schema", ver, sizeof(ver)), 0);
-	cr_assert_str_eq(ver, "2");
+	cr_assert_str_eq(ver, "3");
 	cr_assert_eq(ledger__mfa_tally_set(&L, 1000, &t), 0);
 	cr_assert_eq(ledger__pending_of(&L, 1000, "db-debug", 0), q.id);
 }
@@ -1008,4 +1009,32 @@ Test(ledger, outbox)
 	cr_assert_eq(json_array_size(arr), 1);
 	cr_assert_eq(json_integer_value(json_object_get(json_array_get(arr, 0), "id")), (json_int_t)b);
 	json_decref(arr);
+}
+
+/* Fleet acknowledgements wait in the ledger in order, survive a reopen, and leave once
+ * deleted; a NULL reason comes back empty. */
+Test(ledger, fleet_acks)
+{
+	struct jg_fleet_ack a;
+
+	cr_assert_eq(ledger__fleet_ack_first(&L, &a), -ENOENT);
+	cr_assert_eq(ledger__fleet_ack_count(&L), 0);
+	cr_assert_eq(ledger__fleet_ack_add(&L, "fr-0000000000000001", "active", NULL, 1796460320),
+		     0);
+	cr_assert_eq(ledger__fleet_ack_add(&L, "fr-0000000000000002", "rejected",
+					   "labels: not this host", 0), 0);
+	reopen();
+	cr_assert_eq(ledger__fleet_ack_count(&L), 2);
+	cr_assert_eq(ledger__fleet_ack_first(&L, &a), 0);
+	cr_assert_str_eq(a.request_id, "fr-0000000000000001");
+	cr_assert_str_eq(a.state, "active");
+	cr_assert_str_eq(a.reason, "");
+	cr_assert_eq(a.kernel_expiry, 1796460320);
+	cr_assert_eq(ledger__fleet_ack_del(&L, a.id), 0);
+	cr_assert_eq(ledger__fleet_ack_first(&L, &a), 0);
+	cr_assert_str_eq(a.request_id, "fr-0000000000000002");
+	cr_assert_str_eq(a.reason, "labels: not this host");
+	cr_assert_eq(a.kernel_expiry, 0);
+	cr_assert_eq(ledger__fleet_ack_del(&L, a.id), 0);
+	cr_assert_eq(ledger__fleet_ack_first(&L, &a), -ENOENT);
 }
