@@ -351,6 +351,12 @@ void audit__close(struct jg_audit *a)
 	free(a->backlog);
 	a->backlog = NULL;
 	a->backlog_len = a->backlog_cap = 0;
+	if (a->fd >= 0 && a->unsynced_len && fdatasync(a->fd))
+		pr_warn("the audit log %s: the last records may not be on disk: %s", a->path,
+			strerror(errno));
+	free(a->unsynced);
+	a->unsynced = NULL;
+	a->unsynced_len = a->unsynced_cap = 0;
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->head_fd >= 0)
@@ -453,6 +459,9 @@ static int write_part(int fd, const char *p, size_t len, size_t *done);
 static void cut_back(struct jg_audit *a, size_t done);
 static int hold(struct jg_audit *a, const char *lines, size_t len);
 static int flush_backlog(struct jg_audit *a);
+static void failed(struct jg_audit *a, int err);
+static void note_written(struct jg_audit *a, const char *lines, size_t len);
+static int sync_log(struct jg_audit *a);
 
 /* The waiting lines to the log in one write, unless the log is failing (then they join the
  * backlog). A write that fails part way keeps the whole lines it wrote, cuts the torn one
@@ -467,6 +476,7 @@ static int file_batch(struct jg_audit *a)
 	ret = write_part(a->fd, a->pend, a->pend_len, &done);
 	if (!ret) {
 		a->size += a->pend_len;
+		note_written(a, a->pend, a->pend_len);
 		return 0;
 	}
 	for (size_t i = done; i > 0; i--) {
@@ -477,10 +487,8 @@ static int file_batch(struct jg_audit *a)
 	}
 	cut_back(a, done - whole);
 	a->size += whole;
-	a->write_errors++;
-	a->last_err = ret;
-	a->failing_since_ns = util__realtime_ns();
-	a->failure_new = true;
+	note_written(a, a->pend, whole);
+	failed(a, ret);
 	hold(a, a->pend + whole, a->pend_len - whole);
 	return ret;
 }
@@ -520,6 +528,12 @@ int audit__flush(struct jg_audit *a)
 			a->write_errors += a->pend_lines;
 		a->pend_len = 0;
 		a->pend_lines = 0;
+	}
+	if (a->unsynced_len && !a->backlog_len &&
+	    (int64_t)util__boottime_ns() - a->synced_ns >= JG_AUDIT_SYNC_NS) {
+		int r = sync_log(a);
+
+		ret = ret ? ret : r;
 	}
 	if (a->sinks.flush)
 		a->sinks.flush(a->sinks.ctx);
@@ -713,6 +727,137 @@ static int hold(struct jg_audit *a, const char *lines, size_t len)
 	return 0;
 }
 
+/* The file failed with err (-errno): counted, and a new failure is said (say_failure) with
+ * its time. A file system that failed under the descriptor (EIO, EROFS) is left for one
+ * opened again by name. */
+static void failed(struct jg_audit *a, int err)
+{
+	a->write_errors++;
+	a->last_err = err;
+	a->reopen = err == -EIO || err == -EROFS;
+	if (a->backlog_len)
+		return;		/* failing already */
+	a->failing_since_ns = util__realtime_ns();
+	a->failure_new = true;
+}
+
+/* Lines the file took: kept until a sync says they are on disk. */
+static void note_written(struct jg_audit *a, const char *lines, size_t len)
+{
+	if (!len)
+		return;
+	if (a->unsynced_len + len > JG_AUDIT_UNSYNCED_MAX)
+		sync_log(a);	/* on failure they are held, and these are written later */
+	if (a->unsynced_len + len > a->unsynced_cap) {
+		size_t cap = a->unsynced_cap ? a->unsynced_cap : 65536;
+		char *p;
+
+		while (cap < a->unsynced_len + len)
+			cap *= 2;
+		p = realloc(a->unsynced, cap);
+		if (!p) {
+			/* no room to keep them: on disk now, or counted */
+			if (fdatasync(a->fd) == 0)
+				a->unsynced_len = 0;
+			else
+				a->write_errors++;
+			return;
+		}
+		a->unsynced = p;
+		a->unsynced_cap = cap;
+	}
+	memcpy(a->unsynced + a->unsynced_len, lines, len);
+	a->unsynced_len += len;
+}
+
+/* Lines (whole) back at the front of the backlog: older than everything held. */
+static int hold_front(struct jg_audit *a, const char *lines, size_t len)
+{
+	size_t was = a->backlog_len;
+	int ret;
+
+	if ((ret = hold(a, lines, len)))
+		return ret;
+	/* hold appended them: rotate them before what was held already */
+	if (was) {
+		char *tmp = malloc(was);
+
+		if (!tmp)
+			return 0;	/* out of order, but none lost: the seq tells */
+		memcpy(tmp, a->backlog, was);
+		memmove(a->backlog, a->backlog + was, len);
+		memcpy(a->backlog + len, tmp, was);
+		free(tmp);
+	}
+	return 0;
+}
+
+/* fdatasync of what was written since the last one. A failure holds those lines again
+ * (the file system may have dropped them) and starts a failure. 0 or -errno. */
+static int sync_log(struct jg_audit *a)
+{
+	int ret = 0;
+
+	a->synced_ns = (int64_t)util__boottime_ns();
+	if (!a->unsynced_len || a->fd < 0)
+		return 0;
+	if (fdatasync(a->fd)) {
+		ret = -errno;
+		failed(a, ret);
+		a->reopen = true;	/* what the descriptor took cannot be trusted */
+		hold_front(a, a->unsynced, a->unsynced_len);
+	}
+	a->unsynced_len = 0;
+	return ret;
+}
+
+/* {"seq":N,... -> N; 0 when the line does not start so. */
+static uint64_t line_seq(const char *line)
+{
+	return strncmp(line, "{\"seq\":", 7) ? 0 : strtoull(line + 7, NULL, 10);
+}
+
+/* The log's file system failed under its descriptor: open the log and the head by name
+ * again (an administrator may have mounted it again). The new file may have kept some of
+ * the held lines (written before the failure): those are dropped from the backlog by
+ * their seq, so no record is written twice. 0, or -errno while it cannot be opened. */
+static int reopen_failed(struct jg_audit *a)
+{
+	struct tail t;
+	size_t off = 0;
+	int ret = open_log(a), fd;
+
+	if (ret) {
+		a->last_err = ret;
+		return ret;
+	}
+	a->reopen = false;
+	if (a->head[0] && (fd = open(a->head, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0) {
+		if (a->head_fd >= 0)
+			close(a->head_fd);
+		a->head_fd = fd;
+	}
+	read_tail(a->fd, &t);
+	if ((t.partial_len || t.need_nl) && !write_all(a->fd, "\n", 1))
+		a->size++;
+	while (off < a->backlog_len) {
+		char *nl = memchr(a->backlog + off, '\n', a->backlog_len - off);
+		uint64_t seq = line_seq(a->backlog + off);
+
+		if (!nl || !seq || seq > t.seq)
+			break;
+		off += (size_t)(nl - (a->backlog + off)) + 1;
+		a->backlog_n--;
+		if (a->held)
+			a->held--;
+	}
+	memmove(a->backlog, a->backlog + off, a->backlog_len - off);
+	a->backlog_len -= off;
+	pr_info("the audit log %s was opened again after %s; it ends at record %llu",
+		a->path, strerror(-a->last_err), (unsigned long long)t.seq);
+	return 0;
+}
+
 /* What the backlog holds, as far as the file takes it; once it is empty, the recovery is
  * on the record. */
 static int flush_backlog(struct jg_audit *a)
@@ -724,6 +869,8 @@ static int flush_backlog(struct jg_audit *a)
 
 	if (!a->backlog_len || a->fd < 0)
 		return 0;
+	if (a->reopen && (ret = reopen_failed(a)))
+		return ret;
 	while (off < a->backlog_len) {
 		char *nl = memchr(a->backlog + off, '\n', a->backlog_len - off);
 		size_t len = (size_t)(nl - (a->backlog + off)) + 1;
@@ -731,9 +878,11 @@ static int flush_backlog(struct jg_audit *a)
 		ret = write_part(a->fd, a->backlog + off, len, &done);
 		if (ret) {
 			a->last_err = ret;	/* counted when it first failed */
+			a->reopen = ret == -EIO || ret == -EROFS;
 			cut_back(a, done);
 			break;
 		}
+		note_written(a, a->backlog + off, len);
 		a->size += len;
 		off += len;
 		a->backlog_n--;
@@ -741,6 +890,9 @@ static int flush_backlog(struct jg_audit *a)
 	memmove(a->backlog, a->backlog + off, a->backlog_len - off);
 	a->backlog_len -= off;
 	if (a->backlog_len)
+		return ret;
+	/* on disk before it is called recovered: a failed sync holds them again */
+	if ((ret = sync_log(a)))
 		return ret;
 	/* the file takes lines again: say what happened meanwhile, in the chain */
 	ev = audit__new("audit.recovered");

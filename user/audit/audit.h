@@ -63,7 +63,19 @@ struct jg_audit {
 	int last_err;			/* -errno of the failure that started the backlog; 0: none */
 	int64_t failing_since_ns;	/* wall time of that failure */
 	bool failure_new;		/* the failure is not on the record yet (audit.write_error) */
+	/* Lines written since the last fdatasync that worked. A file system that fails under
+	 * the log (read-only after an error, a dead disk) may take a write and drop it, so
+	 * they are kept until a sync says they are on disk; a failed sync holds them again
+	 * (at the backlog's front). Synced once a second (audit__flush) and whenever they
+	 * pass JG_AUDIT_UNSYNCED_MAX. */
+	char *unsynced;
+	size_t unsynced_len, unsynced_cap;
+	int64_t synced_ns;		/* CLOCK_BOOTTIME of the last sync attempt */
+	bool reopen;			/* the descriptor's file system failed (EIO, EROFS): open
+					 * the log (and head) by name again before retrying */
 };
+#define JG_AUDIT_UNSYNCED_MAX (1u << 20)
+#define JG_AUDIT_SYNC_NS 1000000000LL
 
 struct jg_audit_cfg {
 	const char *path;		/* NULL or "": no file sink */

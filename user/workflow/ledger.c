@@ -66,7 +66,13 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SCHEMA_VERSION - 1,
 
 static int fail(struct jg_ledger *l, int rc)
 {
-	snprintf(l->err, sizeof(l->err), "%s", sqlite3_errmsg(l->db));
+	int sys = sqlite3_system_errno(l->db);
+
+	/* "disk I/O error" alone hides the cause: the file system's errno beside it */
+	if (sys && (rc & 0xff) == SQLITE_IOERR)
+		snprintf(l->err, sizeof(l->err), "%s (%s)", sqlite3_errmsg(l->db), strerror(sys));
+	else
+		snprintf(l->err, sizeof(l->err), "%s", sqlite3_errmsg(l->db));
 	switch (rc & 0xff) {
 	case SQLITE_FULL: return -ENOSPC;
 	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
