@@ -14,6 +14,9 @@
 # comes back as an administrator brings it back (lazy unmount, mount again: ext4 replays its
 # journal); jitgated opens its files again by name, writes what it held, audit.recovered and
 # ledger.recovered say so, the next grant works, the seq is gap-free and the chain verifies.
+# Known failing (2026-12-05): after the EROFS case the log lacks seq 6-300 (records held
+# while ext4 was read-only are missing after the remount although status said them written):
+# 8 of 49 checks fail, all "gap-free"/"verifies"; the EIO case alone holds and recovers.
 . "${0%/*}/lib.sh"
 . "${0%/*}/fixture.sh"
 

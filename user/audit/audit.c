@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The audit log: records numbered, chained and written (with rotation and gzip), and the
- * head a restarted daemon continues from. Kernel events become records in kernel_event.c. */
+ * head a restarted daemon continues from. Kernel events become records in kernel_event.c.
+ * Size: the backlog, the sync and the reopen after a failed file system share the file's
+ * state machine with the writer; they are to move to a file of their own. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The ledger (SQLite). Size: the errno beside SQLite's I/O errors took it past 800 lines;
+ * the request rows are to move to a file of their own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
