@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The ledger (SQLite). Size: the errno beside SQLite's I/O errors took it past 800 lines;
- * the request rows are to move to a file of their own. */
+/* The ledger (SQLite): the schema and its migrations, grants, MFA, history and the
+ * outbox. The access requests' rows are ledger_requests.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 #include "workflow/ledger.h"
+#include "workflow/ledger_sql.h"
 #include "workflow/totp.h"
 #include "lib/util.h"
 
@@ -66,7 +67,7 @@ static const char *const migrations[] = {
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SCHEMA_VERSION - 1,
 	       "one migration per schema version after the first");
 
-static int fail(struct jg_ledger *l, int rc)
+int ledger_fail(struct jg_ledger *l, int rc)
 {
 	int sys = sqlite3_system_errno(l->db);
 
@@ -89,18 +90,18 @@ static int exec(struct jg_ledger *l, const char *sql)
 {
 	int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : fail(l, rc);
+	return rc == SQLITE_OK ? 0 : ledger_fail(l, rc);
 }
 
 /* Prepare and bind: fmt letters i (int64), u (uint32 or NULL when JG_BY_POLICY),
  * t (text, NULL -> NULL), b (blob: pointer then size_t), z (int64, 0 -> NULL). */
-static int prep(struct jg_ledger *l, sqlite3_stmt **st, const char *sql, const char *fmt, ...)
+int ledger_prep(struct jg_ledger *l, sqlite3_stmt **st, const char *sql, const char *fmt, ...)
 {
 	va_list ap;
 	int rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL);
 
 	if (rc != SQLITE_OK)
-		return fail(l, rc);
+		return ledger_fail(l, rc);
 	va_start(ap, fmt);
 	for (int i = 1; fmt && *fmt; fmt++, i++) {
 		switch (*fmt) {
@@ -135,7 +136,7 @@ static int prep(struct jg_ledger *l, sqlite3_stmt **st, const char *sql, const c
 	}
 	va_end(ap);
 	if (rc != SQLITE_OK) {
-		rc = fail(l, rc);
+		rc = ledger_fail(l, rc);
 		sqlite3_finalize(*st);
 		return rc;
 	}
@@ -143,16 +144,16 @@ static int prep(struct jg_ledger *l, sqlite3_stmt **st, const char *sql, const c
 }
 
 /* Run a statement that returns no rows. */
-static int run(struct jg_ledger *l, sqlite3_stmt *st)
+int ledger_run(struct jg_ledger *l, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
-	rc = rc == SQLITE_DONE ? 0 : fail(l, rc);
+	rc = rc == SQLITE_DONE ? 0 : ledger_fail(l, rc);
 	sqlite3_finalize(st);
 	return rc;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *ledger_col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -216,7 +217,7 @@ int ledger__open(struct jg_ledger *l, const char *path, char *err, size_t errlen
 	}
 	sqlite3_busy_timeout(l->db, 2000);
 	rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-	if (!rc && !(rc = prep(l, &st, "PRAGMA user_version", NULL))) {
+	if (!rc && !(rc = ledger_prep(l, &st, "PRAGMA user_version", NULL))) {
 		uv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 		sqlite3_finalize(st);
 	}
@@ -264,16 +265,16 @@ void ledger__rollback(struct jg_ledger *l)
 int ledger__meta_get(struct jg_ledger *l, const char *key, char *buf, size_t len)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "SELECT value FROM meta WHERE key = ?", "t", key);
+	int rc = ledger_prep(l, &st, "SELECT value FROM meta WHERE key = ?", "t", key);
 
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		snprintf(buf, len, "%s", col_text(st, 0));
+		snprintf(buf, len, "%s", ledger_col_text(st, 0));
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : fail(l, rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : ledger_fail(l, rc);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -282,27 +283,27 @@ int ledger__meta_get(struct jg_ledger *l, const char *key, char *buf, size_t len
 int ledger__meta_set(struct jg_ledger *l, const char *key, const char *value)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "INSERT INTO meta (key, value) VALUES (?, ?) "
+	int rc = ledger_prep(l, &st, "INSERT INTO meta (key, value) VALUES (?, ?) "
 			      "ON CONFLICT (key) DO UPDATE SET value = excluded.value", "tt",
 		      key, value);
 
-	return rc ? rc : run(l, st);
+	return rc ? rc : ledger_run(l, st);
 }
 
 int ledger__resources(struct jg_ledger *l, int (*cb)(const char *name, int id, void *ctx),
 		      void *ctx)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "SELECT name, id FROM resources ORDER BY id", NULL);
+	int rc = ledger_prep(l, &st, "SELECT name, id FROM resources ORDER BY id", NULL);
 
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = cb(col_text(st, 0), sqlite3_column_int(st, 1), ctx);
+		rc = cb(ledger_col_text(st, 0), sqlite3_column_int(st, 1), ctx);
 		if (rc)
 			break;
 	}
-	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? fail(l, rc) : rc;
+	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? ledger_fail(l, rc) : rc;
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -310,10 +311,10 @@ int ledger__resources(struct jg_ledger *l, int (*cb)(const char *name, int id, v
 int ledger__resource_add(struct jg_ledger *l, const char *name, int id)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "INSERT INTO resources (name, id) VALUES (?, ?)", "ti", name,
+	int rc = ledger_prep(l, &st, "INSERT INTO resources (name, id) VALUES (?, ?)", "ti", name,
 		      (int64_t)id);
 
-	return rc ? rc : run(l, st);
+	return rc ? rc : ledger_run(l, st);
 }
 
 int ledger__grant_insert(struct jg_ledger *l, struct jg_grant_rec *r, const char *boot_id)
@@ -326,7 +327,7 @@ int ledger__grant_insert(struct jg_ledger *l, struct jg_grant_rec *r, const char
 	json_decref(allow);
 	if (!text)
 		return -ENOMEM;
-	rc = prep(l, &st, "INSERT INTO grants (uid, user, allow, reason, break_glass, by_uid, "
+	rc = ledger_prep(l, &st, "INSERT INTO grants (uid, user, allow, reason, break_glass, by_uid, "
 		  "by_user, role, request_id, created_ns, expires_ns, expires_boot_ns, boot_id) "
 		  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ittti" "utt" "ziiit",
 		  (int64_t)r->uid, r->user, text, r->reason, (int64_t)r->break_glass, r->by_uid,
@@ -335,7 +336,7 @@ int ledger__grant_insert(struct jg_ledger *l, struct jg_grant_rec *r, const char
 	free(text);
 	if (rc)
 		return rc;
-	rc = run(l, st);
+	rc = ledger_run(l, st);
 	if (!rc)
 		r->id = (uint64_t)sqlite3_last_insert_rowid(l->db);
 	return rc;
@@ -345,22 +346,22 @@ int ledger__grant_set_expiry(struct jg_ledger *l, uint64_t id, int64_t expires_w
 			     uint64_t expires_boot_ns, const char *boot_id)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "UPDATE grants SET expires_ns = ?, expires_boot_ns = ?, boot_id = ? "
+	int rc = ledger_prep(l, &st, "UPDATE grants SET expires_ns = ?, expires_boot_ns = ?, boot_id = ? "
 			      "WHERE id = ?", "iiti", expires_wall_ns, (int64_t)expires_boot_ns,
 		      boot_id, (int64_t)id);
 
-	return rc ? rc : run(l, st);
+	return rc ? rc : ledger_run(l, st);
 }
 
 int ledger__grant_end(struct jg_ledger *l, uint64_t id, const char *kind, int64_t when_ns,
 		      uint32_t by_uid, const char *by_user, const char *reason)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "UPDATE grants SET ended_ns = ?, end_kind = ?, ended_by_uid = ?, "
+	int rc = ledger_prep(l, &st, "UPDATE grants SET ended_ns = ?, end_kind = ?, ended_by_uid = ?, "
 			      "ended_by_user = ?, end_reason = ? WHERE id = ? AND ended_ns IS NULL",
 		      "itutti", when_ns, kind, by_uid, by_user, reason ? reason : "", (int64_t)id);
 
-	return rc ? rc : run(l, st);
+	return rc ? rc : ledger_run(l, st);
 }
 
 #define GRANT_COLS "id, uid, user, allow, reason, break_glass, by_uid, by_user, role, " \
@@ -368,7 +369,7 @@ int ledger__grant_end(struct jg_ledger *l, uint64_t id, const char *kind, int64_
 
 static int grant_row(struct jg_ledger *l, sqlite3_stmt *st, struct jg_grant_rec *r)
 {
-	json_t *allow = json_loads(col_text(st, 3), 0, NULL);
+	json_t *allow = json_loads(ledger_col_text(st, 3), 0, NULL);
 	char err[128];
 	int rc;
 
@@ -381,13 +382,13 @@ static int grant_row(struct jg_ledger *l, sqlite3_stmt *st, struct jg_grant_rec 
 		return rc;
 	}
 	r->uid = (uint32_t)sqlite3_column_int64(st, 1);
-	snprintf(r->user, sizeof(r->user), "%s", col_text(st, 2));
-	snprintf(r->reason, sizeof(r->reason), "%s", col_text(st, 4));
+	snprintf(r->user, sizeof(r->user), "%s", ledger_col_text(st, 2));
+	snprintf(r->reason, sizeof(r->reason), "%s", ledger_col_text(st, 4));
 	r->break_glass = sqlite3_column_int(st, 5);
 	r->by_uid = sqlite3_column_type(st, 6) == SQLITE_NULL ? JG_BY_POLICY
 							       : (uint32_t)sqlite3_column_int64(st, 6);
-	snprintf(r->by_user, sizeof(r->by_user), "%s", col_text(st, 7));
-	snprintf(r->role, sizeof(r->role), "%s", col_text(st, 8));
+	snprintf(r->by_user, sizeof(r->by_user), "%s", ledger_col_text(st, 7));
+	snprintf(r->role, sizeof(r->role), "%s", ledger_col_text(st, 8));
 	r->request_id = (uint64_t)sqlite3_column_int64(st, 9);
 	r->created_wall_ns = sqlite3_column_int64(st, 10);
 	r->expires_wall_ns = sqlite3_column_int64(st, 11);
@@ -400,7 +401,7 @@ int ledger__grants_live(struct jg_ledger *l,
 			void *ctx)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "SELECT " GRANT_COLS " FROM grants WHERE ended_ns IS NULL "
+	int rc = ledger_prep(l, &st, "SELECT " GRANT_COLS " FROM grants WHERE ended_ns IS NULL "
 			      "ORDER BY id", NULL);
 
 	if (rc)
@@ -410,172 +411,20 @@ int ledger__grants_live(struct jg_ledger *l,
 
 		rc = grant_row(l, st, &r);
 		if (!rc)
-			rc = cb(&r, col_text(st, 13), ctx);
+			rc = cb(&r, ledger_col_text(st, 13), ctx);
 		if (rc)
 			break;
 	}
-	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? fail(l, rc) : rc;
+	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? ledger_fail(l, rc) : rc;
 	sqlite3_finalize(st);
 	return rc;
-}
-
-int ledger__request_insert(struct jg_ledger *l, struct jg_request *q)
-{
-	sqlite3_stmt *st;
-	int rc = prep(l, &st, "INSERT INTO requests (role, uid, user, reason, duration_s, state, "
-			      "created_ns, expires_ns, approvals_needed, extends, auto_approved, mfa) "
-			      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittitiiizii",
-		      q->role, (int64_t)q->uid, q->user, q->reason, (int64_t)q->duration_s,
-		      wf__state_name(q->state), q->created_ns, q->expires_ns,
-		      (int64_t)q->approvals_needed, (int64_t)q->extends, (int64_t)q->auto_approved,
-		      (int64_t)q->mfa);
-
-	if (rc)
-		return rc;
-	rc = run(l, st);
-	if (!rc)
-		q->id = (uint64_t)sqlite3_last_insert_rowid(l->db);
-	return rc ? rc : ledger__request_save(l, q);
-}
-
-int ledger__request_save(struct jg_ledger *l, const struct jg_request *q)
-{
-	sqlite3_stmt *st;
-	int rc = prep(l, &st, "UPDATE requests SET state = ?, decided_ns = ?, grant_id = ?, "
-			      "auto_approved = ?, note = ? WHERE id = ?", "tzziti",
-		      wf__state_name(q->state), q->decided_ns, (int64_t)q->grant_id,
-		      (int64_t)q->auto_approved, q->note, (int64_t)q->id);
-
-	if (rc || (rc = run(l, st)))
-		return rc;
-	/* decisions are only ever appended: insert those the table does not have yet */
-	for (size_t i = 0; i < q->ndecisions; i++) {
-		const struct jg_decision *d = &q->decisions[i];
-
-		rc = prep(l, &st, "INSERT OR IGNORE INTO decisions (request_id, seq, uid, user, "
-			  "approve, reason, time_ns) VALUES (?, ?, ?, ?, ?, ?, ?)", "iiititi",
-			  (int64_t)q->id, (int64_t)i, (int64_t)d->uid, d->user, (int64_t)d->approve,
-			  d->reason, d->time_ns);
-		if (rc || (rc = run(l, st)))
-			return rc;
-	}
-	return 0;
-}
-
-#define REQUEST_COLS "id, role, uid, user, reason, duration_s, state, created_ns, expires_ns, " \
-		     "decided_ns, approvals_needed, grant_id, extends, auto_approved, mfa, note"
-
-static int request_row(struct jg_ledger *l, sqlite3_stmt *st, struct jg_request *q)
-{
-	sqlite3_stmt *ds;
-	int rc;
-
-	memset(q, 0, sizeof(*q));
-	q->id = (uint64_t)sqlite3_column_int64(st, 0);
-	snprintf(q->role, sizeof(q->role), "%s", col_text(st, 1));
-	q->uid = (uint32_t)sqlite3_column_int64(st, 2);
-	snprintf(q->user, sizeof(q->user), "%s", col_text(st, 3));
-	snprintf(q->reason, sizeof(q->reason), "%s", col_text(st, 4));
-	q->duration_s = (uint64_t)sqlite3_column_int64(st, 5);
-	if (wf__state_from_name(col_text(st, 6), &q->state)) {
-		snprintf(l->err, sizeof(l->err), "request %llu has an unknown state",
-			 (unsigned long long)q->id);
-		return -EINVAL;
-	}
-	q->created_ns = sqlite3_column_int64(st, 7);
-	q->expires_ns = sqlite3_column_int64(st, 8);
-	q->decided_ns = sqlite3_column_int64(st, 9);
-	q->approvals_needed = (unsigned)sqlite3_column_int(st, 10);
-	q->grant_id = (uint64_t)sqlite3_column_int64(st, 11);
-	q->extends = (uint64_t)sqlite3_column_int64(st, 12);
-	q->auto_approved = sqlite3_column_int(st, 13);
-	q->mfa = sqlite3_column_int(st, 14);
-	snprintf(q->note, sizeof(q->note), "%s", col_text(st, 15));
-	rc = prep(l, &ds, "SELECT uid, user, approve, reason, time_ns FROM decisions "
-			  "WHERE request_id = ? ORDER BY seq", "i", (int64_t)q->id);
-	if (rc)
-		return rc;
-	while ((rc = sqlite3_step(ds)) == SQLITE_ROW && q->ndecisions < JG_REQ_MAX_DECISIONS) {
-		struct jg_decision *d = &q->decisions[q->ndecisions++];
-
-		d->uid = (uint32_t)sqlite3_column_int64(ds, 0);
-		snprintf(d->user, sizeof(d->user), "%s", col_text(ds, 1));
-		d->approve = sqlite3_column_int(ds, 2);
-		snprintf(d->reason, sizeof(d->reason), "%s", col_text(ds, 3));
-		d->time_ns = sqlite3_column_int64(ds, 4);
-	}
-	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(l, rc);
-	sqlite3_finalize(ds);
-	return rc;
-}
-
-int ledger__request_get(struct jg_ledger *l, uint64_t id, struct jg_request *q)
-{
-	sqlite3_stmt *st;
-	int rc = prep(l, &st, "SELECT " REQUEST_COLS " FROM requests WHERE id = ?", "i",
-		      (int64_t)id);
-
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = request_row(l, st, q);
-	else
-		rc = rc == SQLITE_DONE ? -ENOENT : fail(l, rc);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int ledger__requests(struct jg_ledger *l, bool pending_only,
-		     int (*cb)(const struct jg_request *q, void *ctx), void *ctx)
-{
-	sqlite3_stmt *st;
-	int rc = prep(l, &st, pending_only ?
-		      "SELECT " REQUEST_COLS " FROM requests WHERE state = 'pending' ORDER BY id DESC" :
-		      "SELECT " REQUEST_COLS " FROM requests ORDER BY id DESC", NULL);
-
-	if (rc)
-		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct jg_request *q = malloc(sizeof(*q));
-
-		if (!q) {
-			rc = -ENOMEM;
-			break;
-		}
-		rc = request_row(l, st, q);
-		if (!rc)
-			rc = cb(q, ctx);
-		free(q);
-		if (rc)
-			break;
-	}
-	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? fail(l, rc) : rc;
-	sqlite3_finalize(st);
-	return rc;
-}
-
-uint64_t ledger__pending_of(struct jg_ledger *l, uint32_t uid, const char *role,
-			    uint64_t extends)
-{
-	sqlite3_stmt *st;
-	uint64_t id = 0;
-
-	if (prep(l, &st, "SELECT id FROM requests WHERE state = 'pending' AND uid = ? AND "
-			 "role = ? AND IFNULL(extends, 0) = ? LIMIT 1", "iti", (int64_t)uid, role,
-		 (int64_t)extends))
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
 }
 
 int ledger__mfa_get(struct jg_ledger *l, uint32_t uid, uint8_t *secret, size_t *len,
 		    int64_t *last_step)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "SELECT secret, last_step FROM mfa WHERE uid = ?", "i",
+	int rc = ledger_prep(l, &st, "SELECT secret, last_step FROM mfa WHERE uid = ?", "i",
 		      (int64_t)uid);
 
 	if (rc)
@@ -593,7 +442,7 @@ int ledger__mfa_get(struct jg_ledger *l, uint32_t uid, uint8_t *secret, size_t *
 			rc = 0;
 		}
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : fail(l, rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : ledger_fail(l, rc);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -603,28 +452,28 @@ int ledger__mfa_set(struct jg_ledger *l, uint32_t uid, const char *user, const u
 		    size_t len, int64_t when_ns, const char *by_user)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "INSERT INTO mfa (uid, user, secret, last_step, enrolled_ns, "
+	int rc = ledger_prep(l, &st, "INSERT INTO mfa (uid, user, secret, last_step, enrolled_ns, "
 			      "enrolled_by) VALUES (?, ?, ?, -1, ?, ?) ON CONFLICT (uid) DO UPDATE "
 			      "SET user = excluded.user, secret = excluded.secret, last_step = -1, "
 			      "enrolled_ns = excluded.enrolled_ns, enrolled_by = excluded.enrolled_by",
 		      "itbit", (int64_t)uid, user, secret, len, when_ns, by_user);
 
-	return rc ? rc : run(l, st);
+	return rc ? rc : ledger_run(l, st);
 }
 
 int ledger__mfa_used(struct jg_ledger *l, uint32_t uid, int64_t step)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "UPDATE mfa SET last_step = ? WHERE uid = ?", "ii", step,
+	int rc = ledger_prep(l, &st, "UPDATE mfa SET last_step = ? WHERE uid = ?", "ii", step,
 		      (int64_t)uid);
 
-	return rc ? rc : run(l, st);
+	return rc ? rc : ledger_run(l, st);
 }
 
 int ledger__mfa_tally_get(struct jg_ledger *l, uint32_t uid, struct jg_mfa_tally *t)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "SELECT failures, locked_ns, locked_until_ns FROM mfa_tally "
+	int rc = ledger_prep(l, &st, "SELECT failures, locked_ns, locked_until_ns FROM mfa_tally "
 			      "WHERE uid = ?", "i", (int64_t)uid);
 
 	totp__tally_reset(t);
@@ -632,12 +481,12 @@ int ledger__mfa_tally_get(struct jg_ledger *l, uint32_t uid, struct jg_mfa_tally
 		return rc;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		totp__tally_parse(t, col_text(st, 0));
+		totp__tally_parse(t, ledger_col_text(st, 0));
 		t->locked_ns = sqlite3_column_int64(st, 1);
 		t->locked_until_ns = sqlite3_column_int64(st, 2);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? 0 : fail(l, rc);
+		rc = rc == SQLITE_DONE ? 0 : ledger_fail(l, rc);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -650,39 +499,16 @@ int ledger__mfa_tally_set(struct jg_ledger *l, uint32_t uid, const struct jg_mfa
 	int rc;
 
 	if (!t->nfail && !t->locked_ns)
-		rc = prep(l, &st, "DELETE FROM mfa_tally WHERE uid = ?", "i", (int64_t)uid);
+		rc = ledger_prep(l, &st, "DELETE FROM mfa_tally WHERE uid = ?", "i", (int64_t)uid);
 	else if (totp__tally_format(t, text, sizeof(text)))
 		return -ENOSPC;
 	else
-		rc = prep(l, &st, "INSERT INTO mfa_tally (uid, failures, locked_ns, "
+		rc = ledger_prep(l, &st, "INSERT INTO mfa_tally (uid, failures, locked_ns, "
 			  "locked_until_ns) VALUES (?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET "
 			  "failures = excluded.failures, locked_ns = excluded.locked_ns, "
 			  "locked_until_ns = excluded.locked_until_ns", "itii", (int64_t)uid, text,
 			  t->locked_ns, t->locked_until_ns);
-	return rc ? rc : run(l, st);
-}
-
-int ledger__request_counts(struct jg_ledger *l, uint32_t uid, int64_t since_ns,
-			   unsigned *pending, unsigned *recent, int64_t *oldest_ns)
-{
-	sqlite3_stmt *st;
-	int rc = prep(l, &st, "SELECT (SELECT COUNT(*) FROM requests WHERE uid = ?1 AND "
-			      "state = 'pending'), COUNT(*), IFNULL(MIN(created_ns), 0) FROM requests "
-			      "WHERE uid = ?1 AND created_ns >= ?2", "ii", (int64_t)uid, since_ns);
-
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*pending = (unsigned)sqlite3_column_int64(st, 0);
-		*recent = (unsigned)sqlite3_column_int64(st, 1);
-		*oldest_ns = sqlite3_column_int64(st, 2);
-		rc = 0;
-	} else {
-		rc = fail(l, rc);
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return rc ? rc : ledger_run(l, st);
 }
 
 static json_t *time_or_null(int64_t ns)
@@ -701,7 +527,7 @@ static json_t *history(struct jg_ledger *l, const char *user, const char *resour
 	int rc;
 
 	/* a grant is in range when it was live at any time since since_ns */
-	rc = prep(l, &st, "SELECT " GRANT_COLS ", ended_ns, end_kind, ended_by_uid, "
+	rc = ledger_prep(l, &st, "SELECT " GRANT_COLS ", ended_ns, end_kind, ended_by_uid, "
 		  "ended_by_user, end_reason FROM grants WHERE (?1 IS NULL OR user = ?1) AND "
 		  "(?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(grants.allow) "
 		  "WHERE json_extract(value, '$.resource') = ?2)) AND "
@@ -722,29 +548,29 @@ static json_t *history(struct jg_ledger *l, const char *user, const char *resour
 		json_object_del(g, "remaining_s");
 		json_object_set_new(g, "ended", time_or_null(sqlite3_column_int64(st, 14)));
 		json_object_set_new(g, "end", sqlite3_column_type(st, 15) == SQLITE_NULL ?
-					       json_null() : json_string(col_text(st, 15)));
+					       json_null() : json_string(ledger_col_text(st, 15)));
 		if (sqlite3_column_type(st, 14) != SQLITE_NULL) {
 			json_object_set_new(g, "ended_by", json_pack("{s:o, s:s}", "uid",
 				sqlite3_column_type(st, 16) == SQLITE_NULL ? json_null() :
-				json_integer(sqlite3_column_int64(st, 16)), "user", col_text(st, 17)));
-			if (*col_text(st, 18))
-				json_object_set_new(g, "end_reason", json_string(col_text(st, 18)));
+				json_integer(sqlite3_column_int64(st, 16)), "user", ledger_col_text(st, 17)));
+			if (*ledger_col_text(st, 18))
+				json_object_set_new(g, "end_reason", json_string(ledger_col_text(st, 18)));
 		}
 		if (!r.request_id)
 			json_object_set_new(g, "role", json_null());
 		if (r.request_id &&
-		    !prep(l, &ds, "SELECT d.user, d.uid, d.time_ns, d.reason FROM decisions d JOIN "
+		    !ledger_prep(l, &ds, "SELECT d.user, d.uid, d.time_ns, d.reason FROM decisions d JOIN "
 			  "requests q ON q.id = d.request_id WHERE d.approve = 1 AND "
 			  "(q.id = ?1 OR (q.extends = ?2 AND q.state = 'approved')) ORDER BY d.time_ns",
 			  "ii", (int64_t)r.request_id, (int64_t)r.id)) {
 			while (sqlite3_step(ds) == SQLITE_ROW)
 				json_array_append_new(approvers, json_pack(
-					"{s:s, s:I, s:o}", "user", col_text(ds, 0), "uid",
+					"{s:s, s:I, s:o}", "user", ledger_col_text(ds, 0), "uid",
 					(json_int_t)sqlite3_column_int64(ds, 1), "time",
 					time_or_null(sqlite3_column_int64(ds, 2))));
 			sqlite3_finalize(ds);
 		}
-		if (!prep(l, &ds, "SELECT id FROM requests WHERE extends = ? ORDER BY id", "i",
+		if (!ledger_prep(l, &ds, "SELECT id FROM requests WHERE extends = ? ORDER BY id", "i",
 			  (int64_t)r.id)) {
 			while (sqlite3_step(ds) == SQLITE_ROW)
 				json_array_append_new(ext, json_string(wf__format_id(
@@ -773,9 +599,9 @@ json_t *ledger__history_grant(struct jg_ledger *l, uint64_t grant_id)
 int ledger__outbox_add(struct jg_ledger *l, const char *event, uint64_t *id)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "INSERT INTO outbox (event) VALUES (?)", "t", event);
+	int rc = ledger_prep(l, &st, "INSERT INTO outbox (event) VALUES (?)", "t", event);
 
-	if (rc || (rc = run(l, st)))
+	if (rc || (rc = ledger_run(l, st)))
 		return rc;
 	*id = (uint64_t)sqlite3_last_insert_rowid(l->db);
 	return 0;
@@ -784,25 +610,25 @@ int ledger__outbox_add(struct jg_ledger *l, const char *event, uint64_t *id)
 int ledger__outbox_del(struct jg_ledger *l, uint64_t id)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "DELETE FROM outbox WHERE id = ?", "i", (int64_t)id);
+	int rc = ledger_prep(l, &st, "DELETE FROM outbox WHERE id = ?", "i", (int64_t)id);
 
-	return rc ? rc : run(l, st);
+	return rc ? rc : ledger_run(l, st);
 }
 
 int ledger__outbox(struct jg_ledger *l, int (*cb)(uint64_t id, const char *event, void *ctx),
 		   void *ctx)
 {
 	sqlite3_stmt *st;
-	int rc = prep(l, &st, "SELECT id, event FROM outbox ORDER BY id", NULL);
+	int rc = ledger_prep(l, &st, "SELECT id, event FROM outbox ORDER BY id", NULL);
 
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = cb((uint64_t)sqlite3_column_int64(st, 0), col_text(st, 1), ctx);
+		rc = cb((uint64_t)sqlite3_column_int64(st, 0), ledger_col_text(st, 1), ctx);
 		if (rc)
 			break;
 	}
-	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? fail(l, rc) : rc;
+	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? ledger_fail(l, rc) : rc;
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -620,8 +620,9 @@ Test(chain, records_are_held_while_the_log_fails_and_written_in_order_after)
 	free(buf);
 }
 
-/* Past backlog_max a record is not numbered: counted as lost, named in audit.recovered, and
- * the chain still verifies (no hole). */
+/* Past backlog_max a record is not numbered: counted as lost, named by one audit.lost (how
+ * many, where in the seq they belong) and in audit.recovered, and the chain still verifies
+ * (no hole). */
 Test(chain, records_past_the_backlog_are_counted_not_numbered)
 {
 	struct jg_audit_cfg cfg = { .path = logp, .host = "h", .backlog_max = 4096 };
@@ -651,12 +652,18 @@ Test(chain, records_past_the_backlog_are_counted_not_numbered)
 	audit__close(&a);
 	buf = slurp(logp, &len);
 	cr_assert_eq(verify(buf, len, &v), 0, "%s:%lu: %s", v.err_file, v.err_line, v.err);
-	cr_assert_eq(v.records, seq + 1);
+	cr_assert_eq(v.records, seq + 2, "the held ones, audit.lost, audit.recovered: %s", buf);
+	cr_assert_eq(count_type(buf, "audit.lost"), 1, "%s", buf);
 	{
-		char want[64];
+		char want[128];
 
 		snprintf(want, sizeof(want), "\"lost\":%d", lost);
 		cr_assert(strstr(buf, want), "%s", buf);
+		/* audit.lost comes right after the held ones and names the place */
+		snprintf(want, sizeof(want), "\"after_seq\":%llu,\"before_seq\":%llu",
+			 (unsigned long long)seq, (unsigned long long)seq + 1);
+		cr_assert(strstr(buf, want), "audit.lost names seq %llu-%llu: %s",
+			  (unsigned long long)seq, (unsigned long long)seq + 1, buf);
 	}
 	free(buf);
 }
