@@ -9,11 +9,13 @@
 # (A device-mapper error target would need dmsetup and its libraries in the VM; on a dead
 # device ext4 aborts its journal and then answers EROFS, which the first case covers.)
 # Each time: a grant is refused with one sentence naming the ledger and the cause and is
-# created nowhere, audit records are held (status audit.pending), the status and the
-# daemon's log name the error, the gate keeps refusing alice. The file system comes back as
-# an administrator brings it back (lazy unmount, mount again: ext4 replays its journal);
-# jitgated opens its files again by name, writes what it held, audit.recovered and
-# ledger.recovered say so, the next grant works, the seq is gap-free and the chain verifies.
+# created nowhere (also seconds later, once jitgated has opened the failing ledger again by
+# name on the same failed file system), audit records are held (status audit.pending), the
+# status and the daemon's log name the error, the gate keeps refusing alice. The file
+# system comes back as an administrator brings it back (lazy unmount, mount again: ext4
+# replays its journal); jitgated opens its files again by name, writes what it held,
+# audit.recovered and ledger.recovered say so, the next grant works, the seq is gap-free
+# and the chain verifies.
 # Read-only ext4 still takes appends into its page cache (and may answer fdatasync with 0):
 # the records it took since the last sync are held again, so none is lost with it. In the
 # EROFS case denials go on past audit_backlog_bytes (32 KiB here): those are not numbered,
@@ -78,6 +80,13 @@ fail_checks() {
 	settle
 	ok "$_case: the daemon runs on" kill -0 "$DAEMON_PID"
 	expect_eq "$_case: and enforces" "$(probe alice open $SECRET r)" EACCES
+	# seconds later the failing ledger has been opened again by name, on the same failed
+	# file system: a grant must still find no place in it
+	sleep 2
+	jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "INC-90 $_case again" \
+		>/tmp/g.out 2>/tmp/err
+	expect_eq "$_case: a grant seconds later is refused too ($(cat /tmp/err))" "$?" 1
+	expect_eq "$_case: and alice is still denied" "$(probe alice open $SECRET r)" EACCES
 	ok "$_case: the denials' records are held (audit.pending > 0)" wait_st audit pending -gt 0
 	diag "status audit: $(jitgate status --json | tr -d '\n ' | sed -n 's/.*"audit":\({[^}]*}\).*/\1/p')"
 	expect_eq "$_case: status names the error" "$(st audit error)" "$_err"

@@ -322,6 +322,8 @@ int audit__reopen(struct jg_audit *a)
 
 	if (!*a->path)
 		return 0;
+	/* an administrator's word that the file (system) that failed is good again */
+	a->failed_id = false;
 	audit__flush(a);	/* what waits belongs to the file that was open */
 	ret = audit_open_log(a);
 	if (ret)

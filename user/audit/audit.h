@@ -77,9 +77,10 @@ struct jg_audit {
 	int64_t synced_ns;		/* CLOCK_BOOTTIME of the last sync attempt */
 	bool reopen;			/* the descriptor's file system failed (EIO, EROFS): open
 					 * the log (and head) by name again before retrying */
-	/* The file whose file system failed: a file system that failed under ext4's journal
-	 * may go on taking writes and answering syncs with 0 (its error was reported once),
-	 * so the log is opened again only when its name leads elsewhere (mounted again). */
+	/* The file whose file system failed (EIO, EROFS): ext4 that failed may go on taking
+	 * writes and answering syncs with 0 (its error was reported once), so the log is
+	 * opened again only when its name leads elsewhere (mounted again), or after
+	 * audit__reopen (SIGHUP, SIGUSR1: an administrator says it is good again). */
 	bool failed_id;
 	dev_t failed_dev;
 	ino_t failed_ino;

@@ -110,14 +110,16 @@ static void rehold_unsynced(struct jg_audit *a)
 	a->unsynced_len = 0;
 }
 
-/* The descriptor's file system failed: which file it was (reopen_failed will not take it
- * again), and what it took since the last sync is held again. */
+/* The descriptor cannot be trusted: what it took since the last sync is held again, and
+ * the log is opened again by name before the next retry. When its file system failed (EIO,
+ * EROFS), which file it was: reopen_failed will not take that one again. */
 static void distrust(struct jg_audit *a)
 {
 	struct stat st;
 
 	a->reopen = true;
-	if (!a->failed_id && a->fd >= 0 && !fstat(a->fd, &st)) {
+	if ((a->last_err == -EIO || a->last_err == -EROFS) && !a->failed_id && a->fd >= 0 &&
+	    !fstat(a->fd, &st)) {
 		a->failed_id = true;
 		a->failed_dev = st.st_dev;
 		a->failed_ino = st.st_ino;
