@@ -10,6 +10,9 @@
  *   jg-fsprobe setxattr PATH NAME VALUE    setxattr (as the test's setup)
  *   jg-fsprobe getxattr PATH NAME          getxattr: prints the value
  *   jg-fsprobe listxattr PATH              listxattr
+ *   jg-fsprobe shutdown MOUNTDIR           FS_IOC_SHUTDOWN of MOUNTDIR's
+ *                                          filesystem (ext4, xfs): from then on its reads
+ *                                          and writes fail with EIO, as a dead disk's would
  *
  * Output: "ok" (or the content), or the errno name of the failure. Exit: 0 ok, 1 the
  * attempt failed, 2 usage, 125 setup failed (the test's fault, not the gate's). */
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/xattr.h>
 
@@ -114,8 +118,28 @@ static int xattr_probe(int argc, char **argv)
 	return 0;
 }
 
+/* <linux/fs.h> has no FS_IOC_SHUTDOWN in every libc's headers: ext4's and xfs's number. */
+#define JG_FS_IOC_SHUTDOWN _IOR('X', 125, unsigned int)
+#define JG_GOING_DEFAULT 0	/* flush what was written, then go down */
+
+static int shutdown_fs(const char *dir)
+{
+	unsigned int how = JG_GOING_DEFAULT;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		return setup_fail("open");
+	if (ioctl(fd, JG_FS_IOC_SHUTDOWN, &how))
+		return setup_fail("FS_IOC_SHUTDOWN");
+	close(fd);
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "shutdown"))
+		return shutdown_fs(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "handle-save"))
 		return handle_save(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "handle-read"))
@@ -138,6 +162,7 @@ int main(int argc, char **argv)
 		return xattr_probe(argc, argv);
 	fprintf(stderr, "usage: jg-fsprobe handle-save PATH FILE | handle-read MOUNTDIR FILE |\n"
 			"       mprotect-exec PATH | mmap-exec PATH | open3 PATH |\n"
-			"       setxattr PATH NAME VALUE | getxattr PATH NAME | listxattr PATH\n");
+			"       setxattr PATH NAME VALUE | getxattr PATH NAME | listxattr PATH |\n"
+			"       shutdown MOUNTDIR\n");
 	return 2;
 }

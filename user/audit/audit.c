@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The audit log: records numbered, chained and written (with rotation and gzip), and the
- * head a restarted daemon continues from. Kernel events become records in kernel_event.c. */
+ * head a restarted daemon continues from. Kernel events become records in kernel_event.c;
+ * a log whose file fails (the backlog, the sync, the reopen by name) is backlog.c's. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include "audit/audit.h"
 #include "audit/auditchain.h"
 #include "audit/jsondump.h"
+#include "audit/logfile.h"
 #include "lib/id.h"
 #include "lib/log.h"
 #include "lib/perm.h"
@@ -61,7 +63,7 @@ uint64_t audit__last_seq(const char *path)
 	return seq;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int audit_write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, p, len);
@@ -80,18 +82,7 @@ static int write_all(int fd, const char *p, size_t len)
 /* Read at most this much from the end of the log to find its last record. */
 #define TAIL_WINDOW (1 << 20)
 
-/* The last complete record of the log (seq, chain; a record without a chain value, written
- * before there was one, continues the seq from the genesis value) and the bytes of a partial
- * line after it. */
-struct tail {
-	uint64_t seq;
-	char chain[65];
-	uint64_t partial_len;
-	char partial_sha[65];
-	bool need_nl;			/* a whole record, only its newline missing */
-};
-
-static void read_tail(int fd, struct tail *t)
+void audit_read_tail(int fd, struct audit_tail *t)
 {
 	off_t size = lseek(fd, 0, SEEK_END), start;
 	char *buf, *end, *line;
@@ -205,7 +196,7 @@ static size_t head_write(struct jg_audit *a)
 	return (size_t)n;
 }
 
-static int open_log(struct jg_audit *a)
+int audit_open_log(struct jg_audit *a)
 {
 	struct stat st;
 	int fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -228,7 +219,7 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 {
 	char dir[256], *slash, hpath[256], hchain[65];
 	uint64_t hseq = 0;
-	struct tail t;
+	struct audit_tail t;
 	bool have_head = false;
 	int ret;
 
@@ -254,7 +245,7 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 			return ret;
 		}
 	}
-	ret = open_log(a);
+	ret = audit_open_log(a);
 	if (ret) {
 		snprintf(err, errlen, "cannot open the audit log %s: %s", a->path, strerror(-ret));
 		return ret;
@@ -269,7 +260,7 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 			return ret;
 		}
 	}
-	read_tail(a->fd, &t);
+	audit_read_tail(a->fd, &t);
 	if (t.seq) {
 		a->seq = t.seq;
 		memcpy(a->chain, t.chain, sizeof(a->chain));
@@ -280,7 +271,7 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 	}
 	if (t.partial_len || t.need_nl) {
 		/* end it so ours starts on a line */
-		if (write_all(a->fd, "\n", 1))
+		if (audit_write_all(a->fd, "\n", 1))
 			a->write_errors++;
 		else
 			a->size++;
@@ -331,8 +322,10 @@ int audit__reopen(struct jg_audit *a)
 
 	if (!*a->path)
 		return 0;
+	/* an administrator's word that the file (system) that failed is good again */
+	a->failed_id = false;
 	audit__flush(a);	/* what waits belongs to the file that was open */
-	ret = open_log(a);
+	ret = audit_open_log(a);
 	if (ret)
 		a->write_errors++;
 	return ret;
@@ -351,6 +344,12 @@ void audit__close(struct jg_audit *a)
 	free(a->backlog);
 	a->backlog = NULL;
 	a->backlog_len = a->backlog_cap = 0;
+	if (a->fd >= 0 && a->unsynced_len && fdatasync(a->fd))
+		pr_warn("the audit log %s: the last records may not be on disk: %s", a->path,
+			strerror(errno));
+	free(a->unsynced);
+	a->unsynced = NULL;
+	a->unsynced_len = a->unsynced_cap = 0;
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->head_fd >= 0)
@@ -435,7 +434,7 @@ static void rotate(struct jg_audit *a)
 		a->write_errors++;
 		return;
 	}
-	if (open_log(a))
+	if (audit_open_log(a))
 		a->write_errors++;
 	snprintf(to, sizeof(to), "%s.1.gz", a->path);
 	if (!a->keep)
@@ -449,82 +448,33 @@ json_t *audit__new(const char *type)
 	return json_pack("{s:s}", "type", type);
 }
 
-static int write_part(int fd, const char *p, size_t len, size_t *done);
-static void cut_back(struct jg_audit *a, size_t done);
-static int hold(struct jg_audit *a, const char *lines, size_t len);
-static int flush_backlog(struct jg_audit *a);
-
-/* The waiting lines to the log in one write, unless the log is failing (then they join the
- * backlog). A write that fails part way keeps the whole lines it wrote, cuts the torn one
- * back off the file and holds the rest. */
-static int file_batch(struct jg_audit *a)
-{
-	size_t done, whole = 0;
-	int ret;
-
-	if (a->backlog_len)
-		return hold(a, a->pend, a->pend_len);
-	ret = write_part(a->fd, a->pend, a->pend_len, &done);
-	if (!ret) {
-		a->size += a->pend_len;
-		return 0;
-	}
-	for (size_t i = done; i > 0; i--) {
-		if (a->pend[i - 1] == '\n') {
-			whole = i;
-			break;
-		}
-	}
-	cut_back(a, done - whole);
-	a->size += whole;
-	a->write_errors++;
-	a->last_err = ret;
-	a->failing_since_ns = util__realtime_ns();
-	a->failure_new = true;
-	hold(a, a->pend + whole, a->pend_len - whole);
-	return ret;
-}
-
-/* The failure is on the record: numbered after the lines the file did not take, so the
- * sinks learn it at once and the file when it takes lines again. */
-static void say_failure(struct jg_audit *a)
-{
-	json_t *w = audit__new("audit.write_error");
-	char msg[400];
-
-	a->failure_new = false;
-	snprintf(msg, sizeof(msg), "the audit log %s cannot be written (%s); records are held in "
-		 "memory (up to %zu bytes) until it can", a->path, strerror(-a->last_err),
-		 a->backlog_max);
-	json_object_set_new(w, "file", json_string(a->path));
-	json_object_set_new(w, "error", json_string(strerror(-a->last_err)));
-	json_object_set_new(w, "message", json_string(msg));
-	pr_warn("%s", msg);
-	audit__emit(a, w, 0);
-}
-
 int audit__flush(struct jg_audit *a)
 {
 	int ret = 0;
 
 	if (a->backlog_len && a->fd >= 0)
-		ret = flush_backlog(a);
+		ret = audit_flush_backlog(a);
 	if (a->pend_len) {
 		if (a->fd >= 0) {
-			int r = file_batch(a);
+			int r = audit_file_batch(a);
 
 			ret = ret ? ret : r;
 			head_write(a);
 		}
-		if (a->to_stdout && write_all(STDOUT_FILENO, a->pend, a->pend_len))
+		if (a->to_stdout && audit_write_all(STDOUT_FILENO, a->pend, a->pend_len))
 			a->write_errors += a->pend_lines;
 		a->pend_len = 0;
 		a->pend_lines = 0;
 	}
+	if (audit_sync_due(a)) {
+		int r = audit_sync_log(a);
+
+		ret = ret ? ret : r;
+	}
 	if (a->sinks.flush)
 		a->sinks.flush(a->sinks.ctx);
 	if (a->failure_new)
-		say_failure(a);
+		audit_say_failure(a);
 	return ret;
 }
 
@@ -601,6 +551,8 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 		/* no room to hold it: not numbered, so the chain has no hole; counted */
 		free(body);
 		json_decref(rec);
+		if (!a->lost)
+			a->lost_after_seq = a->seq;	/* where the lost ones belong */
 		a->lost++;
 		a->lost_total++;
 		return -ENOSPC;
@@ -651,118 +603,6 @@ int audit__emit(struct jg_audit *a, json_t *ev, int64_t wall_ns)
 			ret = ret ? ret : r;
 	}
 	return a->backlog_len ? 0 : ret;
-}
-
-/* ------------------------------------------------------------------ backlog */
-
-/* write_all that says how much of p went out before it failed. */
-static int write_part(int fd, const char *p, size_t len, size_t *done)
-{
-	*done = 0;
-	while (*done < len) {
-		ssize_t n = write(fd, p + *done, len - *done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		*done += (size_t)n;
-	}
-	return 0;
-}
-
-/* A write that failed after done bytes of its line: cut them back off the end, so no record
- * is torn and the next one starts a line. */
-static void cut_back(struct jg_audit *a, size_t done)
-{
-	struct stat st;
-
-	if (done && (fstat(a->fd, &st) || ftruncate(a->fd, st.st_size - (off_t)done)))
-		a->write_errors++;
-}
-
-/* Keep lines (len bytes of whole lines) for later. 0 or -ENOMEM (then they are lost,
- * though numbered: the chain shows the hole). */
-static int hold(struct jg_audit *a, const char *lines, size_t len)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += lines[i] == '\n';
-	if (a->backlog_len + len > a->backlog_cap) {
-		size_t cap = a->backlog_cap ? a->backlog_cap : 65536;
-		char *p;
-
-		while (cap < a->backlog_len + len)
-			cap *= 2;
-		p = realloc(a->backlog, cap);
-		if (!p) {
-			a->lost += n;
-			a->lost_total += n;
-			return -ENOMEM;
-		}
-		a->backlog = p;
-		a->backlog_cap = cap;
-	}
-	memcpy(a->backlog + a->backlog_len, lines, len);
-	a->backlog_len += len;
-	a->backlog_n += n;
-	a->held += n;
-	a->held_total += n;
-	return 0;
-}
-
-/* What the backlog holds, as far as the file takes it; once it is empty, the recovery is
- * on the record. */
-static int flush_backlog(struct jg_audit *a)
-{
-	char since[48], msg[400];
-	size_t off = 0, done;
-	json_t *ev;
-	int ret = 0;
-
-	if (!a->backlog_len || a->fd < 0)
-		return 0;
-	while (off < a->backlog_len) {
-		char *nl = memchr(a->backlog + off, '\n', a->backlog_len - off);
-		size_t len = (size_t)(nl - (a->backlog + off)) + 1;
-
-		ret = write_part(a->fd, a->backlog + off, len, &done);
-		if (ret) {
-			a->last_err = ret;	/* counted when it first failed */
-			cut_back(a, done);
-			break;
-		}
-		a->size += len;
-		off += len;
-		a->backlog_n--;
-	}
-	memmove(a->backlog, a->backlog + off, a->backlog_len - off);
-	a->backlog_len -= off;
-	if (a->backlog_len)
-		return ret;
-	/* the file takes lines again: say what happened meanwhile, in the chain */
-	ev = audit__new("audit.recovered");
-	snprintf(msg, sizeof(msg), "the audit log %s can be written again after %s: %llu records "
-		 "were written late, %llu were lost", a->path, strerror(-a->last_err),
-		 (unsigned long long)a->held, (unsigned long long)a->lost);
-	json_object_set_new(ev, "file", json_string(a->path));
-	json_object_set_new(ev, "error", json_string(strerror(-a->last_err)));
-	json_object_set_new(ev, "since", json_string(util__rfc3339(a->failing_since_ns, since,
-								    sizeof(since))));
-	json_object_set_new(ev, "held", json_integer((json_int_t)a->held));
-	json_object_set_new(ev, "lost", json_integer((json_int_t)a->lost));
-	json_object_set_new(ev, "message", json_string(msg));
-	pr_info("%s", msg);
-	a->held = 0;
-	a->lost = 0;
-	a->last_err = 0;
-	free(a->backlog);
-	a->backlog = NULL;
-	a->backlog_cap = 0;
-	audit__emit(a, ev, 0);
-	return 0;
 }
 
 json_t *audit__state(const struct jg_audit *a)

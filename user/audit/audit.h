@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 #include "jitgate.h"
 
@@ -60,10 +61,32 @@ struct jg_audit {
 	uint64_t backlog_n;		/* records in backlog */
 	uint64_t held, lost;		/* since the file last failed: written late, not numbered */
 	uint64_t held_total, lost_total;	/* since start */
+	uint64_t lost_after_seq;	/* the last seq numbered before the first of lost: the
+					 * lost ones belong after it (audit.lost says so) */
 	int last_err;			/* -errno of the failure that started the backlog; 0: none */
 	int64_t failing_since_ns;	/* wall time of that failure */
 	bool failure_new;		/* the failure is not on the record yet (audit.write_error) */
+	/* Lines written since the last fdatasync that worked. A file system that fails under
+	 * the log (read-only after an error, a dead disk) may take a write and drop it, so
+	 * they are kept until a sync says they are on disk (and the file system is not
+	 * read-only); a failed sync, EIO or EROFS holds them again (at the backlog's front).
+	 * Synced once a second (audit__flush) and whenever they pass backlog_max (at most
+	 * JG_AUDIT_UNSYNCED_MAX). */
+	char *unsynced;
+	size_t unsynced_len, unsynced_cap;
+	int64_t synced_ns;		/* CLOCK_BOOTTIME of the last sync attempt */
+	bool reopen;			/* the descriptor's file system failed (EIO, EROFS): open
+					 * the log (and head) by name again before retrying */
+	/* The file whose file system failed (EIO, EROFS): ext4 that failed may go on taking
+	 * writes and answering syncs with 0 (its error was reported once), so the log is
+	 * opened again only when its name leads elsewhere (mounted again), or after
+	 * audit__reopen (SIGHUP, SIGUSR1: an administrator says it is good again). */
+	bool failed_id;
+	dev_t failed_dev;
+	ino_t failed_ino;
 };
+#define JG_AUDIT_UNSYNCED_MAX (1u << 20)
+#define JG_AUDIT_SYNC_NS 1000000000LL
 
 struct jg_audit_cfg {
 	const char *path;		/* NULL or "": no file sink */

@@ -162,9 +162,35 @@ static struct {
 	uint64_t id[TX_MAX_EVENTS];
 } tx;
 
+/* A failing ledger may sit on a file system that went away under it (read-only after an
+ * error, a dead disk) and was mounted again: SQLite keeps its descriptors to the old one.
+ * So while it fails, a change first opens it again by name, at most once a second; the old
+ * connection stays when the new one cannot be opened. */
+static void ledger_retry_open(void)
+{
+	static int64_t tried_ns;
+	int64_t now = (int64_t)util__boottime_ns();
+	struct jg_ledger fresh;
+	char err[512];
+
+	if (!d.ledger_failing || (tried_ns && now - tried_ns < 1000000000LL))
+		return;
+	tried_ns = now;
+	if (ledger__open(&fresh, d.ledger.path, err, sizeof(err))) {
+		pr_debug("%s", err);
+		return;
+	}
+	ledger__close(&d.ledger);
+	d.ledger = fresh;
+	pr_info("ledger %s opened again after: %s", d.ledger.path, d.ledger_last_err);
+}
+
 int tx_begin(void)
 {
-	int ret = ledger__begin(&d.ledger);
+	int ret;
+
+	ledger_retry_open();
+	ret = ledger__begin(&d.ledger);
 
 	tx.open = ret == 0;
 	tx.n = 0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Inside the ledger (ledger.c, outbox.c): the statement helpers both use. Not for callers
+/* Inside the ledger (ledger.c, outbox.c, ledger_requests.c): the statement helpers they share. Not for callers
  * of the ledger, which use ledger.h. */
 #ifndef JG_LEDGER_INT_H
 #define JG_LEDGER_INT_H

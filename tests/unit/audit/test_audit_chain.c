@@ -620,8 +620,9 @@ Test(chain, records_are_held_while_the_log_fails_and_written_in_order_after)
 	free(buf);
 }
 
-/* Past backlog_max a record is not numbered: counted as lost, named in audit.recovered, and
- * the chain still verifies (no hole). */
+/* Past backlog_max a record is not numbered: counted as lost, named by one audit.lost (how
+ * many, where in the seq they belong) and in audit.recovered, and the chain still verifies
+ * (no hole). */
 Test(chain, records_past_the_backlog_are_counted_not_numbered)
 {
 	struct jg_audit_cfg cfg = { .path = logp, .host = "h", .backlog_max = 4096 };
@@ -651,12 +652,56 @@ Test(chain, records_past_the_backlog_are_counted_not_numbered)
 	audit__close(&a);
 	buf = slurp(logp, &len);
 	cr_assert_eq(verify(buf, len, &v), 0, "%s:%lu: %s", v.err_file, v.err_line, v.err);
-	cr_assert_eq(v.records, seq + 1);
+	cr_assert_eq(v.records, seq + 2, "the held ones, audit.lost, audit.recovered: %s", buf);
+	cr_assert_eq(count_type(buf, "audit.lost"), 1, "%s", buf);
 	{
-		char want[64];
+		char want[128];
 
 		snprintf(want, sizeof(want), "\"lost\":%d", lost);
 		cr_assert(strstr(buf, want), "%s", buf);
+		/* audit.lost comes right after the held ones and names the place */
+		snprintf(want, sizeof(want), "\"after_seq\":%llu,\"before_seq\":%llu",
+			 (unsigned long long)seq, (unsigned long long)seq + 1);
+		cr_assert(strstr(buf, want), "audit.lost names seq %llu-%llu: %s",
+			  (unsigned long long)seq, (unsigned long long)seq + 1, buf);
 	}
+	free(buf);
+}
+
+/* A sync that fails (a file system that took the lines and may drop them: read-only after
+ * an error, a dead disk) holds the lines written since the last sync again; the log is then
+ * opened again by name, and the lines the file kept are not written twice. Here the
+ * descriptor becomes a pipe: it takes every write and refuses fdatasync. */
+Test(chain, a_failed_sync_holds_the_lines_again_and_the_reopened_file_gets_each_once)
+{
+	struct jg_chain_verify v;
+	struct jg_audit a;
+	int p[2];
+	size_t len;
+	char *buf;
+
+	open_log(&a, headp, 0, 0);
+	emit_n(&a, 2);
+	cr_assert_gt(a.unsynced_len, 0, "written, not synced yet");
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_geq(dup2(p[1], a.fd), 0);
+	close(p[1]);
+	a.synced_ns = 0;	/* a sync is due */
+	audit__flush(&a);
+	cr_assert_geq(a.write_errors, 1);
+	close(p[0]);
+	/* the file itself kept the two: opened by name, nothing is written twice */
+	cr_assert_eq(audit__flush(&a), 0);
+	cr_assert_eq(a.backlog_n, 0);
+	emit_n(&a, 1);
+	audit__close(&a);
+	buf = slurp(logp, &len);
+	cr_assert_eq(verify(buf, len, &v), 0, "%s:%lu: %s\n%s", v.err_file, v.err_line, v.err,
+		     buf);
+	cr_assert_eq(count_type(buf, "audit.write_error"), 1, "%s", buf);
+	cr_assert_eq(count_type(buf, "audit.recovered"), 1, "%s", buf);
+	cr_assert_eq(count_type(buf, "grant.create"), 3, "each record once: %s", buf);
+	cr_assert(strstr(buf, "\"error\":\"Invalid argument\""), "%s", buf);
+	cr_assert(strstr(buf, "\"held\":0,\"lost\":0"), "the two were in the file: %s", buf);
 	free(buf);
 }
