@@ -213,7 +213,7 @@ static void one_connection(const char *bytes, size_t len, uint8_t who)
 	shutdown(sv[1], SHUT_WR);
 	c->fd = sv[0];
 	peer_for(who, c);
-	c->deadline = mono_ms() + d.cfg.client_read_timeout_ms;
+	c->deadline = util__monotonic_ms() + d.cfg.client_read_timeout_ms;
 	srv.open++;
 	client_input(c);
 	if (c->fd >= 0)
