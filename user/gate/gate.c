@@ -978,8 +978,9 @@ static int group_detach(struct jg_gate *g, const struct demand_group *grp)
 	return detached;
 }
 
-/* Whether the grant map holds a read or write grant (stops at the first). */
-static bool rw_granted(struct jg_gate *g)
+/* Whether the grant map holds a grant for which match(grant, now) holds (stops at the first). */
+static bool any_grant(struct jg_gate *g, bool (*match)(const struct jg_grant *, uint64_t),
+		      uint64_t now)
 {
 	int fd = bpf_map__fd(g->skel->maps.grants);
 	struct jg_grant_key key, next;
@@ -989,10 +990,22 @@ static bool rw_granted(struct jg_gate *g)
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &val) && grant_rw(&val))
+		if (!bpf_map_lookup_elem(fd, &key, &val) && match(&val, now))
 			return true;
 	}
 	return false;
+}
+
+static bool rw_match(const struct jg_grant *v, uint64_t now)
+{
+	(void)now;
+	return grant_rw(v);
+}
+
+/* Whether the grant map holds a read or write grant. */
+static bool rw_granted(struct jg_gate *g)
+{
+	return any_grant(g, rw_match, 0);
 }
 
 int gate__recheck_arm(struct jg_gate *g, char *err, size_t errlen)
@@ -1083,22 +1096,15 @@ int gate__session_arm(struct jg_gate *g, char *err, size_t errlen)
 	return attached > 0;
 }
 
-/* Whether the grant map holds an elevate grant live at boot time now (stops at the first). */
+static bool elevate_live(const struct jg_grant *v, uint64_t now)
+{
+	return v->expires_ns[__builtin_ctz(JG_PERM_ELEVATE)] > now;
+}
+
+/* Whether the grant map holds an elevate grant live at boot time now. */
 static bool elevate_granted(struct jg_gate *g, uint64_t now)
 {
-	int fd = bpf_map__fd(g->skel->maps.grants);
-	int e = __builtin_ctz(JG_PERM_ELEVATE);
-	struct jg_grant_key key, next;
-	struct jg_grant val;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &val) && val.expires_ns[e] > now)
-			return true;
-	}
-	return false;
+	return any_grant(g, elevate_live, now);
 }
 
 static int any_task(const struct jg_session_task *t, void *ctx)
