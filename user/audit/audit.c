@@ -245,6 +245,12 @@ int audit__open_ex(struct jg_audit *a, const struct jg_audit_cfg *cfg, char *err
 			return ret;
 		}
 	}
+	ret = audit_reserve_backlog(a);
+	if (ret) {
+		snprintf(err, errlen, "cannot reserve %zu bytes of memory for the audit backlog "
+			 "(audit_backlog_bytes): %s", a->backlog_max, strerror(-ret));
+		return ret;
+	}
 	ret = audit_open_log(a);
 	if (ret) {
 		snprintf(err, errlen, "cannot open the audit log %s: %s", a->path, strerror(-ret));
@@ -341,9 +347,7 @@ void audit__close(struct jg_audit *a)
 	free(a->pend);
 	a->pend = NULL;
 	a->pend_len = a->pend_cap = a->pend_lines = 0;
-	free(a->backlog);
-	a->backlog = NULL;
-	a->backlog_len = a->backlog_cap = 0;
+	audit_release_backlog(a, true);
 	if (a->fd >= 0 && a->unsynced_len && fdatasync(a->fd))
 		pr_warn("the audit log %s: the last records may not be on disk: %s", a->path,
 			strerror(errno));

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The audit log when its file fails (disk full, a file system read-only after an error, a
  * dead disk): the lines the file did not take are held in memory (the backlog, up to
- * audit_backlog_bytes; records past it are not numbered and are counted as lost); the lines
- * it took are kept until an fdatasync says they are on disk, and held again when it does
- * not; a descriptor whose file system failed is replaced by the log opened again by name.
- * When the file takes lines again the backlog is written in order, and audit.lost (if any
- * were lost) and audit.recovered say what happened meanwhile. docs/design.md, "Nothing
- * happens without its record". */
+ * audit_backlog_bytes, reserved when the log opens; records past it are not numbered and
+ * are counted as lost); the lines it took are kept until an fdatasync says they are on
+ * disk, and held again when it does not; a descriptor whose file system failed is replaced
+ * by the log opened again by name. When the file takes lines again the backlog is written
+ * in order, and audit.lost (if any were lost) and audit.recovered say what happened
+ * meanwhile. docs/design.md, "Nothing happens without its record". */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include "audit/audit.h"
@@ -47,8 +48,49 @@ static void cut_back(struct jg_audit *a, size_t done)
 		a->write_errors++;
 }
 
-/* Keep lines (len bytes of whole lines) for later. 0 or -ENOMEM (then they are lost,
- * though numbered: the chain shows the hole). */
+/* The backlog's memory is reserved when the log is opened (audit_reserve_backlog): a record
+ * is numbered only when the backlog has room for it (audit__emit), so holding a numbered
+ * line never has to allocate, and a shortage of memory cannot leave a hole in the chain.
+ * The reservation covers audit_backlog_bytes plus what a failure can hold at once beyond
+ * it: the lines written since the last sync and a batch. */
+static size_t backlog_reserve_size(const struct jg_audit *a)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = a->backlog_max + JG_AUDIT_UNSYNCED_MAX + 4 * JG_AUDIT_BATCH_MAX;
+
+	return (n + page - 1) / page * page;
+}
+
+int audit_reserve_backlog(struct jg_audit *a)
+{
+	size_t n = backlog_reserve_size(a);
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	a->backlog = p;
+	a->backlog_cap = n;
+	return 0;
+}
+
+/* Its pages go back to the system once it is written; the reservation stays. */
+void audit_release_backlog(struct jg_audit *a, bool unmap)
+{
+	if (!a->backlog)
+		return;
+	if (unmap) {
+		munmap(a->backlog, a->backlog_cap);
+		a->backlog = NULL;
+		a->backlog_cap = 0;
+	} else {
+		madvise(a->backlog, a->backlog_cap, MADV_DONTNEED);
+	}
+	a->backlog_len = 0;
+}
+
+/* Keep lines (len bytes of whole lines) for later. 0, or -ENOMEM when they are past the
+ * reservation and the mapping cannot grow (then they are lost, though numbered: the chain
+ * shows the hole; the bound on numbering makes that unreachable). */
 static int hold(struct jg_audit *a, const char *lines, size_t len)
 {
 	uint64_t n = 0;
@@ -56,13 +98,12 @@ static int hold(struct jg_audit *a, const char *lines, size_t len)
 	for (size_t i = 0; i < len; i++)
 		n += lines[i] == '\n';
 	if (a->backlog_len + len > a->backlog_cap) {
-		size_t cap = a->backlog_cap ? a->backlog_cap : 65536;
-		char *p;
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		size_t cap = (a->backlog_len + len + page - 1) / page * page;
+		void *p = a->backlog ? mremap(a->backlog, a->backlog_cap, cap, MREMAP_MAYMOVE) :
+			mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		while (cap < a->backlog_len + len)
-			cap *= 2;
-		p = realloc(a->backlog, cap);
-		if (!p) {
+		if (p == MAP_FAILED) {
 			a->lost += n;
 			a->lost_total += n;
 			return -ENOMEM;
@@ -78,7 +119,18 @@ static int hold(struct jg_audit *a, const char *lines, size_t len)
 	return 0;
 }
 
-/* Lines (whole) back at the front of the backlog: older than everything held. */
+static void reverse(char *p, size_t n)
+{
+	for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
+		char c = p[i];
+
+		p[i] = p[j - 1];
+		p[j - 1] = c;
+	}
+}
+
+/* Lines (whole) back at the front of the backlog: older than everything held. Rotated in
+ * place (three reversals), so it needs no memory of its own. */
 static int hold_front(struct jg_audit *a, const char *lines, size_t len)
 {
 	size_t was = a->backlog_len;
@@ -86,16 +138,10 @@ static int hold_front(struct jg_audit *a, const char *lines, size_t len)
 
 	if ((ret = hold(a, lines, len)))
 		return ret;
-	/* hold appended them: rotate them before what was held already */
 	if (was) {
-		char *tmp = malloc(was);
-
-		if (!tmp)
-			return 0;	/* out of order, but none lost: the seq tells */
-		memcpy(tmp, a->backlog, was);
-		memmove(a->backlog, a->backlog + was, len);
-		memcpy(a->backlog + len, tmp, was);
-		free(tmp);
+		reverse(a->backlog, was);
+		reverse(a->backlog + was, len);
+		reverse(a->backlog, was + len);
 	}
 	return 0;
 }
@@ -375,9 +421,7 @@ static void say_recovered(struct jg_audit *a)
 	json_object_set_new(ev, "lost", json_integer((json_int_t)a->lost));
 	json_object_set_new(ev, "message", json_string(msg));
 	pr_info("%s", msg);
-	free(a->backlog);
-	a->backlog = NULL;
-	a->backlog_cap = 0;
+	audit_release_backlog(a, false);
 	if (a->lost)
 		say_lost(a);
 	a->held = 0;

@@ -27,6 +27,8 @@ void audit_read_tail(int fd, struct audit_tail *t);
 int audit_open_log(struct jg_audit *a);
 
 /* backlog.c */
+int audit_reserve_backlog(struct jg_audit *a);
+void audit_release_backlog(struct jg_audit *a, bool unmap);
 int audit_file_batch(struct jg_audit *a);
 int audit_flush_backlog(struct jg_audit *a);
 int audit_sync_log(struct jg_audit *a);

@@ -668,6 +668,44 @@ Test(chain, records_past_the_backlog_are_counted_not_numbered)
 	free(buf);
 }
 
+/* The backlog is reserved when the log opens: holding numbered records while the file
+ * fails allocates nothing, so a shortage of memory then cannot leave a hole in the chain:
+ * the backlog neither moves nor grows, and every numbered record is written afterwards. */
+Test(chain, held_records_need_no_memory_beyond_the_reservation)
+{
+	struct jg_audit_cfg cfg = { .path = logp, .host = "h", .backlog_max = 256 << 10 };
+	struct jg_chain_verify v;
+	struct jg_audit a;
+	char err[256], *buf, *was;
+	size_t len, cap;
+	uint64_t seq;
+
+	cr_assert_eq(audit__open_ex(&a, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_geq(a.backlog_cap, cfg.backlog_max, "reserved at open");
+	was = a.backlog;
+	cap = a.backlog_cap;
+	make_full(&a);
+	for (int i = 0; i < 400; i++) {
+		json_t *ev = audit__new("grant.create");
+
+		json_object_set_new(ev, "reason", json_string("INC-4711: rotate the password"));
+		audit__emit(&a, ev, 0);
+	}
+	cr_assert_gt(a.backlog_len, 32u << 10, "held well past a first allocation");
+	cr_assert_eq(a.backlog, was, "holding did not move the backlog");
+	cr_assert_eq(a.backlog_cap, cap, "holding did not grow the backlog");
+	cr_assert_eq(a.lost, 0);
+	seq = a.seq;
+	cr_assert_eq(seq, a.backlog_n, "every numbered record is held");
+	ok_again(&a);
+	cr_assert_eq(audit__flush(&a), 0);
+	audit__close(&a);
+	buf = slurp(logp, &len);
+	cr_assert_eq(verify(buf, len, &v), 0, "%s:%lu: %s", v.err_file, v.err_line, v.err);
+	cr_assert_eq(v.records, seq + 1, "the held ones and audit.recovered");
+	free(buf);
+}
+
 /* A sync that fails (a file system that took the lines and may drop them: read-only after
  * an error, a dead disk) holds the lines written since the last sync again; the log is then
  * opened again by name, and the lines the file kept are not written twice. Here the
