@@ -18,7 +18,7 @@ S=/opt/suid
 POLICY=/etc/jitgate/policy.json
 CG=/sys/fs/cgroup
 make_tree
-mkdir -p $S /etc/jitgate /tmp/cg1 $CG /etc/systemd/system
+mkdir -p $S /etc/jitgate /tmp/cg1 $CG /etc/systemd/system /usr/local/lib/systemd/system
 cp /usr/local/bin/jg-suid $S/jg-suid
 cp /usr/local/bin/jg-suid $S/jg-except
 chown root:root $S/jg-suid $S/jg-except
@@ -145,6 +145,7 @@ tamper "audit: ld.so.preload" '"hook":"create"' '"path":"/etc/ld.so.preload"'
 fails "/etc/ld.so.preload: not renamed into place" elev sh -c "echo x >/etc/pre && mv /etc/pre /etc/ld.so.preload"
 ok "/etc/ld.so.preload: absent" test ! -e /etc/ld.so.preload
 fails "a jitgated unit in /etc/systemd/system: not made" elev mkdir /etc/systemd/system/jitgated.service.d
+fails "nor in /usr/local/lib/systemd/system (make install's default)" elev mkdir /usr/local/lib/systemd/system/jitgated.service.d
 ok "other files in /etc still are (the trail records them)" elev touch /etc/motd.jg
 expect_eq "the except-listed setuid program: no write" "$(elev jg-probe open $S/jg-except w)" EPERM
 fails "nor a rename over it" elev sh -c "cp /bin/busybox /tmp/bb && mv /tmp/bb $S/jg-except"

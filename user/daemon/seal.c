@@ -357,7 +357,7 @@ static void seal_runners(const struct jg_mounts *m)
 	static const char *const guarded[] = {
 		"/etc", "/etc/systemd/system", "/run/systemd/system", "/etc/systemd/system.control",
 		"/run/systemd/system.control", "/usr/lib/systemd/system", "/lib/systemd/system",
-		"/run", "/lib", "/usr/lib", "/usr/local/lib",
+		"/usr/local/lib/systemd/system", "/run", "/lib", "/usr/lib", "/usr/local/lib",
 	};
 	char line[PATH_MAX + 256], last[PATH_MAX] = "";
 	FILE *f;
@@ -406,6 +406,8 @@ void seal_refresh(void)
 	static const char *const units[] = {
 		"/lib/systemd/system/jitgated.service", "/usr/lib/systemd/system/jitgated.service",
 		"/etc/systemd/system/jitgated.service",
+		/* make install's default PREFIX */
+		"/usr/local/lib/systemd/system/jitgated.service",
 	};
 	uint32_t raw[JG_MAX_SEAL_DEVS];
 	size_t nraw = 0;
