@@ -43,8 +43,12 @@ CONF
 : >$OUT
 : >$SINK
 rsyslogd -f /tmp/rsyslog.conf -i /tmp/rsyslogd.pid
+# jg-bench is a trusted tool (as in the VM tests): the sealed gate gives a writable
+# descriptor of its ring buffers to trusted executables alone, and the floor's reader must
+# move the consumer position
 cat >/tmp/bench-audit.json <<CONF
 {"ringbuf_bytes": $RING,
+ "trusted_tools": ["$(command -v jg-bench)"],
  "sinks": [{"type": "file", "path": "$SINK", "format": "json"},
            {"type": "syslog", "transport": "tcp", "address": "127.0.0.1:6514", "format": "json"}]}
 CONF

@@ -89,6 +89,18 @@ expect_has "without a grant alice is refused the protected file" "$(alice_reads 
 	'Operation not permitted|Permission denied'
 expect_eq "its mode lets anyone read it: the refusal is the gate's" "$(stat -c %a $SECRET)" 644
 
+# the journal sink (tests/systest/jitgated.json): the denial is one journal entry, selectable
+# by jitgate's MESSAGE_ID and its fields, at warning priority
+JMSG=7c0b2b1e3f6a4d0e9a51c2d4e8f3a6b1
+jdeny() { journalctl --no-pager -o cat MESSAGE_ID=$JMSG JITGATE_TYPE=access.deny \
+	JITGATE_SUBJECT_USER=alice JITGATE_OBJECT_PATH=$SECRET | grep -q '"type":"access.deny"'; }
+check "the journal sink: the denial is in the journal by MESSAGE_ID and fields" wait_for 10 jdeny
+expect_eq "its entry is at warning priority (PRIORITY=4)" \
+	"$(journalctl --no-pager -o verbose MESSAGE_ID=$JMSG JITGATE_TYPE=access.deny | sed -n 's/^ *PRIORITY=//p' | sort -u)" 4
+expect_eq "its JITGATE_SEQ is the audit log's seq of that denial" \
+	"$(journalctl --no-pager -o verbose MESSAGE_ID=$JMSG JITGATE_TYPE=access.deny JITGATE_OBJECT_PATH=$SECRET | sed -n 's/^ *JITGATE_SEQ=//p' | tail -n 1)" \
+	"$(grep '"type":"access.deny"' $AUDIT | grep -F "\"path\":\"$SECRET\"" | tail -n 1 | sed -n 's/^{"seq":\([0-9]*\),.*/\1/p')"
+
 gid=$(jitgate grant --user alice --allow secret:read --for 2m --reason "SYSTEST-1 read the secret" 2>$OUT)
 expect_has "jitgate grant prints a grant id" "$gid" '^g-[0-9]+$'
 expect_eq "with secret:read alice reads it" "$(alice_reads $SECRET)" read

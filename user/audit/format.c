@@ -173,7 +173,7 @@ int sink__severity(json_t *rec)
 }
 
 /* CEF 0-10 to a syslog severity: 2 crit, 3 err, 4 warning, 5 notice, 6 info. */
-static int syslog_severity(int sev)
+int syslog_severity(int sev)
 {
 	if (sev >= 10)
 		return 2;

@@ -32,5 +32,10 @@ int64_t time_ms(const char *t);
 const char *base_name(const char *path);
 const struct ev_info *ev_info(const char *type);
 bool is_failure(const char *type);
+int syslog_severity(int cef_severity);
+
+/* sink_journal.c: one journal entry for a record, MESSAGE the record in its sink's format
+ * (msg, len bytes). 0 or -errno. */
+int journal_send(json_t *rec, const char *msg, size_t len);
 
 #endif

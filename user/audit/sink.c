@@ -35,7 +35,7 @@ struct batch_rec {
 	size_t end, line;
 };
 
-enum sink_type { SINK_STDOUT, SINK_FILE, SINK_SYSLOG };
+enum sink_type { SINK_STDOUT, SINK_FILE, SINK_SYSLOG, SINK_JOURNAL };
 enum { NET_DOWN, NET_CONNECTING, NET_UP };
 
 struct sink {
@@ -44,7 +44,7 @@ struct sink {
 	bool tcp;
 	int facility;
 	char app[49];
-	char target[300];		/* "tcp:ADDRESS", "udp:ADDRESS", a path, "stdout" */
+	char target[300];		/* "tcp:ADDRESS", "udp:ADDRESS", a path, "stdout", "journal" */
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	int fd;				/* socket or file; -1 */
@@ -507,6 +507,21 @@ static void local_put(struct sink *s, json_t *rec, const char *line, size_t len)
 	}
 }
 
+/* The journal: one entry a record, sent at once (a local datagram, as UDP). */
+static void journal_put(struct sink *s, json_t *rec, const char *line, size_t len)
+{
+	size_t mlen = 0;
+	char *msg = sink__format(s->format, rec, line, len, &mlen);
+
+	if (msg && journal_send(rec, msg, mlen) >= 0) {
+		s->delivered++;
+	} else {
+		s->errors++;
+		s->dropped++;
+	}
+	free(msg);
+}
+
 /* ------------------------------------------------------------------ the module */
 
 void sink__tap(const char *line, size_t len, void *ctx)
@@ -521,6 +536,8 @@ void sink__tap(const char *line, size_t len, void *ctx)
 	for (size_t i = 0; i < nsinks; i++) {
 		if (sinks[i].type == SINK_SYSLOG)
 			net_put(&sinks[i], rec, line, len);
+		else if (sinks[i].type == SINK_JOURNAL)
+			journal_put(&sinks[i], rec, line, len);
 		else
 			local_put(&sinks[i], rec, line, len);
 	}
@@ -601,6 +618,8 @@ void sink__put(const char *line, size_t len, json_t *rec, void *ctx)
 
 		if (s->type == SINK_SYSLOG && !s->tcp) {
 			net_put(s, rec, line, len);	/* datagrams stay one send each */
+		} else if (s->type == SINK_JOURNAL) {
+			journal_put(s, rec, line, len);
 		} else if (!batch_add(s, rec, line, len)) {
 			s->errors++;
 			s->dropped++;
@@ -709,7 +728,7 @@ void sink__tick(void)
 			net_drain(&sinks[i]);
 }
 
-static const char *const type_names[] = { "stdout", "file", "syslog" };
+static const char *const type_names[] = { "stdout", "file", "syslog", "journal" };
 static const char *const format_names[] = { "json", "cef", "ocsf" };
 
 json_t *sink__stats(void)
@@ -789,9 +808,9 @@ static int parse_one(json_t *o, size_t i, struct sink *s, char *err, size_t errl
 	if (!json_is_object(o))
 		BAD("sinks[%zu] must be an object such as {\"type\": \"syslog\", \"address\": "
 		    "\"127.0.0.1:6514\"}", i);
-	t = pick(json_object_get(o, "type"), type_names, 3);
+	t = pick(json_object_get(o, "type"), type_names, 4);
 	if (t < 0)
-		BAD("sinks[%zu].type must be \"stdout\", \"file\" or \"syslog\"", i);
+		BAD("sinks[%zu].type must be \"stdout\", \"file\", \"syslog\" or \"journal\"", i);
 	s->type = (enum sink_type)t;
 	json_object_foreach(o, key, v) {
 		bool net = !strcmp(key, "transport") || !strcmp(key, "address") ||
@@ -855,8 +874,8 @@ static int parse_one(json_t *o, size_t i, struct sink *s, char *err, size_t errl
 	}
 	if (s->type == SINK_FILE && !*s->target)
 		BAD("sinks[%zu].path is required for a \"file\" sink", i);
-	if (s->type == SINK_STDOUT)
-		snprintf(s->target, sizeof(s->target), "stdout");
+	if (s->type == SINK_STDOUT || s->type == SINK_JOURNAL)
+		snprintf(s->target, sizeof(s->target), "%s", type_names[s->type]);
 	if (s->type == SINK_SYSLOG) {
 		char addr[INET6_ADDRSTRLEN];
 		uint16_t port;
@@ -916,6 +935,8 @@ int sink__config(json_t *arr, const char *spool_dir, char *err, size_t errlen)
 
 		if (s->type == SINK_STDOUT) {
 			s->fd = STDOUT_FILENO;
+		} else if (s->type == SINK_JOURNAL) {
+			continue;	/* each record is one datagram to journald's socket */
 		} else if (s->type == SINK_FILE) {
 			s->fd = open(s->target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 			if (s->fd < 0) {

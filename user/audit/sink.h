@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* SIEM sinks: the audit stream as JSON, CEF or OCSF to stdout, a file or syslog (RFC 5424
- * over UDP, or TCP with RFC 6587 octet counting), with an on-disk spool per network sink so
- * that a slow or absent collector never stalls the daemon (docs/siem.md). */
+/* SIEM sinks: the audit stream as JSON, CEF or OCSF to stdout, a file, the journal or
+ * syslog (RFC 5424 over UDP, or TCP with RFC 6587 octet counting), with an on-disk spool per
+ * network sink so that a slow or absent collector never stalls the daemon (docs/siem.md). */
 #ifndef JG_SINK_H
 #define JG_SINK_H
 
@@ -57,6 +57,15 @@ char *sink__sd_value(const char *value);
 int sink__facility(const char *name);
 /* RFC 6587 octet counting: "LEN SP MSG"; malloc'd, length in *len. */
 char *sink__octet_frame(const char *msg, size_t msglen, size_t *len);
+/* The journal entry of a record (MESSAGE: msg, len bytes, the record in the sink's format;
+ * MESSAGE_ID, PRIORITY, SYSLOG_IDENTIFIER; the record's fields as JITGATE_KEY and
+ * JITGATE_KEY_SUB) into iov (at most max); the count, 0 on no memory. Free with
+ * sink__journal_free. */
+#define SINK_JOURNAL_MAX_FIELDS 64
+struct iovec;
+size_t sink__journal_fields(json_t *rec, const char *msg, size_t len, struct iovec *iov,
+			    size_t max);
+void sink__journal_free(struct iovec *iov, size_t n);
 /* "host:port" or "[v6]:port" to a socket address; -EINVAL when malformed. */
 int sink__parse_address(const char *text, void *ss, uint32_t *sslen);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include "audit/audit.h"
 #include "audit/sink.h"
@@ -898,4 +899,67 @@ Test(hostile, file_sinks_one_line_per_record, .init = setup_dir, .fini = teardow
 		fclose(f);
 		cr_assert_eq(lines, 3, "%s: %d lines for 3 records", fmts[i], lines);
 	}
+}
+
+/* ------------------------------------------------------------------ journal */
+
+static const char *field(struct iovec *iov, size_t n, const char *name, char *buf, size_t len)
+{
+	size_t l = strlen(name);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p = iov[i].iov_base;
+
+		if (iov[i].iov_len > l && !memcmp(p, name, l) && p[l] == '=') {
+			snprintf(buf, len, "%.*s", (int)(iov[i].iov_len - l - 1), p + l + 1);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* A denial as a journal entry: MESSAGE is the record as the sink formats it, PRIORITY its
+ * severity as the syslog sink has it (warning), the record's fields selectable by name; a
+ * reason with a newline stays one field (sd_journal_sendv frames values by length). */
+Test(journal, a_record_becomes_one_entry_with_its_fields)
+{
+	json_t *r = rec("{\"seq\":7,\"type\":\"access.deny\",\"subject\":{\"uid\":1000,"
+			"\"user\":\"alice\"},\"object\":{\"path\":\"/srv/prod/db.pw\"},"
+			"\"reason\":\"two\\nlines\",\"grant_id\":null,\"odd-key\":1}");
+	struct iovec iov[SINK_JOURNAL_MAX_FIELDS];
+	char buf[256];
+	size_t n = sink__journal_fields(r, "MSG", 3, iov, SINK_JOURNAL_MAX_FIELDS);
+
+	cr_assert_gt(n, 5);
+	cr_assert_str_eq(field(iov, n, "MESSAGE", buf, sizeof(buf)), "MSG");
+	cr_assert_eq(strlen(field(iov, n, "MESSAGE_ID", buf, sizeof(buf))), 32);
+	cr_assert_str_eq(field(iov, n, "PRIORITY", buf, sizeof(buf)), "4");
+	cr_assert_str_eq(field(iov, n, "JITGATE_TYPE", buf, sizeof(buf)), "access.deny");
+	cr_assert_str_eq(field(iov, n, "JITGATE_SEQ", buf, sizeof(buf)), "7");
+	cr_assert_str_eq(field(iov, n, "JITGATE_SUBJECT_USER", buf, sizeof(buf)), "alice");
+	cr_assert_str_eq(field(iov, n, "JITGATE_OBJECT_PATH", buf, sizeof(buf)), "/srv/prod/db.pw");
+	cr_assert_str_eq(field(iov, n, "JITGATE_REASON", buf, sizeof(buf)), "two\nlines");
+	cr_assert_null(field(iov, n, "JITGATE_GRANT_ID", buf, sizeof(buf)), "null is left out");
+	cr_assert_null(field(iov, n, "JITGATE_ODD-KEY", buf, sizeof(buf)),
+		       "a key that is no journal field name is only in MESSAGE");
+	sink__journal_free(iov, n);
+	json_decref(r);
+}
+
+Test(journal, the_config_takes_a_journal_sink_and_nothing_of_syslog)
+{
+	char err[256] = "";
+	json_t *j = rec("[{\"type\":\"journal\",\"format\":\"cef\"}]");
+	json_t *st;
+
+	cr_assert_eq(sink__config(j, "/tmp", err, sizeof(err)), 0, "%s", err);
+	st = sink__stats();
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(st, 0), "type")),
+			 "journal");
+	json_decref(st);
+	json_decref(j);
+	sink__close();
+	bad_config("[{\"type\":\"journal\",\"address\":\"127.0.0.1:1\"}]",
+		   "sinks[0].address applies to \"syslog\" sinks only");
+	bad_config("[{\"type\":\"journal\"},{\"type\":\"journal\"}]", "sinks[1] repeats sinks[0]");
 }
