@@ -24,6 +24,25 @@ audit_new() {
 	seen=$total
 }
 
+# Start jitgated and wait for its "ready" (the canary denied): up to 3 minutes, since BPF
+# verification under a busy emulator is slow. A daemon that exits or never gets ready ends
+# the demo with its log: the story after it would show nothing true.
+start_jitgated() {
+	jitgated --policy $POLICY >/tmp/jitgated.log 2>&1 &
+	DAEMON=$!
+	i=0
+	until grep -q ready /tmp/jitgated.log; do
+		if ! kill -0 $DAEMON 2>/dev/null || [ $i -gt 1800 ]; then
+			cat /tmp/jitgated.log
+			echo "demo: jitgated did not become ready; the demo stops here" >&2
+			exit 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cat /tmp/jitgated.log
+}
+
 mkdir -p /srv/prod/secrets /srv/prod/bin
 echo "postgres://app:s3cr3t@db.prod:5432/app" >$SECRET
 chmod 0644 $SECRET	# file modes let everybody read it: the gate is what stops them
@@ -34,10 +53,7 @@ say "Before jitgate: file modes let alice read the production secret"
 as_alice cat $SECRET
 
 say "Start jitgated with $POLICY"
-jitgated --policy $POLICY >/tmp/jitgated.log 2>&1 &
-DAEMON=$!
-i=0; until grep -q ready /tmp/jitgated.log || [ $i -gt 300 ]; do sleep 0.1; i=$((i + 1)); done
-cat /tmp/jitgated.log
+start_jitgated
 run jitgate status
 audit_new
 
@@ -83,9 +99,7 @@ run jitgate status
 printf '$ sleep 11\n'; sleep 11
 as_alice cat $SECRET
 say "jitgated restarts, adopts the pinned gate and records what happened while it was away"
-jitgated --policy $POLICY >/tmp/jitgated.log 2>&1 &
-i=0; until grep -q ready /tmp/jitgated.log || [ $i -gt 300 ]; do sleep 0.1; i=$((i + 1)); done
-cat /tmp/jitgated.log
+start_jitgated
 audit_new
 
 say "7. Every record is chained to the one before (SHA-256): the log is tamper-evident"
