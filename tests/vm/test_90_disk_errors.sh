@@ -39,19 +39,6 @@ cat >/tmp/jitgated.json <<EOF2
 { "audit_log": "$AUDIT", "state_dir": "$DISK/state", "audit_backlog_bytes": 32768 }
 EOF2
 
-st() {
-	jitgate status --json | tr -d '\n' | sed -e 's/": */":/g' |
-		sed -n "s/.*\"$1\":{[^}]*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
-}
-wait_st() {
-	_i=0
-	until [ "$(st "$1" "$2")" "$3" "$4" ] 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -ge 600 ] && return 1
-		sleep 0.1
-	done
-}
-
 start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json || finish
 g=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "INC-90 before")
 expect_eq "on a healthy disk alice reads under a grant ($g)" "$(probe alice open $SECRET r)" ok

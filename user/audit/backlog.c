@@ -47,6 +47,24 @@ static void cut_back(struct jg_audit *a, size_t done)
 		a->write_errors++;
 }
 
+/* Room for need bytes in *buf of *cap (from 64 KiB, doubling). 0 or -ENOMEM (*buf kept). */
+static int grow(char **buf, size_t *cap, size_t need)
+{
+	size_t c = *cap ? *cap : 65536;
+	char *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	p = realloc(*buf, c);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = c;
+	return 0;
+}
+
 /* Keep lines (len bytes of whole lines) for later. 0 or -ENOMEM (then they are lost,
  * though numbered: the chain shows the hole). */
 static int hold(struct jg_audit *a, const char *lines, size_t len)
@@ -55,20 +73,10 @@ static int hold(struct jg_audit *a, const char *lines, size_t len)
 
 	for (size_t i = 0; i < len; i++)
 		n += lines[i] == '\n';
-	if (a->backlog_len + len > a->backlog_cap) {
-		size_t cap = a->backlog_cap ? a->backlog_cap : 65536;
-		char *p;
-
-		while (cap < a->backlog_len + len)
-			cap *= 2;
-		p = realloc(a->backlog, cap);
-		if (!p) {
-			a->lost += n;
-			a->lost_total += n;
-			return -ENOMEM;
-		}
-		a->backlog = p;
-		a->backlog_cap = cap;
+	if (grow(&a->backlog, &a->backlog_cap, a->backlog_len + len)) {
+		a->lost += n;
+		a->lost_total += n;
+		return -ENOMEM;
 	}
 	memcpy(a->backlog + a->backlog_len, lines, len);
 	a->backlog_len += len;
@@ -185,23 +193,13 @@ static void note_written(struct jg_audit *a, const char *lines, size_t len)
 {
 	if (!len)
 		return;
-	if (a->unsynced_len + len > a->unsynced_cap) {
-		size_t cap = a->unsynced_cap ? a->unsynced_cap : 65536;
-		char *p;
-
-		while (cap < a->unsynced_len + len)
-			cap *= 2;
-		p = realloc(a->unsynced, cap);
-		if (!p) {
-			/* no room to keep them: on disk now, or counted */
-			if (fdatasync(a->fd) == 0)
-				a->unsynced_len = 0;
-			else
-				a->write_errors++;
-			return;
-		}
-		a->unsynced = p;
-		a->unsynced_cap = cap;
+	if (grow(&a->unsynced, &a->unsynced_cap, a->unsynced_len + len)) {
+		/* no room to keep them: on disk now, or counted */
+		if (fdatasync(a->fd) == 0)
+			a->unsynced_len = 0;
+		else
+			a->write_errors++;
+		return;
 	}
 	memcpy(a->unsynced + a->unsynced_len, lines, len);
 	a->unsynced_len += len;
