@@ -376,13 +376,22 @@ static void valid_utf8(const char *what, const char *s)
 	json_decref(j);
 }
 
-Test(hostile, cef_escapes_everything)
+/* The hostile record as CEF, with no raw control and valid UTF-8. */
+static char *hostile_cef(bool bad_utf8)
 {
-	json_t *r = hostile(false);
+	json_t *r = hostile(bad_utf8);
 	char *s = sink__cef(r);
 
+	json_decref(r);
 	no_raw_controls("cef", s, strlen(s));
 	valid_utf8("cef", s);
+	return s;
+}
+
+Test(hostile, cef_escapes_everything)
+{
+	char *s = hostile_cef(false);
+
 	/* header: | and \ escaped */
 	HAS(s, "|access.deny\\|x|");
 	/* extension: = and \ escaped, newline as \n, the rest as \xNN */
@@ -393,19 +402,14 @@ Test(hostile, cef_escapes_everything)
 	/* no extension can be forged: every = in a value is escaped */
 	HASNT(s, " fake=");
 	free(s);
-	json_decref(r);
 }
 
 Test(hostile, cef_invalid_utf8_escaped)
 {
-	json_t *r = hostile(true);
-	char *s = sink__cef(r);
+	char *s = hostile_cef(true);
 
-	no_raw_controls("cef", s, strlen(s));
-	valid_utf8("cef", s);
 	HAS(s, "filePath=/srv/prod/secrets/\\xFF\\xFE\\xC0\\xAF\\xED\\xA0\\x80x\\x1B ");
 	free(s);
-	json_decref(r);
 }
 
 /* The JSON sink gets the audit line as audit__emit wrote it. */
