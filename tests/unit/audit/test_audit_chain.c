@@ -11,6 +11,7 @@
 #include <zlib.h>
 #include "audit/audit.h"
 #include "audit/auditchain.h"
+#include "gzslurp.h"
 
 static char dir[64];
 static char logp[128], headp[128];
@@ -56,18 +57,7 @@ static void emit_n(struct jg_audit *a, int n)
 /* A log of n records: the whole file, malloc'd. */
 static char *slurp(const char *path, size_t *len)
 {
-	gzFile gz = gzopen(path, "rb");
-	size_t cap = 1 << 20;
-	char *buf = malloc(cap);
-	int n;
-
-	cr_assert_not_null(gz, "%s", path);
-	n = gzread(gz, buf, (unsigned int)cap - 1);
-	cr_assert_geq(n, 0);
-	gzclose(gz);
-	buf[n] = 0;
-	*len = (size_t)n;
-	return buf;
+	return gz_slurp(path, 1 << 20, len);
 }
 
 static char *make_log(int n, size_t *len)
