@@ -117,6 +117,26 @@ wait_st() {
 	done
 }
 
+# ---- the audit log and the ledger on a disk of the test's own
+
+# start_on_disk DIR BACKLOG: jitgated with the audit log $AUDIT and its state in DIR/state,
+# holding up to BACKLOG bytes of audit records while the log cannot be written
+start_on_disk() {
+	cat >/tmp/jitgated.json <<EOF
+{ "audit_log": "$AUDIT", "state_dir": "$1/state", "audit_backlog_bytes": $2 }
+EOF
+	start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json
+}
+
+# read_under_grant NAME REASON: alice reads the secret under a grant (check NAME), then the
+# grant is revoked
+read_under_grant() {
+	_g=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "$2")
+	expect_eq "$1 ($_g)" "$(probe alice open /srv/prod/secrets/db.pw r)" ok
+	jitgate revoke "$_g" >/dev/null
+	settle
+}
+
 # lines FILE: how many lines FILE has (0 when there is none)
 lines() {
 	if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi

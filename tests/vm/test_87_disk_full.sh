@@ -16,15 +16,8 @@ AUDIT=$SMALL/log/audit.jsonl
 make_tree
 mkdir -p $SMALL
 mount -t tmpfs -o size=2m tmpfs $SMALL || { _vm_not_ok "a 2 MiB tmpfs is mounted" "mount failed"; finish; }
-cat >/tmp/jitgated.json <<EOF
-{ "audit_log": "$AUDIT", "state_dir": "$SMALL/state", "audit_backlog_bytes": 16384 }
-EOF
-
-start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json || finish
-g1=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "INC-87 before")
-expect_eq "with room, alice reads under a grant ($g1)" "$(probe alice open $SECRET r)" ok
-jitgate revoke "$g1" >/dev/null
-settle
+start_on_disk $SMALL 16384 || finish
+read_under_grant "with room, alice reads under a grant" "INC-87 before"
 
 # ---------------------------------------------------------------- fill the disk
 dd if=/dev/zero of=$SMALL/fill bs=4096 2>/dev/null
