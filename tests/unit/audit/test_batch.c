@@ -342,26 +342,35 @@ static int read_frames(int fd, int *seqs, int want)
 	return got;
 }
 
-Test(batch, tcp_takes_part_of_a_batch_and_the_rest_follows_in_order)
+/* The sinks: one TCP syslog sink to the port lfd is bound to. */
+static void sink_to(int lfd)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa;
 	socklen_t l = sizeof(sa);
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd, small = 4096;
-	char text[256], err[256] = "", line[4200];
-	static int seqs[2000];
+	char text[256], err[256] = "";
 	json_t *j;
-	int got;
 
-	/* a collector that reads nothing yet, with small buffers: the batch cannot all go */
-	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(lfd, 4), 0);
 	getsockname(lfd, (struct sockaddr *)&sa, &l);
 	snprintf(text, sizeof(text), "[{\"type\":\"syslog\",\"address\":\"127.0.0.1:%d\"}]",
 		 ntohs(sa.sin_port));
 	j = json_loads(text, 0, NULL);
 	cr_assert_eq(sink__config(j, dir, err, sizeof(err)), 0, "%s", err);
 	json_decref(j);
+}
+
+Test(batch, tcp_takes_part_of_a_batch_and_the_rest_follows_in_order)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd, small = 4096;
+	char line[4200];
+	static int seqs[2000];
+	int got;
+
+	/* a collector that reads nothing yet, with small buffers: the batch cannot all go */
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(lfd, 4), 0);
+	sink_to(lfd);
 	for (int i = 0; i < 100 && !connected(); i++) {
 		sink__tick();
 		usleep(10000);
@@ -394,20 +403,13 @@ Test(batch, tcp_takes_part_of_a_batch_and_the_rest_follows_in_order)
 Test(batch, tcp_batch_with_the_collector_down_is_spooled_whole)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t l = sizeof(sa);
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd = -1;
-	char text[256], err[256] = "", line[4200];
+	char line[4200];
 	static int seqs[100];
-	json_t *j;
 
 	/* bound, not listening: the connect is refused */
 	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	getsockname(lfd, (struct sockaddr *)&sa, &l);
-	snprintf(text, sizeof(text), "[{\"type\":\"syslog\",\"address\":\"127.0.0.1:%d\"}]",
-		 ntohs(sa.sin_port));
-	j = json_loads(text, 0, NULL);
-	cr_assert_eq(sink__config(j, dir, err, sizeof(err)), 0, "%s", err);
-	json_decref(j);
+	sink_to(lfd);
 	for (int i = 1; i <= 40; i++) {
 		size_t n = line_of(i, line, sizeof(line), 10);
 
