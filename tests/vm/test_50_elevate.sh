@@ -161,43 +161,45 @@ alice_exec /usr/local/bin/jg-suid >/dev/null
 settle
 expect_eq "revoked: alice's execs leave the trail" "$(grep -c '"type":"session.exec"' "$AUDIT")" "$trails"
 
+# late_start OUT ARGS...: alice's setuid helper under a grant, waiting for /tmp/go before it
+# does ARGS (output in OUT, pid in $late); returns once the setuid copy runs.
+late_start() {
+	_out=$1
+	shift
+	rm -f /tmp/go
+	# (setpriv itself, not as_user: $! must be the pid that execs)
+	/usr/bin/setpriv --reuid=1000 --regid=1000 --init-groups -- \
+		jg-suid exec $S/jg-suid after /tmp/go "$@" >"$_out" 2>&1 &
+	late=$!
+	# the same pid goes setpriv -> jg-suid -> the setuid copy: wait until it runs the latter
+	for _ in $(seq 100); do
+		[ "$(readlink /proc/$late/exe 2>/dev/null)" = $S/jg-suid ] && break
+		sleep 0.1
+	done
+}
+# late_end GRANT: revoke GRANT, let the helper go on; its exit status in $st
+late_end() {
+	jitgate revoke "$1" >/dev/null
+	touch /tmp/go
+	wait $late
+	st=$?
+}
+
 # setresuid(0,0,0) is gated by itself: a setuid program started under a grant that is
 # revoked before it asks for uid 0 is refused.
-rm -f /tmp/go
 gid_l=$(jitgate grant --user alice --allow root:elevate --for 10m --reason "INC-8")
-# (setpriv itself, not as_user: $! must be the pid that execs)
-/usr/bin/setpriv --reuid=1000 --regid=1000 --init-groups -- \
-	jg-suid exec $S/jg-suid after /tmp/go root id -u >/tmp/late.out 2>&1 &
-late=$!
-# the same pid goes setpriv -> jg-suid -> the setuid copy: wait until it runs the latter
-for _ in $(seq 100); do
-	[ "$(readlink /proc/$late/exe 2>/dev/null)" = $S/jg-suid ] && break
-	sleep 0.1
-done
+late_start /tmp/late.out root id -u
 expect_eq "the setuid helper runs under the grant, waiting" "$(readlink /proc/$late/exe)" $S/jg-suid
-jitgate revoke "$gid_l" >/dev/null
-touch /tmp/go
-wait $late
-st=$?
+late_end "$gid_l"
 # it became euid 0 under the grant, so it is in the elevated session the revoke ended:
 # killed (by jitgated at the revoke, or by the kernel at its setresuid) before uid 0
 expect_eq "grant revoked after the setuid exec: the helper is killed (SIGKILL), never uid 0" \
 	"$st $(cat /tmp/late.out)" "137 "
 
 # and setresgid(0,0,0) likewise
-rm -f /tmp/go
 gid_g=$(jitgate grant --user alice --allow root:elevate --for 10m --reason "INC-8b")
-/usr/bin/setpriv --reuid=1000 --regid=1000 --init-groups -- \
-	jg-suid exec $S/jg-suid after /tmp/go group >/tmp/lateg.out 2>&1 &
-late=$!
-for _ in $(seq 100); do
-	[ "$(readlink /proc/$late/exe 2>/dev/null)" = $S/jg-suid ] && break
-	sleep 0.1
-done
-jitgate revoke "$gid_g" >/dev/null
-touch /tmp/go
-wait $late
-st=$?
+late_start /tmp/lateg.out group
+late_end "$gid_g"
 expect_eq "grant revoked after the setuid exec: killed before its setresgid(0,0,0)" \
 	"$st $(cat /tmp/lateg.out)" "137 "
 

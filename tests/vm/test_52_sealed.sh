@@ -16,20 +16,8 @@ PIN=/sys/fs/bpf/jitgate
 POLICY=/etc/jitgate/policy.json
 BIN=$(command -v jitgated)
 make_tree
-mkdir -p $S /etc/jitgate /tmp/victim
-cp /usr/local/bin/jg-suid $S/jg-suid
-chown root:root $S/jg-suid
-chmod 4755 $S/jg-suid
-cat >$POLICY <<EOF
-{
-  "version": 1,
-  "resources": {
-    "root": { "elevate": {} },
-    "prod-secrets": { "files": ["/srv/prod/secrets"] }
-  }
-}
-EOF
-chmod 0644 $POLICY
+elevate_setup
+mkdir -p /tmp/victim
 echo '{"version": 1, "resources": {"nothing": {"files": ["/srv/public"]}}}' >/tmp/empty.json
 echo "not a kernel module" >/tmp/notamodule.ko
 # the filesystem of the gate's files (the initramfs) as a block device node: opening it
@@ -37,18 +25,6 @@ echo "not a kernel module" >/tmp/notamodule.ko
 ROOTDEV=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)
 mknod /tmp/rootblk b "${ROOTDEV%:*}" "${ROOTDEV#*:}"
 chmod 0666 /tmp/rootblk
-
-# elev CMD...: CMD in alice's root shell (login uid 1000, root through the setuid helper)
-elev() {
-	with_loginuid 1000 as_user alice $S/jg-suid root "$@"
-}
-# tamper NAME PATTERN...: a tamper.deny record by alice matching every pattern
-tamper() {
-	_n=$1
-	shift
-	settle
-	audit_has "$_n" '"type":"tamper.deny"' '"user":"alice"' '"errno":1' "$@"
-}
 
 # ---------------------------------------------------------------- no gate: it all works
 expect_eq "no gate: alice's root shell is root" "$(elev id -u)" 0

@@ -46,20 +46,8 @@ JG=$(command -v jitgate)
 RK=/sbin/request-key
 KNOB=/proc/sys/kernel/sched_rt_runtime_us
 make_tree
-mkdir -p $S /etc/jitgate $RT
-cp /usr/local/bin/jg-suid $S/jg-suid
-chown root:root $S/jg-suid
-chmod 4755 $S/jg-suid
-cat >$POLICY <<EOF
-{
-  "version": 1,
-  "resources": {
-    "root": { "elevate": {} },
-    "prod-secrets": { "files": ["/srv/prod/secrets"] }
-  }
-}
-EOF
-chmod 0644 $POLICY
+elevate_setup
+mkdir -p $RT
 echo rootsecret >$RT/rootonly
 chmod 0600 $RT/rootonly
 chmod 0755 $RT
@@ -78,22 +66,6 @@ if [ ! -e /etc/shadow ]; then
 	chmod 0640 /etc/shadow
 fi
 
-elev() {
-	with_loginuid 1000 as_user alice $S/jg-suid root "$@"
-}
-plain() {
-	with_loginuid 1000 as_user alice "$@"
-}
-# wait_for FILE PATTERN: up to 30 s for a line of FILE matching PATTERN
-wait_for() {
-	_i=0
-	while [ $_i -lt 300 ]; do
-		grep -q -e "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
 # A: alice's plain process keeps a descriptor her root shell gives it (output in $RT/fd-$1)
 fd_start() { # TAG WHAT
 	rm -f $RT/go-$1

@@ -18,21 +18,11 @@ S=/opt/suid
 POLICY=/etc/jitgate/policy.json
 CG=/sys/fs/cgroup
 make_tree
-mkdir -p $S /etc/jitgate /tmp/cg1 $CG /etc/systemd/system /usr/local/lib/systemd/system
-cp /usr/local/bin/jg-suid $S/jg-suid
+elevate_setup "$S/jg-except"
+mkdir -p /tmp/cg1 $CG /etc/systemd/system /usr/local/lib/systemd/system
 cp /usr/local/bin/jg-suid $S/jg-except
-chown root:root $S/jg-suid $S/jg-except
-chmod 4755 $S/jg-suid $S/jg-except
-cat >$POLICY <<EOF
-{
-  "version": 1,
-  "resources": {
-    "root": { "elevate": { "except": ["$S/jg-except"] } },
-    "prod-secrets": { "files": ["/srv/prod/secrets"] }
-  }
-}
-EOF
-chmod 0644 $POLICY
+chown root:root $S/jg-except
+chmod 4755 $S/jg-except
 mount -t cgroup2 none $CG || { _vm_not_ok "mount cgroup2" "failed"; finish; }
 echo "+pids" >$CG/cgroup.subtree_control 2>/dev/null
 mkdir -p $CG/gate.slice/jitgated.service $CG/other
@@ -44,15 +34,6 @@ for LIB in /lib/x86_64-linux-gnu/libjansson.so.4 /usr/lib/x86_64-linux-gnu/libja
 done
 LIB=$(readlink -f "$LIB")
 
-elev() {
-	with_loginuid 1000 as_user alice $S/jg-suid root "$@"
-}
-tamper() {
-	_n=$1
-	shift
-	settle
-	audit_has "$_n" '"type":"tamper.deny"' '"user":"alice"' '"errno":1' "$@"
-}
 # victim: a privileged process of the host's automation (root, no login uid)
 victim() {
 	sleep 600 &

@@ -34,21 +34,11 @@ RTB=$(command -v jg-redteam)
 JG=$(command -v jitgate)
 NSSLIB=$(command -v jg-rtnss.so || echo /usr/local/bin/jg-rtnss.so)
 make_tree
-mkdir -p $S /etc/jitgate $RT/victim
-cp /usr/local/bin/jg-suid $S/jg-suid
+elevate_setup "$S/jg-passwd"
+mkdir -p $RT/victim
 cp "$RTB" $S/jg-passwd # stands in for passwd: setuid root, waits, runs nothing it is told
-chown root:root $S/jg-suid $S/jg-passwd
-chmod 4755 $S/jg-suid $S/jg-passwd
-cat >$POLICY <<EOF
-{
-  "version": 1,
-  "resources": {
-    "root": { "elevate": { "except": ["$S/jg-passwd"] } },
-    "prod-secrets": { "files": ["/srv/prod/secrets"] }
-  }
-}
-EOF
-chmod 0644 $POLICY
+chown root:root $S/jg-passwd
+chmod 4755 $S/jg-passwd
 echo '{"version": 1, "resources": {"nothing": {"files": ["/srv/public"]}}}' >/tmp/empty.json
 echo rootsecret >$RT/rootonly
 chmod 0600 $RT/rootonly
@@ -74,25 +64,9 @@ exit 1
 EOF
 chmod 0755 $RT/sbin/modprobe
 
-elev() {
-	with_loginuid 1000 as_user alice $S/jg-suid root "$@"
-}
-plain() {
-	with_loginuid 1000 as_user alice "$@"
-}
 # alive PID: running, not a zombie (the test shell is the parent of both victims)
 alive() {
 	[ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status
-}
-# wait_for FILE PATTERN: up to 30 s for a line of FILE matching PATTERN
-wait_for() {
-	_i=0
-	while [ $_i -lt 300 ]; do
-		grep -q -e "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
 }
 # C: alice's plain process keeps a ring her root shell made (output in $RT/uring-$1)
 uring_start() {

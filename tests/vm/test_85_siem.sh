@@ -10,16 +10,9 @@ SECRET=/srv/prod/secrets/db.pw
 RS=/tmp/rsyslog
 SEQS=/tmp/seqs
 
-if ! command -v rsyslogd >/dev/null; then
-	_vm_not_ok "rsyslogd is in the VM" "it is not (install rsyslog on the host: scripts/deps.sh)"
-	finish
-fi
+need_rsyslog
 make_tree
-mkdir -p "$RS"
-cat >"$RS/rsyslog.conf" <<EOF
-global(workDirectory="$RS" maxMessageSize="64k")
-module(load="imtcp")
-module(load="imudp")
+rsyslog_conf <<EOF
 input(type="imtcp" address="127.0.0.1" port="6514" ruleset="tcp")
 input(type="imudp" address="127.0.0.1" port="6515" ruleset="udp")
 template(name="raw" type="string" string="%msg%\n")
@@ -35,36 +28,6 @@ cat >/tmp/jitgated.json <<'EOF'
   ]
 }
 EOF
-
-start_rsyslog() {
-	rsyslogd -n -f "$RS/rsyslog.conf" -i "$RS/pid" >>"$RS/out" 2>&1 &
-	RS_PID=$!
-	_i=0
-	while [ $_i -lt 100 ]; do
-		netstat -ltn 2>/dev/null | grep -q '127.0.0.1:6514' && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	_vm_not_ok "rsyslogd listens" "it does not" "$RS/out"
-}
-
-stop_rsyslog() {
-	kill -TERM "$RS_PID"
-	wait "$RS_PID" 2>/dev/null
-}
-
-lines() {
-	if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi
-}
-
-# wait_for FILE N: until FILE has N lines (30 s at most: the reconnect backoff is <= 8 s).
-wait_for() {
-	_i=0
-	while [ $_i -lt 300 ] && [ "$(lines "$1")" -lt "$2" ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-}
 
 # The seq numbers of a file of JSON records, one a line.
 seqs_of() {
@@ -84,7 +47,7 @@ traffic() {
 # Every audit record arrived over TCP, intact, in order, once.
 check_tcp() {
 	_n=$(lines "$AUDIT")
-	wait_for "$RS/tcp.log" "$_n"
+	wait_lines "$RS/tcp.log" "$_n"	# 30 s: the reconnect backoff is <= 8 s
 	expect_eq "$1: rsyslog got as many TCP records as the audit log has ($_n)" \
 		"$(lines "$RS/tcp.log")" "$_n"
 	if cmp -s "$AUDIT" "$RS/tcp.log"; then
@@ -100,12 +63,12 @@ check_tcp() {
 }
 
 # ---- phase 1: the collector is up
-start_rsyslog
+start_rsyslog 6514
 start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json || finish
 traffic "INC-85 one"
 check_tcp "collector up"
 n=$(lines "$AUDIT")
-wait_for "$RS/udp.log" "$n"
+wait_lines "$RS/udp.log" "$n"
 expect_eq "UDP: one CEF datagram per record" "$(lines "$RS/udp.log")" "$n"
 expect_eq "UDP: every datagram is CEF" "$(grep -c '^CEF:0|jitgate|jitgate|' "$RS/udp.log")" "$n"
 sed -n 's/.*externalId=\([0-9]*\) .*/\1/p' "$RS/udp.log" >/tmp/udp-seqs
@@ -128,7 +91,7 @@ expect_contains "collector down: status says not connected" /tmp/status.json '"c
 expect_eq "collector down: nothing new reached rsyslog" "$(lines "$RS/tcp.log")" "$n"
 expect_eq "collector down: enforcement goes on (alice denied)" "$(probe alice open $SECRET r)" \
 	EACCES
-start_rsyslog
+start_rsyslog 6514
 check_tcp "after the collector restart"
 
 # ---- phase 3: collector down across a daemon restart: the spool and its offset survive
@@ -139,7 +102,7 @@ ls /var/lib/jitgate/spool/ >/tmp/spool.ls
 expect_contains "the spool is on disk" /tmp/spool.ls 'tcp_127.0.0.1_6514-json.spool'
 start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json || finish
 traffic "INC-85 five"
-start_rsyslog
+start_rsyslog 6514
 check_tcp "after a daemon restart with the collector down"
 jitgate status --json >/tmp/status.json
 expect_contains "status: the TCP sink dropped nothing" /tmp/status.json '"dropped": 0'

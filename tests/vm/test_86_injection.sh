@@ -13,16 +13,9 @@
 RS=/tmp/rsyslog
 CEF_FILE=/tmp/sink.cef
 
-if ! command -v rsyslogd >/dev/null; then
-	_vm_not_ok "rsyslogd is in the VM" "it is not (install rsyslog on the host: scripts/deps.sh)"
-	finish
-fi
+need_rsyslog
 make_tree
-mkdir -p "$RS"
-cat >"$RS/rsyslog.conf" <<EOF
-global(workDirectory="$RS" maxMessageSize="64k")
-module(load="imtcp")
-module(load="imudp")
+rsyslog_conf <<EOF
 input(type="imtcp" address="127.0.0.1" port="6514" ruleset="json")
 input(type="imtcp" address="127.0.0.1" port="6516" ruleset="ocsf")
 input(type="imudp" address="127.0.0.1" port="6515" ruleset="cef")
@@ -45,25 +38,7 @@ cat >/tmp/jitgated.json <<EOF
   ]
 }
 EOF
-rsyslogd -n -f "$RS/rsyslog.conf" -i "$RS/pid" >>"$RS/out" 2>&1 &
-RS_PID=$!
-i=0
-while [ $i -lt 100 ] && ! netstat -ltn 2>/dev/null | grep -q '127.0.0.1:6516'; do
-	sleep 0.1
-	i=$((i + 1))
-done
-
-lines() {
-	if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi
-}
-# wait_for FILE N: until FILE has N lines (30 s at most)
-wait_for() {
-	_i=0
-	while [ $_i -lt 300 ] && [ "$(lines "$1")" -lt "$2" ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-}
+start_rsyslog 6516
 
 # Made before the gate protects the tree: a file name with a newline and a forged syslog
 # header and CEF record after it, the CEF and SD delimiters, an escape sequence and bytes that
@@ -102,7 +77,7 @@ ok "audit log: no raw byte outside printable ASCII" sh -c "! LC_ALL=C grep -q '[
 
 # ---------------------------------------------------------------- the sinks
 for f in "$RS/json.log" "$RS/ocsf.log" "$RS/cef.log" "$RS/cef.hdr" "$CEF_FILE"; do
-	wait_for "$f" "$n"
+	wait_lines "$f" "$n"
 done
 expect_eq "rsyslog JSON over TCP: one line per record" "$(lines "$RS/json.log")" "$n"
 ok "rsyslog JSON: the lines are the audit lines byte for byte" cmp -s "$AUDIT" "$RS/json.log"

@@ -16,30 +16,8 @@ AUDIT=$SMALL/log/audit.jsonl
 make_tree
 mkdir -p $SMALL
 mount -t tmpfs -o size=2m tmpfs $SMALL || { _vm_not_ok "a 2 MiB tmpfs is mounted" "mount failed"; finish; }
-cat >/tmp/jitgated.json <<EOF
-{ "audit_log": "$AUDIT", "state_dir": "$SMALL/state", "audit_backlog_bytes": 16384 }
-EOF
-
-# st SECTION KEY: status --json's SECTION.KEY (a number, true/false, or a string's text)
-st() {
-	jitgate status --json | tr -d '\n' | sed -e 's/": */":/g' |
-		sed -n "s/.*\"$1\":{[^}]*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
-}
-# wait_st SECTION KEY OP VALUE: until `test $(st SECTION KEY) OP VALUE` (60 s at most)
-wait_st() {
-	_i=0
-	until [ "$(st "$1" "$2")" "$3" "$4" ] 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -ge 600 ] && return 1
-		sleep 0.1
-	done
-}
-
-start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json || finish
-g1=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "INC-87 before")
-expect_eq "with room, alice reads under a grant ($g1)" "$(probe alice open $SECRET r)" ok
-jitgate revoke "$g1" >/dev/null
-settle
+start_on_disk $SMALL 16384 || finish
+read_under_grant "with room, alice reads under a grant" "INC-87 before"
 
 # ---------------------------------------------------------------- fill the disk
 dd if=/dev/zero of=$SMALL/fill bs=4096 2>/dev/null

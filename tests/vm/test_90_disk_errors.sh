@@ -35,28 +35,8 @@ dd if=/dev/zero of=$IMG bs=1M count=0 seek=32 2>/dev/null
 mkdir -p $DISK
 mount_disk() { mount -o loop,errors=remount-ro $IMG $DISK; }
 mount_disk || { _vm_not_ok "ext4 is mounted on $DISK" "mount failed"; finish; }
-cat >/tmp/jitgated.json <<EOF2
-{ "audit_log": "$AUDIT", "state_dir": "$DISK/state", "audit_backlog_bytes": 32768 }
-EOF2
-
-st() {
-	jitgate status --json | tr -d '\n' | sed -e 's/": */":/g' |
-		sed -n "s/.*\"$1\":{[^}]*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
-}
-wait_st() {
-	_i=0
-	until [ "$(st "$1" "$2")" "$3" "$4" ] 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -ge 600 ] && return 1
-		sleep 0.1
-	done
-}
-
-start_daemon "$TESTDIR/policy-gate.json" --config /tmp/jitgated.json || finish
-g=$(jitgate grant --user alice --allow prod-secrets:read --for 10m --reason "INC-90 before")
-expect_eq "on a healthy disk alice reads under a grant ($g)" "$(probe alice open $SECRET r)" ok
-jitgate revoke "$g" >/dev/null
-settle
+start_on_disk $DISK 32768 || finish
+read_under_grant "on a healthy disk alice reads under a grant" "INC-90 before"
 
 # fail CASE ERRNO-TEXT LEDGER-TEXT: the checks while the file system fails
 fail_checks() {

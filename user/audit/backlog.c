@@ -88,6 +88,24 @@ void audit_release_backlog(struct jg_audit *a, bool unmap)
 	a->backlog_len = 0;
 }
 
+/* Room for need bytes in *buf of *cap (from 64 KiB, doubling). 0 or -ENOMEM (*buf kept). */
+static int grow(char **buf, size_t *cap, size_t need)
+{
+	size_t c = *cap ? *cap : 65536;
+	char *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	p = realloc(*buf, c);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = c;
+	return 0;
+}
+
 /* Keep lines (len bytes of whole lines) for later. 0, or -ENOMEM when they are past the
  * reservation and the mapping cannot grow (then they are lost, though numbered: the chain
  * shows the hole; the bound on numbering makes that unreachable). */
@@ -231,23 +249,13 @@ static void note_written(struct jg_audit *a, const char *lines, size_t len)
 {
 	if (!len)
 		return;
-	if (a->unsynced_len + len > a->unsynced_cap) {
-		size_t cap = a->unsynced_cap ? a->unsynced_cap : 65536;
-		char *p;
-
-		while (cap < a->unsynced_len + len)
-			cap *= 2;
-		p = realloc(a->unsynced, cap);
-		if (!p) {
-			/* no room to keep them: on disk now, or counted */
-			if (fdatasync(a->fd) == 0)
-				a->unsynced_len = 0;
-			else
-				a->write_errors++;
-			return;
-		}
-		a->unsynced = p;
-		a->unsynced_cap = cap;
+	if (grow(&a->unsynced, &a->unsynced_cap, a->unsynced_len + len)) {
+		/* no room to keep them: on disk now, or counted */
+		if (fdatasync(a->fd) == 0)
+			a->unsynced_len = 0;
+		else
+			a->write_errors++;
+		return;
 	}
 	memcpy(a->unsynced + a->unsynced_len, lines, len);
 	a->unsynced_len += len;

@@ -177,14 +177,9 @@ int policy_apply(const char *file, char *err, size_t errlen)
 	uint16_t *ids = NULL;
 	int ret;
 
-	ret = policy__load_file(file, &p, err, errlen);
+	ret = policy_load_ids(file, &p, &ids, err, errlen);
 	if (ret)
 		return ret;
-	ids = calloc(p->nresources + 1, sizeof(*ids));
-	if (!ids) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	ret = assign_ids(p, ids, err, errlen);
 	if (!ret)
 		ret = compile__policy(p, ids, &c, err, errlen);

@@ -32,14 +32,11 @@ static int check_policy(const char *file, char *err, size_t errlen)
 	uint16_t *ids;
 	int ret;
 
-	ret = policy__load_file(file, &p, err, errlen);
-	if (ret)
+	ret = policy_load_ids(file, &p, &ids, err, errlen);
+	if (ret) {
+		if (ret == -ENOMEM && !*err)
+			snprintf(err, errlen, "out of memory");
 		return ret;
-	ids = calloc(p->nresources + 1, sizeof(*ids));
-	if (!ids) {
-		policy__free(p);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
 	}
 	for (size_t i = 0; i < p->nresources; i++)
 		ids[i] = (uint16_t)(i + 1);

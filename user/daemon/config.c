@@ -221,6 +221,22 @@ static int config_metrics_listen(json_t *v, const char *file, struct config *c, 
 	return 0;
 }
 
+/* A rate a second (0 allowed: zero says what it means) or its burst (1 at least), at most
+ * 1000000, into *out. 0 or -EINVAL with the message in err ("must be <what>between ..."). */
+static int rate_number(const char *file, const char *key, json_t *v, bool burst,
+		       const char *what, const char *zero, uint32_t *out, char *err, size_t errlen)
+{
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+
+	if (n < (burst ? 1 : 0) || n > 1000000) {
+		snprintf(err, errlen, "%s: \"%s\" must be %sbetween %d and 1000000%s", file, key,
+			 what, burst ? 1 : 0, burst ? "" : zero);
+		return -EINVAL;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
 /* The config's sizes, rates and limits: 0, -EINVAL with one sentence, or 1 when key is not
  * one of them. */
 static int config_number(struct config *c, const char *file, const char *key, json_t *v,
@@ -242,19 +258,10 @@ static int config_number(struct config *c, const char *file, const char *key, js
 			c->prio_ringbuf_bytes = (uint32_t)n;
 		}
 	} else if (!strcmp(key, "deny_rate") || !strcmp(key, "deny_burst")) {
-		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
 		bool burst = !strcmp(key, "deny_burst");
 
-		if (n < (burst ? 1 : 0) || n > 1000000) {
-			snprintf(err, errlen, "%s: \"%s\" must be between %d and 1000000%s",
-				 file, key, burst ? 1 : 0,
-				 burst ? "" : " (0: stream every denial)");
-			ret = -EINVAL;
-		} else if (burst) {
-			c->deny_burst = (uint32_t)n;
-		} else {
-			c->deny_rate = (uint32_t)n;
-		}
+		ret = rate_number(file, key, v, burst, "", " (0: stream every denial)",
+				  burst ? &c->deny_burst : &c->deny_rate, err, errlen);
 	} else if (!strcmp(key, "max_grants")) {
 		json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
 
@@ -299,18 +306,10 @@ static int config_number(struct config *c, const char *file, const char *key, js
 			c->client_write_timeout_ms = (uint32_t)n;
 		}
 	} else if (!strcmp(key, "client_rate") || !strcmp(key, "client_burst")) {
-		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
 		bool burst = !strcmp(key, "client_burst");
 
-		if (n < (burst ? 1 : 0) || n > 1000000) {
-			snprintf(err, errlen, "%s: \"%s\" must be an integer between %d and 1000000%s",
-				 file, key, burst ? 1 : 0, burst ? "" : " (0: no limit)");
-			ret = -EINVAL;
-		} else if (burst) {
-			c->client_burst = (uint32_t)n;
-		} else {
-			c->client_rate = (uint32_t)n;
-		}
+		ret = rate_number(file, key, v, burst, "an integer ", " (0: no limit)",
+				  burst ? &c->client_burst : &c->client_rate, err, errlen);
 	} else if (!strcmp(key, "audit_backlog_bytes")) {
 		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
 

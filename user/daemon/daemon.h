@@ -342,6 +342,8 @@ void tx_end(bool emit);
 void ctl_emit(json_t *ev);
 void replay_outbox(void);
 int res_id(const char *name);
+int policy_load_ids(const char *file, struct jg_policy **p, uint16_t **ids, char *err,
+		    size_t errlen);
 int assign_ids(const struct jg_policy *p, uint16_t *ids, char *err, size_t errlen);
 
 #endif

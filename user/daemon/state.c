@@ -310,6 +310,24 @@ int res_id(const char *name)
 	return -1;
 }
 
+/* The policy in file and a zeroed resource id for each of its resources (and one more): 0,
+ * or the error (the loader's message in err; -ENOMEM from the ids leaves err as it was). */
+int policy_load_ids(const char *file, struct jg_policy **p, uint16_t **ids, char *err,
+		    size_t errlen)
+{
+	int ret = policy__load_file(file, p, err, errlen);
+
+	if (ret)
+		return ret;
+	*ids = calloc((*p)->nresources + 1, sizeof(**ids));
+	if (!*ids) {
+		policy__free(*p);
+		*p = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Ids are stable by name across reloads and restarts, so grants keep their meaning. */
 int assign_ids(const struct jg_policy *p, uint16_t *ids, char *err, size_t errlen)
 {

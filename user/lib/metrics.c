@@ -241,26 +241,34 @@ static void render_sink_family(struct out *o, const struct jg_metrics *m, const 
 
 static void render_sinks(struct out *o, const struct jg_metrics *m)
 {
-	render_sink_family(o, m, "jitgate_sink_delivered_records", "counter",
-			   "Audit records a SIEM sink delivered.",
-			   offsetof(struct jg_metrics_sink, delivered), false);
-	render_sink_family(o, m, "jitgate_sink_dropped_records", "counter",
-			   "Audit records a SIEM sink dropped (its spool was full).",
-			   offsetof(struct jg_metrics_sink, dropped), false);
-	render_sink_family(o, m, "jitgate_sink_truncated_records", "counter",
-			   "Audit records a SIEM sink cut to its size limit.",
-			   offsetof(struct jg_metrics_sink, truncated), false);
-	render_sink_family(o, m, "jitgate_sink_errors", "counter",
-			   "Write, send and connect errors of a SIEM sink.",
-			   offsetof(struct jg_metrics_sink, errors), false);
-	render_sink_family(o, m, "jitgate_sink_spooled_records", "counter",
-			   "Audit records a network sink put in its spool to send later.",
-			   offsetof(struct jg_metrics_sink, spooled), true);
-	render_sink_family(o, m, "jitgate_sink_queue_bytes", "gauge",
-			   "Bytes a network sink's spool holds, not yet sent.",
-			   offsetof(struct jg_metrics_sink, backlog_bytes), true);
-	render_sink_family(o, m, "jitgate_sink_connected", "gauge",
-			   "1 while a network sink is connected to its collector.", SIZE_MAX, true);
+	static const struct {
+		const char *name, *type, *help;
+		size_t field;			/* SIZE_MAX: connected */
+		bool network_only;
+	} fams[] = {
+		{ "jitgate_sink_delivered_records", "counter", "Audit records a SIEM sink delivered.",
+		  offsetof(struct jg_metrics_sink, delivered), false },
+		{ "jitgate_sink_dropped_records", "counter",
+		  "Audit records a SIEM sink dropped (its spool was full).",
+		  offsetof(struct jg_metrics_sink, dropped), false },
+		{ "jitgate_sink_truncated_records", "counter",
+		  "Audit records a SIEM sink cut to its size limit.",
+		  offsetof(struct jg_metrics_sink, truncated), false },
+		{ "jitgate_sink_errors", "counter", "Write, send and connect errors of a SIEM sink.",
+		  offsetof(struct jg_metrics_sink, errors), false },
+		{ "jitgate_sink_spooled_records", "counter",
+		  "Audit records a network sink put in its spool to send later.",
+		  offsetof(struct jg_metrics_sink, spooled), true },
+		{ "jitgate_sink_queue_bytes", "gauge",
+		  "Bytes a network sink's spool holds, not yet sent.",
+		  offsetof(struct jg_metrics_sink, backlog_bytes), true },
+		{ "jitgate_sink_connected", "gauge",
+		  "1 while a network sink is connected to its collector.", SIZE_MAX, true },
+	};
+
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
+		render_sink_family(o, m, fams[i].name, fams[i].type, fams[i].help, fams[i].field,
+				   fams[i].network_only);
 }
 
 char *metrics__render(const struct jg_metrics *m, size_t *len)

@@ -160,6 +160,25 @@ int unknown_key(struct ctx *c, const char *kptr, const char *what, const char *k
 			Q(c, key), list);
 }
 
+/* The "kind" object of name: member, and one zeroed struct of size per member (*n of them):
+ * the array, or NULL with *ret set (0 when there are none). */
+void *get_table(struct ctx *c, json_t *v, const char *ptr, const char *kind,
+		const char *member, size_t size, size_t *n, int *ret)
+{
+	void *arr = NULL;
+
+	*ret = 0;
+	if (!json_is_object(v)) {
+		*ret = fail_val(c, ptr, "\"%s\" must be an object of name: %s, not %s", kind,
+				member, type_name(v));
+		return NULL;
+	}
+	*n = json_object_size(v);
+	if (*n && !(arr = calloc(*n, size)))
+		*ret = oom(c);
+	return arr;
+}
+
 const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {

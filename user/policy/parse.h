@@ -65,6 +65,8 @@ int get_duration(struct ctx *c, json_t *v, const char *ptr, const char *what,
 int get_array(struct ctx *c, json_t *v, const char *ptr, const char *what,
 	      const char *example, bool allow_empty);
 int get_object(struct ctx *c, json_t *v, const char *ptr, const char *what);
+void *get_table(struct ctx *c, json_t *v, const char *ptr, const char *kind,
+		const char *member, size_t size, size_t *n, int *ret);
 int check_name(struct ctx *c, const char *kptr, const char *kind, const char *name);
 int check_duplicate_paths(struct ctx *c);
 int check_endpoints(struct ctx *c, bool bind);

@@ -271,13 +271,10 @@ int parse_resources(struct ctx *c, json_t *v, const char *ptr)
 	size_t i = 0;
 	int ret;
 
-	if (!json_is_object(v))
-		return fail_val(c, ptr, "\"resources\" must be an object of name: resource, "
-				"not %s", type_name(v));
-	c->p->nresources = json_object_size(v);
-	if (c->p->nresources &&
-	    !(c->p->resources = calloc(c->p->nresources, sizeof(*c->p->resources))))
-		return oom(c);
+	c->p->resources = get_table(c, v, ptr, "resources", "resource", sizeof(*c->p->resources),
+				    &c->p->nresources, &ret);
+	if (ret)
+		return ret;
 	json_object_foreach(v, key, val) {
 		child(kptr, ptr, key);
 		if (i >= JG_MAX_RESOURCES - 1)

@@ -332,12 +332,10 @@ int parse_roles(struct ctx *c, json_t *v, const char *ptr)
 	size_t i = 0;
 	int ret;
 
-	if (!json_is_object(v))
-		return fail_val(c, ptr, "\"roles\" must be an object of name: role, not %s",
-				type_name(v));
-	c->p->nroles = json_object_size(v);
-	if (c->p->nroles && !(c->p->roles = calloc(c->p->nroles, sizeof(*c->p->roles))))
-		return oom(c);
+	c->p->roles = get_table(c, v, ptr, "roles", "role", sizeof(*c->p->roles), &c->p->nroles,
+				&ret);
+	if (ret)
+		return ret;
 	json_object_foreach(v, key, val) {
 		child(kptr, ptr, key);
 		if ((ret = check_name(c, kptr, "role", key)) ||

@@ -18,6 +18,7 @@
 #include "audit/audit.h"
 #include "audit/auditchain.h"
 #include "audit/sink.h"
+#include "gzslurp.h"
 
 static char dir[64];
 
@@ -60,23 +61,27 @@ static void emit_one(struct jg_audit *a, int i)
 	cr_assert_eq(audit__emit(a, ev, 1000000000LL * (1000 + i)), 0);
 }
 
+/* Records 1 to n in the log name, one at a time or (batch) as one batch. */
+static void write_log(const char *name, uint64_t max_bytes, unsigned keep, int n, bool batch)
+{
+	struct jg_audit a;
+
+	open_at(&a, name, max_bytes, keep);
+	if (batch)
+		audit__batch_begin(&a);
+	for (int i = 1; i <= n; i++)
+		emit_one(&a, i);
+	if (batch)
+		audit__batch_end(&a);
+	audit__close(&a);
+}
+
 static char *slurp(const char *name, size_t *len)
 {
 	char path[160];
-	gzFile gz;
-	size_t cap = 4 << 20;
-	char *buf = malloc(cap);
-	int n;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	gz = gzopen(path, "rb");
-	cr_assert_not_null(gz, "%s", path);
-	n = gzread(gz, buf, (unsigned int)cap - 1);
-	cr_assert_geq(n, 0);
-	gzclose(gz);
-	buf[n] = 0;
-	*len = (size_t)n;
-	return buf;
+	return gz_slurp(path, 4 << 20, len);
 }
 
 static off_t size_of(const char *name)
@@ -90,15 +95,12 @@ static off_t size_of(const char *name)
 
 Test(batch, same_bytes_as_one_at_a_time_written_at_the_end)
 {
-	struct jg_audit one, many;
+	struct jg_audit many;
 	struct jg_chain_verify v;
 	char *a, *b;
 	size_t alen, blen;
 
-	open_at(&one, "one.jsonl", 0, 0);
-	for (int i = 1; i <= 50; i++)
-		emit_one(&one, i);
-	audit__close(&one);
+	write_log("one.jsonl", 0, 0, 50, false);
 
 	open_at(&many, "many.jsonl", 0, 0);
 	audit__batch_begin(&many);
@@ -145,22 +147,13 @@ Test(batch, a_big_batch_is_written_as_it_goes)
 
 Test(batch, rotation_falls_between_records_of_a_batch)
 {
-	struct jg_audit one, many;
 	struct jg_chain_verify v;
 	char name[64], other[64], *a, *b;
 	size_t alen, blen;
 
 	/* the same records and rotation, one at a time and as one batch */
-	open_at(&one, "one.jsonl", 3000, 4);
-	for (int i = 1; i <= 30; i++)
-		emit_one(&one, i);
-	audit__close(&one);
-	open_at(&many, "many.jsonl", 3000, 4);
-	audit__batch_begin(&many);
-	for (int i = 1; i <= 30; i++)
-		emit_one(&many, i);
-	audit__batch_end(&many);
-	audit__close(&many);
+	write_log("one.jsonl", 3000, 4, 30, false);
+	write_log("many.jsonl", 3000, 4, 30, true);
 
 	auditchain__verify_init(&v);
 	cr_assert_gt(size_of("one.jsonl.2.gz"), 0, "the log rotated more than once");
@@ -349,26 +342,35 @@ static int read_frames(int fd, int *seqs, int want)
 	return got;
 }
 
-Test(batch, tcp_takes_part_of_a_batch_and_the_rest_follows_in_order)
+/* The sinks: one TCP syslog sink to the port lfd is bound to. */
+static void sink_to(int lfd)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa;
 	socklen_t l = sizeof(sa);
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd, small = 4096;
-	char text[256], err[256] = "", line[4200];
-	static int seqs[2000];
+	char text[256], err[256] = "";
 	json_t *j;
-	int got;
 
-	/* a collector that reads nothing yet, with small buffers: the batch cannot all go */
-	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(lfd, 4), 0);
 	getsockname(lfd, (struct sockaddr *)&sa, &l);
 	snprintf(text, sizeof(text), "[{\"type\":\"syslog\",\"address\":\"127.0.0.1:%d\"}]",
 		 ntohs(sa.sin_port));
 	j = json_loads(text, 0, NULL);
 	cr_assert_eq(sink__config(j, dir, err, sizeof(err)), 0, "%s", err);
 	json_decref(j);
+}
+
+Test(batch, tcp_takes_part_of_a_batch_and_the_rest_follows_in_order)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd, small = 4096;
+	char line[4200];
+	static int seqs[2000];
+	int got;
+
+	/* a collector that reads nothing yet, with small buffers: the batch cannot all go */
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(lfd, 4), 0);
+	sink_to(lfd);
 	for (int i = 0; i < 100 && !connected(); i++) {
 		sink__tick();
 		usleep(10000);
@@ -401,20 +403,13 @@ Test(batch, tcp_takes_part_of_a_batch_and_the_rest_follows_in_order)
 Test(batch, tcp_batch_with_the_collector_down_is_spooled_whole)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t l = sizeof(sa);
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd = -1;
-	char text[256], err[256] = "", line[4200];
+	char line[4200];
 	static int seqs[100];
-	json_t *j;
 
 	/* bound, not listening: the connect is refused */
 	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	getsockname(lfd, (struct sockaddr *)&sa, &l);
-	snprintf(text, sizeof(text), "[{\"type\":\"syslog\",\"address\":\"127.0.0.1:%d\"}]",
-		 ntohs(sa.sin_port));
-	j = json_loads(text, 0, NULL);
-	cr_assert_eq(sink__config(j, dir, err, sizeof(err)), 0, "%s", err);
-	json_decref(j);
+	sink_to(lfd);
 	for (int i = 1; i <= 40; i++) {
 		size_t n = line_of(i, line, sizeof(line), 10);
 

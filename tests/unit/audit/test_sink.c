@@ -61,10 +61,18 @@ static json_t *recf(const char *fmt, const char *a, const char *b)
 
 /* ------------------------------------------------------------------ CEF */
 
+/* r as CEF (r is freed) */
+static char *cef(json_t *r)
+{
+	char *s = sink__cef(r);
+
+	json_decref(r);
+	return s;
+}
+
 Test(cef, access_deny_file)
 {
-	json_t *r = rec(DENY_FILE);
-	char *s = sink__cef(r);
+	char *s = cef(rec(DENY_FILE));
 
 	cr_assert(!strncmp(s, "CEF:0|jitgate|jitgate|0.1.0|access.deny|access denied|7|", 56),
 		  "%s", s);
@@ -76,30 +84,25 @@ Test(cef, access_deny_file)
 	HASNT(s, "dst=");
 	HASNT(s, "cs4=");
 	free(s);
-	json_decref(r);
 }
 
 Test(cef, access_deny_network_v4_and_v6)
 {
-	json_t *r = recf(DENY_NET, "inet", "10.0.0.5");
-	char *s = sink__cef(r);
+	char *s = cef(recf(DENY_NET, "inet", "10.0.0.5"));
 
 	HAS(s, " dst=10.0.0.5 dpt=7777 ");
 	HASNT(s, "filePath");
 	HASNT(s, "cs2=");		/* exe null */
 	free(s);
-	json_decref(r);
-	r = recf(DENY_NET, "inet6", "::1");
-	s = sink__cef(r);
+	s = cef(recf(DENY_NET, "inet6", "::1"));
 	HAS(s, " c6a3=::1 c6a3Label=Destination IPv6 Address dpt=7777 ");
 	free(s);
-	json_decref(r);
 }
 
 Test(cef, grant_create_escapes_and_break_glass)
 {
-	json_t *r = recf(GRANT, "false", NULL);
-	char *s = sink__cef(r);
+	char *s = cef(recf(GRANT, "false", NULL));
+	json_t *r;
 
 	cr_assert(strstr(s, "|grant.create|grant created|5|"), "%s", s);
 	HAS(s, " suser=root suid=0 duser=alice duid=1000 spid=209 ");
@@ -109,7 +112,6 @@ Test(cef, grant_create_escapes_and_break_glass)
 	/* = \ and newline escaped in an extension value */
 	HAS(s, " msg=INC-4711: a\\=b \\\\ c\\nnext");
 	free(s);
-	json_decref(r);
 	r = recf(GRANT, "true", NULL);
 	s = sink__cef(r);
 	HAS(s, "|grant.create|grant created|10|");
@@ -120,37 +122,31 @@ Test(cef, grant_create_escapes_and_break_glass)
 
 Test(cef, header_escapes_pipe_and_backslash)
 {
-	json_t *r = rec("{\"seq\":1,\"type\":\"odd|ty\\\\pe\",\"reason\":\"x|y\"}");
-	char *s = sink__cef(r);
+	char *s = cef(rec("{\"seq\":1,\"type\":\"odd|ty\\\\pe\",\"reason\":\"x|y\"}"));
 
 	HAS(s, "|odd\\|ty\\\\pe|odd\\|ty\\\\pe|5|");
 	HAS(s, "msg=x|y");		/* a pipe needs no escape in an extension */
 	free(s);
-	json_decref(r);
 }
 
 Test(cef, request_approve)
 {
-	json_t *r = rec(APPROVE);
-	char *s = sink__cef(r);
+	char *s = cef(rec(APPROVE));
 
 	HAS(s, "|request.approve|request approved|4|");
 	HAS(s, " suser=bob suid=1001 duser=alice duid=1000 spid=199 ");
 	HAS(s, " cs4=g-1 cs4Label=grant_id cs5=r-1 cs5Label=request_id cs6=db-debug cs6Label=role");
 	HAS(s, " msg=INC-4711");
 	free(s);
-	json_decref(r);
 }
 
 Test(cef, audit_lost)
 {
-	json_t *r = rec(LOST);
-	char *s = sink__cef(r);
+	char *s = cef(rec(LOST));
 
 	HAS(s, "|audit.lost|audit events lost|9|");
 	HAS(s, " outcome=failure cnt=5 cn1=12 cn1Label=lost_total msg=ring buffer full");
 	free(s);
-	json_decref(r);
 }
 
 /* ------------------------------------------------------------------ OCSF */
@@ -377,13 +373,20 @@ static void valid_utf8(const char *what, const char *s)
 	json_decref(j);
 }
 
-Test(hostile, cef_escapes_everything)
+/* The hostile record as CEF, with no raw control and valid UTF-8. */
+static char *hostile_cef(bool bad_utf8)
 {
-	json_t *r = hostile(false);
-	char *s = sink__cef(r);
+	char *s = cef(hostile(bad_utf8));
 
 	no_raw_controls("cef", s, strlen(s));
 	valid_utf8("cef", s);
+	return s;
+}
+
+Test(hostile, cef_escapes_everything)
+{
+	char *s = hostile_cef(false);
+
 	/* header: | and \ escaped */
 	HAS(s, "|access.deny\\|x|");
 	/* extension: = and \ escaped, newline as \n, the rest as \xNN */
@@ -394,19 +397,14 @@ Test(hostile, cef_escapes_everything)
 	/* no extension can be forged: every = in a value is escaped */
 	HASNT(s, " fake=");
 	free(s);
-	json_decref(r);
 }
 
 Test(hostile, cef_invalid_utf8_escaped)
 {
-	json_t *r = hostile(true);
-	char *s = sink__cef(r);
+	char *s = hostile_cef(true);
 
-	no_raw_controls("cef", s, strlen(s));
-	valid_utf8("cef", s);
 	HAS(s, "filePath=/srv/prod/secrets/\\xFF\\xFE\\xC0\\xAF\\xED\\xA0\\x80x\\x1B ");
 	free(s);
-	json_decref(r);
 }
 
 /* The JSON sink gets the audit line as audit__emit wrote it. */

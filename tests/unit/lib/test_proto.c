@@ -190,61 +190,47 @@ Test(framing, custom_limit)
 	cr_assert_null(msg);
 }
 
-Test(framing, not_json)
+/* line on the wire: proto__read refuses it with ret and no message, err holding want (NULL:
+ * not checked). */
+static void read_refused(const char *line, int ret, const char *want)
 {
 	json_t *msg = NULL;
 
-	puts_fd(sv[1], "hello there\n");
-	cr_assert_eq(proto__read(sv[0], 1000, &msg, err, sizeof(err)), -EPROTO);
+	puts_fd(sv[1], line);
+	cr_assert_eq(proto__read(sv[0], 1000, &msg, err, sizeof(err)), ret);
 	cr_assert_null(msg);
-	cr_assert(strstr(err, "not valid JSON"), "%s", err);
+	if (want)
+		cr_assert(strstr(err, want), "%s", err);
+}
+
+Test(framing, not_json)
+{
+	read_refused("hello there\n", -EPROTO, "not valid JSON");
 }
 
 Test(framing, array_is_not_an_object)
 {
-	json_t *msg = NULL;
-
-	puts_fd(sv[1], "[1,2,3]\n");
-	cr_assert_eq(proto__read(sv[0], 1000, &msg, err, sizeof(err)), -EPROTO);
-	cr_assert_null(msg);
-	cr_assert(strstr(err, "not a JSON object"), "%s", err);
+	read_refused("[1,2,3]\n", -EPROTO, "not a JSON object");
 }
 
 Test(framing, duplicate_keys)
 {
-	json_t *msg = NULL;
-
-	puts_fd(sv[1], "{\"cmd\":\"list\",\"cmd\":\"unload\"}\n");
-	cr_assert_eq(proto__read(sv[0], 1000, &msg, err, sizeof(err)), -EPROTO);
-	cr_assert_null(msg);
+	read_refused("{\"cmd\":\"list\",\"cmd\":\"unload\"}\n", -EPROTO, NULL);
 }
 
 Test(framing, bad_utf8)
 {
-	json_t *msg = NULL;
-
-	puts_fd(sv[1], "{\"a\":\"\xff\xfe\"}\n");
-	cr_assert_eq(proto__read(sv[0], 1000, &msg, err, sizeof(err)), -EPROTO);
-	cr_assert_null(msg);
+	read_refused("{\"a\":\"\xff\xfe\"}\n", -EPROTO, NULL);
 }
 
 Test(framing, two_values_on_one_line)
 {
-	json_t *msg = NULL;
-
-	puts_fd(sv[1], "{} {}\n");
-	cr_assert_eq(proto__read(sv[0], 1000, &msg, err, sizeof(err)), -EPROTO);
-	cr_assert_null(msg);
+	read_refused("{} {}\n", -EPROTO, NULL);
 }
 
 Test(framing, trailing_bytes_after_newline)
 {
-	json_t *msg = NULL;
-
-	puts_fd(sv[1], "{\"v\":1}\n{\"v\":1}\n");
-	cr_assert_eq(proto__read(sv[0], 1000, &msg, err, sizeof(err)), -EPROTO);
-	cr_assert_null(msg);
-	cr_assert(strstr(err, "after the end"), "%s", err);
+	read_refused("{\"v\":1}\n{\"v\":1}\n", -EPROTO, "after the end");
 }
 
 Test(framing, peer_closes_early)

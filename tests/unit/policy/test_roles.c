@@ -76,6 +76,10 @@ static unsigned all_perms(const struct jg_role *r)
 	return p;
 }
 
+/* wf__new into the test's q, clamped and err: who asks r for want_s seconds at now */
+#define ASK(who, reason, want_s, now) \
+	wf__new(&q, r, (who), (reason), (want_s), (now), &clamped, err, sizeof(err))
+
 /* A request (must succeed), approved by approver (must complete it). */
 static struct jg_request approved(const struct jg_role *r, const struct jg_who *who,
 				  const struct jg_who *approver, uint64_t want_s, int64_t now,
@@ -124,11 +128,11 @@ Test(roles, cloud_admin)
 	cr_assert_eq(secs, 3600);
 
 	/* an engineer cannot approve; a manager is not a requester; nobody gets it by policy */
-	cr_assert_eq(wf__new(&q, r, &eng, "ticket 42", 0, now, &clamped, err, sizeof(err)), 0);
+	cr_assert_eq(ASK(&eng, "ticket 42", 0, now), 0);
 	cr_assert_not(wf__can_decide(&q, r, &eng2, now));
-	cr_assert_eq(wf__new(&q, r, &mgr, "x", 0, now, &clamped, err, sizeof(err)), -EPERM);
-	cr_assert_eq(wf__new(&q, r, &nobody, "x", 0, now, &clamped, err, sizeof(err)), -EPERM);
-	cr_assert_eq(wf__new(&q, r, &eng, "", 0, now, &clamped, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(ASK(&mgr, "x", 0, now), -EPERM);
+	cr_assert_eq(ASK(&nobody, "x", 0, now), -EPERM);
+	cr_assert_eq(ASK(&eng, "", 0, now), -EINVAL);
 	cr_assert_not(wf__auto_approves(r, &eng, now));
 }
 
@@ -158,8 +162,7 @@ Test(roles, finance_transfer)
 		     0);
 	cr_assert_eq(secs, 900);
 	/* an analyst cannot approve another analyst's transfer */
-	cr_assert_eq(wf__new(&q, r, &analyst, "wire 7", 0, utc(2026, 11, 23, 10, 0), &clamped,
-			     err, sizeof(err)), 0);
+	cr_assert_eq(ASK(&analyst, "wire 7", 0, utc(2026, 11, 23, 10, 0)), 0);
 	cr_assert_not(wf__can_decide(&q, r, &analyst2, utc(2026, 11, 23, 10, 0)));
 
 	/* 17:50 GMT: the grant ends with business hours, at 18:00 */
@@ -169,13 +172,10 @@ Test(roles, finance_transfer)
 	cr_assert_eq(secs, 600);
 
 	/* before 08:00, after 18:00, at the weekend: refused */
-	cr_assert_eq(wf__new(&q, r, &analyst, "wire 7", 0, utc(2026, 11, 23, 7, 30), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&analyst, "wire 7", 0, utc(2026, 11, 23, 7, 30)), -EAGAIN);
 	cr_assert(strstr(err, "next opening"), "%s", err);
-	cr_assert_eq(wf__new(&q, r, &analyst, "wire 7", 0, utc(2026, 11, 23, 18, 0), &clamped,
-			     err, sizeof(err)), -EAGAIN);
-	cr_assert_eq(wf__new(&q, r, &analyst, "wire 7", 0, utc(2026, 11, 28, 12, 0), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&analyst, "wire 7", 0, utc(2026, 11, 23, 18, 0)), -EAGAIN);
+	cr_assert_eq(ASK(&analyst, "wire 7", 0, utc(2026, 11, 28, 12, 0)), -EAGAIN);
 	/* approved at 17:59, activated at 18:01: refused */
 	q = approved(r, &analyst, &senior, 0, utc(2026, 11, 23, 17, 59), &clamped);
 	cr_assert_eq(wf__grant_seconds(&q, r, utc(2026, 11, 23, 18, 1), &secs, err, sizeof(err)),
@@ -183,10 +183,8 @@ Test(roles, finance_transfer)
 
 	/* London time, not UTC: Mon 2026-07-06 07:30Z is 08:30 BST (open), 17:30Z is 18:30
 	 * BST (closed) */
-	cr_assert_eq(wf__new(&q, r, &analyst, "wire 7", 0, utc(2026, 7, 6, 7, 30), &clamped, err,
-			     sizeof(err)), 0, "%s", err);
-	cr_assert_eq(wf__new(&q, r, &analyst, "wire 7", 0, utc(2026, 7, 6, 17, 30), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&analyst, "wire 7", 0, utc(2026, 7, 6, 7, 30)), 0, "%s", err);
+	cr_assert_eq(ASK(&analyst, "wire 7", 0, utc(2026, 7, 6, 17, 30)), -EAGAIN);
 }
 
 Test(roles, prod_root_debug)
@@ -222,9 +220,9 @@ Test(roles, prod_root_debug)
 	cr_assert(clamped);
 	cr_assert_eq(q.duration_s, 45 * 60);
 	/* another developer is no security approval */
-	cr_assert_eq(wf__new(&q, r, &dev, "core dump", 0, now, &clamped, err, sizeof(err)), 0);
+	cr_assert_eq(ASK(&dev, "core dump", 0, now), 0);
 	cr_assert_eq(wf__approve(&q, r, &dev2, NULL, now, err, sizeof(err)), -EPERM);
-	cr_assert_eq(wf__new(&q, r, &sec, "x", 0, now, &clamped, err, sizeof(err)), -EPERM);
+	cr_assert_eq(ASK(&sec, "x", 0, now), -EPERM);
 }
 
 Test(roles, clinical_trial)
@@ -254,8 +252,8 @@ Test(roles, clinical_trial)
 	q = approved(r, &res, &stew, 60 * 86400, now, &clamped);
 	cr_assert(clamped);
 	cr_assert_eq(q.duration_s, 30 * 86400);
-	cr_assert_eq(wf__new(&q, r, &res, NULL, 0, now, &clamped, err, sizeof(err)), -EINVAL);
-	cr_assert_eq(wf__new(&q, r, &stew, "x", 0, now, &clamped, err, sizeof(err)), -EPERM);
+	cr_assert_eq(ASK(&res, NULL, 0, now), -EINVAL);
+	cr_assert_eq(ASK(&stew, "x", 0, now), -EPERM);
 }
 
 Test(roles, external_audit)
@@ -274,28 +272,22 @@ Test(roles, external_audit)
 	cr_assert_str_eq(r->schedule.timezone, "America/New_York");
 
 	/* before the range: Fri 2026-01-30 10:00 EST; it opens Mon 2026-02-02 07:00 EST */
-	cr_assert_eq(wf__new(&q, r, &aud, "FY2025 audit", 0, utc(2026, 1, 30, 15, 0), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&aud, "FY2025 audit", 0, utc(2026, 1, 30, 15, 0)), -EAGAIN);
 	cr_assert(strstr(err, "next opening"), "%s", err);
 	cr_assert(strstr(err, "2026-02-02 07:00"), "%s", err);
-	cr_assert_eq(wf__new(&q, r, &aud, "FY2025 audit", 0, utc(2026, 2, 2, 11, 59), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&aud, "FY2025 audit", 0, utc(2026, 2, 2, 11, 59)), -EAGAIN);
 
 	/* inside: Mon 2026-02-02 07:00 and 10:00 EST, Tue 2026-03-10 10:00 EDT */
-	cr_assert_eq(wf__new(&q, r, &aud, "FY2025 audit", 0, utc(2026, 2, 2, 12, 0), &clamped,
-			     err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(&aud, "FY2025 audit", 0, utc(2026, 2, 2, 12, 0)), 0, "%s", err);
 	q = approved(r, &aud, &ctl, 0, utc(2026, 2, 2, 15, 0), &clamped);
 	cr_assert_eq(q.duration_s, 8 * 3600);
 	cr_assert_eq(wf__grant_seconds(&q, r, utc(2026, 2, 2, 15, 0), &secs, err, sizeof(err)),
 		     0);
 	cr_assert_eq(secs, 8 * 3600);
-	cr_assert_eq(wf__new(&q, r, &aud, "FY2025 audit", 0, utc(2026, 3, 10, 14, 0), &clamped,
-			     err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(&aud, "FY2025 audit", 0, utc(2026, 3, 10, 14, 0)), 0, "%s", err);
 	/* inside the range but outside the working day (Sun evening, Mon 20:00 EST) */
-	cr_assert_eq(wf__new(&q, r, &aud, "FY2025 audit", 0, utc(2026, 2, 2, 2, 0), &clamped,
-			     err, sizeof(err)), -EAGAIN);
-	cr_assert_eq(wf__new(&q, r, &aud, "FY2025 audit", 0, utc(2026, 2, 3, 1, 0), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&aud, "FY2025 audit", 0, utc(2026, 2, 2, 2, 0)), -EAGAIN);
+	cr_assert_eq(ASK(&aud, "FY2025 audit", 0, utc(2026, 2, 3, 1, 0)), -EAGAIN);
 
 	/* the last day, Fri 2026-03-13 18:30 EDT: the grant ends at 20:00 EDT (= not_after,
 	 * 2026-03-14T00:00Z) */
@@ -305,11 +297,9 @@ Test(roles, external_audit)
 	cr_assert_eq(secs, 90 * 60);
 
 	/* after the range: Mon 2026-03-16 10:00 EDT, and it never opens again */
-	cr_assert_eq(wf__new(&q, r, &aud, "FY2025 audit", 0, utc(2026, 3, 16, 14, 0), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&aud, "FY2025 audit", 0, utc(2026, 3, 16, 14, 0)), -EAGAIN);
 	cr_assert(strstr(err, "does not open again"), "%s", err);
-	cr_assert_eq(wf__new(&q, r, &aud, "FY2025 audit", 0, utc(2026, 3, 14, 0, 0), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&aud, "FY2025 audit", 0, utc(2026, 3, 14, 0, 0)), -EAGAIN);
 }
 
 Test(roles, plant_maintenance)
@@ -331,8 +321,7 @@ Test(roles, plant_maintenance)
 	/* crew inside a shift: approved by policy, until the shift ends (Mon 10:00 CET in the
 	 * 06:00-14:00 shift: 4 h of the 8 h asked; the next shift is another window) */
 	cr_assert(wf__auto_approves(r, &crew, mon_10));
-	cr_assert_eq(wf__new(&q, r, &crew, "line 3 PLC", 8 * 3600, mon_10, &clamped, err,
-			     sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(&crew, "line 3 PLC", 8 * 3600, mon_10), 0, "%s", err);
 	cr_assert_eq(wf__grant_seconds(&q, r, mon_10, &secs, err, sizeof(err)), 0);
 	cr_assert_eq(secs, 4 * 3600);
 	cr_assert(wf__auto_approves(r, &crew, utc(2026, 11, 23, 12, 59)));	/* 13:59 */
@@ -340,8 +329,7 @@ Test(roles, plant_maintenance)
 
 	/* Fri 23:00 CET: the last window of the week ends Sat 06:00 CET, 7 h later */
 	cr_assert(wf__auto_approves(r, &crew, utc(2026, 11, 27, 22, 0)));
-	cr_assert_eq(wf__new(&q, r, &crew, "line 3 PLC", 8 * 3600, utc(2026, 11, 27, 22, 0),
-			     &clamped, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(&crew, "line 3 PLC", 8 * 3600, utc(2026, 11, 27, 22, 0)), 0, "%s", err);
 	cr_assert_eq(wf__grant_seconds(&q, r, utc(2026, 11, 27, 22, 0), &secs, err, sizeof(err)),
 		     0);
 	cr_assert_eq(secs, 7 * 3600);
@@ -355,18 +343,16 @@ Test(roles, plant_maintenance)
 	cr_assert_not(wf__auto_approves(r, &crew, utc(2026, 11, 28, 5, 0)));
 	cr_assert_not(wf__auto_approves(r, &crew, utc(2026, 11, 22, 9, 0)));
 	cr_assert_not(wf__auto_approves(r, &crew, utc(2026, 11, 23, 4, 59)));
-	cr_assert_eq(wf__new(&q, r, &crew, "line 3 PLC", 0, utc(2026, 11, 22, 9, 0), &clamped,
-			     err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&crew, "line 3 PLC", 0, utc(2026, 11, 22, 9, 0)), -EAGAIN);
 	cr_assert(strstr(err, "Mon"), "%s", err);
 
 	/* a contractor may ask, but a supervisor decides */
 	cr_assert_not(wf__auto_approves(r, &contractor, mon_10));
 	q = approved(r, &contractor, &sup, 0, mon_10, &clamped);
 	cr_assert_eq(q.duration_s, 4 * 3600);
-	cr_assert_eq(wf__new(&q, r, &contractor, "x", 0, utc(2026, 11, 22, 9, 0), &clamped, err,
-			     sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(&contractor, "x", 0, utc(2026, 11, 22, 9, 0)), -EAGAIN);
 	/* neither crew nor supervisors approve by being crew */
-	cr_assert_eq(wf__new(&q, r, &contractor, "x", 0, mon_10, &clamped, err, sizeof(err)), 0);
+	cr_assert_eq(ASK(&contractor, "x", 0, mon_10), 0);
 	cr_assert_not(wf__can_decide(&q, r, &crew, mon_10));
-	cr_assert_eq(wf__new(&q, r, &nobody, "x", 0, mon_10, &clamped, err, sizeof(err)), -EPERM);
+	cr_assert_eq(ASK(&nobody, "x", 0, mon_10), -EPERM);
 }

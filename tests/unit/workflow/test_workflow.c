@@ -120,28 +120,28 @@ TestSuite(workflow, .init = setup, .fini = teardown);
 
 /* ---- wf__new ---- */
 
+/* wf__new into the test's q, clamped and err: who asks role r for want_s seconds at now */
+#define ASK(r, who, reason, want_s, now) \
+	wf__new(&q, (r), (who), (reason), (want_s), (now), &clamped, err, sizeof(err))
+/* wf__grant_seconds of the test's q into its secs and err */
+#define SECS(r, now) wf__grant_seconds(&q, (r), (now), &secs, err, sizeof(err))
+
 Test(workflow, requesters_by_user_uid_and_group)
 {
 	struct jg_request q;
 	bool clamped;
 
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), 0, "%s", err);	/* group:sre */
-	cr_assert_eq(wf__new(&q, role("plain"), &frank, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), 0, "%s", err);	/* uid:1005 */
-	cr_assert_eq(wf__new(&q, role("plain"), &zoe, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), 0, "%s", err);	/* user:zoe */
-	cr_assert_eq(wf__new(&q, role("plain"), &dave, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), -EPERM);
+	cr_assert_eq(ASK(role("plain"), &alice, "x", 0, MON_10), 0, "%s", err);	/* group:sre */
+	cr_assert_eq(ASK(role("plain"), &frank, "x", 0, MON_10), 0, "%s", err);	/* uid:1005 */
+	cr_assert_eq(ASK(role("plain"), &zoe, "x", 0, MON_10), 0, "%s", err);	/* user:zoe */
+	cr_assert_eq(ASK(role("plain"), &dave, "x", 0, MON_10), -EPERM);
 	cr_assert(strstr(err, "not a requester"), "%s", err);
 	/* an approver is not a requester by being an approver */
-	cr_assert_eq(wf__new(&q, role("plain"), &bob, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), -EPERM);
+	cr_assert_eq(ASK(role("plain"), &bob, "x", 0, MON_10), -EPERM);
 	/* a user:NAME subject does not match another name with the same uid */
 	struct jg_who fake = WHO(1007, "zoey");
 
-	cr_assert_eq(wf__new(&q, role("plain"), &fake, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), -EPERM);
+	cr_assert_eq(ASK(role("plain"), &fake, "x", 0, MON_10), -EPERM);
 }
 
 Test(workflow, new_request_fields)
@@ -150,8 +150,7 @@ Test(workflow, new_request_fields)
 	bool clamped = true;
 
 	memset(&q, 0xaa, sizeof(q));
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, "INC-1", 0, MON_10, &clamped, err,
-			     sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(role("plain"), &alice, "INC-1", 0, MON_10), 0, "%s", err);
 	cr_assert_eq(q.id, 0);
 	cr_assert_str_eq(q.role, "plain");
 	cr_assert_eq(q.uid, 1000);
@@ -176,26 +175,21 @@ Test(workflow, reason_required_and_bounded)
 	bool clamped;
 	char longr[JG_REASON_LEN + 1];
 
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, "", 0, MON_10, &clamped, err,
-			     sizeof(err)), -EINVAL);
+	cr_assert_eq(ASK(role("plain"), &alice, "", 0, MON_10), -EINVAL);
 	cr_assert(strstr(err, "requires a reason"), "%s", err);
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, NULL, 0, MON_10, &clamped, err,
-			     sizeof(err)), -EINVAL);
+	cr_assert_eq(ASK(role("plain"), &alice, NULL, 0, MON_10), -EINVAL);
 	/* a role that does not require one */
-	cr_assert_eq(wf__new(&q, role("noreason"), &alice, NULL, 0, MON_10, &clamped, err,
-			     sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(role("noreason"), &alice, NULL, 0, MON_10), 0, "%s", err);
 	cr_assert_str_eq(q.reason, "");
 
 	/* JG_REASON_LEN - 1 bytes fit, JG_REASON_LEN do not */
 	memset(longr, 'a', sizeof(longr));
 	longr[JG_REASON_LEN - 1] = '\0';
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, longr, 0, MON_10, &clamped, err,
-			     sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(role("plain"), &alice, longr, 0, MON_10), 0, "%s", err);
 	cr_assert_eq(strlen(q.reason), JG_REASON_LEN - 1);
 	longr[JG_REASON_LEN - 1] = 'a';
 	longr[JG_REASON_LEN] = '\0';
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, longr, 0, MON_10, &clamped, err,
-			     sizeof(err)), -EINVAL);
+	cr_assert_eq(ASK(role("plain"), &alice, longr, 0, MON_10), -EINVAL);
 	cr_assert(strstr(err, "longer than"), "%s", err);
 }
 
@@ -204,29 +198,23 @@ Test(workflow, durations_default_and_clamped)
 	struct jg_request q;
 	bool clamped;
 
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), 0);
+	cr_assert_eq(ASK(role("plain"), &alice, "x", 0, MON_10), 0);
 	cr_assert_eq(q.duration_s, 30 * 60);
 	cr_assert_not(clamped);
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, "x", 90 * 60, MON_10, &clamped, err,
-			     sizeof(err)), 0);
+	cr_assert_eq(ASK(role("plain"), &alice, "x", 90 * 60, MON_10), 0);
 	cr_assert_eq(q.duration_s, 90 * 60);
 	cr_assert_not(clamped);
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, "x", 2 * 3600, MON_10, &clamped, err,
-			     sizeof(err)), 0);
+	cr_assert_eq(ASK(role("plain"), &alice, "x", 2 * 3600, MON_10), 0);
 	cr_assert_eq(q.duration_s, 2 * 3600);
 	cr_assert_not(clamped);
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, "x", 2 * 3600 + 1, MON_10, &clamped, err,
-			     sizeof(err)), 0);
+	cr_assert_eq(ASK(role("plain"), &alice, "x", 2 * 3600 + 1, MON_10), 0);
 	cr_assert_eq(q.duration_s, 2 * 3600);
 	cr_assert(clamped);
 	/* the policy defaults: 1 h, at most 8 h, ttl 1 h */
-	cr_assert_eq(wf__new(&q, role("two"), &alice, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), 0);
+	cr_assert_eq(ASK(role("two"), &alice, "x", 0, MON_10), 0);
 	cr_assert_eq(q.duration_s, 3600);
 	cr_assert_eq(q.expires_ns, MON_10 + 3600 * NS);
-	cr_assert_eq(wf__new(&q, role("two"), &alice, "x", 9 * 3600, MON_10, &clamped, err,
-			     sizeof(err)), 0);
+	cr_assert_eq(ASK(role("two"), &alice, "x", 9 * 3600, MON_10), 0);
 	cr_assert_eq(q.duration_s, 8 * 3600);
 	cr_assert(clamped);
 }
@@ -243,11 +231,9 @@ Test(workflow, nobody_could_decide)
 	bool clamped;
 
 	/* "auto" has no approvers: only oncall members can ask */
-	cr_assert_eq(wf__new(&q, role("auto"), &alice, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), -EPERM);
+	cr_assert_eq(ASK(role("auto"), &alice, "x", 0, MON_10), -EPERM);
 	cr_assert(strstr(err, "nobody could decide"), "%s", err);
-	cr_assert_eq(wf__new(&q, role("auto"), &erin, "x", 0, MON_10, &clamped, err,
-			     sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(role("auto"), &erin, "x", 0, MON_10), 0, "%s", err);
 }
 
 /* ---- deciding ---- */
@@ -477,23 +463,19 @@ Test(workflow, outside_schedule_refused)
 	uint64_t secs = 42;
 	int64_t sat = utc(2026, 11, 28, 10, 0);
 
-	cr_assert_eq(wf__new(&q, role("sched"), &alice, "x", 0, sat, &clamped, err, sizeof(err)),
-		     -EAGAIN);
+	cr_assert_eq(ASK(role("sched"), &alice, "x", 0, sat), -EAGAIN);
 	cr_assert(strstr(err, "Mon-Fri 09:00-17:00"), "%s", err);
 	cr_assert(strstr(err, "next opening"), "%s", err);
 	cr_assert(strstr(err, "2026-11-30 09:00"), "%s", err);
 	/* before 09:00 and at 17:00 */
-	cr_assert_eq(wf__new(&q, role("sched"), &alice, "x", 0, utc(2026, 11, 23, 8, 59),
-			     &clamped, err, sizeof(err)), -EAGAIN);
-	cr_assert_eq(wf__new(&q, role("sched"), &alice, "x", 0, utc(2026, 11, 23, 17, 0),
-			     &clamped, err, sizeof(err)), -EAGAIN);
+	cr_assert_eq(ASK(role("sched"), &alice, "x", 0, utc(2026, 11, 23, 8, 59)), -EAGAIN);
+	cr_assert_eq(ASK(role("sched"), &alice, "x", 0, utc(2026, 11, 23, 17, 0)), -EAGAIN);
 
 	/* made inside, activated outside */
 	q = req("sched", &alice, utc(2026, 11, 23, 16, 50));
 	cr_assert_eq(wf__approve(&q, role("sched"), &bob, NULL, utc(2026, 11, 23, 17, 5), err,
 				 sizeof(err)), 1, "%s", err);
-	cr_assert_eq(wf__grant_seconds(&q, role("sched"), utc(2026, 11, 23, 17, 5), &secs, err,
-				       sizeof(err)), -EAGAIN);
+	cr_assert_eq(SECS(role("sched"), utc(2026, 11, 23, 17, 5)), -EAGAIN);
 	cr_assert_eq(secs, 42);
 	cr_assert(strstr(err, "next opening"), "%s", err);
 }
@@ -505,21 +487,18 @@ Test(workflow, grant_seconds_clamped_to_window)
 
 	cr_assert_eq(q.duration_s, 4 * 3600);
 	/* 10:00: the window runs till 17:00, the whole 4 h fit */
-	cr_assert_eq(wf__grant_seconds(&q, role("sched"), MON_10, &secs, err, sizeof(err)), 0,
-		     "%s", err);
+	cr_assert_eq(SECS(role("sched"), MON_10), 0, "%s", err);
 	cr_assert_eq(secs, 4 * 3600);
 	/* 15:30: 1.5 h left */
-	cr_assert_eq(wf__grant_seconds(&q, role("sched"), utc(2026, 11, 23, 15, 30), &secs, err,
-				       sizeof(err)), 0);
+	cr_assert_eq(SECS(role("sched"), utc(2026, 11, 23, 15, 30)), 0);
 	cr_assert_eq(secs, 90 * 60);
 	/* a fraction of a second before the end: still a grant of at least 1 s */
-	cr_assert_eq(wf__grant_seconds(&q, role("sched"), utc(2026, 11, 23, 17, 0) - NS / 2,
-				       &secs, err, sizeof(err)), 0);
+	cr_assert_eq(SECS(role("sched"), utc(2026, 11, 23, 17, 0) - NS / 2), 0);
 	cr_assert_geq(secs, 1);
 	cr_assert_leq(secs, 1);
 	/* a role without a schedule: the request's duration */
 	q = req("plain", &alice, MON_10);
-	cr_assert_eq(wf__grant_seconds(&q, role("plain"), MON_10, &secs, err, sizeof(err)), 0);
+	cr_assert_eq(SECS(role("plain"), MON_10), 0);
 	cr_assert_eq(secs, 30 * 60);
 }
 
@@ -532,20 +511,15 @@ Test(workflow, grant_seconds_berlin_dst_spring)
 	uint64_t secs;
 	int64_t now = utc(2026, 3, 29, 0, 30);	/* 01:30 CET */
 
-	cr_assert_eq(wf__new(&q, role("berlin"), &alice, "x", 4 * 3600, now, &clamped, err,
-			     sizeof(err)), 0, "%s", err);
-	cr_assert_eq(wf__grant_seconds(&q, role("berlin"), now, &secs, err, sizeof(err)), 0,
-		     "%s", err);
+	cr_assert_eq(ASK(role("berlin"), &alice, "x", 4 * 3600, now), 0, "%s", err);
+	cr_assert_eq(SECS(role("berlin"), now), 0, "%s", err);
 	cr_assert_eq(secs, 9000);		/* till 03:00Z = 05:00 CEST */
 	/* before the window (00:30 CET) and after it (05:00 CEST) */
-	cr_assert_eq(wf__grant_seconds(&q, role("berlin"), utc(2026, 3, 28, 23, 30), &secs, err,
-				       sizeof(err)), -EAGAIN);
-	cr_assert_eq(wf__grant_seconds(&q, role("berlin"), utc(2026, 3, 29, 3, 0), &secs, err,
-				       sizeof(err)), -EAGAIN);
+	cr_assert_eq(SECS(role("berlin"), utc(2026, 3, 28, 23, 30)), -EAGAIN);
+	cr_assert_eq(SECS(role("berlin"), utc(2026, 3, 29, 3, 0)), -EAGAIN);
 	cr_assert(strstr(err, "CEST"), "%s", err);
 	/* 04:59 CEST */
-	cr_assert_eq(wf__grant_seconds(&q, role("berlin"), utc(2026, 3, 29, 2, 59), &secs, err,
-				       sizeof(err)), 0);
+	cr_assert_eq(SECS(role("berlin"), utc(2026, 3, 29, 2, 59)), 0);
 	cr_assert_eq(secs, 60);
 }
 
@@ -558,13 +532,10 @@ Test(workflow, grant_seconds_berlin_dst_autumn)
 	uint64_t secs;
 	int64_t now = utc(2026, 10, 24, 23, 30);	/* 01:30 CEST */
 
-	cr_assert_eq(wf__new(&q, role("berlin"), &alice, "x", 8 * 3600, now, &clamped, err,
-			     sizeof(err)), 0, "%s", err);
-	cr_assert_eq(wf__grant_seconds(&q, role("berlin"), now, &secs, err, sizeof(err)), 0,
-		     "%s", err);
+	cr_assert_eq(ASK(role("berlin"), &alice, "x", 8 * 3600, now), 0, "%s", err);
+	cr_assert_eq(SECS(role("berlin"), now), 0, "%s", err);
 	cr_assert_eq(secs, 16200);		/* till 04:00Z = 05:00 CET */
-	cr_assert_eq(wf__grant_seconds(&q, role("berlin"), utc(2026, 10, 24, 22, 59), &secs, err,
-				       sizeof(err)), -EAGAIN);	/* 00:59 CEST */
+	cr_assert_eq(SECS(role("berlin"), utc(2026, 10, 24, 22, 59)), -EAGAIN);	/* 00:59 CEST */
 }
 
 /* ---- ids and states ---- */
@@ -733,8 +704,7 @@ Test(workflow, control_characters_refused)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert_eq(wf__new(&q, role("plain"), &alice, bad[i], 0, MON_10, &clamped, err,
-				     sizeof(err)), -EINVAL, "%zu", i);
+		cr_assert_eq(ASK(role("plain"), &alice, bad[i], 0, MON_10), -EINVAL, "%zu", i);
 		cr_assert(strstr(err, "control character"), "%s", err);
 	}
 	cr_assert_eq(wf__check_text("a\x1b", 100, "the reason", err, sizeof(err)), -EINVAL);
@@ -742,8 +712,8 @@ Test(workflow, control_characters_refused)
 	cr_assert_eq(wf__check_text("x \xc2\x9b", 100, "the reason", err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "(U+009B) at byte 3"), "%s", err);
 	/* a tab, and UTF-8 text beyond the C1 range, are fine */
-	cr_assert_eq(wf__new(&q, role("plain"), &alice, "INC-1\tStra\xc3\x9f" "e \xe2\x82\xac",
-			     0, MON_10, &clamped, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ASK(role("plain"), &alice, "INC-1\tStra\xc3\x9f" "e \xe2\x82\xac", 0, MON_10),
+		     0, "%s", err);
 	/* a deny reason too */
 	q = req("plain", &alice, MON_10);
 	cr_assert_eq(wf__deny(&q, role("plain"), &bob, "no\nway", MON_10, err, sizeof(err)),
