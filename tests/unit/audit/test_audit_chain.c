@@ -565,6 +565,20 @@ static int count_type(const char *buf, const char *type)
 	return n;
 }
 
+/* The file takes lines again: the backlog is written, the log closed, read back and
+ * verified. The whole log, malloc'd. */
+static char *recover_and_verify(struct jg_audit *a, struct jg_chain_verify *v, size_t *len)
+{
+	char *buf;
+
+	ok_again(a);
+	cr_assert_eq(audit__flush(a), 0);
+	audit__close(a);
+	buf = slurp(logp, len);
+	cr_assert_eq(verify(buf, *len, v), 0, "%s:%lu: %s", v->err_file, v->err_line, v->err);
+	return buf;
+}
+
 /* Disk full: records are held in order, an audit.write_error follows the first, the file
  * gets them all once it takes lines again, then audit.recovered; the chain verifies. */
 Test(chain, records_are_held_while_the_log_fails_and_written_in_order_after)
@@ -630,11 +644,7 @@ Test(chain, records_past_the_backlog_are_counted_not_numbered)
 	cr_assert_leq(a.backlog_len, 4096 + 1024);
 	seq = a.seq;
 	cr_assert_eq(seq, a.backlog_n, "only held records are numbered");
-	ok_again(&a);
-	cr_assert_eq(audit__flush(&a), 0);
-	audit__close(&a);
-	buf = slurp(logp, &len);
-	cr_assert_eq(verify(buf, len, &v), 0, "%s:%lu: %s", v.err_file, v.err_line, v.err);
+	buf = recover_and_verify(&a, &v, &len);
 	cr_assert_eq(v.records, seq + 2, "the held ones, audit.lost, audit.recovered: %s", buf);
 	cr_assert_eq(count_type(buf, "audit.lost"), 1, "%s", buf);
 	{
@@ -680,11 +690,7 @@ Test(chain, held_records_need_no_memory_beyond_the_reservation)
 	cr_assert_eq(a.lost, 0);
 	seq = a.seq;
 	cr_assert_eq(seq, a.backlog_n, "every numbered record is held");
-	ok_again(&a);
-	cr_assert_eq(audit__flush(&a), 0);
-	audit__close(&a);
-	buf = slurp(logp, &len);
-	cr_assert_eq(verify(buf, len, &v), 0, "%s:%lu: %s", v.err_file, v.err_line, v.err);
+	buf = recover_and_verify(&a, &v, &len);
 	cr_assert_eq(v.records, seq + 1, "the held ones and audit.recovered");
 	free(buf);
 }
