@@ -17,7 +17,9 @@
 #   R6 (db-logs) while the store refuses activation rows: each host holds its
 #   acknowledgement in its ledger; PostgreSQL stopped, jitgated killed (-9) and started
 #   again, PostgreSQL back: the held acknowledgements arrive
-#   R2 for 90 s, active on both; PostgreSQL stopped; R2 expires on both all the same
+#   R2 for 90 s, active on both; PostgreSQL stopped; R2 expires on both all the same, and
+#   each host makes a local break-glass grant; PostgreSQL back: both acknowledge R2 as
+#   expired and report the break-glass grant in their audit summaries
 # The guests' checks come from tests/fleet/guest.sh; one line per check.
 set -uo pipefail
 
@@ -243,6 +245,27 @@ ok "both hosts acknowledge R2 as active"
 wait_log FLEET-R2 200
 as_owner "$PGBIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null 2>&1
 ok "PostgreSQL is stopped while R2 is live"
+wait_log FLEET-R2-EXPIRED 300
+ok "R2 expired on both hosts with the store down; each made a local break-glass grant"
+"$PG" up "$D"
+ok "PostgreSQL is back"
+wait_state "$R2" expired 200
+ok "both hosts acknowledge R2 as expired once the store is back (held in their ledgers)"
+wait_log FLEET-SUMMARY-SENT 200 &&
+	[[ $(sql alice "SELECT string_agg(DISTINCT s.host, ',' ORDER BY s.host) FROM audit_summary s,
+		jsonb_array_elements(s.summary->'break_glass') e
+		WHERE e->>'reason' = 'fleet-BG store down' AND e->>'user' = 'carol'") == hostA,hostB ]]
+ok "both break-glass grants made while the store was down arrive in the audit summaries"
+[[ $(sql alice "SELECT count(*) FROM (SELECT seq_from, lag(seq_to) OVER (PARTITION BY host
+	ORDER BY seq_from) AS prev FROM audit_summary) x WHERE prev IS NOT NULL AND
+	seq_from <> prev + 1") == 0 &&
+	$(sql alice "SELECT count(DISTINCT host) FROM audit_summary WHERE
+	(summary->'counts'->>'grant.create')::int > 0") == 2 ]]
+ok "each host's audit summaries cover its log in order, without gaps or overlaps"
+hist=$(person alice history --fleet --host hostB)
+grep -q '^break-glass  hostB  g-[0-9]*  for carol by root' <<<"$hist" &&
+	grep -q 'fleet-BG store down' <<<"$hist"
+ok "jitgate history --fleet --host hostB shows the break-glass grant made there"
 
 rc=0
 for p in "${vmpids[@]}"; do wait "$p" || rc=1; done
