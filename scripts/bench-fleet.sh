@@ -114,12 +114,13 @@ for n in $SIZES; do
 	sleep 2
 	ids=()
 	for ((r = 1; r <= ROUNDS; r++)); do
-		id=$(person alice request db-debug --hosts "b$n=y" --for 30m --reason "bench $n/$r" |
-			sed -n 's/^fleet request \(fr-[0-9a-f]*\):.*/\1/p')
-		[[ -n $id ]] || die "the request for $n hosts failed"
-		person bob approve "$id" >/dev/null || die "bob's approval failed"
+		out=$(person alice request db-debug --hosts "b$n=y" --for 30m --reason "bench $n/$r")
+		id=$(sed -n 's/^fleet request \(fr-[0-9a-f]*\):.*/\1/p' <<<"$out")
+		[[ -n $id ]] || die "the request for $n hosts failed: $(tail -n 2 <<<"$out")"
+		out=$(person bob approve "$id") || die "bob's approval failed: $(tail -n 2 <<<"$out")"
 		sleep 1	# the first approval's wake-up (pending everywhere) is over
-		person carol approve "$id" >/dev/null || die "carol's approval failed"
+		out=$(person carol approve "$id") ||
+			die "carol's approval failed: $(tail -n 2 <<<"$out")"
 		t=1200
 		while (($(sql alice "SELECT count(*) FROM activations WHERE request_id = '$id' AND
 			state = 'active'") < n && t-- > 0)); do sleep 0.1; done
