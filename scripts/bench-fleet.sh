@@ -7,7 +7,8 @@
 # For each N a request for the N hosts is filed by alice and approved by bob and carol
 # (the jitgate CLI, ssh-keygen signatures); the clock starts at the second approval's
 # commit (decisions.stored) and stops at each host's activation row (activations.at).
-#   BENCH_FLEET_N="10 100 1000" (the fleet sizes), BENCH_FLEET_ROUNDS=5 (requests per size)
+#   BENCH_FLEET_N="10 100 1000" (the fleet sizes), BENCH_FLEET_ROUNDS=5 (requests per size),
+#   BENCH_FLEET_ACK_NOTIFY=0 (see below)
 # Prints one table line per N; docs/fleet.md ("Measured") has the numbers and their reading.
 set -uo pipefail
 [[ -n ${BENCH_FLEET_TRACE:-} ]] && set -x
@@ -46,6 +47,14 @@ store_start "$D" || die "$store_error"
 sql postgres "ALTER SYSTEM SET max_connections = $((max + 50))" >/dev/null &&
 	"$PG" down "$D" && "$PG" up "$D" || die "cannot raise max_connections"
 
+# BENCH_FLEET_ACK_NOTIFY=0: an experiment, without the activation rows' NOTIFY jitgate_ack
+# (PostgreSQL 15 wakes every listening backend of the database for each NOTIFY, whatever
+# its channel: N acknowledgements x N listening hosts; docs/fleet.md, "Measured")
+if [[ ${BENCH_FLEET_ACK_NOTIFY:-1} == 0 ]]; then
+	sql postgres "DROP TRIGGER activations_ack ON jitgate.activations" >/dev/null ||
+		die "cannot drop the trigger activations_ack"
+	echo "# without NOTIFY jitgate_ack on activation rows (experiment)"
+fi
 # people (keys, store roles, the signer list) and the policy every agent holds
 for u in alice bob carol; do ssh-keygen -q -t ed25519 -N '' -C "$u@bench" -f "$W/$u" || exit 1; done
 for u in alice bob carol; do echo "$u $(cut -d' ' -f1,2 "$W/$u.pub")"; done >"$W/signers"
