@@ -46,7 +46,8 @@ say() { [[ -z $DEMO ]] || printf '\n== %s\n' "$*"; }
 typed() { [[ -z $DEMO ]] || printf '   $ %s\n' "$*"; }
 show() { # the command people type, and what it prints (demo only)
 	[[ -z $DEMO ]] && return 0
-	printf '   $ %s\n' "$*"
+	if [[ $1 == person ]]; then printf '   $ %s: jitgate %s\n' "$2" "${*:3}"
+	else printf '   $ %s\n' "$*"; fi
 	"$@" 2>&1 | sed 's/^/     /'
 }
 ok() { # NAME: the last command's status
@@ -234,8 +235,7 @@ show person alice fleet status "$R1"
 say "The fleet's history: who had what on which host, why, approved by whom."
 show person alice history --fleet
 if [[ -n $DEMO ]]; then
-	say "The end of the demo (make fleet-test goes on: a forged row, a host offline during a
-   revoke, a store restart, a replayed approval, acknowledgements across a kill, an expiry
+	say "The end of the demo (make fleet-test goes on: a host offline during a revoke, a store restart, a replayed approval, acknowledgements across a kill, an expiry
    and a break-glass grant with the store down)."
 	finish_run
 fi
