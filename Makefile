@@ -66,7 +66,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps clean check test unit vmtest demo bench bench-audit fuzz fuzz-smoke test-progs \
-	man install deb deb-check store-test fleet-test systest
+	man install deb deb-check store-test fleet-test fleet-demo bench-fleet systest
 
 all: $(BINS)
 
@@ -242,6 +242,15 @@ store-test: all test-progs
 # networking, people signing with ssh-keygen (docs/fleet.md, "Tests").
 fleet-test: all test-progs
 	$(Q)tests/fleet/test_fleet_vms.sh
+
+# The fleet-test story up to the revoke, narrated for a newcomer (the same harness).
+fleet-demo: all test-progs
+	$(Q)FLEET_DEMO=1 tests/fleet/test_fleet_vms.sh
+
+# Approval -> all activations acknowledged for N = 10, 100, 1000 kernel-less host agents on
+# a throwaway PostgreSQL (BENCH_FLEET_N, BENCH_FLEET_ROUNDS; docs/fleet.md, "Measured").
+bench-fleet: all test-progs
+	$(Q)scripts/bench-fleet.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all test-progs

@@ -8,7 +8,10 @@
  *
  *   jg-fleetagent --store CONNINFO --host NAME [--labels L] --policy FILE --signers FILE
  *                 [--person NAME:UID:GROUP,GROUP]... [--wait SECONDS] [--no-ack]
- * --wait: after the first read, wait that long for a notification and read again. */
+ *                 [--serve SECONDS [--poll SECONDS]] [--quiet]
+ * --wait: after the first read, wait that long for a notification and read again.
+ * --serve: run like a host's agent for that long (make bench-fleet): read again on every
+ * notification and every --poll seconds (default 30); --quiet: print nothing per request. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -32,7 +35,7 @@ static struct jg_store st;
 static const char *host, *labels = "";
 static struct jg_policy *pol;
 static struct jg_signers *signers;
-static bool no_ack;
+static bool no_ack, quiet;
 static struct {
 	char id[JG_FLEET_ID_LEN];
 	uint8_t hash[32];
@@ -82,8 +85,10 @@ static void answer(const char *id, const char *state, const char *reason, int64_
 {
 	char err[512];
 
-	printf("%s %s%s%s\n", id, state, reason ? " " : "", reason ? reason : "");
-	fflush(stdout);
+	if (!quiet) {
+		printf("%s %s%s%s\n", id, state, reason ? " " : "", reason ? reason : "");
+		fflush(stdout);
+	}
 	if (!no_ack && strcmp(state, "pending") &&
 	    store__ack(&st, id, host, state, reason, until, err, sizeof(err)))
 		fprintf(stderr, "jg-fleetagent: %s\n", err);
@@ -177,6 +182,32 @@ static int sync_once(int64_t *cursor)
 	return 0;
 }
 
+/* --serve: read on every notification and every poll_s, until the time is over. */
+static int serve(int64_t *cursor, int seconds, int poll_s)
+{
+	struct pollfd pfd = { .fd = store__fd(&st), .events = POLLIN };
+	int64_t end = time(NULL) + seconds, next = time(NULL) + poll_s;
+
+	while (time(NULL) < end) {
+		int64_t now = time(NULL), wait = (next < end ? next : end) - now;
+		int n = poll(&pfd, 1, wait > 0 ? (int)wait * 1000 : 0);
+
+		if (n < 0)
+			return 1;
+		n = n ? store__drain(&st) : 0;
+		if (n < 0) {
+			fprintf(stderr, "jg-fleetagent: %s: %s\n", host, st.err);
+			return 1;
+		}
+		if (n > 0 || time(NULL) >= next) {
+			next = time(NULL) + poll_s;
+			if (sync_once(cursor))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static int add_person(const char *spec)
 {
 	struct person *p = &people[npeople];
@@ -197,11 +228,12 @@ int main(int argc, char **argv)
 		{ "store", 1, NULL, 's' }, { "host", 1, NULL, 'H' }, { "labels", 1, NULL, 'l' },
 		{ "policy", 1, NULL, 'p' }, { "signers", 1, NULL, 'S' },
 		{ "person", 1, NULL, 'P' }, { "wait", 1, NULL, 'w' }, { "no-ack", 0, NULL, 'n' },
+		{ "serve", 1, NULL, 'v' }, { "poll", 1, NULL, 'o' }, { "quiet", 0, NULL, 'q' },
 		{ 0 } };
 	const char *ci = NULL, *policy = NULL, *sfile = NULL;
 	char err[1024], versions[] = "{\"agent\": \"jg-fleetagent\"}";
 	int64_t cursor = 0;
-	int c, wait_s = 0;
+	int c, wait_s = 0, serve_s = 0, poll_s = 30;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -212,6 +244,9 @@ int main(int argc, char **argv)
 		case 'S': sfile = optarg; break;
 		case 'w': wait_s = atoi(optarg); break;
 		case 'n': no_ack = true; break;
+		case 'v': serve_s = atoi(optarg); break;
+		case 'o': poll_s = atoi(optarg) > 0 ? atoi(optarg) : 30; break;
+		case 'q': quiet = true; break;
 		case 'P':
 			if (add_person(optarg)) {
 				fprintf(stderr, "jg-fleetagent: --person NAME:UID:GROUPS\n");
@@ -255,6 +290,8 @@ int main(int argc, char **argv)
 		if (sync_once(&cursor))
 			return 1;
 	}
+	if (serve_s > 0 && serve(&cursor, serve_s, poll_s))
+		return 1;
 	store__free(&st);
 	signers__free(signers);
 	policy__free(pol);

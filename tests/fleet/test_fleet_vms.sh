@@ -17,9 +17,14 @@
 #   R6 (db-logs) while the store refuses activation rows: each host holds its
 #   acknowledgement in its ledger; PostgreSQL stopped, jitgated killed (-9) and started
 #   again, PostgreSQL back: the held acknowledgements arrive
-#   R2 for 90 s, active on both; PostgreSQL stopped; R2 expires on both all the same
+#   R2 for 90 s, active on both; PostgreSQL stopped; R2 expires on both all the same, and
+#   each host makes a local break-glass grant; PostgreSQL back: both acknowledge R2 as
+#   expired and report the break-glass grant in their audit summaries
 # The guests' checks come from tests/fleet/guest.sh; one line per check.
+# FLEET_DEMO=1 (`make fleet-demo`): the same run told for a newcomer, up to R1's revoke:
+# each step says what happens and why, and shows the commands people type and their output.
 set -uo pipefail
+DEMO=${FLEET_DEMO:-}
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/fleet/store.sh"
@@ -37,6 +42,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+say() { [[ -z $DEMO ]] || printf '\n== %s\n' "$*"; }
+typed() { [[ -z $DEMO ]] || printf '   $ %s\n' "$*"; }
+show() { # the command people type, and what it prints (demo only)
+	[[ -z $DEMO ]] && return 0
+	if [[ $1 == person ]]; then printf '   $ %s: jitgate %s\n' "$2" "${*:3}"
+	else printf '   $ %s\n' "$*"; fi
+	"$@" 2>&1 | sed 's/^/     /'
+}
 ok() { # NAME: the last command's status
 	local rc=$?
 	checks=$((checks + 1))
@@ -76,6 +89,11 @@ cat >"$W/stage/policy.json" <<'EOF'
 EOF
 cp "$D/tls/ca.crt" "$D"/tls/hostA.* "$D"/tls/hostB.* "$W/stage/tls/"
 echo "PORT=$PORT" >"$W/stage/env"
+echo "DEMO=$DEMO" >>"$W/stage/env"
+say "A throwaway PostgreSQL is the fleet store (port $PORT): hosts hostA (env=prod, role=db,
+   tier=primary), hostB (env=prod, role=db) and hostC (env=dev, only in the store). Two test
+   VMs boot as hostA and hostB; each runs jitgated in fleet mode with its own client
+   certificate, its own policy and its own list of who may sign (alice, bob, carol)."
 
 # the two hosts
 for h in A B; do
@@ -134,24 +152,66 @@ let_in() {
 		substring(s.client_dn FROM 'CN=([^/,]*)') <> ALL ('{$(IFS=,; echo "$*")}')" >/dev/null
 }
 
+# finish_run: wait for the VMs, count their checks, print the total and exit
+finish_run() {
+	rc=0
+	for p in "${vmpids[@]}"; do wait "$p" || rc=1; done
+	vmpids=()
+	for h in A B; do
+		grep -E '^(ok|not ok) - ' "$W/vm$h.log"
+		g=$(grep -cE '^ok - ' "$W/vm$h.log")
+		b=$(grep -cE '^not ok - ' "$W/vm$h.log")
+		checks=$((checks + g + b))
+		fails=$((fails + b))
+		if ! grep -q '^[0-9]* passed, 0 failed' "$W/vm$h.log"; then
+			grep -qE '^not ok - ' "$W/vm$h.log" || fails=$((fails + 1))
+			echo "# host$h's VM log (tail):"
+			tail -n 30 "$W/vm$h.log" | sed 's/^/#   /'
+		fi
+	done
+	((rc == 0)) || echo "# a VM run failed"
+	echo "fleet: $((checks - fails)) of $checks checks passed"
+	((fails == 0 && rc == 0))
+	exit
+}
+
 wait_log FLEET-READY 600
 ok "both hosts boot, network and connect to the store in fleet mode"
+say "Both hosts are connected. Nobody has a grant yet: alice is denied the prod secrets on both."
 [[ $(sql alice "SELECT count(*) FROM hosts WHERE last_seen IS NOT NULL") == 2 ]]
 ok "both hosts beat their heartbeat into the store"
 
+say "alice asks for db-primary on the hosts labelled tier=primary, for 10 minutes. The CLI
+   resolves the labels in the store (hostA only), alice signs the request with her SSH key,
+   then bob and carol each sign an approval of exactly that request and host list."
+typed "alice: jitgate request db-primary --hosts tier=primary --for 10m --reason fleet-R0"
+typed "bob:   jitgate approve fr-...    (it prints the requester, role and every host it signs)"
+typed "carol: jitgate approve fr-..."
 R0=$(request db-primary tier=primary 10m fleet-R0)
 [[ -n $R0 ]] && approve2 "$R0"
 ok "R0 (tier=primary) is requested and approved by bob and carol"
+say "alice asks for db-debug on env=prod (hostA and hostB) for 20 minutes; bob and carol approve."
 R1=$(request db-debug env=prod 20m fleet-R1)
 [[ -n $R1 ]] && approve2 "$R1"
 ok "R1 (env=prod) is requested and approved by bob and carol"
+say "Each host reads the request and the approvals, checks every signature against its own
+   signer list and policy (roles, approvers, two approvals, the duration), then writes its
+   kernel map and answers with an activation row."
 wait_state "$R1" active 300
 ok "both hosts acknowledge R1 as active"
 wait_state "$R0" active 60 hostA
 ok "R0 is active on hostA only"
 wait_log FLEET-CHECKED-1 300
 ok "both hosts checked the kernel under R1"
+show person alice fleet status "$R1"
+show person alice fleet status "$R0"
+say "In the kernels: alice reads the prod secrets on both hosts (R1); the primary's key on
+   hostA only (R0): hostB does not carry tier=primary, so it never granted R0 and denies.
+   hostC has no VM here: it is in the store but not in R1's list (env=dev)."
 
+say "Whoever runs the store cannot grant: the store's admin inserts a copy of R1 with a longer
+   duration (the signature no longer matches). Both hosts refuse it, audit fleet.reject and
+   write a rejection row."
 canon=$(sql alice "SELECT canon FROM requests WHERE id = '$R1'")
 sig=$(sql alice "SELECT signature FROM requests WHERE id = '$R1'")
 forged=${canon/\"duration\":1200/\"duration\":7000}
@@ -162,12 +222,23 @@ sql jitgate_admin "INSERT INTO requests (id, hash, requester, role, hosts, canon
 wait_state fr-00000000000000f0 rejected 120
 ok "both hosts write a rejection row for the forged request"
 
+say "alice is done: she signs a revoke of R1. Each host verifies it, ends the grant (and the
+   elevated sessions with it) and acknowledges."
+typed "alice: jitgate fleet revoke $R1 --reason done"
 person alice fleet revoke "$R1" --reason "done" >/dev/null
 ok "alice signs a revoke of R1"
 wait_state "$R1" revoked 300
 ok "the revoke reaches both hosts (acknowledged)"
 wait_log FLEET-CHECKED-2 300
 ok "both hosts checked the kernel after the revoke"
+show person alice fleet status "$R1"
+say "The fleet's history: who had what on which host, why, approved by whom."
+show person alice history --fleet
+if [[ -n $DEMO ]]; then
+	say "The end of the demo (make fleet-test goes on: a host offline during a revoke, a store restart, a replayed approval, acknowledgements across a kill, an expiry
+   and a break-glass grant with the store down)."
+	finish_run
+fi
 
 R3=$(request db-debug env=prod 20m fleet-R3)
 [[ -n $R3 ]] && approve2 "$R3" && wait_state "$R3" active 200
@@ -243,22 +314,26 @@ ok "both hosts acknowledge R2 as active"
 wait_log FLEET-R2 200
 as_owner "$PGBIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null 2>&1
 ok "PostgreSQL is stopped while R2 is live"
+wait_log FLEET-R2-EXPIRED 300
+ok "R2 expired on both hosts with the store down; each made a local break-glass grant"
+"$PG" up "$D"
+ok "PostgreSQL is back"
+wait_state "$R2" expired 200
+ok "both hosts acknowledge R2 as expired once the store is back (held in their ledgers)"
+wait_log FLEET-SUMMARY-SENT 200 &&
+	[[ $(sql alice "SELECT string_agg(DISTINCT s.host, ',' ORDER BY s.host) FROM audit_summary s,
+		jsonb_array_elements(s.summary->'break_glass') e
+		WHERE e->>'reason' = 'fleet-BG store down' AND e->>'user' = 'carol'") == hostA,hostB ]]
+ok "both break-glass grants made while the store was down arrive in the audit summaries"
+[[ $(sql alice "SELECT count(*) FROM (SELECT seq_from, lag(seq_to) OVER (PARTITION BY host
+	ORDER BY seq_from) AS prev FROM audit_summary) x WHERE prev IS NOT NULL AND
+	seq_from <> prev + 1") == 0 &&
+	$(sql alice "SELECT count(DISTINCT host) FROM audit_summary WHERE
+	(summary->'counts'->>'grant.create')::int > 0") == 2 ]]
+ok "each host's audit summaries cover its log in order, without gaps or overlaps"
+hist=$(person alice history --fleet --host hostB)
+grep -q '^break-glass  hostB  g-[0-9]*  for carol by root' <<<"$hist" &&
+	grep -q 'fleet-BG store down' <<<"$hist"
+ok "jitgate history --fleet --host hostB shows the break-glass grant made there"
 
-rc=0
-for p in "${vmpids[@]}"; do wait "$p" || rc=1; done
-vmpids=()
-for h in A B; do
-	grep -E '^(ok|not ok) - ' "$W/vm$h.log"
-	g=$(grep -cE '^ok - ' "$W/vm$h.log")
-	b=$(grep -cE '^not ok - ' "$W/vm$h.log")
-	checks=$((checks + g + b))
-	fails=$((fails + b))
-	if ! grep -q '^[0-9]* passed, 0 failed' "$W/vm$h.log"; then
-		grep -qE '^not ok - ' "$W/vm$h.log" || fails=$((fails + 1))
-		echo "# host$h's VM log (tail):"
-		tail -n 30 "$W/vm$h.log" | sed 's/^/#   /'
-	fi
-done
-((rc == 0)) || echo "# a VM run failed"
-echo "fleet: $((checks - fails)) of $checks checks passed"
-((fails == 0 && rc == 0))
+finish_run

@@ -70,6 +70,14 @@ as_person() { # USER ARGS...: the CLI as USER with USER's key
 }
 
 # ---- bad input: one sentence each, nothing changes
+# snapshot: what a refused input must leave as it was (rows, and the hosts' heartbeats)
+snapshot() {
+	sql jitgate_admin "SELECT (SELECT count(*) FROM requests) || '/' || (SELECT count(*) FROM
+		decisions) || '/' || (SELECT count(*) FROM activations) || '/' || (SELECT count(*)
+		FROM audit_summary) || '/' || (SELECT string_agg(name || '=' ||
+		coalesce(last_seen::text, '-'), ',' ORDER BY name) FROM hosts)"
+}
+before=$(snapshot)
 ok "a wrong connection string is one sentence" \
 	"jg-fleetagent: the fleet store's connection string is wrong: *" \
 	"$("$BIN/jg-fleetagent" --store "host=x bogus" --host hostA --policy "$W/policy.json" \
@@ -79,6 +87,11 @@ ok "an unreachable store is one sentence" "jg-fleetagent: cannot connect to the 
 		--host hostA --policy "$W/policy.json" --signers "$W/signers" 2>&1)"
 ok "a host the store does not know is refused" \
 	"*the fleet store has no host \"hostZ\" for this connection*" "$(agent hostZ "")"
+ok "a request with a wrong connection string is one sentence" \
+	"jitgate: the fleet store's connection string is wrong: *" \
+	"$(JITGATE_STORE="host=x bogus" JITGATE_KEY="$W/alice" "$BIN/jitgate" request db-debug \
+		--hosts env=prod --for 10m --reason x 2>&1 | head -n 2 | tr '\n' '|')"
+ok "... and none of these changed anything in the store" "$before" "$(snapshot)"
 
 # ---- request, resolved by labels, signed by alice
 out=$(as_person alice request db-debug --hosts env=prod,role=db --for 30m --reason "INC-1 lag")
@@ -133,6 +146,11 @@ sql carol "INSERT INTO decisions (request_id, kind, by, canon, signature) VALUES
 	('$REQ2', 'approve', 'carol', '{}', '')" >/dev/null
 ok "an approval that is not signed is refused" "*$REQ2 decision-rejected malformed:*" \
 	"$(agent hostA env=prod,role=db --no-ack | tr '\n' ' ')"
+before=$(snapshot)
+ok "an approval the CLI cannot sign (no key) is one sentence" "jitgate: *$W/nokey*" \
+	"$(JITGATE_STORE="$people=carol" JITGATE_KEY="$W/nokey" "$BIN/jitgate" approve "$REQ2" \
+		2>&1 | tail -n 1)"
+ok "... and stores nothing" "$before" "$(snapshot)"
 
 # ---- revoke reaches both hosts
 ok "alice revokes her request" "*revoke of $REQ by alice stored*" \
@@ -166,12 +184,17 @@ ok "history --fleet --since with a bad time: one sentence" \
 
 # ---- a store with an unknown schema version
 sql jitgate_admin "INSERT INTO schema_version (version) VALUES (99)" >/dev/null
+before=$(snapshot)
 ok "history --fleet on an unknown schema version: one sentence" \
 	"jitgate: the store's schema is version 99 and this jitgate knows only version 1: *" \
 	"$(as_person carol history --fleet)"
 ok "an unknown schema version is refused with both versions named" \
 	"jg-fleetagent: the store's schema is version 99 and this jitgate knows only version 1: *" \
 	"$(agent hostA env=prod,role=db)"
+ok "a request on an unknown schema version is one sentence" \
+	"jitgate: the store's schema is version 99 and this jitgate knows only version 1: *" \
+	"$(as_person alice request db-debug --hosts env=prod --for 10m --reason x | head -n 1)"
+ok "... and the unknown schema version changed nothing in the store" "$before" "$(snapshot)"
 sql jitgate_admin "DELETE FROM schema_version WHERE version = 99" >/dev/null
 
 echo "store client: $((checks - fails)) of $checks checks passed"

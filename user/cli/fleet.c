@@ -372,14 +372,20 @@ int fleet_history(const char *host, const char *user, const char *since, const c
 	list = json_object_get(h, "requests");
 	if (json) {
 		print_json(h);
-	} else if (!json_array_size(list)) {
-		pr_info("no fleet requests in the store%s", host || user || since ? " that match" :
-			"");
 	} else {
+		json_t *bg = json_object_get(h, "break_glass");
+
+		if (!json_array_size(list))
+			pr_info("no fleet requests in the store%s", host || user || since ?
+				" that match" : "");
 		for (size_t i = 0; i < json_array_size(list); i++) {
 			if (i)
 				putchar('\n');
 			fleet__history_print(stdout, json_array_get(list, i));
+		}
+		for (size_t i = 0; i < json_array_size(bg); i++) {
+			putchar('\n');
+			fleet__history_print_break_glass(stdout, json_array_get(bg, i));
 		}
 	}
 	if (json_integer_value(json_object_get(h, "unreadable")))

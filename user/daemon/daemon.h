@@ -267,6 +267,7 @@ void fleet_tick(void);
 void fleet_stop(void);
 bool fleet_enabled(void);
 json_t *fleet_status(void);
+void fleet_grant_ended(uint64_t grant_id, const char *kind);
 
 /* guard.c */
 void grants_guard(void);

@@ -9,7 +9,10 @@
  * What the host remembers (STATE_DIR/fleet.state, appended, one line each):
  *   seen ID SHA256HEX GRANT_ID    a request activated here (the replay memory)
  *   cursor REV                    every row up to REV has been handled
- * Acknowledgements wait in the ledger (ledger__fleet_ack_*) until the store takes them. */
+ *   ended ID                      its grant ended here (expired or ended locally: acked)
+ *   summary SEQ TIME              the audit summary up to SEQ reached the store at TIME
+ * Acknowledgements wait in the ledger (ledger__fleet_ack_*) until the store takes them; the
+ * audit summary needs no outbox: the audit log holds what was not summarized yet. */
 #include <errno.h>
 #include <stdarg.h>
 #include <pwd.h>
@@ -21,14 +24,17 @@
 #include "daemon/daemon.h"
 #include "fleet/fleet.h"
 #include "fleet/store.h"
+#include "fleet/summary.h"
 
 #define FLEET_POLL_DEFAULT_S 30
+#define FLEET_SUMMARY_DEFAULT_S 300
 
 struct seen {
 	char id[JG_FLEET_ID_LEN];
 	uint8_t hash[32];
 	uint64_t grant_id;
 	bool revoked;
+	bool ended;			/* its grant ended here otherwise (acknowledged) */
 };
 
 static struct {
@@ -42,6 +48,12 @@ static struct {
 	unsigned poll_s;
 	int64_t cursor;
 	int64_t next_poll;		/* monotonic seconds */
+	unsigned summary_s;
+	int64_t next_summary;		/* monotonic seconds */
+	uint64_t summary_seq;		/* the audit summary sent covers every seq up to it */
+	int64_t summary_at;		/* unix seconds of that summary */
+	bool summary_said;
+	bool revoking;			/* a fleet revoke is ending its grant (acked as such) */
 	int fd;				/* the store's socket in the epoll set, -1: none */
 	struct seen *seen;
 	size_t nseen;
@@ -85,9 +97,9 @@ static int parse_config(json_t *o, char *store, size_t storelen, char *err, size
 
 	json_object_foreach(o, key, v) {
 		if (strcmp(key, "store") && strcmp(key, "host") && strcmp(key, "labels") &&
-		    strcmp(key, "signers") && strcmp(key, "poll_s")) {
+		    strcmp(key, "signers") && strcmp(key, "poll_s") && strcmp(key, "summary_s")) {
 			snprintf(err, errlen, "%s: unknown key \"fleet\".\"%s\" (store, host, labels, "
-				 "signers, poll_s)", d.config_path, key);
+				 "signers, poll_s, summary_s)", d.config_path, key);
 			return -EINVAL;
 		}
 	}
@@ -116,6 +128,16 @@ static int parse_config(json_t *o, char *store, size_t storelen, char *err, size
 	}
 	if (v)
 		F.poll_s = (unsigned)json_integer_value(v);
+	F.summary_s = FLEET_SUMMARY_DEFAULT_S;
+	v = json_object_get(o, "summary_s");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  json_integer_value(v) > 86400)) {
+		snprintf(err, errlen, "%s: \"fleet\".\"summary_s\" must be an integer between 1 "
+			 "and 86400 (seconds)", d.config_path);
+		return -EINVAL;
+	}
+	if (v)
+		F.summary_s = (unsigned)json_integer_value(v);
 	return 0;
 }
 
@@ -189,8 +211,8 @@ static void state_load(void)
 {
 	FILE *f = fopen(F.state_path, "re");
 	char line[256], id[64], hx[80];
-	unsigned long long gid;
-	long long rev;
+	unsigned long long gid, sq;
+	long long rev, at;
 	uint8_t h[32];
 
 	if (!f)
@@ -201,8 +223,14 @@ static void state_load(void)
 			seen_add(id, h, gid);
 		else if (sscanf(line, "revoked %63s", id) == 1 && seen_find(id))
 			seen_find(id)->revoked = true;
+		else if (sscanf(line, "ended %63s", id) == 1 && seen_find(id))
+			seen_find(id)->ended = true;
 		else if (sscanf(line, "cursor %lld", &rev) == 1 && rev >= 0)
 			F.cursor = rev;
+		else if (sscanf(line, "summary %llu %lld", &sq, &at) == 2) {
+			F.summary_seq = sq;
+			F.summary_at = at;
+		}
 	}
 	fclose(f);
 }
@@ -287,6 +315,94 @@ static void ack(const char *id, const char *state, const char *reason, int64_t e
 	acks_flush();
 }
 
+/* ------------------------------------------------------------------ grants that end here */
+
+static void ack_ended(struct seen *s, const char *kind, const char *when)
+{
+	char why[160];
+
+	if (!strcmp(kind, "expire")) {
+		snprintf(why, sizeof(why), "its time ended in this host's kernel%s", when);
+		ack(s->id, "expired", why, 0);
+	} else {
+		snprintf(why, sizeof(why), "ended on this host (%s)%s", kind, when);
+		ack(s->id, "revoked", why, 0);
+	}
+	s->ended = true;
+	state_append("ended %s\n", s->id);
+}
+
+/* grant_end calls this for every grant that ends: a fleet grant that ends by time (or by a
+ * local revoke, drop or policy change) is acknowledged, through the ledger like the rest. */
+void fleet_grant_ended(uint64_t grant_id, const char *kind)
+{
+	if (!F.on || F.revoking)
+		return;
+	for (size_t i = 0; i < F.nseen; i++) {
+		struct seen *s = &F.seen[i];
+
+		if (s->grant_id == grant_id && !s->revoked && !s->ended) {
+			ack_ended(s, kind, "");
+			return;
+		}
+	}
+}
+
+/* At start: fleet grants that ended while jitgated was not running, or in its start-up
+ * (reconcile, before fleet mode starts), are acknowledged now. */
+static void ended_while_away(void)
+{
+	for (size_t i = 0; i < F.nseen; i++) {
+		struct seen *s = &F.seen[i];
+
+		if (!s->revoked && !s->ended && !grants__find(&d.grants, s->grant_id))
+			ack_ended(s, "expire", " (noticed at start)");
+	}
+}
+
+/* ------------------------------------------------------------------ audit summary */
+
+/* Every record of the audit log after the last summary, counted, with the break-glass
+ * grants: one row in the store's audit_summary. Nothing is sent while the store is down;
+ * the log holds it, and the summary after the return covers it. */
+static void summary_send(void)
+{
+	uint64_t from, to;
+	json_t *sum = NULL;
+	char err[512], *text;
+	int64_t now = util__realtime_ns() / 1000000000LL;
+	int ret;
+
+	F.next_summary = mono() + F.summary_s;
+	if (!store__connected(&F.store) || !*d.cfg.audit_log)
+		return;
+	audit__flush(&d.audit);
+	ret = fleet__summary_build(d.cfg.audit_log, F.summary_seq,
+				   F.summary_at ? F.summary_at - 86400 : 0, &sum, &from, &to, err,
+				   sizeof(err));
+	if (ret == -ENOENT)
+		return;
+	if (ret) {
+		pr_warn("fleet: audit summary: %s", err);
+		return;
+	}
+	text = json_dumps(sum, JSON_COMPACT);
+	json_decref(sum);
+	if (!text || store__audit_summary(&F.store, F.host, from, to, text, err, sizeof(err))) {
+		if (!F.summary_said)
+			pr_warn("fleet: %s; the audit summary is sent later (the log keeps it)",
+				text ? err : "out of memory");
+		F.summary_said = true;
+		free(text);
+		return;
+	}
+	free(text);
+	F.summary_said = false;
+	F.summary_seq = to;
+	F.summary_at = now;
+	state_append("summary %llu %lld\n", (unsigned long long)to, (long long)now);
+}
+
 /* ------------------------------------------------------------------ refusals */
 
 static void audit_reject(const char *id, const char *signer, enum jg_fleet_reason reason,
@@ -350,10 +466,12 @@ static void apply_seen(const struct jg_store_item *it, struct seen *s, int64_t c
 			continue;
 		}
 		snprintf(reason, sizeof(reason), "fleet revoke of %s by %s", it->id, by);
+		F.revoking = true;
 		if (grants__find(&d.grants, s->grant_id))
 			grant_end(s->grant_id, "revoke", NULL, reason, "grant.revoke",
 				  json_pack("{s:s, s:s}", "fleet_request_id", it->id, "revoked_by",
 					    by));
+		F.revoking = false;
 		ack(it->id, "revoked", reason, 0);
 		s->revoked = true;
 		state_append("revoked %s\n", it->id);
@@ -541,6 +659,7 @@ static void try_connect(void)
 	 * acknowledgements that waited. */
 	sync_store();
 	acks_flush();
+	summary_send();
 	heartbeat();
 	fd_update();
 	F.next_poll = mono() + F.poll_s;
@@ -570,6 +689,7 @@ int fleet_start(char *err, size_t errlen)
 	snprintf(F.state_path, sizeof(F.state_path), "%s/fleet.state", d.cfg.state_dir);
 	state_load();
 	F.on = true;
+	ended_while_away();
 	srand((unsigned)(getpid() ^ util__realtime_ns()));
 	pr_info("fleet mode: host %s, labels \"%s\", signers %s (%zu keys), %zu requests "
 		"activated before, %ld acknowledgements held", F.host, F.labels, F.signers_path,
@@ -605,6 +725,8 @@ void fleet_tick(void)
 		F.next_poll = mono() + F.poll_s;
 		sync_store();
 		acks_flush();
+		if (store__connected(&F.store) && mono() >= F.next_summary)
+			summary_send();
 		if (store__connected(&F.store))
 			heartbeat();
 		if (!store__connected(&F.store))
@@ -632,9 +754,10 @@ json_t *fleet_status(void)
 	if (!F.on)
 		return json_null();
 	waiting = ledger__fleet_ack_count(&d.ledger);
-	return json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:s}", "host", F.host, "labels",
+	return json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:s}", "host", F.host, "labels",
 			 F.labels, "connected", store__connected(&F.store), "cursor",
 			 (json_int_t)F.cursor, "acks_waiting", (json_int_t)(waiting < 0 ? 0 : waiting),
-			 "acks_lost", (json_int_t)F.acks_lost, "error",
+			 "acks_lost", (json_int_t)F.acks_lost, "summary_seq",
+			 (json_int_t)F.summary_seq, "error",
 			 store__connected(&F.store) ? "" : F.store.err);
 }

@@ -132,6 +132,7 @@ int grant_end(uint64_t id, const char *kind, const struct peer *by, const char *
 	tx_end(true);
 	sessions__grant_ended(id, kind);
 	grant_life(GRANT_ENDED, id, NULL, NULL);
+	fleet_grant_ended(id, kind);	/* a fleet grant's end is acknowledged to the store */
 	return 0;
 }
 

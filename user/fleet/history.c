@@ -182,3 +182,24 @@ void fleet__history_print(FILE *out, json_t *req)
 	json_array_foreach(act, i, a)
 		print_activation(out, a);
 }
+
+void fleet__history_print_break_glass(FILE *out, json_t *bg)
+{
+	fputs("break-glass  ", out);
+	put_clean(out, str(bg, "host"));
+	fputs("  ", out);
+	put_clean(out, str(bg, "grant_id"));
+	fputs("  for ", out);
+	put_clean(out, *str(bg, "user") ? str(bg, "user") : "?");
+	fputs(" by ", out);
+	put_clean(out, *str(bg, "by") ? str(bg, "by") : "?");
+	fprintf(out, "\n    %-10s ", "reason:");
+	put_clean(out, str(bg, "reason"));
+	fprintf(out, "\n    %-10s ", "granted:");
+	put_clean(out, str(bg, "time"));
+	fprintf(out, " until ");
+	put_clean(out, str(bg, "expires"));
+	fprintf(out, "\n    %-10s ", "reported:");
+	put_time(out, json_object_get(bg, "reported"));
+	fputc('\n', out);
+}

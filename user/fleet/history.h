@@ -25,5 +25,11 @@ int fleet__history_since(const char *text, int64_t now, int64_t *t, char *err, s
  *       hostB      revoked 2026-12-05 23:55:10Z: fleet revoke of fr-... by alice
  * Control characters in the store's text are shown as '?'. */
 void fleet__history_print(FILE *out, json_t *req);
+/* One break-glass grant of the history (from a host's audit summary) as a block of text:
+ *   break-glass  hostB  g-7  for alice by root
+ *       reason:    INC-4412 store down
+ *       granted:   2026-12-06T04:10:00.1Z until 2026-12-06T04:40:00.1Z
+ *       reported:  2026-12-06 04:12:03Z */
+void fleet__history_print_break_glass(FILE *out, json_t *bg);
 
 #endif

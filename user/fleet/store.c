@@ -398,6 +398,28 @@ int store__ack(struct jg_store *s, const char *id, const char *host, const char 
 	return 0;
 }
 
+int store__audit_summary(struct jg_store *s, const char *host, uint64_t seq_from,
+			 uint64_t seq_to, const char *summary, char *err, size_t errlen)
+{
+	char from[24], to[24];
+	const char *vals[] = { host, from, to, summary };
+	PGresult *r;
+
+	if (!store__connected(s)) {
+		fail(s, err, errlen, "not connected to the fleet store");
+		return -ENOTCONN;
+	}
+	snprintf(from, sizeof(from), "%llu", (unsigned long long)seq_from);
+	snprintf(to, sizeof(to), "%llu", (unsigned long long)seq_to);
+	r = PQexecParams(s->conn, "INSERT INTO jitgate.audit_summary (host, seq_from, seq_to,"
+			 " summary) VALUES ($1, $2::bigint, $3::bigint, $4::jsonb)", 4, NULL, vals,
+			 NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return query_failed(s, r, "cannot write the audit summary", err, errlen);
+	PQclear(r);
+	return 0;
+}
+
 int store__heartbeat(struct jg_store *s, const char *host, const char *versions, char *err,
 		     size_t errlen)
 {

@@ -98,6 +98,11 @@ int store__ack(struct jg_store *s, const char *id, const char *host, const char 
 int store__heartbeat(struct jg_store *s, const char *host, const char *versions, char *err,
 		     size_t errlen);
 
+/* This host's audit summary of its records seq_from..seq_to (summary: a JSON object text,
+ * fleet__summary_build). One row each; the store keeps them all. */
+int store__audit_summary(struct jg_store *s, const char *host, uint64_t seq_from,
+			 uint64_t seq_to, const char *summary, char *err, size_t errlen);
+
 /* ---- people (the CLI) */
 
 /* The store's name for the person connected (session_user). */

@@ -256,6 +256,41 @@ static json_t *history_item(PGresult *r, int row)
 	return o;
 }
 
+/* The break-glass grants the hosts' audit summaries carry: "break_glass" of out, each
+ * {"host", "reported", "seq", "time", "grant_id", "user", "by", "reason", "expires",
+ * "duration_s"}, oldest report first. The filters are store__history's (the user: for whom
+ * or by whom; since: reported since). */
+static int history_break_glass(struct jg_store *s, const char *const *vals, json_t *out,
+			       char *err, size_t errlen)
+{
+	json_t *list = json_array();
+	PGresult *r;
+
+	json_object_set_new(out, "break_glass", list);
+	r = PQexecParams(s->conn,
+		"SELECT jsonb_build_object('host', s.host, 'reported',"
+		"  extract(epoch FROM s.at)::bigint) || e"
+		" FROM jitgate.audit_summary s,"
+		"  jsonb_array_elements(CASE jsonb_typeof(s.summary->'break_glass') WHEN 'array'"
+		"  THEN s.summary->'break_glass' ELSE '[]' END) e"
+		" WHERE jsonb_typeof(e) = 'object' AND ($1::text IS NULL OR s.host = $1)"
+		" AND ($2::text IS NULL OR e->>'user' = $2 OR e->>'by' = $2)"
+		" AND ($3::bigint IS NULL OR s.at >= to_timestamp($3::bigint))"
+		" ORDER BY s.at, s.id, e->>'seq'", 3, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pq_error(s, r, "cannot read the hosts' audit summaries", err, errlen);
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *o = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+
+		if (json_is_object(o))
+			json_array_append_new(list, o);
+		else
+			json_decref(o);
+	}
+	PQclear(r);
+	return 0;
+}
+
 int store__history(struct jg_store *s, const char *host, const char *user, int64_t since,
 		   json_t **out, char *err, size_t errlen)
 {
@@ -296,5 +331,10 @@ int store__history(struct jg_store *s, const char *host, const char *user, int64
 	}
 	PQclear(r);
 	*out = json_pack("{s:o, s:I}", "requests", list, "unreadable", (json_int_t)bad);
+	if (history_break_glass(s, vals, *out, err, errlen)) {
+		json_decref(*out);
+		*out = NULL;
+		return -EIO;
+	}
 	return 0;
 }
