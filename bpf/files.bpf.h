@@ -24,6 +24,23 @@
  * dentry of inode_setattr (6.1 does not). */
 const volatile __u32 setattr_has_idmap = 0;
 
+/* inode_setattr's arguments (a program taking ctx): read by position, as the dentry moved
+ * when an idmap was added in front. The loads are asm so that each keeps a constant offset
+ * from ctx (the verifier refuses a computed one) and the branch the knob rules out is dead
+ * code to the verifier. */
+#define SETATTR_ARGS(ctx, dentry, attr, ret)							\
+	do {											\
+		if (setattr_has_idmap) {							\
+			asm volatile("%0 = *(u64 *)(%1 + 24)" : "=r"(ret) : "r"(ctx));		\
+			asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(dentry) : "r"(ctx));	\
+			asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(attr) : "r"(ctx));	\
+		} else {									\
+			asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(ret) : "r"(ctx));		\
+			asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(dentry) : "r"(ctx));	\
+			asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(attr) : "r"(ctx));		\
+		}										\
+	} while (0)
+
 /* Inodes that an allowed open found protected. file_permission and mmap_file re-check only
  * marked inodes, so a read or mmap of anything else costs one inode-storage lookup (a NULL
  * blob pointer for most inodes). Not pinned: it lives as long as the programs do. */
@@ -480,9 +497,7 @@ int BPF_PROG(jg_inode_symlink, struct inode *dir, struct dentry *dentry, const c
 }
 
 /* chmod, chown, utimes, truncate (also ftruncate and O_TRUNC: all go through
- * notify_change). The args are read by position: the dentry moved when an idmap was added
- * in front. The loads are asm so that each keeps a constant offset from ctx (the verifier
- * refuses a computed one) and the branch the knob rules out is dead code to the verifier. */
+ * notify_change). The args: SETATTR_ARGS. */
 SEC("lsm/inode_setattr")
 int jg_inode_setattr(unsigned long long *ctx)
 {
@@ -490,15 +505,7 @@ int jg_inode_setattr(unsigned long long *ctx)
 	struct iattr *attr;
 	long ret;
 
-	if (setattr_has_idmap) {
-		asm volatile("%0 = *(u64 *)(%1 + 24)" : "=r"(ret) : "r"(ctx));
-		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(dentry) : "r"(ctx));
-		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(attr) : "r"(ctx));
-	} else {
-		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(ret) : "r"(ctx));
-		asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(dentry) : "r"(ctx));
-		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(attr) : "r"(ctx));
-	}
+	SETATTR_ARGS(ctx, dentry, attr, ret);
 	ret = (int)ret;
 	if (ret)
 		return ret;

@@ -7,7 +7,7 @@
  * the kernel refuses to install a marked file in a task outside every live session, unless
  * that task is the host's privileged automation or holds gate-admin. The files a session
  * inherited from before it began are the person's own and are not marked (but no io_uring
- * ring from outside comes in: below).
+ * ring, inotify, fanotify or epoll descriptor from outside comes in: below).
  *
  * Cost: file_alloc_security and file_free_security run for every file on the host. The
  * first is attached only while a session can exist (user/gate/gate.c, session_armed); the
@@ -105,64 +105,80 @@ int BPF_PROG(jg_sess_ffree, struct file *file)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ io_uring rings
+/* ------------------------------------------------------------------ descriptors from outside
  * A ring's registered files are used through the ring with no descriptor passed: a ring
  * from outside a session (the person's plain process keeps the other end) would carry the
- * session's files out of it. So a session takes in no such ring: none may come in over
- * SCM_RIGHTS or pidfd_getfd, and an elevation is refused while the task holds one (at an
- * exec, one not closed on exec). Rings the session makes itself are marked and stay in. */
+ * session's files out of it. An inotify or fanotify group keeps the watches and marks the
+ * session adds (on directories she cannot search), an epoll set the wakeup source it sets
+ * (CAP_BLOCK_SUSPEND is checked at epoll_ctl only); both report to her after the revoke.
+ * So a session takes in none of them: none may come in over SCM_RIGHTS or pidfd_getfd, and
+ * an elevation is refused while the task holds one (at an exec, one not closed on exec).
+ * Those the session makes itself are marked and stay in. They are known by the anonymous
+ * inode's name. */
 
-static __always_inline bool is_ring(struct file *f)
+#define JG_ANON_INODE_MAGIC 0x09041934	/* anon_inodefs: a file named "inotify" is not one */
+#define ANON8(lit, i) (((const __u64 *)(lit "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"))[i])
+#define ANON_IS(n, lit) ((n)[0] == ANON8(lit, 0) && (n)[1] == ANON8(lit, 1))
+
+/* The JG_HOST_SHARED_* a descriptor of this kind is refused with, or 0. */
+static __noinline __u32 outside_kind(struct file *f)
 {
-	static const char ring[] = "[io_uring]";
 	const unsigned char *name = NULL;
 	struct dentry *d = NULL;
-	char buf[sizeof(ring)] = {};
+	__u64 n[2] = {};
 
+	if (!f)
+		return 0;
 	bpf_probe_read_kernel(&d, sizeof(d), &f->f_path.dentry);
-	if (!d)
-		return false;
+	if (!d || BPF_CORE_READ(d, d_sb, s_magic) != JG_ANON_INODE_MAGIC)
+		return 0;
 	bpf_probe_read_kernel(&name, sizeof(name), &d->d_name.name);
-	if (!name || bpf_probe_read_kernel_str(buf, sizeof(buf), name) != sizeof(ring))
-		return false;
-	for (int i = 0; i < (int)sizeof(ring); i++)
-		if (buf[i] != ring[i])
-			return false;
-	return true;
+	if (!name || bpf_probe_read_kernel_str(n, sizeof(n), name) <= 0)
+		return 0;
+	if (ANON_IS(n, "[io_uring]"))
+		return JG_HOST_SHARED_RING;
+	if (ANON_IS(n, "inotify"))
+		return JG_HOST_SHARED_INOTIFY;
+	if (ANON_IS(n, "[fanotify]"))
+		return JG_HOST_SHARED_FANOTIFY;
+	if (ANON_IS(n, "[eventpoll]"))
+		return JG_HOST_SHARED_EPOLL;
+	return 0;
 }
 
 struct ring_scan {
 	struct file **fd;
 	unsigned long *open;
 	unsigned long *cloexec;
+	unsigned long bits;	/* the open (and kept) descriptors of the current word */
 	__u32 words;
 	__u32 found;		/* the descriptor + 1 */
+	__u32 kind;		/* its JG_HOST_SHARED_* */
 };
 
-/* One word of the open-descriptor bitmap (64 descriptors). */
-static long ring_word(__u32 w, struct ring_scan *c)
+/* One descriptor (a bpf_loop callback: verified once, however many descriptors). */
+static long ring_fd(__u32 i, struct ring_scan *c)
 {
-	unsigned long open = 0, cx = 0, bits;
+	unsigned long open = 0, cx = 0;
+	struct file *f = NULL;
+	__u32 w = i / 64, b = i % 64;
 
 	if (w >= c->words)
 		return 1;
-	bpf_probe_read_kernel(&open, sizeof(open), &c->open[w]);
-	if (c->cloexec)
-		bpf_probe_read_kernel(&cx, sizeof(cx), &c->cloexec[w]);
-	bits = open & ~cx;
-	for (int b = 0; b < 64 && bits; b++) {
-		struct file *f = NULL;
-
-		if (!(bits & (1UL << b)))
-			continue;
-		bits &= ~(1UL << b);
-		bpf_probe_read_kernel(&f, sizeof(f), &c->fd[w * 64 + b]);
-		if (f && is_ring(f)) {
-			c->found = w * 64 + b + 1;
-			return 1;
-		}
+	if (!b) {
+		bpf_probe_read_kernel(&open, sizeof(open), &c->open[w]);
+		if (c->cloexec)
+			bpf_probe_read_kernel(&cx, sizeof(cx), &c->cloexec[w]);
+		c->bits = open & ~cx;
 	}
-	return 0;
+	if (!(c->bits & (1UL << b)))
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &c->fd[i]);
+	c->kind = outside_kind(f);
+	if (!c->kind)
+		return 0;
+	c->found = i + 1;
+	return 1;
 }
 
 #define JG_MAX_FD_WORDS (1 << 14)	/* 1M descriptors: fs.nr_open's default ceiling */
@@ -182,16 +198,29 @@ static __noinline int session_ring_check(struct task_struct *task, bool exec)
 	c.words = BPF_CORE_READ(fdt, max_fds) / 64;
 	if (c.words > JG_MAX_FD_WORDS)
 		c.words = JG_MAX_FD_WORDS;
-	bpf_loop(c.words, ring_word, &c, 0);
+	bpf_loop(c.words * 64, ring_fd, &c, 0);
 	if (!c.found)
 		return 0;
 	seal_human(task, &w);
-	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_SHARED_RING, c.found - 1, NULL, NULL, NULL,
-			   false);
+	return seal_refuse(&w, JG_HOOK_HOST, c.kind, c.found - 1, NULL, NULL, NULL, false);
 }
 
-/* A descriptor being installed in the current task (SCM_RIGHTS, pidfd_getfd): a ring not
- * made in a session goes into none; a session's file goes only to a task in a live session (it ends with that session), to the host's
+/* A task outside a session that may have what the session made or touch its tasks: the
+ * host's privileged automation (no login uid: it could open or trace it itself) or a
+ * holder of gate-admin. Otherwise w names it (with no login uid: by its uid). */
+static __always_inline bool outside_may(struct task_struct *task, struct seal_who *w)
+{
+	if (!seal_human(task, w)) {
+		if (cred_privileged(task->real_cred))
+			return true;
+		w->subject = task->real_cred->uid.val;	/* an unprivileged task with no login uid */
+		return false;
+	}
+	return seal_admin(w);
+}
+
+/* A descriptor being installed in the current task (SCM_RIGHTS, pidfd_getfd): a ring,
+ * inotify, fanotify or epoll descriptor not made in a session goes into none; a session's file goes only to a task in a live session (it ends with that session), to the host's
  * privileged automation (no login uid: it could open the file itself), or to a holder of
  * gate-admin. Anyone else, the person's plain shell first of all, is refused with a
  * tamper.deny naming the file and the session's grant. */
@@ -202,6 +231,7 @@ int BPF_PROG(jg_sess_frecv, struct file *file, int ret)
 	struct task_struct *task;
 	struct jg_session *s;
 	struct seal_who w;
+	__u32 kind;
 
 	if (ret)
 		return ret;
@@ -209,21 +239,14 @@ int BPF_PROG(jg_sess_frecv, struct file *file, int ret)
 	s = session_of(task);
 	mark = session_file(file);
 	if (!mark) {
-		if (!s || !is_ring(file))
+		kind = s ? outside_kind(file) : 0;
+		if (!kind)
 			return 0;
 		seal_human(task, &w);
-		return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_SHARED_RING, 0, NULL, NULL, NULL,
-				   false);
+		return seal_refuse(&w, JG_HOOK_HOST, kind, (__u64)-1, NULL, NULL, NULL, false);
 	}
-	if (s && session_live(s))
+	if ((s && session_live(s)) || outside_may(task, &w))
 		return 0;
-	if (!seal_human(task, &w)) {
-		if (cred_privileged(task->real_cred))
-			return 0;
-		w.subject = task->real_cred->uid.val;	/* an unprivileged task with no login uid */
-	} else if (seal_admin(&w)) {
-		return 0;
-	}
 	return seal_refuse(&w, JG_HOOK_HOST, JG_HOST_LEND_FILE, mark->grant_id, file->f_inode,
 			   NULL, file->f_path.dentry, false);
 }

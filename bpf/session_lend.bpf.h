@@ -13,6 +13,8 @@
  *  - make a device node, or change a device node's owner, group, mode or ACL;
  *  - write an unprivileged process's /proc files (her user namespace's uid_map), a knob
  *    that relaxes a limit for unprivileged users, or a setuid or setgid program;
+ *  - (bpf/session_host.bpf.h) move a network link into another namespace, or widen the
+ *    mode, owner or ACL of a file or directory it did not create;
  * and no task outside the session traces it or follows its /proc links (/proc/PID/fd,
  * cwd, root: a session process turned back into her uid would hand her root's file or a
  * directory she cannot search). The host's automation and gate-admin holders keep all of
@@ -20,7 +22,7 @@
 #ifndef JG_SESSION_LEND_BPF_H
 #define JG_SESSION_LEND_BPF_H
 
-#include "session_files.bpf.h"
+#include "session_host.bpf.h"
 
 /* A socket from outside the session, acted on by a session task (op: JG_LEND_*). */
 static __always_inline int lend_socket(struct socket *sock, __u32 op)
@@ -160,13 +162,8 @@ int BPF_PROG(jg_lend_trace, struct task_struct *child, unsigned int mode, int re
 	mine = session_of(task);
 	if (mine && mine->grant_id == cs->grant_id)
 		return 0;
-	if (!seal_human(task, &w)) {
-		if (cred_privileged(task->real_cred))
-			return 0;
-		w.subject = task->real_cred->uid.val;	/* an unprivileged task with no login uid */
-	} else if (seal_admin(&w)) {
+	if (outside_may(task, &w))
 		return 0;
-	}
 	if (mode & PTRACE_MODE_NOAUDIT_SEAL) {	/* ps reading /proc/PID/stat: quietly */
 		stat_inc(JG_STAT_TAMPER);
 		return -EPERM;
@@ -306,7 +303,7 @@ int BPF_PROG(jg_lend_mknod, struct inode *dir, struct dentry *dentry, umode_t mo
 	return ret ? ret : lend_device(mode);
 }
 
-/* The arguments move with the idmap (bpf/files.bpf.h, jg_inode_setattr). */
+/* The arguments move with the idmap (bpf/files.bpf.h, SETATTR_ARGS). */
 SEC("lsm/inode_setattr")
 int jg_lend_setattr(unsigned long long *ctx)
 {
@@ -315,21 +312,16 @@ int jg_lend_setattr(unsigned long long *ctx)
 	struct inode *inode;
 	long ret;
 
-	if (setattr_has_idmap) {
-		asm volatile("%0 = *(u64 *)(%1 + 24)" : "=r"(ret) : "r"(ctx));
-		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(dentry) : "r"(ctx));
-		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(attr) : "r"(ctx));
-	} else {
-		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(ret) : "r"(ctx));
-		asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(dentry) : "r"(ctx));
-		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(attr) : "r"(ctx));
-	}
+	SETATTR_ARGS(ctx, dentry, attr, ret);
 	if ((int)ret)
 		return (int)ret;
 	if (!(BPF_CORE_READ(attr, ia_valid) & (JG_ATTR_MODE | JG_ATTR_UID | JG_ATTR_GID)))
 		return 0;
 	inode = BPF_CORE_READ(dentry, d_inode);
-	return inode ? lend_device(BPF_CORE_READ(inode, i_mode)) : 0;
+	if (!inode)
+		return 0;
+	ret = lend_device(BPF_CORE_READ(inode, i_mode));
+	return ret ? (int)ret : widen_attr(dentry, attr);
 }
 
 SEC("lsm/inode_setxattr")
@@ -348,7 +340,10 @@ int BPF_PROG(jg_lend_acl, void *ns, struct dentry *dentry, const char *name, con
 		if (buf[i] != acl[i])
 			return 0;
 	inode = dentry->d_inode;
-	return inode ? lend_device(inode->i_mode) : 0;
+	if (!inode)
+		return 0;
+	ret = lend_device(inode->i_mode);
+	return ret ? ret : widen_acl(dentry);
 }
 
 #endif

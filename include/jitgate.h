@@ -429,6 +429,11 @@ struct jg_event {
 #define JG_HOST_LEND_DEVICE   21	/* a device node made, or its owner, mode or ACL changed, by a session */
 #define JG_HOST_LEND_KNOB     22	/* a knob relaxing a limit for unprivileged users written by a session */
 #define JG_HOST_LEND_PROC     23	/* an unprivileged process's /proc files written by a session */
+#define JG_HOST_SHARED_INOTIFY  24	/* an inotify descriptor from outside a session, taken into it */
+#define JG_HOST_SHARED_FANOTIFY 25	/* a fanotify descriptor from outside a session, taken into it */
+#define JG_HOST_SHARED_EPOLL    26	/* an epoll descriptor from outside a session, taken into it */
+#define JG_HOST_NETNS_MOVE      27	/* a network link moved into another namespace by a session */
+#define JG_HOST_WIDEN_MODE      28	/* group/other bits, owner or ACL of a file the session did not create */
 
 /* The socket operation of a refused JG_HOST_LEND_SOCKET (tamper.id). */
 #define JG_LEND_BIND       1

@@ -29,12 +29,17 @@
  *   jg-redteam4 netns GOFILE IFNAME
  *        (plain) new user and network namespaces, "netns PID", waits until GOFILE exists,
  *        then "link=present|absent up=R" for IFNAME in its namespace
- *   jg-redteam4 move IFNAME PID  (the session) RTM_NEWLINK IFLA_NET_NS_PID: "move=R"
+ *   jg-redteam4 move IFNAME PID  (the session) RTM_NEWLINK IFLA_NET_NS_PID: "move=R" (PID 0:
+ *        no attribute, the link brought up)
  *   jg-redteam4 epoll GOFILE CMD [ARGS...]
  *        (plain) an epoll descriptor (3) and an eventfd (4), CMD run with them inherited
  *        (`epctl`), "held", waits until GOFILE exists, then "wakeup=yes|no": whether the epoll item holds EPOLLWAKEUP (it
  *        keeps the system from suspending, CAP_BLOCK_SUSPEND)
  *   jg-redteam4 epctl            epoll_ctl(3, ADD, 4, EPOLLIN|EPOLLWAKEUP): "epctl=R"
+ *   jg-redteam4 anon-hold inotify|epoll PIDFILE
+ *        (plain) a new descriptor of that kind; "PID FD" in PIDFILE; kept for a minute
+ *   jg-redteam4 take PIDFILE     (the session) pidfd_getfd of the descriptor PIDFILE names:
+ *        "take=R"
  *   jg-redteam4 flood SECONDS MARKER
  *        (the session) two SCHED_FIFO loops of refused bpf() calls for SECONDS; halfway a
  *        third process at a higher priority execs /bin/echo MARKER: "flood=N"
@@ -53,6 +58,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +92,7 @@ static const char *errname(int e)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jg-redteam4 userns|userns-put|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|flood|setns|sock|cat ARGS... (see the source)\n");
+	fprintf(stderr, "usage: jg-redteam4 userns|userns-put|selfmap|bind|inotify|watch|hold|fifo-own|netns|move|epoll|epctl|anon-hold|take|flood|setns|sock|cat ARGS... (see the source)\n");
 	return 2;
 }
 
@@ -365,7 +371,12 @@ static int move_link(const char *ifname, int pid)
 	req.rta.rta_type = IFLA_NET_NS_PID;
 	req.rta.rta_len = RTA_LENGTH(sizeof(__u32));
 	req.pid = (__u32)pid;
-	if (send(s, &req, sizeof(req), 0) < 0) {
+	if (!pid) {	/* no move: the link brought up */
+		req.nh.nlmsg_len = offsetof(typeof(req), rta);
+		req.ifi.ifi_flags = IFF_UP;
+		req.ifi.ifi_change = IFF_UP;
+	}
+	if (send(s, &req, req.nh.nlmsg_len, 0) < 0) {
 		printf("move=%s\n", errname(errno));
 		return 1;
 	}
@@ -413,6 +424,43 @@ static int epctl(void)
 
 	printf("epctl=%s\n", R(epoll_ctl(3, EPOLL_CTL_ADD, 4, &e)));
 	return 0;
+}
+
+/* ------------------------------------------------------------------ descriptors taken in */
+
+static int anon_hold(const char *kind, const char *pidfile)
+{
+	int fd = !strcmp(kind, "epoll") ? epoll_create1(0) : inotify_init1(0);
+	FILE *f;
+
+	if (fd < 0)
+		return 125;
+	f = fopen(pidfile, "w");
+	if (!f)
+		return 125;
+	fprintf(f, "%d %d\n", (int)getpid(), fd);
+	fclose(f);
+	sleep(60);
+	return 0;
+}
+
+static int take(const char *pidfile)
+{
+	int pid = 0, fd = -1, pidfd, got;
+	FILE *f;
+
+	wait_file(pidfile);
+	usleep(100 * 1000);	/* the line is written after the create */
+	f = fopen(pidfile, "r");
+	if (!f || fscanf(f, "%d %d", &pid, &fd) != 2)
+		return 125;
+	fclose(f);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return 125;
+	got = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	printf("take=%s\n", R(got));
+	return got < 0;
 }
 
 /* ------------------------------------------------------------------ the priority ring */
@@ -496,6 +544,10 @@ int main(int argc, char **argv)
 		return epoll_plain(argv[2], argv + 3);
 	if (argc == 2 && !strcmp(argv[1], "epctl"))
 		return epctl();
+	if (argc == 4 && !strcmp(argv[1], "anon-hold"))
+		return anon_hold(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "take"))
+		return take(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "flood"))
 		return flood(atoi(argv[2]), argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "setns"))

@@ -93,6 +93,11 @@ static const char *host_name(uint32_t what)
 	case JG_HOST_LEND_DEVICE:   return "make or hand over a device node in an elevated session";
 	case JG_HOST_LEND_KNOB:     return "relax a limit for unprivileged users in an elevated session";
 	case JG_HOST_LEND_PROC:     return "write an unprivileged process's /proc files from an elevated session";
+	case JG_HOST_SHARED_INOTIFY:  return "take an inotify descriptor from outside into an elevated session";
+	case JG_HOST_SHARED_FANOTIFY: return "take a fanotify descriptor from outside into an elevated session";
+	case JG_HOST_SHARED_EPOLL:    return "take an epoll descriptor from outside into an elevated session";
+	case JG_HOST_NETNS_MOVE:      return "move a network link into another network namespace from an elevated session";
+	case JG_HOST_WIDEN_MODE:      return "widen the mode, owner or ACL of a file an elevated session did not create";
 	default:                    return "change the host around the gate";
 	}
 }
@@ -125,6 +130,20 @@ static void host_object(json_t *obj, const struct jg_event *e, char *buf, size_t
 		break;
 	case JG_HOST_LEND_TUN:
 		json_object_set_new(obj, "ioctl", json_integer((json_int_t)e->tamper.id));
+		break;
+	case JG_HOST_SHARED_RING:	/* held at the elevation: its number; received: none */
+	case JG_HOST_SHARED_INOTIFY:
+	case JG_HOST_SHARED_FANOTIFY:
+	case JG_HOST_SHARED_EPOLL:
+		if (e->tamper.id != UINT64_MAX)
+			json_object_set_new(obj, "fd", json_integer((json_int_t)e->tamper.id));
+		break;
+	case JG_HOST_NETNS_MOVE:	/* the link's index */
+		json_object_set_new(obj, "ifindex", json_integer((json_int_t)e->tamper.id));
+		break;
+	case JG_HOST_WIDEN_MODE:	/* the mode asked for (JG_ATTR_MODE), or the owner change */
+		json_object_set_new(obj, "change", json_string(e->tamper.id >> 32 ? "owner" : "mode"));
+		json_object_set_new(obj, "mode", json_integer((json_int_t)(e->tamper.id & 07777)));
 		break;
 	}
 }

@@ -52,7 +52,8 @@ static const struct demand_group recheck = { recheck_progs, 2 };
  * the free. */
 static const char *const session_progs[] = {
 	"sess_falloc", "lend_bind", "lend_listen", "lend_connect", "lend_sockopt", "lend_trace",
-	"lend_ioctl", "lend_mknod", "lend_setattr", "lend_acl", "lend_open",
+	"lend_ioctl", "lend_mknod", "lend_setattr", "lend_acl", "lend_open", "host_netlink",
+	"made_mknod", "made_mkdir", "made_inst",
 };
 static const struct demand_group sessionp = {
 	session_progs, sizeof(session_progs) / sizeof(session_progs[0])
