@@ -22,12 +22,9 @@ int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-		fleet__one_line(err);
-	}
+	va_start(ap, fmt);
+	fleet__vsay(err, errlen, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 

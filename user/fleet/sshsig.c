@@ -24,6 +24,14 @@
 #define SIG_BLOB_MAX 4096
 #define TYPE_SK_ED25519 "sk-ssh-ed25519@openssh.com"
 
+void fleet__vsay(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (!err || !errlen)
+		return;
+	vsnprintf(err, errlen, fmt, ap);
+	fleet__one_line(err);
+}
+
 void fleet__one_line(char *s)
 {
 	for (; *s; s++)
@@ -36,12 +44,9 @@ int fail(int ret, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-		fleet__one_line(err);
-	}
+	va_start(ap, fmt);
+	fleet__vsay(err, errlen, fmt, ap);
+	va_end(ap);
 	return ret;
 }
 

@@ -8,6 +8,7 @@
 #define JG_FLEET_SSHSIG_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,8 @@ struct jg_sshsig {
  * key type, a field name, JSON's own error text) stays one line of plain text. Every error
  * message of user/fleet/ goes through it. */
 void fleet__one_line(char *s);
+/* The sentence fmt makes, into err (when there is room), as one line (fleet__one_line). */
+void fleet__vsay(char *err, size_t errlen, const char *fmt, va_list ap);
 
 /* The key type's SSH name ("ssh-ed25519", ...); "?" for another value. */
 const char *sshkey__type_name(enum jg_sshkey_type t);

@@ -45,12 +45,9 @@ int why(enum jg_fleet_reason *out, enum jg_fleet_reason r, char *err, size_t err
 	va_list ap;
 
 	*out = r;
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-		fleet__one_line(err);
-	}
+	va_start(ap, fmt);
+	fleet__vsay(err, errlen, fmt, ap);
+	va_end(ap);
 	return r == JG_FR_MALFORMED || r == JG_FR_NOT_CANONICAL ? -EINVAL : -EPERM;
 }
 
