@@ -20,7 +20,10 @@
 
 #define FMODE_WRITE 0x2
 #define S_IFMT      00170000
+#define S_IFDIR     0040000
+#define S_IFREG     0100000
 #define S_IFBLK     0060000
+#define S_IFCHR     0020000
 #define MS_REMOUNT  32
 #define MS_BIND     4096
 #define MS_MOVE     8192
@@ -621,7 +624,6 @@ int BPF_PROG(jg_seal_setscheduler, struct task_struct *p, int ret)
 #define JG_S_ISUID 04000
 #define JG_S_ISGID 02000
 #define JG_S_IXGRP 00010
-#define JG_S_IFREG 0100000
 
 static __always_inline bool priv_mode(__u32 mode)
 {
@@ -648,7 +650,7 @@ int BPF_PROG(jg_seal_mknod, const struct path *dir, struct dentry *dentry, umode
 {
 	if (ret)
 		return ret;
-	if ((mode & 0170000) != JG_S_IFREG || !priv_mode(mode))
+	if ((mode & S_IFMT) != S_IFREG || !priv_mode(mode))
 		return 0;
 	return seal_privmode(dentry);
 }
@@ -662,7 +664,7 @@ int BPF_PROG(jg_seal_chmod, const struct path *path, umode_t mode, int ret)
 	if (ret)
 		return ret;
 	inode = path->dentry->d_inode;
-	if (!priv_mode(mode) || !inode || (inode->i_mode & 0170000) != JG_S_IFREG)
+	if (!priv_mode(mode) || !inode || (inode->i_mode & S_IFMT) != S_IFREG)
 		return 0;
 	/* a gate's file: inode_setattr refuses it, and its record names the gate's file */
 	if (seal_has(inode, JG_SEAL_OBJECT))

@@ -161,9 +161,6 @@ int BPF_PROG(jg_made_inst, struct dentry *dentry, struct inode *inode)
 	return 0;
 }
 
-#define JG_S_IFDIR_W 0040000
-#define JG_S_IFREG_W 0100000
-
 /* The inode is a regular file or directory a session task changes and the session did not
  * make it: the session's grant, else 0. A BTF pointer (inode storage takes no other). */
 static __always_inline __u64 widen_target(struct inode *inode)
@@ -174,8 +171,8 @@ static __always_inline __u64 widen_target(struct inode *inode)
 
 	if (!s || !inode)
 		return 0;
-	fmt = inode->i_mode & 0170000;
-	if (fmt != JG_S_IFDIR_W && fmt != JG_S_IFREG_W)
+	fmt = inode->i_mode & S_IFMT;
+	if (fmt != S_IFDIR && fmt != S_IFREG)
 		return 0;
 	m = bpf_inode_storage_get(&session_made, inode, 0, 0);
 	return m && *m == s->grant_id ? 0 : s->grant_id;

@@ -191,8 +191,6 @@ int BPF_PROG(jg_lend_ioctl, struct file *file, unsigned int cmd, unsigned long a
 	return seal_refuse_human(JG_HOOK_HOST, JG_HOST_LEND_TUN, cmd);
 }
 
-#define JG_S_IFMT  0170000
-
 /* ------------------------------------------------------------------ writable opens
  * A session writing into what her plain processes keep: the /proc files of an unprivileged
  * process outside the session (the uid_map of her own user namespace made 0-4294967295
@@ -203,7 +201,6 @@ int BPF_PROG(jg_lend_ioctl, struct file *file, unsigned int cmd, unsigned long a
 #define JG_S_ISUID 04000
 #define JG_S_ISGID 02000
 #define JG_S_IXGRP 00010
-#define JG_S_IFREG_LEND 0100000
 #define KW32(lit, i) \
 	(((const __u64 *)(lit "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"))[i])
 #define NAME_IS32(n, lit) ((n)[0] == KW32(lit, 0) && (n)[1] == KW32(lit, 1) && \
@@ -272,7 +269,7 @@ int BPF_PROG(jg_lend_open, struct file *file, int ret)
 		return 0;
 	inode = file->f_inode;
 	mode = inode->i_mode;
-	if ((mode & JG_S_IFMT) == JG_S_IFREG_LEND &&
+	if ((mode & S_IFMT) == S_IFREG &&
 	    ((mode & JG_S_ISUID) || ((mode & JG_S_ISGID) && (mode & JG_S_IXGRP))))
 		what = JG_HOST_PRIVMODE;
 	else if (inode->i_sb->s_magic == PROC_SUPER_MAGIC)
@@ -285,13 +282,11 @@ int BPF_PROG(jg_lend_open, struct file *file, int ret)
  * A device node the session makes, or hands over (owner, group, mode, ACL), is hers to open
  * after the revoke: a SCSI generic disk reads every block, a console's screen or an input
  * device its user's keys. Root in the session opens devices as it likes. */
-#define JG_S_IFCHR 0020000
-#define JG_S_IFBLK 0060000
 
 static __always_inline int lend_device(umode_t mode)
 {
-	mode &= JG_S_IFMT;
-	if ((mode != JG_S_IFCHR && mode != JG_S_IFBLK) || !session_of(bpf_get_current_task_btf()))
+	mode &= S_IFMT;
+	if ((mode != S_IFCHR && mode != S_IFBLK) || !session_of(bpf_get_current_task_btf()))
 		return 0;
 	return seal_refuse_human(JG_HOOK_HOST, JG_HOST_LEND_DEVICE, mode);
 }
